@@ -1,0 +1,81 @@
+//! Quick start: build a signed JSAPI payment request, render the WeChat pay-page script for
+//! XorPay's answer, and verify a payment notification, printing each step.
+//!
+//! Run it with `cargo run --example quickstart`. It talks to nobody: the request is printed,
+//! not sent, and XorPay's answer and notification are samples. The credentials and values
+//! are those of the project's independent signature vectors, so the printed signatures can
+//! be checked against `xorpay-core/tests/data/signatures.json`.
+
+use xorpay::form::FormBody;
+use xorpay::jsapi::BridgeScript;
+use xorpay::response::{CreateOrderResponse, PaymentInfo};
+use xorpay::sign::{self, PayFields};
+use xorpay::{Aid, AppSecret, Notification, PayType, Price};
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // Credentials come from your XorPay dashboard; keep the secret out of your source.
+    let aid = Aid::new("999")?;
+    let secret = AppSecret::new("0123456789abcdef0123456789abcdef")?;
+
+    // 1. A signed JSAPI order. The openid comes from XorPay's openid redirect.
+    let price: Price = "0.01".parse()?;
+    let fields = PayFields {
+        name: "XorPay 账户充值",
+        pay_type: PayType::Jsapi,
+        price,
+        order_id: "14",
+        notify_url: "http://example.com:3094/pay_callback",
+    };
+    let signature = sign::pay(&fields, &secret);
+    let mut body = FormBody::new();
+    body.pair("name", fields.name)
+        .pair("pay_type", fields.pay_type.as_str())
+        .pair("price", price.to_wire().as_str())
+        .pair("order_id", fields.order_id)
+        .pair("notify_url", fields.notify_url)
+        .pair("openid", "oXorPayDemoOpenid0000000000")
+        .pair("sign", signature.as_str());
+    println!("== 1. signed JSAPI request ==");
+    println!("POST https://xorpay.com/api/pay/{aid}");
+    println!("sign = md5(name + pay_type + price + order_id + notify_url + secret) = {signature}");
+    println!("body: {}\n", body.as_str());
+
+    // 2. XorPay answers with the six WeixinJSBridge parameters; the page hands them over.
+    let answer = br#"{"status":"ok","aoid":"5f2b0a6c9e3d4b1a8c7e6d5f4a3b2c1d","expires_in":7200,
+        "info":{"appId":"wx2421b1c4370ec43b","timeStamp":"1795784639",
+        "nonceStr":"e61463f8efa94090b1f366cccfbbb444","package":"prepay_id=wx27210359demo",
+        "signType":"MD5","paySign":"70EA570631E4BB79628FBCA90534C63F"}}"#;
+    let order = CreateOrderResponse::from_json(answer)?.into_result()?;
+    println!(
+        "== 2. created: aoid {} expires in {}s ==",
+        order.aoid, order.expires_in
+    );
+    if let PaymentInfo::Jsapi(params) = &order.payment {
+        let script = BridgeScript::new(params)
+            .result_url("/orders/14")
+            .to_script_tag();
+        println!("{script}\n");
+    }
+
+    // 3. XorPay posts the notification to notify_url; verify it before believing it.
+    let posted = b"aoid=5f2b0a6c9e3d4b1a8c7e6d5f4a3b2c1d&order_id=ORD%2F2026%2F11%2F27%231\
+        &pay_price=12.30&pay_time=2026-11-27+21%3A03%3A59&more=&detail=%7B%7D\
+        &sign=c032a3beeca71854623548ecac167d4e";
+    let paid = Notification::parse(posted)?.verify(&secret)?;
+    println!("== 3. verified notification ==");
+    println!(
+        "order {} paid {} yuan at {} China time (aoid {})",
+        paid.order_id(),
+        paid.pay_price(),
+        paid.raw_pay_time(),
+        paid.aoid()
+    );
+
+    // A forged one (the amount changed) is refused.
+    let forged = std::str::from_utf8(posted)?.replace("pay_price=12.30", "pay_price=0.01");
+    match Notification::parse(forged.as_bytes())?.verify(&secret) {
+        Ok(_) => return Err("a forged notification was accepted".into()),
+        Err(error) => println!("forged copy refused: {error}"),
+    }
+    Ok(())
+}

@@ -1,0 +1,228 @@
+//! `application/x-www-form-urlencoded`: [`FormBody`] writes request bodies, and a strict
+//! decoder reads untrusted ones (notifications).
+//!
+//! Writing follows the WHATWG form-urlencoded serializer: ASCII letters, digits and `*-._`
+//! stay, a space becomes `+`, every other byte of the UTF-8 text becomes `%XX`. XorPay signs
+//! the decoded values, so what matters is that decoding gives back exactly the signed text.
+//!
+//! For reading, unlike a general-purpose decoder, this one refuses what a forger could exploit or what
+//! would make "the value that was signed" ambiguous: malformed `%` escapes are errors (not
+//! kept literally), invalid UTF-8 is an error (not replaced), a pair without `=` is an error,
+//! and a key that appears twice is an error (so no "first wins" / "last wins" confusion
+//! between the verifier and the handler). Percent-decoding happens exactly once.
+//!
+//! Empty segments (`a=1&&b=2`, a trailing `&`) are skipped, as every form decoder does.
+
+/// Why a form body was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum FormError {
+    /// A `%` not followed by two hex digits.
+    #[error("malformed percent-escape at byte {offset}")]
+    MalformedEscape {
+        /// Byte offset of the `%` in the body.
+        offset: usize,
+    },
+    /// A key or value is not valid UTF-8 after decoding.
+    #[error("a form key or value is not valid UTF-8")]
+    InvalidUtf8,
+    /// A segment without `=`.
+    #[error("a form segment at byte {offset} has no '='")]
+    MissingEquals {
+        /// Byte offset of the segment.
+        offset: usize,
+    },
+    /// The same key appears more than once.
+    #[error("form key {key:?} appears more than once")]
+    DuplicateKey {
+        /// The repeated key (at most 64 bytes of it).
+        key: String,
+    },
+}
+
+/// A form body under construction: `key=value` pairs joined by `&`, percent-encoded.
+///
+/// ```
+/// use xorpay_core::form::FormBody;
+/// let mut body = FormBody::new();
+/// body.pair("name", "测试 & <b>").pair("price", "0.01");
+/// assert_eq!(body.as_str(), "name=%E6%B5%8B%E8%AF%95+%26+%3Cb%3E&price=0.01");
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FormBody {
+    encoded: String,
+}
+
+impl FormBody {
+    /// An empty body.
+    pub fn new() -> FormBody {
+        FormBody::default()
+    }
+
+    /// Appends one `key=value` pair, encoding both.
+    pub fn pair(&mut self, key: &str, value: &str) -> &mut FormBody {
+        if !self.encoded.is_empty() {
+            self.encoded.push('&');
+        }
+        encode_into(&mut self.encoded, key);
+        self.encoded.push('=');
+        encode_into(&mut self.encoded, value);
+        self
+    }
+
+    /// The encoded body so far.
+    pub fn as_str(&self) -> &str {
+        &self.encoded
+    }
+
+    /// The encoded body.
+    pub fn into_string(self) -> String {
+        self.encoded
+    }
+}
+
+/// Percent-encodes `text` onto `out` as a form component.
+fn encode_into(out: &mut String, text: &str) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    for &byte in text.as_bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'*' | b'-' | b'.' | b'_' => {
+                out.push(char::from(byte));
+            }
+            b' ' => out.push('+'),
+            _ => {
+                out.push('%');
+                out.push(char::from(HEX[usize::from(byte >> 4)]));
+                out.push(char::from(HEX[usize::from(byte & 0x0f)]));
+            }
+        }
+    }
+}
+
+/// Decodes every `key=value` pair, in body order.
+pub(crate) fn decode(body: &[u8]) -> Result<Vec<(String, String)>, FormError> {
+    let mut pairs: Vec<(String, String)> = Vec::new();
+    let mut offset = 0;
+    for segment in body.split(|&b| b == b'&') {
+        let start = offset;
+        offset += segment.len() + 1;
+        if segment.is_empty() {
+            continue;
+        }
+        let Some(eq) = segment.iter().position(|&b| b == b'=') else {
+            return Err(FormError::MissingEquals { offset: start });
+        };
+        let key = decode_component(&segment[..eq], start)?;
+        let value = decode_component(&segment[eq + 1..], start + eq + 1)?;
+        if pairs.iter().any(|(seen, _)| *seen == key) {
+            return Err(FormError::DuplicateKey {
+                key: key.chars().take(64).collect(),
+            });
+        }
+        pairs.push((key, value));
+    }
+    Ok(pairs)
+}
+
+/// Decodes `+` as space and `%XX` as a byte, once; `base` is the component's offset in the body.
+fn decode_component(raw: &[u8], base: usize) -> Result<String, FormError> {
+    let mut out = Vec::with_capacity(raw.len());
+    let mut i = 0;
+    while let Some(&byte) = raw.get(i) {
+        match byte {
+            b'+' => out.push(b' '),
+            b'%' => {
+                let escape = raw
+                    .get(i + 1..i + 3)
+                    .and_then(|hex| Some((hex_value(hex[0])? << 4) | hex_value(hex[1])?));
+                let Some(decoded) = escape else {
+                    return Err(FormError::MalformedEscape { offset: base + i });
+                };
+                out.push(decoded);
+                i += 2;
+            }
+            other => out.push(other),
+        }
+        i += 1;
+    }
+    String::from_utf8(out).map_err(|_| FormError::InvalidUtf8)
+}
+
+fn hex_value(digit: u8) -> Option<u8> {
+    match digit {
+        b'0'..=b'9' => Some(digit - b'0'),
+        b'a'..=b'f' => Some(digit - b'a' + 10),
+        b'A'..=b'F' => Some(digit - b'A' + 10),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pairs(body: &str) -> Result<Vec<(String, String)>, FormError> {
+        decode(body.as_bytes())
+    }
+
+    #[test]
+    fn encoding_then_decoding_gives_back_the_text() {
+        let values = ["", "a b+c", "100%", "&=?#/", "会员 VIP 月卡 🎉", "x\u{0}y"];
+        let mut body = FormBody::new();
+        for (i, value) in values.iter().enumerate() {
+            body.pair(&format!("k{i}"), value);
+        }
+        let decoded = decode(body.as_str().as_bytes()).unwrap();
+        for ((_, got), want) in decoded.iter().zip(values) {
+            assert_eq!(got, want);
+        }
+        assert_eq!(decoded.len(), values.len());
+    }
+
+    #[test]
+    fn decodes_plus_and_escapes_exactly_once() {
+        assert_eq!(
+            pairs("name=a+b%20c&x=%2541&zh=%E6%B5%8B").unwrap(),
+            [
+                ("name".into(), "a b c".into()),
+                // `%2541` is `%41` after one decoding, and must stay so.
+                ("x".into(), "%41".into()),
+                ("zh".into(), "测".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn skips_empty_segments_and_keeps_empty_values() {
+        assert_eq!(
+            pairs("&a=1&&more=&").unwrap(),
+            [("a".into(), "1".into()), ("more".into(), String::new())]
+        );
+    }
+
+    #[test]
+    fn refuses_ambiguous_input() {
+        assert_eq!(
+            pairs("a=1&a=2"),
+            Err(FormError::DuplicateKey { key: "a".into() })
+        );
+        // Different spellings of one key are still one key.
+        assert_eq!(
+            pairs("sign=1&%73ign=2"),
+            Err(FormError::DuplicateKey { key: "sign".into() })
+        );
+        assert_eq!(
+            pairs("a=1%2"),
+            Err(FormError::MalformedEscape { offset: 3 })
+        );
+        assert_eq!(
+            pairs("a=%zz"),
+            Err(FormError::MalformedEscape { offset: 2 })
+        );
+        assert_eq!(pairs("a=%FF"), Err(FormError::InvalidUtf8));
+        assert_eq!(
+            pairs("a=1&novalue"),
+            Err(FormError::MissingEquals { offset: 4 })
+        );
+    }
+}

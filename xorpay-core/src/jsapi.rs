@@ -1,0 +1,210 @@
+//! The JSAPI pay page: the script that hands a JSAPI order's parameters to WeChat's
+//! `WeixinJSBridge` (PROTOCOL.md §3.3).
+//!
+//! WeChat's in-app browser injects `WeixinJSBridge` asynchronously. The script calls
+//! `WeixinJSBridge.invoke('getBrandWCPayRequest', params, callback)` at once if the bridge is
+//! there, and otherwise waits for the `WeixinJSBridgeReady` event (with the `attachEvent`
+//! fallback for old engines), as XorPay's and WeChat's docs prescribe.
+//!
+//! Every value is embedded as JSON with `<`, `>`, `&`, U+2028 and U+2029 escaped, so that no
+//! parameter or URL can close the `<script>` element, open an HTML comment or break out of a
+//! string, whatever it contains.
+//!
+//! The bridge's answer is only the browser's opinion (`get_brand_wcpay_request:ok` is "not
+//! guaranteed reliable"): the page may move on, but an order is paid only when a verified
+//! notification says so. This module renders text; it does not serve pages.
+
+use crate::response::JsapiParams;
+
+/// Renders the `WeixinJSBridge` script for one JSAPI order.
+///
+/// When WeChat answers, the script dispatches a `xorpay:jsapi-result` event on `document`
+/// whose `detail` is `{ "result": "ok" | "cancel" | "fail", "errMsg": … }`, and then, if a
+/// result URL was given, navigates to it with `result=ok|cancel|fail` appended to its query.
+///
+/// ```
+/// use xorpay_core::{jsapi::BridgeScript, response::JsapiParams};
+///
+/// let params = JsapiParams {
+///     app_id: "wx2421b1c4370ec43b".into(),
+///     time_stamp: "1395712654".into(),
+///     nonce_str: "e61463f8efa94090b1f366cccfbbb444".into(),
+///     package: "prepay_id=u802345jgfjsdfgsdg888".into(),
+///     sign_type: "MD5".into(),
+///     pay_sign: "70EA570631E4BB79628FBCA90534C63F".into(),
+/// };
+/// let html = BridgeScript::new(&params).result_url("/orders/42").to_script_tag();
+/// assert!(html.contains("getBrandWCPayRequest"));
+/// assert!(html.starts_with("<script>"));
+/// ```
+#[derive(Debug, Clone)]
+#[must_use = "a BridgeScript does nothing until rendered"]
+pub struct BridgeScript<'a> {
+    params: &'a JsapiParams,
+    result_url: Option<&'a str>,
+    nonce: Option<&'a str>,
+}
+
+impl<'a> BridgeScript<'a> {
+    /// A script for these parameters, which come unchanged from XorPay's create-order answer.
+    pub fn new(params: &'a JsapiParams) -> BridgeScript<'a> {
+        BridgeScript {
+            params,
+            result_url: None,
+            nonce: None,
+        }
+    }
+
+    /// Navigate here (with `result=…` added to the query) once WeChat answers.
+    pub fn result_url(mut self, url: &'a str) -> BridgeScript<'a> {
+        self.result_url = Some(url);
+        self
+    }
+
+    /// A Content-Security-Policy nonce for the `<script>` tag. Only characters of base64 are
+    /// kept; anything else is dropped rather than escaped.
+    pub fn csp_nonce(mut self, nonce: &'a str) -> BridgeScript<'a> {
+        self.nonce = Some(nonce);
+        self
+    }
+
+    /// The JavaScript source, without a `<script>` tag.
+    pub fn to_script(&self) -> String {
+        let params = embed_json(&serde_json::json!({
+            "appId": self.params.app_id,
+            "timeStamp": self.params.time_stamp,
+            "nonceStr": self.params.nonce_str,
+            "package": self.params.package,
+            "signType": self.params.sign_type,
+            "paySign": self.params.pay_sign,
+        }));
+        let result_url = embed_json(&serde_json::json!(self.result_url));
+        format!(
+            r#"(function () {{
+  "use strict";
+  var params = {params};
+  var resultUrl = {result_url};
+  function finish(res) {{
+    var message = (res && res.err_msg) || "";
+    var result = message === "get_brand_wcpay_request:ok" ? "ok"
+      : message === "get_brand_wcpay_request:cancel" ? "cancel" : "fail";
+    var detail = {{ result: result, errMsg: message }};
+    var event;
+    if (typeof CustomEvent === "function") {{
+      event = new CustomEvent("xorpay:jsapi-result", {{ detail: detail }});
+    }} else {{
+      event = document.createEvent("CustomEvent");
+      event.initCustomEvent("xorpay:jsapi-result", false, false, detail);
+    }}
+    document.dispatchEvent(event);
+    if (resultUrl !== null) {{
+      var separator = resultUrl.indexOf("?") === -1 ? "?" : "&";
+      window.location.href = resultUrl + separator + "result=" + result;
+    }}
+  }}
+  function pay() {{
+    WeixinJSBridge.invoke("getBrandWCPayRequest", params, finish);
+  }}
+  if (typeof WeixinJSBridge === "undefined") {{
+    if (document.addEventListener) {{
+      document.addEventListener("WeixinJSBridgeReady", pay, false);
+    }} else if (document.attachEvent) {{
+      document.attachEvent("WeixinJSBridgeReady", pay);
+      document.attachEvent("onWeixinJSBridgeReady", pay);
+    }}
+  }} else {{
+    pay();
+  }}
+}})();
+"#
+        )
+    }
+
+    /// The script inside a `<script>` element, with the CSP nonce if one was set.
+    pub fn to_script_tag(&self) -> String {
+        let nonce: Option<String> = self.nonce.map(|nonce| {
+            nonce
+                .chars()
+                .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '=' | '-' | '_'))
+                .collect()
+        });
+        match nonce {
+            Some(nonce) => format!("<script nonce=\"{nonce}\">\n{}</script>", self.to_script()),
+            None => format!("<script>\n{}</script>", self.to_script()),
+        }
+    }
+}
+
+/// JSON that is also safe inside an HTML `<script>` element: the characters that could end
+/// the element, start a comment or end a JavaScript line are written as `\u` escapes, which
+/// mean the same inside a JSON (and JavaScript) string.
+fn embed_json(value: &serde_json::Value) -> String {
+    let json = value.to_string();
+    let mut out = String::with_capacity(json.len());
+    for c in json.chars() {
+        match c {
+            '<' => out.push_str("\\u003c"),
+            '>' => out.push_str("\\u003e"),
+            '&' => out.push_str("\\u0026"),
+            '\u{2028}' => out.push_str("\\u2028"),
+            '\u{2029}' => out.push_str("\\u2029"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(package: &str) -> JsapiParams {
+        JsapiParams {
+            app_id: "wx2421b1c4370ec43b".into(),
+            time_stamp: "1395712654".into(),
+            nonce_str: "e61463f8efa94090b1f366cccfbbb444".into(),
+            package: package.into(),
+            sign_type: "MD5".into(),
+            pay_sign: "70EA570631E4BB79628FBCA90534C63F".into(),
+        }
+    }
+
+    #[test]
+    fn hostile_values_cannot_leave_the_script() {
+        let hostile = r#"</script><script>alert(1)</script><!-- "'`\ \u2028"#;
+        let tag = BridgeScript::new(&params(hostile))
+            .result_url("/done?x=</script>")
+            .to_script_tag();
+        let body = tag
+            .strip_prefix("<script>")
+            .and_then(|rest| rest.strip_suffix("</script>"))
+            .unwrap();
+        assert!(!body.contains('<'), "{body}");
+        assert!(!body.contains('>'), "{body}");
+        assert!(!body.contains('\u{2028}'));
+        // The value survives intact once the JSON is read back.
+        let start = body.find("var params = ").unwrap() + "var params = ".len();
+        let end = start + body[start..].find(";\n").unwrap();
+        let back: JsapiParams = serde_json::from_str(&body[start..end]).unwrap();
+        assert_eq!(back.package, hostile);
+    }
+
+    #[test]
+    fn csp_nonce_keeps_only_base64_characters() {
+        let tag = BridgeScript::new(&params("prepay_id=1"))
+            .csp_nonce("abc\" onload=\"x")
+            .to_script_tag();
+        assert!(tag.starts_with("<script nonce=\"abconload=x\">"), "{tag}");
+    }
+
+    #[test]
+    fn script_waits_for_the_bridge_when_absent() {
+        let script = BridgeScript::new(&params("prepay_id=1")).to_script();
+        assert!(script.contains(r#"document.addEventListener("WeixinJSBridgeReady", pay, false)"#));
+        assert!(script.contains(r#"document.attachEvent("onWeixinJSBridgeReady", pay)"#));
+        assert!(
+            script.contains(r#"WeixinJSBridge.invoke("getBrandWCPayRequest", params, finish)"#)
+        );
+        assert!(script.contains("var resultUrl = null;"));
+    }
+}

@@ -1,0 +1,320 @@
+//! Payment notifications (回调通知, PROTOCOL.md §7): parse the form XorPay posts, verify its
+//! signature, and only then hand out a [`VerifiedNotification`].
+//!
+//! A notification is untrusted input from the internet until its signature checks out, so
+//! parsing is strict: a size cap, UTF-8 only, percent-decoding exactly once, every required
+//! field present, no key twice (see [`crate::form`]). The signature is checked over the
+//! decoded values exactly as received, never re-formatted, and compared in constant time.
+//!
+//! `more` and `detail` are not covered by XorPay's signature, so they are only available
+//! through methods whose names say `unverified`.
+//!
+//! This module does not decide what a payment means for an order (amount and order checks,
+//! idempotency): that is the order and store's job. It also does not answer XorPay.
+
+use core::fmt;
+
+use time::{OffsetDateTime, PrimitiveDateTime, UtcOffset};
+
+use crate::credentials::AppSecret;
+use crate::form::{self, FormError};
+use crate::price::{Price, PriceError};
+use crate::response::Aoid;
+use crate::sign::{self, NotifyFields, SignatureError};
+
+/// China Standard Time, UTC+8: the zone of `pay_time` (PROTOCOL.md §6.4).
+pub const CHINA_STANDARD_TIME: UtcOffset = match UtcOffset::from_hms(8, 0, 0) {
+    Ok(offset) => offset,
+    Err(_) => UtcOffset::UTC,
+};
+
+/// Why a notification was refused. Answer XorPay with a non-200 status for every one of
+/// them, so that a genuine notification is retried.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum NotificationError {
+    /// The body is larger than [`Notification::MAX_BODY`].
+    #[error("notification body is larger than {limit} bytes")]
+    TooLarge {
+        /// The cap in bytes.
+        limit: usize,
+    },
+    /// The body is not a well-formed form (including a key given twice).
+    #[error("notification body is not a valid form: {0}")]
+    Form(#[from] FormError),
+    /// A field the signature covers is absent.
+    #[error("notification has no `{field}`")]
+    MissingField {
+        /// The field's name.
+        field: &'static str,
+    },
+    /// The signature is malformed or does not match: forged, tampered, or the wrong secret.
+    #[error("notification signature refused: {0}")]
+    Signature(#[from] SignatureError),
+    /// The signature matched but the `aoid` cannot be used.
+    #[error("notification aoid is invalid")]
+    InvalidAoid,
+    /// The signature matched but `pay_price` is not a price.
+    #[error("notification pay_price is invalid: {0}")]
+    InvalidPayPrice(PriceError),
+    /// The signature matched but `pay_time` is neither `YYYY-MM-DD HH:MM:SS` nor Unix seconds.
+    #[error("notification pay_time is invalid")]
+    InvalidPayTime,
+}
+
+/// A notification parsed from its form body, not yet verified.
+///
+/// Nothing in it can be trusted yet; call [`Notification::verify`].
+#[derive(Clone)]
+pub struct Notification {
+    aoid: String,
+    order_id: String,
+    pay_price: String,
+    pay_time: String,
+    more: Option<String>,
+    detail: Option<String>,
+    sign: String,
+}
+
+impl fmt::Debug for Notification {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Notification")
+            .field("aoid", &self.aoid)
+            .field("order_id", &self.order_id)
+            .field("pay_price", &self.pay_price)
+            .field("pay_time", &self.pay_time)
+            .field("verified", &false)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Notification {
+    /// The largest body accepted, in bytes. XorPay's notifications are a few hundred bytes;
+    /// `more` is the merchant's own text echoed back.
+    pub const MAX_BODY: usize = 16 * 1024;
+
+    /// Parses the raw body XorPay posted (`application/x-www-form-urlencoded`).
+    ///
+    /// Fields other than the seven documented ones are ignored, but none may be repeated.
+    ///
+    /// # Errors
+    /// [`NotificationError::TooLarge`], [`NotificationError::Form`] or
+    /// [`NotificationError::MissingField`].
+    pub fn parse(body: &[u8]) -> Result<Notification, NotificationError> {
+        if body.len() > Notification::MAX_BODY {
+            return Err(NotificationError::TooLarge {
+                limit: Notification::MAX_BODY,
+            });
+        }
+        let mut aoid = None;
+        let mut order_id = None;
+        let mut pay_price = None;
+        let mut pay_time = None;
+        let mut more = None;
+        let mut detail = None;
+        let mut sign = None;
+        for (key, value) in form::decode(body)? {
+            let slot = match key.as_str() {
+                "aoid" => &mut aoid,
+                "order_id" => &mut order_id,
+                "pay_price" => &mut pay_price,
+                "pay_time" => &mut pay_time,
+                "more" => &mut more,
+                "detail" => &mut detail,
+                "sign" => &mut sign,
+                _ => continue,
+            };
+            *slot = Some(value);
+        }
+        let required =
+            |value: Option<String>, field| value.ok_or(NotificationError::MissingField { field });
+        Ok(Notification {
+            aoid: required(aoid, "aoid")?,
+            order_id: required(order_id, "order_id")?,
+            pay_price: required(pay_price, "pay_price")?,
+            pay_time: required(pay_time, "pay_time")?,
+            sign: required(sign, "sign")?,
+            more,
+            detail,
+        })
+    }
+
+    /// The `order_id` as claimed by the sender, before verification: only for choosing which
+    /// merchant's secret to verify with, never for acting on.
+    pub fn unverified_order_id(&self) -> &str {
+        &self.order_id
+    }
+
+    /// Verifies the signature `md5(aoid + order_id + pay_price + pay_time + secret)` over the
+    /// values as received, then reads `aoid`, `pay_price` and `pay_time`.
+    ///
+    /// ```
+    /// use xorpay_core::{AppSecret, Notification};
+    ///
+    /// let body = b"aoid=e19c8c8673ba42419043fc92b99303c1&order_id=order-1&pay_price=50.00\
+    ///     &pay_time=2019-01-01+00%3A00%3A00&more=&detail=%7B%7D&sign=1697d616f596edc250419d79f754ad16";
+    /// let secret = AppSecret::new("mock_secret")?;
+    /// let paid = Notification::parse(body)?.verify(&secret)?;
+    /// assert_eq!(paid.order_id(), "order-1");
+    /// assert_eq!(paid.pay_price().fen(), 5000);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`NotificationError::Signature`] for a malformed or wrong signature; after a matching
+    /// one, [`NotificationError::InvalidAoid`], [`NotificationError::InvalidPayPrice`] or
+    /// [`NotificationError::InvalidPayTime`].
+    pub fn verify(self, secret: &AppSecret) -> Result<VerifiedNotification, NotificationError> {
+        let expected = sign::notify(
+            &NotifyFields {
+                aoid: &self.aoid,
+                order_id: &self.order_id,
+                pay_price: &self.pay_price,
+                pay_time: &self.pay_time,
+            },
+            secret,
+        );
+        expected.verify(&self.sign)?;
+
+        let aoid = Aoid::new(self.aoid.as_str()).map_err(|_| NotificationError::InvalidAoid)?;
+        let pay_price = self
+            .pay_price
+            .parse::<Price>()
+            .map_err(NotificationError::InvalidPayPrice)?;
+        let pay_time = parse_pay_time(&self.pay_time).ok_or(NotificationError::InvalidPayTime)?;
+        Ok(VerifiedNotification {
+            aoid,
+            pay_price,
+            pay_time,
+            raw: self,
+        })
+    }
+}
+
+/// `pay_time` is `YYYY-MM-DD HH:MM:SS` in China time per the docs; one peer SDK's tests use
+/// Unix seconds (PROTOCOL.md §8 item 18), which is accepted too.
+fn parse_pay_time(text: &str) -> Option<OffsetDateTime> {
+    if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
+        let seconds = text.parse::<i64>().ok()?;
+        return OffsetDateTime::from_unix_timestamp(seconds)
+            .ok()
+            .map(|time| time.to_offset(CHINA_STANDARD_TIME));
+    }
+    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
+    PrimitiveDateTime::parse(text, format)
+        .ok()
+        .map(|time| time.assume_offset(CHINA_STANDARD_TIME))
+}
+
+/// A payment notification whose signature has been verified with the merchant's secret.
+///
+/// There is no way to build one outside this crate except [`Notification::verify`]: no public
+/// constructor, no `Deserialize`. Holding one proves that XorPay (or whoever holds the secret)
+/// says order `order_id` was paid `pay_price`.
+#[derive(Clone)]
+pub struct VerifiedNotification {
+    aoid: Aoid,
+    pay_price: Price,
+    pay_time: OffsetDateTime,
+    raw: Notification,
+}
+
+impl VerifiedNotification {
+    /// XorPay's order id.
+    pub fn aoid(&self) -> &Aoid {
+        &self.aoid
+    }
+
+    /// The merchant's order number.
+    pub fn order_id(&self) -> &str {
+        &self.raw.order_id
+    }
+
+    /// The amount paid.
+    pub fn pay_price(&self) -> Price {
+        self.pay_price
+    }
+
+    /// The payment time, in China Standard Time (UTC+8).
+    pub fn pay_time(&self) -> OffsetDateTime {
+        self.pay_time
+    }
+
+    /// `pay_price` exactly as signed (e.g. `"50.00"`).
+    pub fn raw_pay_price(&self) -> &str {
+        &self.raw.pay_price
+    }
+
+    /// `pay_time` exactly as signed (e.g. `"2019-01-01 00:00:00"`).
+    pub fn raw_pay_time(&self) -> &str {
+        &self.raw.pay_time
+    }
+
+    /// `more`, the text sent when the order was created. **Not covered by the signature**:
+    /// anyone who can replay a genuine notification can change it. Never act on it alone.
+    pub fn unverified_more(&self) -> Option<&str> {
+        self.raw.more.as_deref()
+    }
+
+    /// `detail` as sent: JSON text with `transaction_id`, `bank_type` and `buyer`. **Not
+    /// covered by the signature.**
+    pub fn unverified_detail(&self) -> Option<&str> {
+        self.raw.detail.as_deref()
+    }
+
+    /// `detail` read leniently: absent, `{}` or unreadable JSON give empty fields. **Not
+    /// covered by the signature.**
+    pub fn unverified_payment_detail(&self) -> PaymentDetail {
+        self.raw
+            .detail
+            .as_deref()
+            .and_then(|detail| serde_json::from_str(detail).ok())
+            .unwrap_or_default()
+    }
+}
+
+impl fmt::Debug for VerifiedNotification {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("VerifiedNotification")
+            .field("aoid", &self.aoid)
+            .field("order_id", &self.raw.order_id)
+            .field("pay_price", &self.pay_price)
+            .field("pay_time", &self.pay_time)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The channel's details of a payment (PROTOCOL.md §6.5). Every field is optional: WeChat
+/// sometimes sends `{}`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct PaymentDetail {
+    /// The channel's transaction number.
+    #[serde(default)]
+    pub transaction_id: Option<String>,
+    /// The payment method, e.g. `ALIPAYACCOUNT` or a WeChat bank code.
+    #[serde(default)]
+    pub bank_type: Option<String>,
+    /// The payer, e.g. a masked Alipay account.
+    #[serde(default)]
+    pub buyer: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pay_time_is_china_time_in_both_forms() {
+        let doc_style = parse_pay_time("2019-01-01 00:00:00").unwrap();
+        assert_eq!(doc_style.offset(), CHINA_STANDARD_TIME);
+        assert_eq!(doc_style.unix_timestamp(), 1_546_272_000);
+        let unix = parse_pay_time("1680000000").unwrap();
+        assert_eq!(unix.unix_timestamp(), 1_680_000_000);
+        assert_eq!(unix.offset(), CHINA_STANDARD_TIME);
+        assert_eq!(parse_pay_time(""), None);
+        assert_eq!(parse_pay_time("2019-13-01 00:00:00"), None);
+        assert_eq!(parse_pay_time("2019-01-01T00:00:00"), None);
+        assert_eq!(parse_pay_time("99999999999999999999"), None);
+    }
+}

@@ -1,0 +1,358 @@
+//! Signing: XorPay's MD5 signatures, computed without allocation and compared in constant
+//! time.
+//!
+//! Every XorPay signature is `md5(v1 + v2 + … + app_secret)` over the UTF-8 bytes of the
+//! plain, decoded values, concatenated with no separator, as lowercase hex (PROTOCOL.md §1.3).
+//! What differs between endpoints is which values, and in which order. This module offers one
+//! function per formula, each taking its values by name so that they cannot be swapped:
+//!
+//! | function | formula |
+//! |---|---|
+//! | [`pay`] | `name + pay_type + price + order_id + notify_url + secret` (pay and cashier) |
+//! | [`barcode`] | `name + pay_type + price + order_id + notify_url + barcode + secret` |
+//! | [`query2`] | `order_id + secret` |
+//! | [`refund`] | `price + secret` |
+//! | [`notify`] | `aoid + order_id + pay_price + pay_time + secret` |
+//!
+//! A received signature is checked with [`Signature::verify`]: it must be exactly 32 hex
+//! digits, either case (XorPay's own demos send uppercase), and is compared in constant time.
+//!
+//! This module does not URL-encode, trim or reformat anything: it signs exactly the values it
+//! is given, which must be exactly the values that are sent.
+
+use core::fmt;
+
+use md5::{Digest, Md5};
+use subtle::ConstantTimeEq;
+
+use crate::credentials::AppSecret;
+use crate::pay_type::{BarcodePayType, PayType};
+use crate::price::Price;
+
+/// A streaming MD5 signer: values go in one by one, in formula order, then the secret.
+///
+/// It implements [`fmt::Write`], so any `Display` value (an integer order id, say) can be fed
+/// with `write!` without building a `String` first. This is the engine under the per-formula
+/// functions and under `#[derive(XorPayOrder)]`; it is not public API, because it cannot know
+/// the order a formula requires.
+#[derive(Clone, Default)]
+pub(crate) struct Signer {
+    md5: Md5,
+}
+
+impl Signer {
+    pub(crate) fn new() -> Signer {
+        Signer::default()
+    }
+
+    /// Feeds the UTF-8 bytes of one value.
+    pub(crate) fn value(&mut self, value: &str) -> &mut Signer {
+        self.md5.update(value.as_bytes());
+        self
+    }
+
+    /// Feeds the secret last and produces the signature.
+    pub(crate) fn finish(mut self, secret: &AppSecret) -> Signature {
+        self.md5.update(secret.expose());
+        let digest: [u8; 16] = self.md5.finalize().into();
+        Signature::from_digest(&digest)
+    }
+}
+
+impl fmt::Write for Signer {
+    fn write_str(&mut self, part: &str) -> fmt::Result {
+        self.md5.update(part.as_bytes());
+        Ok(())
+    }
+}
+
+/// A computed signature: 32 lowercase hex characters, held on the stack.
+///
+/// Equality is constant-time. To check a signature someone sent you, use
+/// [`Signature::verify`], which also validates its shape.
+#[derive(Clone, Copy)]
+pub struct Signature {
+    hex: [u8; 32],
+}
+
+/// Why a received signature was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SignatureError {
+    /// The received value is not 32 characters long.
+    #[error("signature must be 32 hex characters, got {len} bytes")]
+    WrongLength {
+        /// The received length in bytes.
+        len: usize,
+    },
+    /// The received value holds a character that is not a hex digit.
+    #[error("signature must be hexadecimal")]
+    NotHex,
+    /// The received signature is well-formed but does not match.
+    #[error("signature does not match")]
+    Mismatch,
+}
+
+const HEX_DIGITS: &[u8; 16] = b"0123456789abcdef";
+
+impl Signature {
+    fn from_digest(digest: &[u8; 16]) -> Signature {
+        let mut hex = [0u8; 32];
+        for (pair, byte) in hex.chunks_exact_mut(2).zip(digest) {
+            pair[0] = HEX_DIGITS[usize::from(byte >> 4)];
+            pair[1] = HEX_DIGITS[usize::from(byte & 0x0f)];
+        }
+        Signature { hex }
+    }
+
+    /// The signature as 32 lowercase hex characters, as XorPay expects in `sign`.
+    pub fn as_str(&self) -> &str {
+        // Only bytes of HEX_DIGITS are ever stored.
+        core::str::from_utf8(&self.hex).unwrap_or_default()
+    }
+
+    /// Checks a received signature against this one.
+    ///
+    /// The received value must be exactly 32 hex digits; upper- or lowercase are both
+    /// accepted. The comparison takes the same time wherever the first difference lies.
+    ///
+    /// # Errors
+    /// [`SignatureError::WrongLength`] or [`SignatureError::NotHex`] for a malformed value,
+    /// [`SignatureError::Mismatch`] for a well-formed one that does not match.
+    pub fn verify(&self, received: &str) -> Result<(), SignatureError> {
+        let received = received.as_bytes();
+        let received: &[u8; 32] = received
+            .try_into()
+            .map_err(|_| SignatureError::WrongLength {
+                len: received.len(),
+            })?;
+        let mut lower = [0u8; 32];
+        for (out, &c) in lower.iter_mut().zip(received) {
+            if !c.is_ascii_hexdigit() {
+                return Err(SignatureError::NotHex);
+            }
+            *out = c.to_ascii_lowercase();
+        }
+        if bool::from(self.hex.ct_eq(&lower)) {
+            Ok(())
+        } else {
+            Err(SignatureError::Mismatch)
+        }
+    }
+}
+
+impl PartialEq for Signature {
+    fn eq(&self, other: &Signature) -> bool {
+        self.hex.ct_eq(&other.hex).into()
+    }
+}
+
+impl Eq for Signature {}
+
+impl fmt::Display for Signature {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl fmt::Debug for Signature {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Signature").field(&self.as_str()).finish()
+    }
+}
+
+/// The signed values of an order on `/api/pay` (native, jsapi, alipay, mini program) or on
+/// the cashier, in the names of the protocol.
+///
+/// Most merchants never build this by hand: `#[derive(XorPayOrder)]` signs their own order
+/// struct in the same order.
+#[derive(Debug, Clone, Copy)]
+pub struct PayFields<'a> {
+    /// The product name shown to the payer.
+    pub name: &'a str,
+    /// The pay type: `native`, `jsapi` (also for the cashier and mini programs) or `alipay`.
+    pub pay_type: PayType,
+    /// The amount.
+    pub price: Price,
+    /// The merchant's own order number.
+    pub order_id: &'a str,
+    /// Where XorPay posts the payment notification.
+    pub notify_url: &'a str,
+}
+
+/// The signed values of a barcode (付款码) payment.
+#[derive(Debug, Clone, Copy)]
+pub struct BarcodeFields<'a> {
+    /// The product name.
+    pub name: &'a str,
+    /// `wechat_barcode` or `alipay_barcode`.
+    pub pay_type: BarcodePayType,
+    /// The amount.
+    pub price: Price,
+    /// The merchant's own order number.
+    pub order_id: &'a str,
+    /// Where XorPay posts the payment notification.
+    pub notify_url: &'a str,
+    /// The code scanned from the customer's phone.
+    pub barcode: &'a str,
+}
+
+/// The signed values of a payment notification, exactly as received (decoded from the form,
+/// never re-formatted: `pay_price` is signed as the string XorPay sent).
+#[derive(Debug, Clone, Copy)]
+pub struct NotifyFields<'a> {
+    /// XorPay's order id.
+    pub aoid: &'a str,
+    /// The merchant's order number.
+    pub order_id: &'a str,
+    /// The paid amount as sent, e.g. `"50.00"`.
+    pub pay_price: &'a str,
+    /// The payment time as sent, e.g. `"2019-01-01 00:00:00"`.
+    pub pay_time: &'a str,
+}
+
+/// Signs an order for `/api/pay/{aid}` or `/api/cashier/{aid}`:
+/// `md5(name + pay_type + price + order_id + notify_url + secret)`.
+///
+/// ```
+/// use xorpay_core::{sign, AppSecret, PayType, Price};
+///
+/// let secret = AppSecret::new("mock_secret")?;
+/// let signature = sign::pay(
+///     &sign::PayFields {
+///         name: "内容订阅一年期",
+///         pay_type: PayType::Native,
+///         price: "50.00".parse()?,
+///         order_id: "demo-3",
+///         notify_url: "http://abc.com/xorpay_notify",
+///     },
+///     &secret,
+/// );
+/// assert_eq!(signature.as_str(), "097a19104039f6f5f20ad0082fad1c14");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn pay(fields: &PayFields<'_>, secret: &AppSecret) -> Signature {
+    let mut signer = Signer::new();
+    signer
+        .value(fields.name)
+        .value(fields.pay_type.as_str())
+        .value(fields.price.to_wire().as_str())
+        .value(fields.order_id)
+        .value(fields.notify_url);
+    signer.finish(secret)
+}
+
+/// Signs a barcode payment for `/api/barcode_pay/{aid}`:
+/// `md5(name + pay_type + price + order_id + notify_url + barcode + secret)`.
+pub fn barcode(fields: &BarcodeFields<'_>, secret: &AppSecret) -> Signature {
+    let mut signer = Signer::new();
+    signer
+        .value(fields.name)
+        .value(fields.pay_type.as_str())
+        .value(fields.price.to_wire().as_str())
+        .value(fields.order_id)
+        .value(fields.notify_url)
+        .value(fields.barcode);
+    signer.finish(secret)
+}
+
+/// Signs a query by merchant order number for `/api/query2/{aid}`: `md5(order_id + secret)`.
+pub fn query2(order_id: &str, secret: &AppSecret) -> Signature {
+    let mut signer = Signer::new();
+    signer.value(order_id);
+    signer.finish(secret)
+}
+
+/// Signs a refund for `/api/refund/{aoid}`: `md5(price + secret)`.
+///
+/// The order's `aoid` is not part of the formula (PROTOCOL.md §8 item 10): a refund signature
+/// is valid for any order with the same amount, so never hand one to a browser.
+pub fn refund(price: Price, secret: &AppSecret) -> Signature {
+    let mut signer = Signer::new();
+    signer.value(price.to_wire().as_str());
+    signer.finish(secret)
+}
+
+/// Computes the signature of a payment notification:
+/// `md5(aoid + order_id + pay_price + pay_time + secret)`.
+///
+/// To verify a notification, prefer [`crate::notify::Notification::verify`], which also
+/// parses the form strictly and hands out a [`crate::VerifiedNotification`].
+pub fn notify(fields: &NotifyFields<'_>, secret: &AppSecret) -> Signature {
+    let mut signer = Signer::new();
+    signer
+        .value(fields.aoid)
+        .value(fields.order_id)
+        .value(fields.pay_price)
+        .value(fields.pay_time);
+    signer.finish(secret)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn secret() -> AppSecret {
+        AppSecret::new("secret").unwrap()
+    }
+
+    // `md5("0.01secret")`, from PROTOCOL.md §1.3 (computed outside this crate).
+    const REFUND_VECTOR: &str = "4c70d5a61c87bd3b9709488f37779f05";
+
+    #[test]
+    fn verify_accepts_either_case() {
+        let signature = refund(Price::MIN, &secret());
+        assert_eq!(signature.as_str(), REFUND_VECTOR);
+        assert_eq!(signature.verify(REFUND_VECTOR), Ok(()));
+        assert_eq!(signature.verify(&REFUND_VECTOR.to_uppercase()), Ok(()));
+    }
+
+    #[test]
+    fn verify_refuses_malformed_values_before_comparing() {
+        let signature = refund(Price::MIN, &secret());
+        assert_eq!(
+            signature.verify(&REFUND_VECTOR[..31]),
+            Err(SignatureError::WrongLength { len: 31 })
+        );
+        assert_eq!(
+            signature.verify(&format!("{REFUND_VECTOR}0")),
+            Err(SignatureError::WrongLength { len: 33 })
+        );
+        assert_eq!(
+            signature.verify(&format!("{}g", &REFUND_VECTOR[..31])),
+            Err(SignatureError::NotHex)
+        );
+        assert_eq!(
+            signature.verify(&format!(" {}", &REFUND_VECTOR[..31])),
+            Err(SignatureError::NotHex)
+        );
+        // 32 bytes but 31 characters: a multi-byte character is never hex.
+        assert_eq!(
+            signature.verify(&format!("é{}", &REFUND_VECTOR[..30])),
+            Err(SignatureError::NotHex)
+        );
+        assert_eq!(
+            signature.verify(""),
+            Err(SignatureError::WrongLength { len: 0 })
+        );
+    }
+
+    #[test]
+    fn verify_reports_a_mismatch_for_a_wellformed_wrong_value() {
+        let signature = refund(Price::MIN, &secret());
+        let mut wrong = REFUND_VECTOR.as_bytes().to_vec();
+        wrong[31] = b'0';
+        let wrong = String::from_utf8(wrong).unwrap();
+        assert_eq!(signature.verify(&wrong), Err(SignatureError::Mismatch));
+    }
+
+    #[test]
+    fn display_write_feeds_the_same_bytes_as_a_str() {
+        use core::fmt::Write;
+        let mut by_display = Signer::new();
+        write!(by_display, "{}", 42).unwrap();
+        let mut by_str = Signer::new();
+        by_str.value("42");
+        assert_eq!(by_display.finish(&secret()), by_str.finish(&secret()));
+    }
+}
