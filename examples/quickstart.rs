@@ -8,7 +8,7 @@
 
 use xorpay::form::FormBody;
 use xorpay::jsapi::BridgeScript;
-use xorpay::response::{CreateOrderResponse, PaymentInfo};
+use xorpay::response::{CreateOrderResponse, DEFAULT_EXPIRE_SECS, PaymentInfo};
 use xorpay::sign::{self, PayFields};
 use xorpay::{Aid, AppSecret, Notification, PayType, Price};
 
@@ -48,11 +48,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let order = CreateOrderResponse::from_json(answer)?.into_result()?;
     println!(
         "== 2. created: aoid {} expires in {}s ==",
-        order.aoid, order.expires_in
+        order.aoid,
+        order.expires_in.unwrap_or(DEFAULT_EXPIRE_SECS)
     );
     if let PaymentInfo::Jsapi(params) = &order.payment {
         let script = BridgeScript::new(params)
-            .result_url("/orders/14")
+            .result_url("/orders/14")?
             .to_script_tag();
         println!("{script}\n");
     }

@@ -20,7 +20,7 @@ use crate::response::JsapiParams;
 ///
 /// When WeChat answers, the script dispatches a `xorpay:jsapi-result` event on `document`
 /// whose `detail` is `{ "result": "ok" | "cancel" | "fail", "errMsg": … }`, and then, if a
-/// result URL was given, navigates to it with `result=ok|cancel|fail` appended to its query.
+/// result URL was given, navigates to it with `result=ok|cancel|fail` added to its query.
 ///
 /// ```
 /// use xorpay_core::{jsapi::BridgeScript, response::JsapiParams};
@@ -33,9 +33,10 @@ use crate::response::JsapiParams;
 ///     sign_type: "MD5".into(),
 ///     pay_sign: "70EA570631E4BB79628FBCA90534C63F".into(),
 /// };
-/// let html = BridgeScript::new(&params).result_url("/orders/42").to_script_tag();
+/// let html = BridgeScript::new(&params).result_url("/orders/42")?.to_script_tag();
 /// assert!(html.contains("getBrandWCPayRequest"));
 /// assert!(html.starts_with("<script>"));
+/// # Ok::<(), xorpay_core::jsapi::InvalidResultUrl>(())
 /// ```
 #[derive(Debug, Clone)]
 #[must_use = "a BridgeScript does nothing until rendered"]
@@ -56,9 +57,25 @@ impl<'a> BridgeScript<'a> {
     }
 
     /// Navigate here (with `result=…` added to the query) once WeChat answers.
-    pub fn result_url(mut self, url: &'a str) -> BridgeScript<'a> {
+    ///
+    /// # Errors
+    /// [`InvalidResultUrl`] unless `url` is a same-site absolute path (`/orders/42`) or an
+    /// `http://` or `https://` URL without whitespace or control characters. Anything else
+    /// (`javascript:`, `//evil.example`, a relative path) could run script or leave the site.
+    pub fn result_url(mut self, url: &'a str) -> Result<BridgeScript<'a>, InvalidResultUrl> {
+        let same_site_path = url.starts_with('/') && !url.starts_with("//");
+        let web_url = ["http://", "https://"].iter().any(|scheme| {
+            url.get(..scheme.len())
+                .is_some_and(|s| s.eq_ignore_ascii_case(scheme))
+        });
+        let clean = !url
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || c == '\\');
+        if !(same_site_path || web_url) || !clean {
+            return Err(InvalidResultUrl);
+        }
         self.result_url = Some(url);
-        self
+        Ok(self)
     }
 
     /// A Content-Security-Policy nonce for the `<script>` tag. Only characters of base64 are
@@ -78,12 +95,19 @@ impl<'a> BridgeScript<'a> {
             "signType": self.params.sign_type,
             "paySign": self.params.pay_sign,
         }));
-        let result_url = embed_json(&serde_json::json!(self.result_url));
+        let result_urls = embed_json(&match self.result_url {
+            Some(url) => serde_json::json!({
+                "ok": with_result(url, "ok"),
+                "cancel": with_result(url, "cancel"),
+                "fail": with_result(url, "fail"),
+            }),
+            None => serde_json::Value::Null,
+        });
         format!(
             r#"(function () {{
   "use strict";
   var params = {params};
-  var resultUrl = {result_url};
+  var resultUrls = {result_urls};
   function finish(res) {{
     var message = (res && res.err_msg) || "";
     var result = message === "get_brand_wcpay_request:ok" ? "ok"
@@ -97,9 +121,8 @@ impl<'a> BridgeScript<'a> {
       event.initCustomEvent("xorpay:jsapi-result", false, false, detail);
     }}
     document.dispatchEvent(event);
-    if (resultUrl !== null) {{
-      var separator = resultUrl.indexOf("?") === -1 ? "?" : "&";
-      window.location.href = resultUrl + separator + "result=" + result;
+    if (resultUrls !== null) {{
+      window.location.href = resultUrls[result];
     }}
   }}
   function pay() {{
@@ -133,6 +156,25 @@ impl<'a> BridgeScript<'a> {
             None => format!("<script>\n{}</script>", self.to_script()),
         }
     }
+}
+
+/// A result URL was refused; see [`BridgeScript::result_url`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("result url must be an absolute path such as /orders/42 or an http(s) url")]
+pub struct InvalidResultUrl;
+
+/// `url` with `result=<result>` added to its query, before any `#fragment`.
+fn with_result(url: &str, result: &str) -> String {
+    let (base, fragment) = match url.find('#') {
+        Some(at) => url.split_at(at),
+        None => (url, ""),
+    };
+    let separator = match base.find('?') {
+        None => "?",
+        Some(at) if at + 1 == base.len() || base.ends_with('&') => "",
+        Some(_) => "&",
+    };
+    format!("{base}{separator}result={result}{fragment}")
 }
 
 /// JSON that is also safe inside an HTML `<script>` element: the characters that could end
@@ -170,10 +212,20 @@ mod tests {
     }
 
     #[test]
+    fn embedded_json_escapes_what_html_and_old_engines_would_misread() {
+        let value = serde_json::json!("</script><!-- & \u{2028}\u{2029}");
+        assert_eq!(
+            embed_json(&value),
+            r#""\u003c/script\u003e\u003c!-- \u0026 \u2028\u2029""#
+        );
+    }
+
+    #[test]
     fn hostile_values_cannot_leave_the_script() {
-        let hostile = r#"</script><script>alert(1)</script><!-- "'`\ \u2028"#;
+        let hostile = "</script><script>alert(1)</script><!-- \"'`\\ \u{2028}";
         let tag = BridgeScript::new(&params(hostile))
             .result_url("/done?x=</script>")
+            .unwrap()
             .to_script_tag();
         let body = tag
             .strip_prefix("<script>")
@@ -205,6 +257,47 @@ mod tests {
         assert!(
             script.contains(r#"WeixinJSBridge.invoke("getBrandWCPayRequest", params, finish)"#)
         );
-        assert!(script.contains("var resultUrl = null;"));
+        assert!(script.contains("var resultUrls = null;"));
+    }
+
+    #[test]
+    fn result_urls_must_stay_on_the_web() {
+        let p = params("prepay_id=1");
+        for bad in [
+            "javascript:alert(1)",
+            "JavaScript:alert(1)",
+            "//evil.example/x",
+            "orders/1",
+            "data:text/html,x",
+            "/ok\nx",
+            "/a b",
+            "/\\evil.example",
+            "",
+        ] {
+            assert_eq!(
+                BridgeScript::new(&p).result_url(bad).map(drop),
+                Err(InvalidResultUrl),
+                "{bad:?}"
+            );
+        }
+        for good in [
+            "/orders/1",
+            "https://shop.example/o?id=1",
+            "HTTP://shop.example/",
+        ] {
+            assert!(BridgeScript::new(&p).result_url(good).is_ok(), "{good}");
+        }
+    }
+
+    #[test]
+    fn the_result_goes_into_the_query_before_any_fragment() {
+        assert_eq!(with_result("/o/1", "ok"), "/o/1?result=ok");
+        assert_eq!(
+            with_result("/o/1?lang=zh", "fail"),
+            "/o/1?lang=zh&result=fail"
+        );
+        assert_eq!(with_result("/o/1?", "ok"), "/o/1?result=ok");
+        assert_eq!(with_result("/o/1#top", "cancel"), "/o/1?result=cancel#top");
+        assert_eq!(with_result("/o/1?a=1#top", "ok"), "/o/1?a=1&result=ok#top");
     }
 }

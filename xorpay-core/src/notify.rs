@@ -209,8 +209,15 @@ fn parse_pay_time(text: &str) -> Option<OffsetDateTime> {
 /// A payment notification whose signature has been verified with the merchant's secret.
 ///
 /// There is no way to build one outside this crate except [`Notification::verify`]: no public
-/// constructor, no `Deserialize`. Holding one proves that XorPay (or whoever holds the secret)
-/// says order `order_id` was paid `pay_price`.
+/// constructor, no `Deserialize`.
+///
+/// Holding one proves that the *concatenation* `aoid + order_id + pay_price + pay_time` was
+/// signed with the secret, and no more. XorPay's formula has no separators, so characters can
+/// be moved across a field boundary without changing the signature: a genuine notification for
+/// order `order-1` paid `150.00` also verifies as order `order-11` paid `50.00`. Before acting
+/// on a notification, compare all of its signed fields with the order as stored at creation,
+/// with [`VerifiedNotification::check`]: the `aoid` XorPay returned for that order pins the
+/// boundaries down.
 #[derive(Clone)]
 pub struct VerifiedNotification {
     aoid: Aoid,
@@ -228,6 +235,27 @@ impl VerifiedNotification {
     /// The merchant's order number.
     pub fn order_id(&self) -> &str {
         &self.raw.order_id
+    }
+
+    /// Checks that this notification is about `expected`: same `aoid`, same `order_id` and
+    /// exactly the same amount.
+    ///
+    /// # Errors
+    /// The first [`PaymentMismatch`] found.
+    pub fn check(&self, expected: &ExpectedPayment<'_>) -> Result<(), PaymentMismatch> {
+        if self.aoid != *expected.aoid {
+            return Err(PaymentMismatch::Aoid);
+        }
+        if self.raw.order_id != expected.order_id {
+            return Err(PaymentMismatch::OrderId);
+        }
+        if self.pay_price != expected.price {
+            return Err(PaymentMismatch::Amount {
+                expected: expected.price,
+                paid: self.pay_price,
+            });
+        }
+        Ok(())
     }
 
     /// The amount paid.
@@ -282,6 +310,37 @@ impl fmt::Debug for VerifiedNotification {
             .field("pay_time", &self.pay_time)
             .finish_non_exhaustive()
     }
+}
+
+/// What a merchant stored when an order was created, to compare a notification with.
+#[derive(Debug, Clone, Copy)]
+pub struct ExpectedPayment<'a> {
+    /// The `aoid` XorPay answered when the order was created.
+    pub aoid: &'a Aoid,
+    /// The merchant's order number.
+    pub order_id: &'a str,
+    /// The amount the order was created for.
+    pub price: Price,
+}
+
+/// A verified notification that is not about the expected order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PaymentMismatch {
+    /// The `aoid` differs.
+    #[error("notification is for another xorpay order (aoid differs)")]
+    Aoid,
+    /// The `order_id` differs.
+    #[error("notification is for another order (order_id differs)")]
+    OrderId,
+    /// The amount differs.
+    #[error("notification amount {paid} differs from the order's {expected}")]
+    Amount {
+        /// The order's amount.
+        expected: Price,
+        /// The notification's amount.
+        paid: Price,
+    },
 }
 
 /// The channel's details of a payment (PROTOCOL.md §6.5). Every field is optional: WeChat

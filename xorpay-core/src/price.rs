@@ -17,8 +17,9 @@ use core::str::FromStr;
 /// An exact, positive amount of money in yuan, stored as integer fen (1 yuan = 100 fen).
 ///
 /// The smallest price is 0.01 ([`Price::MIN`]); a zero or negative amount cannot be built.
-/// Parsing is strict (see [`PriceError`] for every rejection) and the canonical wire form
-/// always has two decimals.
+/// Parsing is strict (see [`PriceError`] for every rejection; leading zeros such as `"007.10"`
+/// are accepted, as they do not change the amount) and the canonical wire form always has two
+/// decimals.
 ///
 /// ```
 /// use xorpay_core::Price;
@@ -50,7 +51,7 @@ pub enum PriceError {
     /// The input starts with `+`; the wire form never carries a sign.
     #[error("price has a sign (`+`); write the bare amount")]
     Sign,
-    /// The input uses scientific notation (`1e3`).
+    /// The input uses scientific notation (`1e3`): digits, points and an `e`, nothing else.
     #[error("price uses an exponent; write the amount in plain decimal")]
     Exponent,
     /// More than two digits after the decimal point: fen is the smallest unit.
@@ -59,12 +60,12 @@ pub enum PriceError {
         /// How many decimal digits the input had.
         decimals: usize,
     },
-    /// No digits before the point (`.5`) or after it (`5.`).
-    #[error("price is missing digits {where_}")]
-    MissingDigits {
-        /// `"before the decimal point"` or `"after the decimal point"`.
-        where_: &'static str,
-    },
+    /// No digits before the point (`.5`).
+    #[error("price has no digits before the decimal point")]
+    MissingWholeDigits,
+    /// No digits after the point (`5.`).
+    #[error("price has no digits after the decimal point")]
+    MissingFractionDigits,
     /// A character that is not an ASCII digit or a single decimal point.
     #[error("price has an invalid character {character:?} at byte {index}")]
     InvalidCharacter {
@@ -100,6 +101,33 @@ impl WirePrice {
         let bytes = &self.buf[usize::from(self.start)..];
         // Only ASCII digits and '.' are ever written into `buf`.
         core::str::from_utf8(bytes).unwrap_or_default()
+    }
+}
+
+impl core::ops::Deref for WirePrice {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl AsRef<str> for WirePrice {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl PartialEq for WirePrice {
+    fn eq(&self, other: &WirePrice) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for WirePrice {}
+
+impl core::hash::Hash for WirePrice {
+    fn hash<H: core::hash::Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state);
     }
 }
 
@@ -233,7 +261,12 @@ impl FromStr for Price {
             '+' => return Err(PriceError::Sign),
             _ => {}
         }
-        if text.contains(['e', 'E']) {
+        // Scientific notation gets its own error, but only when it is what the text is.
+        let is_exponent_form = text.contains(['e', 'E'])
+            && text
+                .chars()
+                .all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '-' | '+'));
+        if is_exponent_form {
             return Err(PriceError::Exponent);
         }
         let (whole, fraction) = match text.split_once('.') {
@@ -247,17 +280,11 @@ impl FromStr for Price {
             return Err(PriceError::InvalidCharacter { character, index });
         }
         if whole.is_empty() {
-            return Err(PriceError::MissingDigits {
-                where_: "before the decimal point",
-            });
+            return Err(PriceError::MissingWholeDigits);
         }
         let fraction = fraction.unwrap_or("00");
         match fraction.len() {
-            0 => {
-                return Err(PriceError::MissingDigits {
-                    where_: "after the decimal point",
-                });
-            }
+            0 => return Err(PriceError::MissingFractionDigits),
             1 | 2 => {}
             decimals => return Err(PriceError::TooManyDecimals { decimals }),
         }
@@ -285,9 +312,27 @@ impl TryFrom<&str> for Price {
 }
 
 impl fmt::Display for Price {
-    /// The wire form: `50.00`.
+    /// The wire form: `50.00`. Width, fill and alignment are honoured; a precision is
+    /// ignored, because cutting digits off an amount would print a different amount.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.pad(self.to_wire().as_str())
+        let wire = self.to_wire();
+        let text = wire.as_str();
+        let padding = f.width().unwrap_or(0).saturating_sub(text.len());
+        let (before, after) = match f.align() {
+            Some(fmt::Alignment::Left) => (0, padding),
+            Some(fmt::Alignment::Center) => (padding / 2, padding - padding / 2),
+            // Amounts line up on the right by default, like numbers.
+            Some(fmt::Alignment::Right) | None => (padding, 0),
+        };
+        let fill = f.fill();
+        for _ in 0..before {
+            fmt::Write::write_char(f, fill)?;
+        }
+        f.write_str(text)?;
+        for _ in 0..after {
+            fmt::Write::write_char(f, fill)?;
+        }
+        Ok(())
     }
 }
 
@@ -351,8 +396,13 @@ mod tests {
             fen("1.001"),
             Err(PriceError::TooManyDecimals { decimals: 3 })
         );
-        assert!(matches!(fen(".5"), Err(PriceError::MissingDigits { .. })));
-        assert!(matches!(fen("5."), Err(PriceError::MissingDigits { .. })));
+        assert_eq!(fen(".5"), Err(PriceError::MissingWholeDigits));
+        assert_eq!(fen("5."), Err(PriceError::MissingFractionDigits));
+        // Words that happen to contain an `e` are not exponents.
+        assert!(matches!(
+            fen("free"),
+            Err(PriceError::InvalidCharacter { index: 0, .. })
+        ));
         assert_eq!(
             fen("1.0.0"),
             Err(PriceError::InvalidCharacter {
@@ -420,9 +470,15 @@ mod tests {
     }
 
     #[test]
-    fn display_honours_padding_and_debug_is_readable() {
+    fn display_honours_padding_ignores_precision_and_debug_is_readable() {
         let price = Price::from_fen(5).unwrap();
         assert_eq!(format!("[{price:>6}]"), "[  0.05]");
+        assert_eq!(format!("[{price:6}]"), "[  0.05]");
+        assert_eq!(format!("[{price:*<6}]"), "[0.05**]");
+        assert_eq!(format!("[{price:^7}]"), "[ 0.05  ]");
+        let fifty = Price::from_fen(5000).unwrap();
+        assert_eq!(format!("{fifty:.0}"), "50.00");
+        assert_eq!(format!("{fifty:>8.1}"), "   50.00");
         assert_eq!(format!("{price:?}"), "Price(0.05)");
     }
 }

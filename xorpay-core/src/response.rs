@@ -127,7 +127,8 @@ pub enum PaymentInfo {
     Jsapi(JsapiParams),
 }
 
-/// `info` in a response: an object on success, a string on some errors.
+/// `info` in a response: an object on success, a string on some errors, and read as
+/// anything else rather than losing the `status` beside it.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(untagged)]
 pub enum Info {
@@ -135,6 +136,8 @@ pub enum Info {
     Object(serde_json::Map<String, serde_json::Value>),
     /// The string form, e.g. Alipay's error code.
     Text(String),
+    /// Any other JSON value.
+    Other(serde_json::Value),
 }
 
 impl Info {
@@ -142,8 +145,22 @@ impl Info {
         match self {
             Info::Text(text) => Some(text),
             Info::Object(object) => Some(serde_json::Value::Object(object).to_string()),
+            Info::Other(serde_json::Value::Null) => None,
+            Info::Other(value) => Some(value.to_string()),
         }
     }
+}
+
+/// Reads a number of seconds sent as a JSON number or as a string of digits; anything else
+/// is treated as absent rather than failing the whole answer.
+fn lenient_seconds<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<u64>, D::Error> {
+    Ok(match serde_json::Value::deserialize(deserializer)? {
+        serde_json::Value::Number(number) => number.as_u64(),
+        serde_json::Value::String(text) => text.parse().ok(),
+        _ => None,
+    })
 }
 
 /// A response XorPay sent that does not have the promised shape.
@@ -169,10 +186,12 @@ pub struct CreateOrderResponse {
     /// XorPay's order id, present on `ok`.
     #[serde(default)]
     pub aoid: Option<String>,
-    #[serde(default)]
-    expires_in: Option<u64>,
-    #[serde(default)]
-    expire_in: Option<u64>,
+    /// The order lifetime in seconds, as the docs' examples and real answers spell it.
+    #[serde(default, deserialize_with = "lenient_seconds")]
+    pub expires_in: Option<u64>,
+    /// The order lifetime in seconds, as the docs' tables spell it (PROTOCOL.md §3.6).
+    #[serde(default, deserialize_with = "lenient_seconds")]
+    pub expire_in: Option<u64>,
     /// `info`: an object on success, maybe a string on errors.
     #[serde(default)]
     pub info: Option<Info>,
@@ -183,8 +202,9 @@ pub struct CreateOrderResponse {
 pub struct CreatedOrder {
     /// XorPay's order id.
     pub aoid: Aoid,
-    /// Seconds until the order expires, as XorPay reported it.
-    pub expires_in: u64,
+    /// Seconds until the order expires, if XorPay said (its default is
+    /// [`DEFAULT_EXPIRE_SECS`]).
+    pub expires_in: Option<u64>,
     /// What to show the payer.
     pub payment: PaymentInfo,
 }
@@ -223,7 +243,7 @@ impl CreateOrderResponse {
     /// [`ResponseError::Api`] for every status but `ok`; [`ResponseError::Missing`] when `ok`
     /// comes without a valid `aoid` or `info`.
     pub fn into_result(self) -> Result<CreatedOrder, ResponseError> {
-        let expires_in = self.expires_in().unwrap_or(DEFAULT_EXPIRE_SECS);
+        let expires_in = self.expires_in();
         self.status
             .into_result(self.info.clone().and_then(Info::into_text))?;
         let aoid = self
@@ -362,7 +382,7 @@ mod tests {
             .unwrap()
             .into_result()
             .unwrap();
-        assert_eq!(order.expires_in, 600);
+        assert_eq!(order.expires_in, Some(600));
         assert_eq!(order.aoid.as_str(), "e19c8c8673ba42419043fc92b99303c1");
         let PaymentInfo::Jsapi(params) = order.payment else {
             panic!("expected jsapi params")
@@ -403,6 +423,24 @@ mod tests {
                 "signType",
                 "timeStamp"
             ]
+        );
+    }
+
+    #[test]
+    fn odd_shapes_keep_the_status() {
+        let body = br#"{"status":"fee_error","expires_in":"7200","info":42}"#;
+        let response = CreateOrderResponse::from_json(body).unwrap();
+        assert_eq!(response.expires_in(), Some(7200));
+        assert_eq!(
+            response.into_result(),
+            Err(ResponseError::Api(ApiError::FeeError))
+        );
+        let body = br#"{"status":"wechat_api_error","expires_in":null,"info":[1]}"#;
+        assert_eq!(
+            CreateOrderResponse::from_json(body).unwrap().into_result(),
+            Err(ResponseError::Api(ApiError::WechatApiError {
+                info: Some("[1]".into())
+            }))
         );
     }
 

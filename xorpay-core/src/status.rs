@@ -134,6 +134,10 @@ status_enum! {
         FeeError = "fee_error",
         /// `order_exist`: the order_id was used with different parameters (订单已存在).
         OrderExist = "order_exist",
+        /// `no_contract`: the merchant has not signed up (未签约).
+        NoContract = "no_contract",
+        /// `no_alipay_contract`: the merchant has no Alipay contract (未签约支付宝).
+        NoAlipayContract = "no_alipay_contract",
     }
 }
 
@@ -157,14 +161,6 @@ status_enum! {
         /// `sign_error`: query2 only, the signature does not match. Not documented; the
         /// natural guess of PROTOCOL.md §4.5.
         SignError = "sign_error",
-    }
-}
-
-impl QueryStatus {
-    /// Whether the order has been paid (`payed` or `success`). `fee_error` is not counted:
-    /// whether such an order is ever notified is unknown (PROTOCOL.md §11).
-    pub fn is_paid(&self) -> bool {
-        matches!(self, QueryStatus::Payed | QueryStatus::Success)
     }
 }
 
@@ -256,8 +252,9 @@ pub enum ApiError {
     /// `no_alipay_contract` (未签约支付宝): the merchant has no Alipay contract.
     #[error("xorpay: the merchant has no alipay contract (no_alipay_contract)")]
     NoAlipayContract,
-    /// `order_error` (订单状态错误), refunds: the order does not exist or is not in `success`
-    /// (its notification must have been acknowledged first).
+    /// `order_error` (订单状态错误), refunds: the order does not exist or is not in `success`.
+    /// A paid order reaches `success` once its notification is acknowledged, so a refund
+    /// right after payment can succeed later.
     #[error("xorpay: the order cannot be refunded in its state (order_error{})", info_suffix(.info))]
     OrderError {
         /// XorPay's `info`, if any.
@@ -297,7 +294,7 @@ impl ApiError {
     /// Whether sending the same request again can succeed.
     pub fn retry(&self) -> Retry {
         match self {
-            ApiError::WechatApiError { .. } => Retry::Later,
+            ApiError::WechatApiError { .. } | ApiError::OrderError { .. } => Retry::Later,
             ApiError::AlipayApiError { info } => match info.as_deref() {
                 Some("ACQ.ACCESS_FORBIDDEN" | "aop.invalid-app-auth-token") => {
                     Retry::AfterMerchantAction
@@ -316,7 +313,6 @@ impl ApiError {
             | ApiError::OrderExpire
             | ApiError::OrderExist
             | ApiError::InvalidOpenid
-            | ApiError::OrderError { .. }
             | ApiError::PriceError { .. }
             | ApiError::BarcodeFailed { .. }
             | ApiError::Unknown { .. } => Retry::Never,
@@ -386,8 +382,11 @@ impl PayStatus {
 }
 
 impl BarcodeStatus {
-    /// `success` and `new` are accepted payments; every other code is an [`ApiError`], an
-    /// unknown one being the channel's own failure code ([`ApiError::BarcodeFailed`]).
+    /// `success` and `new` are accepted payments; every other code is an [`ApiError`].
+    ///
+    /// An unknown code in upper case (`AUTH_CODE_INVALID`, `ACQ.PAYMENT_AUTH_CODE_INVALID`) is
+    /// the payment channel's own failure, passed through ([`ApiError::BarcodeFailed`]); an
+    /// unknown lower-case code is XorPay's own and stays [`ApiError::Unknown`].
     ///
     /// # Errors
     /// The [`ApiError`] for every code but `success` and `new`.
@@ -406,7 +405,12 @@ impl BarcodeStatus {
             BarcodeStatus::AlipayApiError => ApiError::AlipayApiError { info },
             BarcodeStatus::FeeError => ApiError::FeeError,
             BarcodeStatus::OrderExist => ApiError::OrderExist,
-            BarcodeStatus::Unknown(code) => ApiError::BarcodeFailed { code },
+            BarcodeStatus::NoContract => ApiError::NoContract,
+            BarcodeStatus::NoAlipayContract => ApiError::NoAlipayContract,
+            BarcodeStatus::Unknown(code) if !code.bytes().any(|b| b.is_ascii_lowercase()) => {
+                ApiError::BarcodeFailed { code }
+            }
+            BarcodeStatus::Unknown(code) => ApiError::Unknown { code, info },
         })
     }
 }
@@ -428,17 +432,49 @@ impl RefundStatus {
     }
 }
 
+/// The state of an order as the query endpoints report it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum OrderState {
+    /// `not_exist`: XorPay has no such order.
+    NotExist,
+    /// `new`: created, not paid.
+    New,
+    /// `payed`: paid; the notification is not yet acknowledged.
+    Payed,
+    /// `fee_error`: paid, but XorPay could not take its fee from the merchant's balance.
+    FeeError,
+    /// `success`: paid and the notification acknowledged.
+    Success,
+    /// `expire`: expired unpaid.
+    Expire,
+}
+
+impl OrderState {
+    /// Whether the order has been paid (`payed` or `success`). `fee_error` is not counted:
+    /// whether such an order is ever notified is unknown (PROTOCOL.md §11).
+    pub fn is_paid(self) -> bool {
+        matches!(self, OrderState::Payed | OrderState::Success)
+    }
+}
+
 impl QueryStatus {
     /// The order state, or an [`ApiError`] for `sign_error` and unknown codes.
     ///
     /// # Errors
     /// [`ApiError::SignError`] or [`ApiError::Unknown`].
-    pub fn into_result(self) -> Result<QueryStatus, ApiError> {
-        match self {
-            QueryStatus::SignError => Err(ApiError::SignError),
-            QueryStatus::Unknown(code) => Err(ApiError::Unknown { code, info: None }),
-            state => Ok(state),
-        }
+    pub fn into_result(self) -> Result<OrderState, ApiError> {
+        Ok(match self {
+            QueryStatus::NotExist => OrderState::NotExist,
+            QueryStatus::New => OrderState::New,
+            QueryStatus::Payed => OrderState::Payed,
+            QueryStatus::FeeError => OrderState::FeeError,
+            QueryStatus::Success => OrderState::Success,
+            QueryStatus::Expire => OrderState::Expire,
+            QueryStatus::SignError => return Err(ApiError::SignError),
+            QueryStatus::Unknown(code) => return Err(ApiError::Unknown { code, info: None }),
+        })
     }
 }
 
@@ -556,6 +592,22 @@ mod tests {
                 code: "AUTH_CODE_INVALID".into()
             })
         );
+        assert_eq!(
+            BarcodeStatus::from_code("ACQ.PAYMENT_AUTH_CODE_INVALID")
+                .into_result(None)
+                .unwrap_err()
+                .code(),
+            "ACQ.PAYMENT_AUTH_CODE_INVALID"
+        );
+        // A merchant-side code is not the customer's fault.
+        assert_eq!(
+            BarcodeStatus::from_code("no_alipay_contract").into_result(None),
+            Err(ApiError::NoAlipayContract)
+        );
+        assert!(matches!(
+            BarcodeStatus::from_code("some_new_code").into_result(None),
+            Err(ApiError::Unknown { .. })
+        ));
     }
 
     #[test]
@@ -584,10 +636,10 @@ mod tests {
 
     #[test]
     fn query_status_separates_states_from_errors() {
-        assert!(QueryStatus::Payed.is_paid());
-        assert!(QueryStatus::Success.is_paid());
-        assert!(!QueryStatus::FeeError.is_paid());
-        assert_eq!(QueryStatus::New.into_result(), Ok(QueryStatus::New));
+        assert!(QueryStatus::Payed.into_result().unwrap().is_paid());
+        assert!(QueryStatus::Success.into_result().unwrap().is_paid());
+        assert!(!QueryStatus::FeeError.into_result().unwrap().is_paid());
+        assert_eq!(QueryStatus::New.into_result(), Ok(OrderState::New));
         assert_eq!(
             QueryStatus::SignError.into_result(),
             Err(ApiError::SignError)

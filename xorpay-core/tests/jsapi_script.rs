@@ -77,7 +77,8 @@ process.stdout.write(JSON.stringify({ calls, dispatched, href: window.location.h
 fn invokes_the_bridge_at_once_with_exactly_the_six_parameters() {
     let params = params();
     let script = BridgeScript::new(&params)
-        .result_url("/orders/42?lang=zh")
+        .result_url("/orders/42?lang=zh#paid")
+        .unwrap()
         .to_script();
     let report = run_in_node(
         &format!("{HARNESS}\ninstallBridge('get_brand_wcpay_request:ok');"),
@@ -92,7 +93,7 @@ fn invokes_the_bridge_at_once_with_exactly_the_six_parameters() {
         report["dispatched"][0]["detail"]["result"], "ok",
         "{report}"
     );
-    assert_eq!(report["href"], "/orders/42?lang=zh&result=ok");
+    assert_eq!(report["href"], "/orders/42?lang=zh&result=ok#paid");
 }
 
 #[test]

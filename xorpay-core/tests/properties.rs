@@ -1,7 +1,9 @@
 //! Property tests: `Price` round-trips exactly; the parsers never panic.
 
 use proptest::prelude::*;
-use xorpay_core::{AppSecret, Notification, Price};
+use xorpay_core::form::FormBody;
+use xorpay_core::sign::{self, NotifyFields};
+use xorpay_core::{AppSecret, Notification, NotificationError, Price, SignatureError};
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(10_000))]
@@ -72,5 +74,70 @@ proptest! {
         if let Ok(notification) = Notification::parse(body.join("&").as_bytes()) {
             let _ = notification.verify(&AppSecret::new("secret").unwrap());
         }
+    }
+}
+
+/// A notification body for these values, signed with `secret`, every value form-encoded.
+fn signed_body(order_id: &str, fen: u64, more: &str, secret: &AppSecret) -> String {
+    let pay_price = Price::from_fen(fen).unwrap().to_string();
+    let fields = NotifyFields {
+        aoid: "e19c8c8673ba42419043fc92b99303c1",
+        order_id,
+        pay_price: &pay_price,
+        pay_time: "2026-11-27 21:03:59",
+    };
+    let signature = sign::notify(&fields, secret);
+    let mut body = FormBody::new();
+    body.pair("aoid", fields.aoid)
+        .pair("order_id", order_id)
+        .pair("pay_price", &pay_price)
+        .pair("pay_time", fields.pay_time)
+        .pair("more", more)
+        .pair("sign", signature.as_str());
+    body.into_string()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(1_000))]
+
+    /// Whatever the order id (any Unicode, `&`, `=`, `%`, `+`) and amount, a correctly signed
+    /// and encoded notification is accepted with exactly those values.
+    #[test]
+    fn genuine_notifications_with_any_values_verify(
+        order_id in "\\PC{1,40}",
+        fen in 1u64..=10_000_000_000,
+        more in "\\PC{0,40}",
+    ) {
+        let secret = AppSecret::new("0123456789abcdef0123456789abcdef").unwrap();
+        let body = signed_body(&order_id, fen, &more, &secret);
+        let verified = Notification::parse(body.as_bytes()).unwrap().verify(&secret).unwrap();
+        prop_assert_eq!(verified.order_id(), order_id.as_str());
+        prop_assert_eq!(verified.pay_price().fen(), fen);
+        prop_assert_eq!(verified.unverified_more(), Some(more.as_str()));
+    }
+
+    /// Changing one byte of the signed order id, or signing with another secret, is refused.
+    #[test]
+    fn any_change_to_a_signed_value_is_refused(
+        order_id in "[a-zA-Z0-9/#-]{1,40}",
+        fen in 1u64..=10_000_000_000,
+        position in any::<proptest::sample::Index>(),
+        replacement in "[a-zA-Z0-9]",
+    ) {
+        let secret = AppSecret::new("0123456789abcdef0123456789abcdef").unwrap();
+        let at = position.index(order_id.len());
+        let mut changed = order_id.clone();
+        changed.replace_range(at..=at, &replacement);
+        prop_assume!(changed != order_id);
+        let genuine = signed_body(&order_id, fen, "", &secret);
+        let encoded_original = FormBody::new().pair("order_id", &order_id).as_str().to_owned();
+        let encoded_changed = FormBody::new().pair("order_id", &changed).as_str().to_owned();
+        let tampered = genuine.replace(&encoded_original, &encoded_changed);
+        prop_assert_eq!(
+            Notification::parse(tampered.as_bytes()).unwrap().verify(&secret).map(drop),
+            Err(NotificationError::Signature(SignatureError::Mismatch))
+        );
+        let other = AppSecret::new("0123456789abcdef0123456789abcdeg").unwrap();
+        prop_assert!(Notification::parse(genuine.as_bytes()).unwrap().verify(&other).is_err());
     }
 }

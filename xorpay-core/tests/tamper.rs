@@ -232,3 +232,67 @@ fn unsigned_fields_are_exposed_only_as_unverified() {
     let other_more = body(AOID, ORDER_ID, PAY_PRICE, PAY_TIME, SIGN).replace("more=gift", "more=x");
     assert_eq!(verify(&other_more), Ok(()));
 }
+
+/// XorPay's notify formula has no separators, so a genuine notification can be re-cut at a
+/// field boundary and still verify. `check` against the stored order refuses every re-cut.
+#[test]
+fn boundary_shifted_notifications_verify_but_do_not_match_the_order() {
+    use xorpay_core::{Aoid, ExpectedPayment, PaymentMismatch, Price};
+
+    let genuine_aoid = Aoid::new(AOID).unwrap();
+    let stored = ExpectedPayment {
+        aoid: &genuine_aoid,
+        order_id: ORDER_ID,
+        price: PAY_PRICE.parse().unwrap(),
+    };
+    let genuine = Notification::parse(body(AOID, ORDER_ID, PAY_PRICE, PAY_TIME, SIGN).as_bytes())
+        .unwrap()
+        .verify(&secret())
+        .unwrap();
+    assert_eq!(genuine.check(&stored), Ok(()));
+
+    // Order "ORD/2026/11/27#1" paid 12.30 re-cut as order "ORD/2026/11/27#11" paid 2.30.
+    let recut =
+        Notification::parse(body(AOID, "ORD/2026/11/27#11", "2.30", PAY_TIME, SIGN).as_bytes())
+            .unwrap()
+            .verify(&secret())
+            .expect("the formula cannot tell the re-cut apart");
+    let other_aoid = Aoid::new("0f2b0a6c9e3d4b1a8c7e6d5f4a3b2c1d").unwrap();
+    let victim = ExpectedPayment {
+        aoid: &other_aoid,
+        order_id: "ORD/2026/11/27#11",
+        price: Price::from_fen(230).unwrap(),
+    };
+    assert_eq!(recut.check(&victim), Err(PaymentMismatch::Aoid));
+
+    // Characters moved from the aoid into the order id.
+    let shifted = Notification::parse(
+        body(
+            &AOID[..31],
+            &format!("{}{ORDER_ID}", &AOID[31..]),
+            PAY_PRICE,
+            PAY_TIME,
+            SIGN,
+        )
+        .as_bytes(),
+    )
+    .unwrap()
+    .verify(&secret())
+    .expect("the formula cannot tell the shift apart");
+    assert_eq!(shifted.check(&stored), Err(PaymentMismatch::Aoid));
+
+    // And the plain mismatches.
+    let cheaper = ExpectedPayment {
+        price: Price::from_fen(1229).unwrap(),
+        ..stored
+    };
+    assert!(matches!(
+        genuine.check(&cheaper),
+        Err(PaymentMismatch::Amount { .. })
+    ));
+    let other_order = ExpectedPayment {
+        order_id: "ORD/2026/11/27#2",
+        ..stored
+    };
+    assert_eq!(genuine.check(&other_order), Err(PaymentMismatch::OrderId));
+}
