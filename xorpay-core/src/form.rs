@@ -70,6 +70,19 @@ impl FormBody {
         self
     }
 
+    /// Starts a `key=` pair and returns a writer that encodes the value as it is written,
+    /// so a `Display` value can be added without formatting it into a `String` first.
+    pub fn value_writer(&mut self, key: &str) -> ValueWriter<'_> {
+        if !self.encoded.is_empty() {
+            self.encoded.push('&');
+        }
+        encode_into(&mut self.encoded, key);
+        self.encoded.push('=');
+        ValueWriter {
+            encoded: &mut self.encoded,
+        }
+    }
+
     /// The encoded body so far.
     pub fn as_str(&self) -> &str {
         &self.encoded
@@ -78,6 +91,19 @@ impl FormBody {
     /// The encoded body.
     pub fn into_string(self) -> String {
         self.encoded
+    }
+}
+
+/// Encodes a value into a [`FormBody`] as it is written; see [`FormBody::value_writer`].
+#[derive(Debug)]
+pub struct ValueWriter<'a> {
+    encoded: &'a mut String,
+}
+
+impl core::fmt::Write for ValueWriter<'_> {
+    fn write_str(&mut self, part: &str) -> core::fmt::Result {
+        encode_into(self.encoded, part);
+        Ok(())
     }
 }
 

@@ -137,6 +137,30 @@ impl RequestKind {
         }
     }
 
+    /// The signature formula of this kind: the protocol names of the signed values in order,
+    /// the app secret last (PROTOCOL.md §1.3).
+    pub const fn signature_fields(self) -> &'static [&'static str] {
+        match self.endpoint() {
+            Endpoint::Pay | Endpoint::Cashier => &[
+                "name",
+                "pay_type",
+                "price",
+                "order_id",
+                "notify_url",
+                "app_secret",
+            ],
+            Endpoint::Barcode => &[
+                "name",
+                "pay_type",
+                "price",
+                "order_id",
+                "notify_url",
+                "barcode",
+                "app_secret",
+            ],
+        }
+    }
+
     /// The `pay_type` value that is signed and sent.
     pub const fn pay_type(self) -> &'static str {
         match self {

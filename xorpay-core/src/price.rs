@@ -83,7 +83,7 @@ pub enum PriceError {
 }
 
 /// The longest wire form: `u64::MAX` fen is 184467440737095516.15, 21 bytes.
-const WIRE_CAPACITY: usize = 24;
+pub(crate) const WIRE_CAPACITY: usize = 24;
 
 /// The canonical wire form of a [`Price`] (`"50.00"`), formatted on the stack.
 ///
@@ -180,27 +180,47 @@ impl Price {
     /// The canonical wire form, two decimals, formatted on the stack.
     pub fn to_wire(self) -> WirePrice {
         let mut buf = [0u8; WIRE_CAPACITY];
-        let mut at = WIRE_CAPACITY;
-        let mut rest = self.fen();
-        // Two fen digits, the point, then at least one yuan digit.
-        for position in 0.. {
-            if position == 2 {
-                at -= 1;
-                buf[at] = b'.';
-            }
-            at -= 1;
-            // `rest % 10` is below 10, so the cast cannot truncate.
-            buf[at] = b'0' + (rest % 10) as u8;
-            rest /= 10;
-            if rest == 0 && position >= 2 {
-                break;
-            }
-        }
+        let start = self.write_wire(&mut buf);
         WirePrice {
             buf,
-            // `at` is below WIRE_CAPACITY (24), so it fits in a u8.
-            start: at as u8,
+            // `start` is below WIRE_CAPACITY (24), so it fits in a u8.
+            start: start as u8,
         }
+    }
+
+    /// Writes the wire form at the end of `buf` and returns where it starts. Signing calls
+    /// this directly, so the hot path never re-validates the ASCII as UTF-8.
+    pub(crate) fn write_wire(self, buf: &mut [u8; WIRE_CAPACITY]) -> usize {
+        // Two digits at a time, from a table: the common case is a handful of digits.
+        const PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
+            2021222324252627282930313233343536373839\
+            4041424344454647484950515253545556575859\
+            6061626364656667686970717273747576777879\
+            8081828384858687888990919293949596979899";
+        let pair = |n: u64| -> [u8; 2] {
+            // `n` is below 100, so the index is at most 198.
+            let i = (n as usize) * 2;
+            [PAIRS[i], PAIRS[i + 1]]
+        };
+        let fen = self.fen();
+        let cents = pair(fen % 100);
+        let mut at = WIRE_CAPACITY - 3;
+        buf[at..].copy_from_slice(&[b'.', cents[0], cents[1]]);
+        let mut yuan = fen / 100;
+        while yuan >= 100 {
+            at -= 2;
+            buf[at..at + 2].copy_from_slice(&pair(yuan % 100));
+            yuan /= 100;
+        }
+        if yuan >= 10 {
+            at -= 2;
+            buf[at..at + 2].copy_from_slice(&pair(yuan));
+        } else {
+            at -= 1;
+            // `yuan` is below 10 here.
+            buf[at] = b'0' + yuan as u8;
+        }
+        at
     }
 
     /// `self + other`, or `None` on overflow.

@@ -1,0 +1,70 @@
+//! The ratios of `benches/signing.rs`, measured interleaved: each round times a batch of
+//! every variant in turn, so a change in machine load affects all of them alike, and the
+//! report is the median of the per-round ratios. Run with `scripts/bench.sh`.
+
+// Timing ratios are measurements, not money: the workspace ban on float arithmetic is for money.
+#![allow(clippy::float_arithmetic)]
+
+mod support;
+
+use std::hint::black_box;
+use std::time::Instant;
+
+use xorpay::Signable;
+
+const ROUNDS: usize = 300;
+const BATCH: u32 = 2_000;
+
+/// Nanoseconds per call, over one batch.
+fn time_batch(mut work: impl FnMut()) -> f64 {
+    let start = Instant::now();
+    for _ in 0..BATCH {
+        work();
+    }
+    start.elapsed().as_nanos() as f64 / f64::from(BATCH)
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+fn main() {
+    // `cargo test` also runs bench targets, without `--bench`: measure only when asked.
+    if !std::env::args().any(|arg| arg == "--bench") {
+        return;
+    }
+    let support::Setup {
+        order,
+        secret,
+        concatenated,
+    } = support::setup();
+    let (mut floor, mut derived, mut naive) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..ROUNDS {
+        let f = time_batch(|| {
+            black_box(support::floor(black_box(&concatenated)));
+        });
+        let d = time_batch(|| {
+            black_box(black_box(&order).signature(black_box(&secret)));
+        });
+        let n = time_batch(|| {
+            black_box(support::naive(black_box(&order)));
+        });
+        floor.push(f);
+        derived.push(d / f);
+        naive.push(n / f);
+    }
+    println!("interleaved: {ROUNDS} rounds of {BATCH} calls each, medians");
+    println!(
+        "  floor    md5 of the concatenated bytes {:7.1} ns  1.00x",
+        median(floor)
+    );
+    println!(
+        "  derived  signature of the struct                  {:.2}x",
+        median(derived)
+    );
+    println!(
+        "  naive    format! + md5 + hex                      {:.2}x",
+        median(naive)
+    );
+}

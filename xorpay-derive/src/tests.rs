@@ -1,0 +1,254 @@
+//! Expansion snapshots: the code the derive generates for representative structs, pretty
+//! printed. A change in generated code shows up here as a diff to review; update with
+//! `UPDATE_EXPECT=1 cargo test -p xorpay-derive`.
+
+use expect_test::{Expect, expect};
+
+fn check(input: syn::DeriveInput, expected: Expect) {
+    let tokens = crate::expand::derive(&input);
+    let file: syn::File = syn::parse2(tokens).expect("generated code parses as a file");
+    expected.assert_eq(&prettyplease::unparse(&file));
+}
+
+#[test]
+fn jsapi_order_declared_out_of_protocol_order() {
+    check(
+        syn::parse_quote! {
+            #[xorpay(kind = jsapi, notify_url = "https://shop.example.com/n")]
+            struct ShopOrder {
+                #[xorpay(openid)]
+                buyer: String,
+                #[xorpay(order_id)]
+                id: u64,
+                #[xorpay(more)]
+                note: Option<String>,
+                #[xorpay(price)]
+                total: Price,
+                #[xorpay(name)]
+                title: String,
+                items: Vec<Item>,
+            }
+        },
+        expect![[r##"
+            #[doc(hidden)]
+            const _: () = {
+                use ::xorpay::__private as __xorpay;
+                #[automatically_derived]
+                impl __xorpay::XorPayOrder for ShopOrder {
+                    const KIND: __xorpay::RequestKind = __xorpay::RequestKind::Jsapi;
+                    type NotifyUrl = __xorpay::OwnNotifyUrl;
+                    fn __xorpay_visit<__V: __xorpay::Visit>(&self, __visitor: &mut __V) {
+                        __xorpay::signed_str(
+                            __visitor,
+                            "name",
+                            __xorpay::ValueSource::Field("title"),
+                            &self.title,
+                        );
+                        __visitor
+                            .signed_str(
+                                "pay_type",
+                                __xorpay::ValueSource::Kind,
+                                __xorpay::RequestKind::Jsapi.pay_type(),
+                            );
+                        __xorpay::signed_price(
+                            __visitor,
+                            __xorpay::ValueSource::Field("total"),
+                            &self.total,
+                        );
+                        __xorpay::signed_text(
+                            __visitor,
+                            "order_id",
+                            __xorpay::ValueSource::Field("id"),
+                            &self.id,
+                        );
+                        __visitor
+                            .signed_str(
+                                "notify_url",
+                                __xorpay::ValueSource::Attribute,
+                                "https://shop.example.com/n",
+                            );
+                        if let ::core::option::Option::Some(__value) = &self.note {
+                            __xorpay::unsigned_text(__visitor, "more", __value);
+                        }
+                        __xorpay::unsigned_text(__visitor, "openid", &self.buyer);
+                    }
+                }
+            };
+        "##]],
+    );
+}
+
+#[test]
+fn barcode_order_with_client_notify_url() {
+    check(
+        syn::parse_quote! {
+            #[xorpay(kind = wechat_barcode, notify_url = from_client, crate = my::xorpay)]
+            struct Scan<'a> {
+                #[xorpay(name)]
+                name: &'a str,
+                #[xorpay(price)]
+                price: Price,
+                #[xorpay(order_id)]
+                order_id: &'a str,
+                #[xorpay(barcode)]
+                code: &'a str,
+            }
+        },
+        expect![[r##"
+            #[doc(hidden)]
+            const _: () = {
+                use my::xorpay::__private as __xorpay;
+                #[automatically_derived]
+                impl<'a> __xorpay::XorPayOrder for Scan<'a> {
+                    const KIND: __xorpay::RequestKind = __xorpay::RequestKind::WechatBarcode;
+                    type NotifyUrl = __xorpay::ClientNotifyUrl;
+                    fn __xorpay_visit<__V: __xorpay::Visit>(&self, __visitor: &mut __V) {
+                        __xorpay::signed_str(
+                            __visitor,
+                            "name",
+                            __xorpay::ValueSource::Field("name"),
+                            &self.name,
+                        );
+                        __visitor
+                            .signed_str(
+                                "pay_type",
+                                __xorpay::ValueSource::Kind,
+                                __xorpay::RequestKind::WechatBarcode.pay_type(),
+                            );
+                        __xorpay::signed_price(
+                            __visitor,
+                            __xorpay::ValueSource::Field("price"),
+                            &self.price,
+                        );
+                        __xorpay::signed_str(
+                            __visitor,
+                            "order_id",
+                            __xorpay::ValueSource::Field("order_id"),
+                            &self.order_id,
+                        );
+                        __visitor.client_notify_url();
+                        __xorpay::signed_str(
+                            __visitor,
+                            "barcode",
+                            __xorpay::ValueSource::Field("code"),
+                            &self.code,
+                        );
+                    }
+                }
+            };
+        "##]],
+    );
+}
+
+#[test]
+fn mini_program_order_with_generics_and_constant_appid() {
+    check(
+        syn::parse_quote! {
+            #[xorpay(kind = mini_program, appid = "wx1234567890abcdef")]
+            struct Mini<N: Display> where N: Clone {
+                #[xorpay(order_id)]
+                number: N,
+                #[xorpay(name)]
+                title: String,
+                #[xorpay(price)]
+                total: Price,
+                #[xorpay(openid)]
+                openid: String,
+                #[xorpay(notify_url)]
+                notify: String,
+                #[xorpay(expire)]
+                ttl: Option<u32>,
+            }
+        },
+        expect![[r##"
+            #[doc(hidden)]
+            const _: () = {
+                use ::xorpay::__private as __xorpay;
+                #[automatically_derived]
+                impl<N: Display> __xorpay::XorPayOrder for Mini<N>
+                where
+                    N: Clone,
+                {
+                    const KIND: __xorpay::RequestKind = __xorpay::RequestKind::MiniProgram;
+                    type NotifyUrl = __xorpay::OwnNotifyUrl;
+                    fn __xorpay_visit<__V: __xorpay::Visit>(&self, __visitor: &mut __V) {
+                        __xorpay::signed_str(
+                            __visitor,
+                            "name",
+                            __xorpay::ValueSource::Field("title"),
+                            &self.title,
+                        );
+                        __visitor
+                            .signed_str(
+                                "pay_type",
+                                __xorpay::ValueSource::Kind,
+                                __xorpay::RequestKind::MiniProgram.pay_type(),
+                            );
+                        __xorpay::signed_price(
+                            __visitor,
+                            __xorpay::ValueSource::Field("total"),
+                            &self.total,
+                        );
+                        __xorpay::signed_text(
+                            __visitor,
+                            "order_id",
+                            __xorpay::ValueSource::Field("number"),
+                            &self.number,
+                        );
+                        __xorpay::signed_str(
+                            __visitor,
+                            "notify_url",
+                            __xorpay::ValueSource::Field("notify"),
+                            &self.notify,
+                        );
+                        if let ::core::option::Option::Some(__value) = &self.ttl {
+                            __xorpay::unsigned_text(__visitor, "expire", &__xorpay::expire(__value));
+                        }
+                        __xorpay::unsigned_text(__visitor, "openid", &self.openid);
+                        __visitor.unsigned("appid", "wx1234567890abcdef");
+                        __visitor.unsigned("is_mini", "true");
+                    }
+                }
+            };
+        "##]],
+    );
+}
+
+#[test]
+fn errors_come_with_a_stub_impl() {
+    check(
+        syn::parse_quote! {
+            #[xorpay(kind = native)]
+            struct Broken {
+                #[xorpay(price)]
+                total: f64,
+            }
+        },
+        expect![[r##"
+            ::core::compile_error! {
+                "price cannot be `f64`: floats cannot hold money exactly; use `xorpay::Price`"
+            }
+            ::core::compile_error! {
+                "missing notify_url: put `#[xorpay(notify_url)]` on the field that holds it, `#[xorpay(notify_url = \"https://…\")]` on the struct, or `#[xorpay(notify_url = from_client)]` to take it from the client's configuration"
+            }
+            ::core::compile_error! {
+                "`kind = native` requires `name`: add `#[xorpay(name)]` to the field that holds the product name shown to the payer"
+            }
+            ::core::compile_error! {
+                "`kind = native` requires `order_id`: add `#[xorpay(order_id)]` to the field that holds your order number"
+            }
+            #[doc(hidden)]
+            const _: () = {
+                use ::xorpay::__private as __xorpay;
+                #[automatically_derived]
+                impl __xorpay::XorPayOrder for Broken {
+                    const KIND: __xorpay::RequestKind = __xorpay::RequestKind::Native;
+                    type NotifyUrl = __xorpay::OwnNotifyUrl;
+                    fn __xorpay_visit<__V: __xorpay::Visit>(&self, _: &mut __V) {
+                        ::core::unreachable!("#[derive(XorPayOrder)] reported errors for this type")
+                    }
+                }
+            };
+        "##]],
+    );
+}
