@@ -6,11 +6,23 @@
 //! are those of the project's independent signature vectors, so the printed signatures can
 //! be checked against `xorpay-core/tests/data/signatures.json`.
 
-use xorpay::form::FormBody;
 use xorpay::jsapi::BridgeScript;
 use xorpay::response::{CreateOrderResponse, DEFAULT_EXPIRE_SECS, PaymentInfo};
-use xorpay::sign::{self, PayFields};
-use xorpay::{Aid, AppSecret, Notification, PayType, Price};
+use xorpay::{Aid, AppSecret, Notification, Price, Signable, XorPayOrder};
+
+/// The shop's own order type; the derive maps its fields to XorPay's.
+#[derive(XorPayOrder)]
+#[xorpay(kind = jsapi, notify_url = "http://example.com:3094/pay_callback")]
+struct TopUp {
+    #[xorpay(order_id)]
+    id: u64,
+    #[xorpay(openid)]
+    payer: String,
+    #[xorpay(price)]
+    amount: Price,
+    #[xorpay(name)]
+    title: String,
+}
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Credentials come from your XorPay dashboard; keep the secret out of your source.
@@ -18,27 +30,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let secret = AppSecret::new("0123456789abcdef0123456789abcdef")?;
 
     // 1. A signed JSAPI order. The openid comes from XorPay's openid redirect.
-    let price: Price = "0.01".parse()?;
-    let fields = PayFields {
-        name: "XorPay 账户充值",
-        pay_type: PayType::Jsapi,
-        price,
-        order_id: "14",
-        notify_url: "http://example.com:3094/pay_callback",
+    let order = TopUp {
+        id: 14,
+        payer: "oXorPayDemoOpenid0000000000".into(),
+        amount: "0.01".parse()?,
+        title: "XorPay 账户充值".into(),
     };
-    let signature = sign::pay(&fields, &secret);
-    let mut body = FormBody::new();
-    body.pair("name", fields.name)
-        .pair("pay_type", fields.pay_type.as_str())
-        .pair("price", price.to_wire().as_str())
-        .pair("order_id", fields.order_id)
-        .pair("notify_url", fields.notify_url)
-        .pair("openid", "oXorPayDemoOpenid0000000000")
-        .pair("sign", signature.as_str());
+    let request = order.to_request(&secret)?;
     println!("== 1. signed JSAPI request ==");
-    println!("POST https://xorpay.com/api/pay/{aid}");
-    println!("sign = md5(name + pay_type + price + order_id + notify_url + secret) = {signature}");
-    println!("body: {}\n", body.as_str());
+    println!("POST https://xorpay.com{}{aid}", request.endpoint().path_prefix());
+    println!("body: {}", request.body());
+    println!("{}\n", order.explain_signature());
 
     // 2. XorPay answers with the six WeixinJSBridge parameters; the page hands them over.
     let answer = br#"{"status":"ok","aoid":"5f2b0a6c9e3d4b1a8c7e6d5f4a3b2c1d","expires_in":7200,
