@@ -634,3 +634,68 @@ impl Ledger {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fee_rule() {
+        assert_eq!(fee_fen(1, 100), 1, "at least one fen");
+        assert_eq!(fee_fen(100, 100), 1);
+        assert_eq!(fee_fen(101, 100), 2, "rounded up");
+        assert_eq!(fee_fen(12_345, 100), 124);
+        assert_eq!(fee_fen(5_000, 60), 30);
+        assert_eq!(fee_fen(5_000, 0), 0, "a zero rate takes nothing");
+        assert_eq!(fee_fen(u64::MAX, 10_000), u64::MAX, "no overflow");
+        assert_eq!(fee_fen(u64::MAX, u32::MAX), u64::MAX);
+    }
+
+    #[test]
+    fn barcode_rule() {
+        use BarcodeOutcome::{Failed, Paid, Waiting};
+        let invalid = Failed("AUTH_CODE_INVALID");
+        for (pay_type, code, outcome) in [
+            ("wechat_barcode", "134657556554411111", Paid),
+            ("wechat_barcode", "104657556554411111", Paid),
+            ("wechat_barcode", "154657556554411111", Paid),
+            ("wechat_barcode", "134657556554410000", Waiting),
+            ("wechat_barcode", "164657556554411111", invalid),
+            ("wechat_barcode", "094657556554411111", invalid),
+            ("wechat_barcode", "13465755655441111", invalid),
+            ("wechat_barcode", "1346575565544111111", invalid),
+            ("wechat_barcode", "13465755655441111a", invalid),
+            ("wechat_barcode", "", invalid),
+            ("alipay_barcode", "286648834567890123", Paid),
+            ("alipay_barcode", "2566488345678901", Paid),
+            ("alipay_barcode", "306648834567890123456789", Paid),
+            ("alipay_barcode", "286648834567890000", Waiting),
+            ("alipay_barcode", "316648834567890123", invalid),
+            ("alipay_barcode", "286648834567890", invalid),
+            ("alipay_barcode", "3066488345678901234567890", invalid),
+            ("native", "134657556554411111", invalid),
+            ("wechat_barcode", "１３4657556554411111", invalid),
+        ] {
+            assert_eq!(
+                BarcodeOutcome::of(pay_type, code),
+                outcome,
+                "{pay_type} {code}"
+            );
+        }
+    }
+
+    #[test]
+    fn jsapi_pay_sign_is_wechats_uppercase_md5() {
+        // Computed outside the project (Python's hashlib) from WeChat's rule: the five fields
+        // sorted by name as a query string, `&key=` and the key, MD5, uppercase.
+        let sign = jsapi_pay_sign(
+            "wx2421b1c4370ec43b",
+            "1395712654",
+            "e61463f8efa94090b1f366cccfbbb444",
+            "prepay_id=u802345jgfjsdfgsdg888",
+            "MD5",
+            "mock_secret",
+        );
+        assert_eq!(sign, "B6E9F71BB2755460C730F88857708485");
+    }
+}
