@@ -52,9 +52,10 @@ async fn deliver(shared: Arc<Shared>, aoid: String) {
     };
     let started = Instant::now();
     let mut acknowledged = false;
-    for attempt in 1..=u32::try_from(RETRY_GAPS.len() + 1).unwrap_or(7) {
-        if attempt > 1 {
-            let gap = RETRY_GAPS[usize::try_from(attempt - 2).unwrap_or(0)];
+    // The first attempt at once, then one after each gap.
+    let waits = std::iter::once(None).chain(RETRY_GAPS.iter().copied().map(Some));
+    for (attempt, wait) in (1..).zip(waits) {
+        if let Some(gap) = wait {
             tokio::time::sleep(shared.config.retry_unit.saturating_mul(gap)).await;
         }
         let fault = if attempt == 1 { delivery.fault } else { None };
