@@ -115,9 +115,10 @@ async fn delay_outlasts_the_clients_timeout() {
     let started = tokio::time::Instant::now();
     assert_eq!(get(&url).await.code(), "new");
     assert!(started.elapsed() >= Duration::from_millis(600));
-    // Both delays used: back to normal.
-    let answer = impatient.get(&url).send().await.unwrap();
-    assert_eq!(answer.status(), 200);
+    // Both delays used: back to normal (checked without a timeout, which a busy machine
+    // could trip).
+    assert_eq!(get(&url).await.code(), "new");
+    assert!(sandbox.order(&aoid).is_some());
 }
 
 #[tokio::test]
