@@ -68,6 +68,9 @@ struct Args {
 #[tokio::main]
 async fn main() -> ExitCode {
     let args = Args::parse();
+    // Installed before the ready line, so that a SIGTERM sent right after it stops the
+    // sandbox cleanly instead of killing it with the default action.
+    let termination = Termination::install();
     let sandbox = Sandbox::builder()
         .listen(args.listen)
         .aid(args.aid)
@@ -94,31 +97,51 @@ async fn main() -> ExitCode {
     {
         return ExitCode::FAILURE;
     }
-    wait_for_termination().await;
+    termination.wait().await;
     sandbox.shutdown().await;
     ExitCode::SUCCESS
 }
 
-/// Ctrl-C or SIGTERM; if no handler can be installed, run until killed outright.
-async fn wait_for_termination() {
-    let interrupt = async {
+/// SIGINT or SIGTERM (Ctrl-C elsewhere). When a handler cannot be installed, the program
+/// simply runs until killed outright.
+struct Termination {
+    #[cfg(unix)]
+    signals: Option<(tokio::signal::unix::Signal, tokio::signal::unix::Signal)>,
+}
+
+impl Termination {
+    #[cfg(unix)]
+    fn install() -> Termination {
+        use tokio::signal::unix::{SignalKind, signal};
+        Termination {
+            signals: signal(SignalKind::interrupt())
+                .and_then(|interrupt| Ok((interrupt, signal(SignalKind::terminate())?)))
+                .ok(),
+        }
+    }
+
+    #[cfg(not(unix))]
+    fn install() -> Termination {
+        Termination {}
+    }
+
+    #[cfg(unix)]
+    async fn wait(self) {
+        match self.signals {
+            Some((mut interrupt, mut terminate)) => {
+                tokio::select! {
+                    _ = interrupt.recv() => {}
+                    _ = terminate.recv() => {}
+                }
+            }
+            None => std::future::pending().await,
+        }
+    }
+
+    #[cfg(not(unix))]
+    async fn wait(self) {
         if tokio::signal::ctrl_c().await.is_err() {
             std::future::pending::<()>().await;
         }
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = interrupt => {}
-        () = terminate => {}
     }
 }
