@@ -914,6 +914,39 @@ async fn fee_error_at_creation_and_at_payment() {
         Req::pay("native", "fee-c").send(&sandbox).await.code(),
         "ok"
     );
+    // The same route freezes the account, and refuses what it cannot read.
+    let put = |body: serde_json::Value| {
+        client()
+            .put(format!("{}/_sandbox/merchant", sandbox.base_url()))
+            .json(&body)
+            .send()
+    };
+    assert_eq!(
+        put(serde_json::json!({ "app_off": true }))
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    assert_eq!(
+        Req::pay("native", "fee-d").send(&sandbox).await.code(),
+        "app_off"
+    );
+    for bad in [
+        serde_json::json!({ "balance_fen": "lots" }),
+        serde_json::json!({ "balance_fen": -1 }),
+        serde_json::json!({ "app_off": "yes" }),
+        serde_json::json!([1]),
+    ] {
+        assert_eq!(put(bad).await.unwrap().status(), 400);
+    }
+    let reset = serde_json::json!({ "app_off": false, "balance_fen": null });
+    assert_eq!(put(reset).await.unwrap().status(), 200);
+    assert_eq!(sandbox.balance_fen(), None);
+    assert_eq!(
+        Req::pay("native", "fee-d").send(&sandbox).await.code(),
+        "ok"
+    );
 
     // The fee rule: 1% rounded up, at least 1 fen. 123.45 → 1.2345 → 124 fen.
     let sandbox = builder().balance_fen(Some(124)).start().await.unwrap();
