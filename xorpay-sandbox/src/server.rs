@@ -1,0 +1,522 @@
+//! The running sandbox: its configuration, its shared state, the accept loop, and the
+//! [`Sandbox`] handle that tests, examples and the binary hold.
+//!
+//! The sandbox serves HTTP/1.1 through its own accept loop instead of `axum::serve`, because
+//! one fault needs it: [`crate::RouteFault::DropConnection`] closes a connection without
+//! answering, and only the task that owns the connection can do that. Each connection's
+//! requests carry a handle that the fault middleware fires; the connection task then drops the
+//! connection, which closes the socket.
+//!
+//! It listens on loopback only, and refuses any other address: it is a test server with a
+//! published secret. It never logs or prints the secret.
+
+use std::fmt;
+use std::io;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use axum::Router;
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper_util::rt::TokioIo;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+use tokio::task::{JoinHandle, JoinSet};
+use tower::ServiceExt;
+
+use crate::clock::Clock;
+use crate::faults::{ConnectionKill, FaultTimes, OrderFault, Route, RouteFault, RouteFaults};
+use crate::ledger::Ledger;
+use crate::orders::{DeliveryAttempt, OrderView, PayError, UnknownOrder};
+use crate::{ids, notify, routes, sign};
+
+/// The sandbox's fixed settings. The mutable ones (balance, frozen account) live in the
+/// ledger.
+pub(crate) struct Config {
+    pub(crate) aid: String,
+    pub(crate) secret: String,
+    pub(crate) retry_unit: Duration,
+    pub(crate) strict_lowercase_sign: bool,
+    pub(crate) fee_rate_bp: u32,
+    pub(crate) notify_timeout: Duration,
+    /// The `appId` of JSAPI answers: `wx` and 16 hex characters derived from the aid.
+    pub(crate) wechat_app_id: String,
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("aid", &self.aid)
+            .field("secret", &"<redacted>")
+            .field("retry_unit", &self.retry_unit)
+            .field("strict_lowercase_sign", &self.strict_lowercase_sign)
+            .field("fee_rate_bp", &self.fee_rate_bp)
+            .field("notify_timeout", &self.notify_timeout)
+            .finish()
+    }
+}
+
+/// What every route and task of one sandbox shares.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub(crate) config: Config,
+    pub(crate) clock: Clock,
+    pub(crate) http: reqwest::Client,
+    pub(crate) base_url: String,
+    ledger: Mutex<Ledger>,
+    route_faults: Mutex<RouteFaults>,
+    tasks: Mutex<JoinSet<()>>,
+    runtime: tokio::runtime::Handle,
+}
+
+impl Shared {
+    /// The books. A panic elsewhere cannot poison them for good: the lock is taken back.
+    pub(crate) fn ledger(&self) -> MutexGuard<'_, Ledger> {
+        self.ledger.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub(crate) fn route_faults(&self) -> MutexGuard<'_, RouteFaults> {
+        self.route_faults
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Runs a background task (a notification delivery) that ends with the sandbox.
+    pub(crate) fn spawn(&self, task: impl Future<Output = ()> + Send + 'static) {
+        let mut tasks = self.tasks.lock().unwrap_or_else(PoisonError::into_inner);
+        while tasks.try_join_next().is_some() {}
+        tasks.spawn_on(task, &self.runtime);
+    }
+
+    /// The payer pays; delivery starts unless the order became `fee_error`.
+    pub(crate) fn pay(self: &Arc<Shared>, aoid: &str) -> Result<OrderView, PayError> {
+        let now = self.clock.now();
+        let mut ledger = self.ledger();
+        let deliver = ledger.pay(aoid, &self.config, now)?;
+        let view = ledger.view(aoid, now).ok_or(PayError::NotFound)?;
+        drop(ledger);
+        if deliver {
+            notify::spawn(self, aoid.to_owned());
+        }
+        Ok(view)
+    }
+
+    pub(crate) fn view(&self, aoid: &str) -> Option<OrderView> {
+        self.ledger().view(aoid, self.clock.now())
+    }
+
+    fn stop_tasks(&self) {
+        self.tasks
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .abort_all();
+    }
+}
+
+/// Configures and starts a [`Sandbox`].
+///
+/// Every setting has a default: aid `1000`, a random 32-hex-digit secret, `127.0.0.1:0` (an
+/// ephemeral port), retry unit one minute, case-insensitive signatures, unlimited balance, a
+/// fee of 100 basis points (1 %), a notification timeout of 10 seconds, account not frozen.
+#[must_use = "a builder does nothing until started"]
+pub struct SandboxBuilder {
+    aid: String,
+    secret: String,
+    listen: SocketAddr,
+    retry_unit: Duration,
+    strict_lowercase_sign: bool,
+    balance_fen: Option<u64>,
+    fee_rate_bp: u32,
+    notify_timeout: Duration,
+    app_off: bool,
+}
+
+impl fmt::Debug for SandboxBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SandboxBuilder")
+            .field("aid", &self.aid)
+            .field("secret", &"<redacted>")
+            .field("listen", &self.listen)
+            .field("retry_unit", &self.retry_unit)
+            .field("strict_lowercase_sign", &self.strict_lowercase_sign)
+            .field("balance_fen", &self.balance_fen)
+            .field("fee_rate_bp", &self.fee_rate_bp)
+            .field("notify_timeout", &self.notify_timeout)
+            .field("app_off", &self.app_off)
+            .finish()
+    }
+}
+
+impl Default for SandboxBuilder {
+    fn default() -> SandboxBuilder {
+        SandboxBuilder {
+            aid: "1000".to_owned(),
+            secret: ids::nonce(),
+            listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+            retry_unit: Duration::from_secs(60),
+            strict_lowercase_sign: false,
+            balance_fen: None,
+            fee_rate_bp: 100,
+            notify_timeout: Duration::from_secs(10),
+            app_off: false,
+        }
+    }
+}
+
+impl SandboxBuilder {
+    /// The merchant's `aid`; requests for any other aid get `aid_not_exist`.
+    pub fn aid(mut self, aid: impl Into<String>) -> SandboxBuilder {
+        self.aid = aid.into();
+        self
+    }
+
+    /// The merchant's app secret, which checks every request and signs every notification.
+    pub fn secret(mut self, secret: impl Into<String>) -> SandboxBuilder {
+        self.secret = secret.into();
+        self
+    }
+
+    /// The address to listen on; it must be a loopback address. Port 0 picks a free port.
+    pub fn listen(mut self, addr: SocketAddr) -> SandboxBuilder {
+        self.listen = addr;
+        self
+    }
+
+    /// The unit of the retry schedule: retries come 1, 2, 4, 16, 64 and 300 units after the
+    /// previous attempt. XorPay's unit is a minute; tests use a few milliseconds.
+    pub fn retry_unit(mut self, unit: Duration) -> SandboxBuilder {
+        self.retry_unit = unit;
+        self
+    }
+
+    /// Refuse request signatures in uppercase hex (XorPay very probably accepts both).
+    pub fn strict_lowercase_sign(mut self, strict: bool) -> SandboxBuilder {
+        self.strict_lowercase_sign = strict;
+        self
+    }
+
+    /// The merchant's prepaid balance in fen; `None` (the default) is unlimited.
+    pub fn balance_fen(mut self, balance_fen: Option<u64>) -> SandboxBuilder {
+        self.balance_fen = balance_fen;
+        self
+    }
+
+    /// XorPay's fee in basis points of each payment (100 = 1 %); at least 1 fen per paid order
+    /// unless the rate is 0.
+    pub fn fee_rate_bp(mut self, fee_rate_bp: u32) -> SandboxBuilder {
+        self.fee_rate_bp = fee_rate_bp;
+        self
+    }
+
+    /// How long one notification request may take before it counts as failed.
+    pub fn notify_timeout(mut self, timeout: Duration) -> SandboxBuilder {
+        self.notify_timeout = timeout;
+        self
+    }
+
+    /// Start with the merchant account frozen (`app_off`).
+    pub fn app_off(mut self, app_off: bool) -> SandboxBuilder {
+        self.app_off = app_off;
+        self
+    }
+
+    /// Binds the configured address and starts serving.
+    ///
+    /// # Errors
+    /// [`io::ErrorKind::InvalidInput`] for a non-loopback address or an empty aid or secret;
+    /// otherwise the error of binding.
+    pub async fn start(self) -> io::Result<Sandbox> {
+        self.check_addr(self.listen)?;
+        let listener = TcpListener::bind(self.listen).await?;
+        self.serve(listener).await
+    }
+
+    /// Serves on a listener the caller bound (it must be bound to a loopback address).
+    ///
+    /// # Errors
+    /// As [`SandboxBuilder::start`].
+    pub async fn serve(self, listener: TcpListener) -> io::Result<Sandbox> {
+        let addr = listener.local_addr()?;
+        self.check_addr(addr)?;
+        if self.aid.is_empty() || self.aid.contains(['/', '?', '#']) {
+            return Err(invalid(
+                "the aid must be non-empty and fit in a URL path segment",
+            ));
+        }
+        if self.secret.is_empty() {
+            return Err(invalid("the app secret must not be empty"));
+        }
+        let http = reqwest::Client::builder()
+            .no_proxy()
+            // A redirect is not an acknowledgement: only HTTP 200 is (PROTOCOL.md §7).
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(io::Error::other)?;
+        let base_url = format!("http://{addr}");
+        let wechat_app_id = format!("wx{}", &sign::md5_hex(&self.aid)[..16]);
+        let shared = Arc::new(Shared {
+            config: Config {
+                aid: self.aid,
+                secret: self.secret,
+                retry_unit: self.retry_unit,
+                strict_lowercase_sign: self.strict_lowercase_sign,
+                fee_rate_bp: self.fee_rate_bp,
+                notify_timeout: self.notify_timeout,
+                wechat_app_id,
+            },
+            clock: Clock::default(),
+            http,
+            base_url,
+            ledger: Mutex::new(Ledger::new(self.balance_fen, self.app_off)),
+            route_faults: Mutex::new(RouteFaults::default()),
+            tasks: Mutex::new(JoinSet::new()),
+            runtime: tokio::runtime::Handle::current(),
+        });
+        let router = routes::router(Arc::clone(&shared));
+        let (stop, stopped) = watch::channel(false);
+        let server = tokio::spawn(accept_loop(listener, router, stopped));
+        Ok(Sandbox {
+            shared,
+            addr,
+            stop,
+            server: Some(server),
+        })
+    }
+
+    fn check_addr(&self, addr: SocketAddr) -> io::Result<()> {
+        if addr.ip().is_loopback() {
+            Ok(())
+        } else {
+            Err(invalid("the sandbox listens on loopback addresses only"))
+        }
+    }
+}
+
+fn invalid(message: &'static str) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidInput, message)
+}
+
+/// Accepts connections until told to stop, then aborts the open ones.
+async fn accept_loop(listener: TcpListener, router: Router, mut stop: watch::Receiver<bool>) {
+    let mut connections = JoinSet::new();
+    loop {
+        tokio::select! {
+            _ = stop.changed() => break,
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => {
+                    connections.spawn(serve_connection(stream, router.clone()));
+                }
+                // Out of file descriptors and the like: back off instead of spinning.
+                Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+            },
+        }
+        while connections.try_join_next().is_some() {}
+    }
+    connections.shutdown().await;
+}
+
+async fn serve_connection(stream: TcpStream, router: Router) {
+    let kill = ConnectionKill::default();
+    let for_requests = kill.clone();
+    let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
+        request.extensions_mut().insert(for_requests.clone());
+        router.clone().oneshot(request)
+    });
+    let connection = http1::Builder::new().serve_connection(TokioIo::new(stream), service);
+    tokio::select! {
+        _ = connection => {}
+        // Dropping the connection closes the socket with the request unanswered.
+        () = kill.0.notified() => {}
+    }
+}
+
+/// A running sandbox: a local XorPay on a loopback port.
+///
+/// ```no_run
+/// # async fn demo() -> std::io::Result<()> {
+/// let sandbox = xorpay_sandbox::Sandbox::builder()
+///     .aid("1000")
+///     .secret("0123456789abcdef0123456789abcdef")
+///     .retry_unit(std::time::Duration::from_millis(10))
+///     .start()
+///     .await?;
+/// println!("POST {}/api/pay/{}", sandbox.base_url(), sandbox.aid());
+/// sandbox.shutdown().await;
+/// # Ok(())
+/// # }
+/// ```
+///
+/// Dropping it stops the server and every delivery as well; [`Sandbox::shutdown`] also waits
+/// for the listener to close.
+#[derive(Debug)]
+pub struct Sandbox {
+    shared: Arc<Shared>,
+    addr: SocketAddr,
+    stop: watch::Sender<bool>,
+    server: Option<JoinHandle<()>>,
+}
+
+impl Sandbox {
+    /// A builder with the defaults listed on [`SandboxBuilder`].
+    pub fn builder() -> SandboxBuilder {
+        SandboxBuilder::default()
+    }
+
+    /// The base URL, `http://127.0.0.1:PORT`, without a trailing slash: what a client uses
+    /// instead of `https://xorpay.com`.
+    pub fn base_url(&self) -> &str {
+        &self.shared.base_url
+    }
+
+    /// The bound address.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The merchant's aid.
+    pub fn aid(&self) -> &str {
+        &self.shared.config.aid
+    }
+
+    /// The merchant's app secret. This is the test server's own value, so it is handed out;
+    /// never use a real secret with the sandbox.
+    pub fn secret(&self) -> &str {
+        &self.shared.config.secret
+    }
+
+    /// The payer pays the order, exactly as `POST /_sandbox/orders/{aoid}/pay`: it becomes
+    /// `payed` and notification delivery starts (or `fee_error`, when the balance cannot
+    /// cover the fee any more). Returns the order as it is right after paying.
+    ///
+    /// # Errors
+    /// [`PayError::NotFound`], or [`PayError::NotPayable`] when the order is not `new`.
+    pub async fn pay(&self, aoid: &str) -> Result<OrderView, PayError> {
+        self.shared.pay(aoid)
+    }
+
+    /// A snapshot of the order with this aoid.
+    pub fn order(&self, aoid: &str) -> Option<OrderView> {
+        self.shared.view(aoid)
+    }
+
+    /// A snapshot of the order with this merchant order number.
+    pub fn order_by_order_id(&self, order_id: &str) -> Option<OrderView> {
+        let now = self.shared.clock.now();
+        let mut ledger = self.shared.ledger();
+        let aoid = ledger.aoid_of(order_id)?.to_owned();
+        ledger.view(&aoid, now)
+    }
+
+    /// Snapshots of every order, oldest first.
+    pub fn orders(&self) -> Vec<OrderView> {
+        self.shared.ledger().views(self.shared.clock.now())
+    }
+
+    /// Every notification request made so far for this order (empty for an unknown one).
+    pub fn deliveries(&self, aoid: &str) -> Vec<DeliveryAttempt> {
+        self.order(aoid)
+            .map(|order| order.deliveries)
+            .unwrap_or_default()
+    }
+
+    /// Polls the order every few milliseconds until `done` holds or `timeout` passes, and
+    /// returns the last snapshot either way (`None` for an unknown order).
+    pub async fn wait_for(
+        &self,
+        aoid: &str,
+        timeout: Duration,
+        done: impl Fn(&OrderView) -> bool,
+    ) -> Option<OrderView> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let order = self.order(aoid)?;
+            if done(&order) || tokio::time::Instant::now() >= deadline {
+                return Some(order);
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+
+    /// Makes requests to `route` fail; see [`crate::faults`]. Replaces the route's previous
+    /// fault.
+    pub fn inject_route_fault(&self, route: Route, fault: RouteFault, times: FaultTimes) {
+        self.shared.route_faults().set(route, fault, times);
+    }
+
+    /// Removes every route fault.
+    pub fn clear_route_faults(&self) {
+        self.shared.route_faults().clear();
+    }
+
+    /// Injects a fault into the notification of an order; set it before the order is paid.
+    ///
+    /// # Errors
+    /// [`UnknownOrder`].
+    pub fn set_order_fault(&self, aoid: &str, fault: OrderFault) -> Result<(), UnknownOrder> {
+        if self.shared.ledger().set_fault(aoid, Some(fault)) {
+            Ok(())
+        } else {
+            Err(UnknownOrder)
+        }
+    }
+
+    /// Removes an order's fault.
+    ///
+    /// # Errors
+    /// [`UnknownOrder`].
+    pub fn clear_order_fault(&self, aoid: &str) -> Result<(), UnknownOrder> {
+        if self.shared.ledger().set_fault(aoid, None) {
+            Ok(())
+        } else {
+            Err(UnknownOrder)
+        }
+    }
+
+    /// Moves the sandbox's clock forward, so orders expire without waiting. Notification
+    /// retries are not affected (they follow the retry unit).
+    pub fn advance_clock(&self, by: Duration) {
+        self.shared.clock.advance(by);
+    }
+
+    /// Issues an openid, as `GET /api/openid/{aid}` does, without the browser redirect.
+    pub fn issue_openid(&self) -> String {
+        self.shared.ledger().issue_openid()
+    }
+
+    /// The merchant's remaining balance in fen (`None`: unlimited).
+    pub fn balance_fen(&self) -> Option<u64> {
+        self.shared.ledger().balance_fen()
+    }
+
+    /// Sets the merchant's balance in fen (`None`: unlimited).
+    pub fn set_balance_fen(&self, balance_fen: Option<u64>) {
+        self.shared.ledger().set_balance_fen(balance_fen);
+    }
+
+    /// Freezes or unfreezes the merchant account (`app_off`).
+    pub fn set_app_off(&self, app_off: bool) {
+        self.shared.ledger().set_app_off(app_off);
+    }
+
+    /// Stops accepting connections, aborts open connections and deliveries, and waits for the
+    /// listener to close.
+    pub async fn shutdown(mut self) {
+        self.stop_now();
+        if let Some(server) = self.server.take() {
+            // The accept loop cannot panic; a join error would only mean it was aborted.
+            let _ = server.await;
+        }
+    }
+
+    fn stop_now(&self) {
+        let _ = self.stop.send(true);
+        self.shared.stop_tasks();
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        self.stop_now();
+    }
+}

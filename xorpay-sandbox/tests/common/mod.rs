@@ -1,0 +1,413 @@
+//! Helpers shared by the sandbox's integration tests. Each test binary uses a different
+//! subset, hence the `dead_code` allowance (and `pub` is how a test module shares).
+//!
+//! Everything here talks to the sandbox as a merchant would: plain HTTP through `reqwest`,
+//! forms built by hand, and signatures computed with the test's own MD5 concatenation (the
+//! method of the shared vectors), never with the sandbox's or the core's signer.
+#![allow(dead_code, unreachable_pub)]
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use md5::{Digest, Md5};
+use serde_json::Value;
+use tokio::sync::Semaphore;
+use tokio::time::Instant;
+use xorpay_sandbox::{Sandbox, SandboxBuilder};
+
+pub const AID: &str = "1000";
+pub const SECRET: &str = "0123456789abcdef0123456789abcdef";
+/// Nothing listens on the discard port: notifications there fail at once.
+pub const NOWHERE: &str = "http://127.0.0.1:9/notify";
+
+/// A sandbox with the test credentials and a 10 ms retry unit.
+pub fn builder() -> SandboxBuilder {
+    Sandbox::builder()
+        .aid(AID)
+        .secret(SECRET)
+        .retry_unit(Duration::from_millis(10))
+        .notify_timeout(Duration::from_secs(5))
+}
+
+pub async fn sandbox() -> Sandbox {
+    builder().start().await.unwrap()
+}
+
+/// Lowercase hex MD5 of the concatenation: the vectors' method.
+pub fn md5(parts: &[&str]) -> String {
+    let mut hasher = Md5::new();
+    for part in parts {
+        hasher.update(part.as_bytes());
+    }
+    hasher
+        .finalize()
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}
+
+/// A client that does not follow redirects (the openid route's 302 is the answer).
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .no_proxy()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// Which create-order endpoint a request goes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Endpoint {
+    Pay,
+    Cashier,
+    Barcode,
+}
+
+impl Endpoint {
+    pub fn path(self) -> &'static str {
+        match self {
+            Endpoint::Pay => "pay",
+            Endpoint::Cashier => "cashier",
+            Endpoint::Barcode => "barcode_pay",
+        }
+    }
+}
+
+/// A create-order request, built field by field and signed by the test.
+#[derive(Debug, Clone)]
+pub struct Req {
+    pub endpoint: Endpoint,
+    pub fields: Vec<(String, String)>,
+}
+
+impl Req {
+    /// An unsigned request with the usual fields.
+    pub fn new(endpoint: Endpoint, pay_type: &str, order_id: &str) -> Req {
+        let mut req = Req {
+            endpoint,
+            fields: Vec::new(),
+        };
+        req = req
+            .set("name", "商品 A & B")
+            .set("pay_type", pay_type)
+            .set("price", "0.01")
+            .set("order_id", order_id)
+            .set("notify_url", NOWHERE);
+        if endpoint == Endpoint::Barcode {
+            req = req.set("barcode", "134657556554411111");
+        }
+        req
+    }
+
+    /// A signed `/api/pay` request.
+    pub fn pay(pay_type: &str, order_id: &str) -> Req {
+        Req::new(Endpoint::Pay, pay_type, order_id).signed(SECRET)
+    }
+
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.fields
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn set(mut self, key: &str, value: &str) -> Req {
+        match self.fields.iter_mut().find(|(k, _)| k == key) {
+            Some(field) => field.1 = value.to_owned(),
+            None => self.fields.push((key.to_owned(), value.to_owned())),
+        }
+        self
+    }
+
+    pub fn remove(mut self, key: &str) -> Req {
+        self.fields.retain(|(k, _)| k != key);
+        self
+    }
+
+    /// Signs with the endpoint's formula (PROTOCOL.md §1.3) over the current values.
+    pub fn signed(self, secret: &str) -> Req {
+        let mut parts: Vec<&str> = ["name", "pay_type", "price", "order_id", "notify_url"]
+            .iter()
+            .map(|key| self.get(key).unwrap_or(""))
+            .collect();
+        if self.endpoint == Endpoint::Barcode {
+            parts.push(self.get("barcode").unwrap_or(""));
+        }
+        parts.push(secret);
+        let sign = md5(&parts);
+        self.set("sign", &sign)
+    }
+
+    pub fn body(&self) -> String {
+        form(&self.fields)
+    }
+
+    pub fn url(&self, sandbox: &Sandbox, aid: &str) -> String {
+        format!("{}/api/{}/{aid}", sandbox.base_url(), self.endpoint.path())
+    }
+
+    /// POSTs the form; returns the HTTP status, the content type and the body.
+    pub async fn send_to(&self, sandbox: &Sandbox, aid: &str) -> Answer {
+        let response = client()
+            .post(self.url(sandbox, aid))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(self.body())
+            .send()
+            .await
+            .unwrap();
+        Answer::read(response).await
+    }
+
+    pub async fn send(&self, sandbox: &Sandbox) -> Answer {
+        self.send_to(sandbox, sandbox.aid()).await
+    }
+}
+
+pub fn form(fields: &[(String, String)]) -> String {
+    form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(fields)
+        .finish()
+}
+
+/// An HTTP answer, read completely.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: u16,
+    pub content_type: String,
+    pub body: String,
+}
+
+impl Answer {
+    pub async fn read(response: reqwest::Response) -> Answer {
+        let status = response.status().as_u16();
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned();
+        let body = response.text().await.unwrap();
+        Answer {
+            status,
+            content_type,
+            body,
+        }
+    }
+
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.body)
+            .unwrap_or_else(|e| panic!("not json ({e}): {} {}", self.status, self.body))
+    }
+
+    /// The business status, or `html` for an HTML page answered with HTTP 200.
+    pub fn code(&self) -> String {
+        if self.status == 200 && self.content_type.starts_with("text/html") {
+            return "html".to_owned();
+        }
+        assert_eq!(self.status, 200, "business answers are HTTP 200: {self:?}");
+        assert!(
+            self.content_type.starts_with("application/json"),
+            "{self:?}"
+        );
+        self.json()["status"].as_str().unwrap().to_owned()
+    }
+}
+
+pub async fn get(url: &str) -> Answer {
+    Answer::read(client().get(url).send().await.unwrap()).await
+}
+
+pub async fn post_form(url: &str, fields: &[(&str, &str)]) -> Answer {
+    let fields: Vec<(String, String)> = fields
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    let response = client()
+        .post(url)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form(&fields))
+        .send()
+        .await
+        .unwrap();
+    Answer::read(response).await
+}
+
+/// `GET /api/query/{aoid}`'s status.
+pub async fn query(sandbox: &Sandbox, aoid: &str) -> String {
+    get(&format!("{}/api/query/{aoid}", sandbox.base_url()))
+        .await
+        .code()
+}
+
+/// `GET /api/query2/{aid}`'s status, correctly signed.
+pub async fn query2(sandbox: &Sandbox, order_id: &str) -> String {
+    let url = format!(
+        "{}/api/query2/{}?{}",
+        sandbox.base_url(),
+        sandbox.aid(),
+        form(&[
+            ("order_id".into(), order_id.into()),
+            ("sign".into(), md5(&[order_id, sandbox.secret()])),
+        ])
+    );
+    get(&url).await.code()
+}
+
+/// `POST /api/refund/{aoid}`'s status, correctly signed.
+pub async fn refund(sandbox: &Sandbox, aoid: &str, price: &str) -> String {
+    let sign = md5(&[price, sandbox.secret()]);
+    post_form(
+        &format!("{}/api/refund/{aoid}", sandbox.base_url()),
+        &[("price", price), ("sign", &sign)],
+    )
+    .await
+    .code()
+}
+
+/// Creates an order through `/api/pay` and returns its aoid.
+pub async fn create(sandbox: &Sandbox, req: &Req) -> String {
+    let answer = req.send(sandbox).await;
+    let json = answer.json();
+    assert_eq!(json["status"], "ok", "{json}");
+    json["aoid"].as_str().unwrap().to_owned()
+}
+
+/// Polls `check` every 5 ms until it returns `Some`, or panics after `timeout`.
+pub async fn eventually<T>(
+    what: &str,
+    timeout: Duration,
+    mut check: impl FnMut() -> Option<T>,
+) -> T {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(value) = check() {
+            return value;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+/// One request a [`Receiver`] got.
+#[derive(Debug, Clone)]
+pub struct Hit {
+    pub body: Vec<u8>,
+    pub content_type: String,
+    pub fields: HashMap<String, String>,
+    pub at: Instant,
+    pub answered: u16,
+}
+
+/// How a receiver answers its `n`th request (from 0): the status and a delay before it.
+pub type Plan = Arc<dyn Fn(usize, &[u8]) -> (u16, Duration) + Send + Sync>;
+
+/// A merchant's notify endpoint: an axum server on loopback that records every request.
+pub struct Receiver {
+    pub url: String,
+    hits: Arc<Mutex<Vec<Hit>>>,
+    arrivals: Arc<AtomicUsize>,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl Receiver {
+    pub async fn start(plan: Plan) -> Receiver {
+        Receiver::start_gated(plan, None).await
+    }
+
+    /// Like [`Receiver::start`], but every request waits for a permit of `gate` before it
+    /// is answered (and recorded).
+    pub async fn start_gated(plan: Plan, gate: Option<Arc<Semaphore>>) -> Receiver {
+        let hits: Arc<Mutex<Vec<Hit>>> = Arc::default();
+        let arrivals = Arc::new(AtomicUsize::new(0));
+        let recorded = Arc::clone(&hits);
+        let counter = Arc::clone(&arrivals);
+        let handler = move |headers: axum::http::HeaderMap, body: axum::body::Bytes| {
+            let plan = Arc::clone(&plan);
+            let hits = Arc::clone(&recorded);
+            let counter = Arc::clone(&counter);
+            let gate = gate.clone();
+            async move {
+                let at = Instant::now();
+                let index = counter.fetch_add(1, Ordering::SeqCst);
+                if let Some(gate) = gate {
+                    gate.acquire().await.unwrap().forget();
+                }
+                let (status, delay) = plan(index, &body);
+                tokio::time::sleep(delay).await;
+                hits.lock().unwrap().push(Hit {
+                    fields: form_urlencoded::parse(&body).into_owned().collect(),
+                    content_type: headers
+                        .get("content-type")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("")
+                        .to_owned(),
+                    body: body.to_vec(),
+                    at,
+                    answered: status,
+                });
+                (
+                    axum::http::StatusCode::from_u16(status).unwrap(),
+                    if status == 200 { "ok" } else { "fail" },
+                )
+            }
+        };
+        let app = axum::Router::new().route("/notify", axum::routing::post(handler));
+        let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
+            .await
+            .unwrap();
+        let url = format!("http://{}/notify", listener.local_addr().unwrap());
+        let server = tokio::spawn(async move {
+            axum::serve(listener, app).await.unwrap();
+        });
+        Receiver {
+            url,
+            hits,
+            arrivals,
+            server,
+        }
+    }
+
+    /// How many requests have arrived, answered or not.
+    pub fn arrivals(&self) -> usize {
+        self.arrivals.load(Ordering::SeqCst)
+    }
+
+    /// Answers 200 to everything.
+    pub async fn ok() -> Receiver {
+        Receiver::start(Arc::new(|_, _| (200, Duration::ZERO))).await
+    }
+
+    /// Answers `status` to the first `failures` requests, then 200.
+    pub async fn failing(failures: usize, status: u16) -> Receiver {
+        Receiver::start(Arc::new(move |index, _| {
+            (if index < failures { status } else { 200 }, Duration::ZERO)
+        }))
+        .await
+    }
+
+    /// Answers like a correct shop: 200 only for a notification that `xorpay_core` verifies
+    /// with `secret`, 400 otherwise.
+    pub async fn verifying(secret: &str) -> Receiver {
+        let secret = xorpay_core::AppSecret::new(secret).unwrap();
+        Receiver::start(Arc::new(move |_, body| {
+            let verified = xorpay_core::Notification::parse(body)
+                .and_then(|n| n.verify(&secret))
+                .is_ok();
+            (if verified { 200 } else { 400 }, Duration::ZERO)
+        }))
+        .await
+    }
+
+    pub fn hits(&self) -> Vec<Hit> {
+        self.hits.lock().unwrap().clone()
+    }
+}
+
+impl Drop for Receiver {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
