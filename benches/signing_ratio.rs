@@ -45,7 +45,7 @@ fn main() {
             black_box(support::floor(black_box(&concatenated)));
         });
         let d = time_batch(|| {
-            black_box(black_box(&order).signature(black_box(&secret)));
+            let _ = black_box(black_box(&order).signature(black_box(&secret)));
         });
         let n = time_batch(|| {
             black_box(support::naive(black_box(&order)));

@@ -38,7 +38,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let request = order.to_request(&secret)?;
     println!("== 1. signed JSAPI request ==");
-    println!("POST https://xorpay.com{}{aid}", request.endpoint().path_prefix());
+    println!(
+        "POST https://xorpay.com{}{aid}",
+        request.endpoint().path_prefix()
+    );
     println!("body: {}", request.body());
     println!("{}\n", order.explain_signature());
 

@@ -2,6 +2,13 @@
 
 pub use xorpay_core::*;
 
+/// Everything an application names when it derives and signs orders:
+/// `use xorpay::prelude::*;` brings the derive, its trait and the signing traits.
+pub mod prelude {
+    pub use xorpay_core::prelude::*;
+    pub use xorpay_derive::XorPayOrder;
+}
+
 /// Derives [`XorPayOrder`](trait@XorPayOrder) for a merchant's own order struct, so that it
 /// can be signed and sent as a XorPay payment request.
 ///

@@ -50,7 +50,7 @@ struct ThroughReexport {
 
 #[test]
 fn shadowed_names_do_not_change_the_generated_code() {
-    use ::xorpay::{Signable, XorPayOrder as _};
+    use ::xorpay::prelude::*;
     let secret = ::xorpay::AppSecret::new("secret").unwrap();
     let order = Shadowed {
         name: "n",
@@ -61,6 +61,12 @@ fn shadowed_names_do_not_change_the_generated_code() {
     };
     let body = order.to_request(&secret).unwrap();
     assert!(body.body().contains("&more=m&"));
+    // md5("n" "jsapi" "0.01" "1" "https://shop.example.com/n" "secret"), computed with
+    // Python's hashlib outside the project.
+    assert_eq!(
+        body.signature().as_str(),
+        "9b8d058b0368f6e9c613b5a685909b59"
+    );
 
     let other = ThroughReexport {
         name: "n",
@@ -69,6 +75,38 @@ fn shadowed_names_do_not_change_the_generated_code() {
     };
     let signed = other
         .with_notify_url("https://shop.example.com/n")
-        .signature(&secret);
-    assert_eq!(signed.as_str().len(), 32);
+        .signature(&secret)
+        .unwrap();
+    // md5("n" "native" "0.01" "1" "https://shop.example.com/n" "secret"), from hashlib.
+    assert_eq!(signed.as_str(), "eca6ee6ee60c50bb0934975d0d7571ff");
+}
+
+/// A generic struct with a where clause, through the re-exported crate.
+#[derive(reexport::payments::XorPayOrder)]
+#[xorpay(kind = native, crate = reexport::payments, notify_url = "https://shop.example.com/n")]
+struct Generic<'a, N>
+where
+    N: ::core::fmt::Display,
+{
+    #[xorpay(name)]
+    name: &'a str,
+    #[xorpay(price)]
+    price: ::xorpay::Price,
+    #[xorpay(order_id)]
+    id: N,
+}
+
+#[test]
+fn generics_work_through_a_renamed_crate() {
+    use ::xorpay::prelude::*;
+    let secret = ::xorpay::AppSecret::new("secret").unwrap();
+    let order = Generic {
+        name: "n",
+        price: ::xorpay::Price::MIN,
+        id: 1u8,
+    };
+    assert_eq!(
+        order.signature(&secret).unwrap().as_str(),
+        "eca6ee6ee60c50bb0934975d0d7571ff"
+    );
 }

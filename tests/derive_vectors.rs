@@ -166,7 +166,7 @@ fn assert_signs(
     expected: &str,
     signed: &[(&str, &str)],
 ) {
-    assert_eq!(order.signature(secret).as_str(), expected);
+    assert_eq!(order.signature(secret).unwrap().as_str(), expected);
     let request = order.to_request(secret).unwrap();
     assert_eq!(request.signature().as_str(), expected);
     let pairs = pairs(request.body());

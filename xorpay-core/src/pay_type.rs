@@ -125,6 +125,19 @@ impl RequestKind {
         RequestKind::AlipayBarcode,
     ];
 
+    /// The kind's name as `#[xorpay(kind = …)]` spells it, e.g. `"mini_program"`.
+    pub const fn keyword(self) -> &'static str {
+        match self {
+            RequestKind::Native => "native",
+            RequestKind::Jsapi => "jsapi",
+            RequestKind::Alipay => "alipay",
+            RequestKind::MiniProgram => "mini_program",
+            RequestKind::Cashier => "cashier",
+            RequestKind::WechatBarcode => "wechat_barcode",
+            RequestKind::AlipayBarcode => "alipay_barcode",
+        }
+    }
+
     /// The endpoint this kind is sent to.
     pub const fn endpoint(self) -> Endpoint {
         match self {

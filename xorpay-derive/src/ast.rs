@@ -13,7 +13,7 @@ use crate::protocol::Key;
 /// A struct that derives `XorPayOrder`.
 pub(crate) struct Container<'a> {
     pub(crate) ident: &'a Ident,
-    pub(crate) attrs: attr::Container,
+    pub(crate) attrs: &'a attr::Container,
     pub(crate) fields: Vec<Field<'a>>,
     pub(crate) original: &'a DeriveInput,
 }
@@ -27,9 +27,13 @@ pub(crate) struct Field<'a> {
 
 impl<'a> Container<'a> {
     /// The model, or `None` when the input is not a struct with named fields (the error is
-    /// recorded). Attributes are parsed either way, so their mistakes are reported too.
-    pub(crate) fn from_ast(cx: &Ctxt, input: &'a DeriveInput) -> Option<Container<'a>> {
-        let attrs = attr::Container::from_ast(cx, input);
+    /// recorded). The struct's attributes are parsed before, so that their mistakes are
+    /// reported and the stub impl still uses `crate = …`.
+    pub(crate) fn from_ast(
+        cx: &Ctxt,
+        input: &'a DeriveInput,
+        attrs: &'a attr::Container,
+    ) -> Option<Container<'a>> {
         let named = match &input.data {
             Data::Struct(data) => match &data.fields {
                 Fields::Named(named) => named,
@@ -108,7 +112,8 @@ impl Field<'_> {
     }
 }
 
-/// `Some(T)` for `Option<T>`, `std::option::Option<T>` and so on.
+/// `Some(T)` for `Option<T>`, `std::option::Option<T>` and so on: recognised by the last
+/// path segment's name, so a type of the user's own called `Option` is taken for it too.
 pub(crate) fn option_inner(ty: &Type) -> Option<&Type> {
     let Type::Path(path) = ty else { return None };
     if path.qself.is_some() {

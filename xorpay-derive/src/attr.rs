@@ -26,21 +26,23 @@ pub(crate) enum NotifyUrl {
 pub(crate) struct Container {
     /// `kind = jsapi`, with the keyword's identifier for spans.
     pub(crate) kind: Option<(Kind, Ident)>,
-    /// A `kind` was written but refused (already reported), so its absence is not news.
-    pub(crate) kind_refused: bool,
     pub(crate) notify_url: Option<NotifyUrl>,
     /// `appid = "wx…"` for mini programs.
     pub(crate) appid: Option<LitStr>,
     /// `crate = path`.
     pub(crate) crate_path: Option<Path>,
+    /// Keys that were written but refused with an error already: their absence is not
+    /// reported again.
+    pub(crate) refused: Vec<&'static str>,
 }
 
 /// A field's `#[xorpay(...)]`: the protocol field it holds, with the key's path for spans.
 pub(crate) struct Field {
     pub(crate) key: Option<(Key, Path)>,
-    /// The key a misspelt one most likely meant (already reported with a suggestion), so that
-    /// "`name` is missing" is not reported on top.
-    pub(crate) meant: Option<Key>,
+    /// Keys written here but refused with an error already (a misspelt `nme` counts as the
+    /// `name` it most likely meant; a misplaced `kind` counts as `kind`): their absence is
+    /// not reported again.
+    pub(crate) refused: Vec<&'static str>,
 }
 
 /// A setting that may be given at most once: a second one is an error on its tokens.
@@ -78,91 +80,49 @@ impl Container {
         let mut notify_url = Attr::none(cx, "notify_url");
         let mut appid = Attr::none(cx, "appid");
         let mut crate_path = Attr::none(cx, "crate");
-        let mut kind_refused = false;
+        let mut refused = Vec::new();
 
         for attr in xorpay_attrs(&input.attrs) {
             let parsed = attr.parse_nested_meta(|meta| {
+                // A mistake inside a value is reported and the key counted as refused, so
+                // that it is not also reported as missing; parsing goes on after it.
+                let mut refuse = |name: &'static str, error: syn::Error| {
+                    cx.syn_error(error);
+                    refused.push(name);
+                    skip_value(&meta)
+                };
                 if meta.path == KIND {
                     // #[xorpay(kind = jsapi)]
-                    let value = meta.value()?;
-                    if value.peek(LitStr) {
-                        let text: LitStr = value.parse()?;
-                        cx.error_spanned_by(
-                            &text,
-                            format!("write the kind without quotes: `kind = {}`", text.value()),
-                        );
-                        kind_refused = true;
-                        return Ok(());
-                    }
-                    let word: Ident = value.parse()?;
-                    match Kind::from_keyword(&word.to_string()) {
-                        Some(found) => kind.set(&meta.path, (found, word)),
-                        None => {
-                            cx.error_spanned_by(
-                                &word,
-                                format!(
-                                    "unknown request kind `{word}`; expected one of: {}",
-                                    Kind::list()
-                                ),
-                            );
-                            kind_refused = true;
-                        }
+                    match parse_kind(&meta) {
+                        Ok((found, word)) => kind.set(&meta.path, (found, word)),
+                        Err(error) => return refuse("kind", error),
                     }
                 } else if meta.path == Key::NotifyUrl.symbol() {
                     // #[xorpay(notify_url = "https://…")] or #[xorpay(notify_url = from_client)]
-                    if !meta.input.peek(Token![=]) {
-                        cx.error_spanned_by(
-                            &meta.path,
-                            "on the struct, `notify_url` needs a value: \
-                             `notify_url = \"https://…\"` or `notify_url = from_client`; \
-                             to read it from a field, put `#[xorpay(notify_url)]` on that field",
-                        );
-                        return skip_value(&meta);
+                    match parse_notify_url(&meta) {
+                        Ok(found) => notify_url.set(&meta.path, found),
+                        Err(error) => return refuse("notify_url", error),
                     }
-                    let value = meta.value()?;
-                    if value.peek(LitStr) {
-                        notify_url.set(&meta.path, NotifyUrl::Literal(value.parse()?));
-                    } else {
-                        let word: Ident = value.parse()?;
-                        if word == FROM_CLIENT {
-                            notify_url.set(&meta.path, NotifyUrl::FromClient(word));
-                        } else {
-                            cx.error_spanned_by(
-                                &word,
-                                format!(
-                                    "`notify_url = {word}` is not understood: write a URL in \
-                                     quotes or `from_client`"
-                                ),
-                            );
-                        }
-                    }
-                } else if meta.path == Key::Appid.symbol() && meta.input.peek(Token![=]) {
+                } else if meta.path == Key::Appid.symbol() {
                     // #[xorpay(appid = "wx…")]
-                    appid.set(&meta.path, meta.value()?.parse()?);
+                    match parse_appid(&meta) {
+                        Ok(found) => appid.set(&meta.path, found),
+                        Err(error) => return refuse("appid", error),
+                    }
                 } else if meta.path == CRATE {
                     // #[xorpay(crate = path::to::xorpay)]
-                    let value = meta.value()?;
-                    if value.peek(LitStr) {
-                        let text: LitStr = value.parse()?;
-                        cx.error_spanned_by(
-                            &text,
-                            format!("write the path without quotes: `crate = {}`", text.value()),
-                        );
-                        return Ok(());
+                    match parse_crate(&meta) {
+                        Ok(found) => crate_path.set(&meta.path, found),
+                        Err(error) => return refuse("crate", error),
                     }
-                    crate_path.set(&meta.path, value.parse()?);
                 } else if let Some(key) = key_of(&meta.path) {
-                    cx.error_spanned_by(
-                        &meta.path,
-                        format!(
-                            "`{}` is a field attribute: put `#[xorpay({})]` on the field that \
-                             holds {}",
-                            key.keyword(),
-                            key.keyword(),
-                            key.holds()
-                        ),
-                    );
-                    return skip_value(&meta);
+                    let error = meta.error(format!(
+                        "`{0}` is a field attribute: put `#[xorpay({0})]` on the field that \
+                         holds {1}",
+                        key.keyword(),
+                        key.holds()
+                    ));
+                    return refuse(key.keyword(), error);
                 } else {
                     cx.error_spanned_by(&meta.path, unknown_key(&meta.path, true));
                     return skip_value(&meta);
@@ -176,28 +136,123 @@ impl Container {
 
         Container {
             kind: kind.value,
-            kind_refused,
             notify_url: notify_url.value,
             appid: appid.value,
             crate_path: crate_path.value,
+            refused,
         }
     }
+
+    /// Whether `name` was written on the struct but refused.
+    pub(crate) fn refused(&self, name: &str) -> bool {
+        self.refused.contains(&name)
+    }
+}
+
+/// `kind = jsapi`.
+fn parse_kind(meta: &ParseNestedMeta<'_>) -> syn::Result<(Kind, Ident)> {
+    if !meta.input.peek(Token![=]) {
+        return Err(meta.error(format!(
+            "`kind` needs a value: `kind = jsapi`; one of: {}",
+            Kind::list()
+        )));
+    }
+    let value = meta.value()?;
+    if value.peek(LitStr) {
+        let text: LitStr = value.parse()?;
+        return Err(syn::Error::new_spanned(
+            &text,
+            format!("write the kind without quotes: `kind = {}`", text.value()),
+        ));
+    }
+    let word: Ident = value.parse().map_err(|error| {
+        syn::Error::new(
+            error.span(),
+            format!("expected a request kind, one of: {}", Kind::list()),
+        )
+    })?;
+    match Kind::from_keyword(&word.to_string()) {
+        Some(found) => Ok((found, word)),
+        None => Err(syn::Error::new_spanned(
+            &word,
+            format!(
+                "unknown request kind `{word}`; expected one of: {}",
+                Kind::list()
+            ),
+        )),
+    }
+}
+
+/// `notify_url = "https://…"` or `notify_url = from_client`.
+fn parse_notify_url(meta: &ParseNestedMeta<'_>) -> syn::Result<NotifyUrl> {
+    let expected = "on the struct, `notify_url` needs a value: `notify_url = \"https://…\"` \
+                    or `notify_url = from_client`; to read it from a field, put \
+                    `#[xorpay(notify_url)]` on that field";
+    if !meta.input.peek(Token![=]) {
+        return Err(meta.error(expected));
+    }
+    let value = meta.value()?;
+    if value.peek(LitStr) {
+        return Ok(NotifyUrl::Literal(value.parse()?));
+    }
+    match value.parse::<Ident>() {
+        Ok(word) if word == FROM_CLIENT => Ok(NotifyUrl::FromClient(word)),
+        Ok(word) => Err(syn::Error::new_spanned(
+            &word,
+            format!(
+                "`notify_url = {word}` is not understood: write a URL in quotes or `from_client`"
+            ),
+        )),
+        Err(error) => Err(syn::Error::new(error.span(), expected)),
+    }
+}
+
+/// `appid = "wx…"`.
+fn parse_appid(meta: &ParseNestedMeta<'_>) -> syn::Result<LitStr> {
+    let expected = "on the struct, `appid` needs the mini program's appid in quotes: \
+                    `appid = \"wx…\"`; to read it from a field, put `#[xorpay(appid)]` on \
+                    that field";
+    if !meta.input.peek(Token![=]) {
+        return Err(meta.error(expected));
+    }
+    let literal: LitStr = meta
+        .value()?
+        .parse()
+        .map_err(|error| syn::Error::new(error.span(), expected))?;
+    if literal.value().trim().is_empty() {
+        return Err(syn::Error::new_spanned(&literal, "the appid is empty"));
+    }
+    Ok(literal)
+}
+
+/// `crate = path::to::xorpay`.
+fn parse_crate(meta: &ParseNestedMeta<'_>) -> syn::Result<Path> {
+    let value = meta.value()?;
+    if value.peek(LitStr) {
+        let text: LitStr = value.parse()?;
+        return Err(syn::Error::new_spanned(
+            &text,
+            format!("write the path without quotes: `crate = {}`", text.value()),
+        ));
+    }
+    value.parse()
 }
 
 impl Field {
     pub(crate) fn from_ast(cx: &Ctxt, field: &syn::Field) -> Field {
         let mut key: Option<(Key, Path)> = None;
-        let mut meant = None;
+        let mut refused = Vec::new();
 
         for attr in xorpay_attrs(&field.attrs) {
             let parsed = attr.parse_nested_meta(|meta| {
                 if let Some(found) = key_of(&meta.path) {
                     // #[xorpay(price)], #[xorpay(order_id)], … : a bare protocol field name
-                    if meta.input.peek(Token![=]) {
+                    if meta.input.peek(Token![=]) || meta.input.peek(syn::token::Paren) {
                         cx.error_spanned_by(
                             &meta.path,
                             format!(
-                                "on a field, `{0}` takes no value: write `#[xorpay({0})]`",
+                                "on a field, `{0}` takes no value or arguments: write \
+                                 `#[xorpay({0})]`",
                                 found.keyword()
                             ),
                         );
@@ -230,10 +285,13 @@ impl Field {
                             path_text(&meta.path)
                         ),
                     );
+                    refused.push(if meta.path == KIND { KIND.0 } else { CRATE.0 });
                     skip_value(&meta)
                 } else {
                     cx.error_spanned_by(&meta.path, unknown_key(&meta.path, false));
-                    meant = closest_key(&path_text(&meta.path));
+                    if let Some(meant) = closest(&path_text(&meta.path)) {
+                        refused.push(meant);
+                    }
                     skip_value(&meta)
                 }
             });
@@ -242,7 +300,7 @@ impl Field {
             }
         }
 
-        Field { key, meant }
+        Field { key, refused }
     }
 }
 
@@ -283,10 +341,6 @@ fn closest(word: &str) -> Option<&'static str> {
         .chain([KIND.0, CRATE.0])
         .filter(|candidate| edit_distance(word, candidate) <= 2)
         .min_by_key(|candidate| edit_distance(word, candidate))
-}
-
-fn closest_key(word: &str) -> Option<Key> {
-    closest(word).and_then(Key::from_keyword)
 }
 
 /// "unknown xorpay attribute `nme`; did you mean `name`? …"

@@ -24,7 +24,11 @@ pub(crate) fn check(cx: &Ctxt, container: &Container<'_>) {
 
 /// The struct names its request kind: `#[xorpay(kind = …)]`.
 fn check_kind_given(cx: &Ctxt, container: &Container<'_>) {
-    if container.attrs.kind.is_none() && !container.attrs.kind_refused {
+    let misplaced = container
+        .fields
+        .iter()
+        .any(|field| field.attrs.refused.contains(&"kind"));
+    if container.attrs.kind.is_none() && !container.attrs.refused("kind") && !misplaced {
         cx.error_spanned_by(
             container.ident,
             format!(
@@ -104,8 +108,8 @@ fn check_notify_url_source(cx: &Ctxt, container: &Container<'_>) {
                 field.ident
             ),
         ),
-        (None, None) => cx.error_at(
-            attr::kind_span(&container.attrs, container.ident),
+        (None, None) if !container.attrs.refused("notify_url") => cx.error_at(
+            attr::kind_span(container.attrs, container.ident),
             "missing notify_url: put `#[xorpay(notify_url)]` on the field that holds it, \
              `#[xorpay(notify_url = \"https://…\")]` on the struct, or \
              `#[xorpay(notify_url = from_client)]` to take it from the client's configuration",
@@ -178,38 +182,57 @@ fn check_forbidden(cx: &Ctxt, container: &Container<'_>, kind: Kind) {
     }
 }
 
-/// Every protocol field the kind requires is mapped. `notify_url` has its own rule above.
+/// Every protocol field the kind requires is mapped, reported as one error listing them all.
+/// `notify_url` has its own rule above; keys written but refused elsewhere are not repeated.
 fn check_required_present(cx: &Ctxt, container: &Container<'_>, kind: Kind) {
-    for key in Key::ALL {
-        if key == Key::NotifyUrl || kind.presence(key) != Presence::Required {
-            continue;
-        }
-        let from_attribute = key == Key::Appid && container.attrs.appid.is_some();
-        let misspelt = container
-            .fields
-            .iter()
-            .any(|field| field.attrs.meant == Some(key));
-        if container.fields_for(key).next().is_none() && !from_attribute && !misspelt {
-            cx.error_at(
-                attr::kind_span(&container.attrs, container.ident),
-                format!(
-                    "`kind = {}` requires `{}`: add `#[xorpay({})]` to the field that holds {}",
-                    kind.keyword(),
-                    key.keyword(),
-                    key.keyword(),
-                    key.holds()
-                ),
-            );
-        }
+    let missing: Vec<Key> = Key::ALL
+        .into_iter()
+        .filter(|&key| key != Key::NotifyUrl && kind.presence(key) == Presence::Required)
+        .filter(|&key| container.fields_for(key).next().is_none())
+        .filter(|&key| !(key == Key::Appid && container.attrs.appid.is_some()))
+        .filter(|&key| {
+            let word = key.keyword();
+            !container.attrs.refused(word)
+                && !container
+                    .fields
+                    .iter()
+                    .any(|field| field.attrs.refused.contains(&word))
+        })
+        .collect();
+    if missing.is_empty() {
+        return;
     }
+    let names: Vec<String> = missing
+        .iter()
+        .map(|key| format!("`{}`", key.keyword()))
+        .collect();
+    let advice: Vec<String> = missing
+        .iter()
+        .map(|key| {
+            format!(
+                "`#[xorpay({})]` on the field that holds {}",
+                key.keyword(),
+                key.holds()
+            )
+        })
+        .collect();
+    cx.error_at(
+        attr::kind_span(container.attrs, container.ident),
+        format!(
+            "`kind = {}` requires {}: add {}",
+            kind.keyword(),
+            names.join(", "),
+            advice.join("; ")
+        ),
+    );
 }
 
-/// `f32` or `f64`, also behind references.
+/// `f32` or `f64`, also behind references and spelt as a path (`core::primitive::f64`).
 fn float_name(ty: &Type) -> Option<&'static str> {
     match ty {
         Type::Reference(reference) => float_name(&reference.elem),
         Type::Path(path) if path.qself.is_none() => {
-            let ident = path.path.get_ident()?;
+            let ident = &path.path.segments.last()?.ident;
             if ident == "f32" {
                 Some("f32")
             } else if ident == "f64" {
@@ -230,6 +253,10 @@ mod tests {
     fn floats_are_recognised_behind_references() {
         assert_eq!(float_name(&syn::parse_quote!(f64)), Some("f64"));
         assert_eq!(float_name(&syn::parse_quote!(&'a f32)), Some("f32"));
+        assert_eq!(
+            float_name(&syn::parse_quote!(core::primitive::f64)),
+            Some("f64")
+        );
         assert_eq!(float_name(&syn::parse_quote!(Price)), None);
     }
 }

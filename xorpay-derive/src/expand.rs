@@ -1,12 +1,14 @@
 //! Code generation: the `XorPayOrder` impl for a checked struct.
 //!
 //! The generated `__xorpay_visit` is a short list of calls into the runtime's `__private`
-//! module: the signed values in signature order (name, pay_type, price, order_id, notify_url,
-//! and for barcodes the barcode), then the unsigned ones. Everything else (hashing, encoding,
-//! checking for empty values) lives in `xorpay-core`, in generic code shared by every order.
+//! module, one per protocol value: the signed values in signature order (name, pay_type,
+//! price, order_id, notify_url, and for barcodes the barcode), then the unsigned ones.
+//! Everything else (hashing, encoding, checking values) lives in `xorpay-core`, in generic
+//! code shared by every order.
 
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
+use syn::ext::IdentExt;
 use syn::spanned::Spanned;
 
 use crate::ast::{Container, Field};
@@ -19,40 +21,51 @@ use crate::protocol::{Key, Kind};
 /// Everything the derive emits for `input`: the impl, or every error plus a stub impl.
 pub(crate) fn derive(input: &syn::DeriveInput) -> TokenStream {
     let cx = Ctxt::new();
-    let container = Container::from_ast(&cx, input);
+    let attrs = attr::Container::from_ast(&cx, input);
+    let container = Container::from_ast(&cx, input, &attrs);
     if let Some(container) = &container {
         check::check(&cx, container);
     }
     match (cx.check(), container) {
         (Ok(()), Some(container)) => expand(&container),
-        (result, container) => {
+        (result, _) => {
             let mut tokens = result
                 .err()
                 .map(syn::Error::into_compile_error)
                 .unwrap_or_default();
-            tokens.extend(fallback::expand(input, container.as_ref()));
+            tokens.extend(fallback::expand(input, &attrs));
             tokens
         }
     }
 }
 
+/// The name of the visitor's type parameter, chosen so that it cannot clash with a type
+/// parameter of the struct itself.
+fn visitor_param(generics: &syn::Generics) -> syn::Ident {
+    let mut name = String::from("__XorPayVisitor");
+    while generics.type_params().any(|param| param.ident == name) {
+        name.push('_');
+    }
+    syn::Ident::new(&name, Span::call_site())
+}
+
 fn expand(container: &Container<'_>) -> TokenStream {
-    let Some((kind, _)) = container.attrs.kind else {
+    let Some((kind, _)) = &container.attrs.kind else {
         // `check` refuses a struct without a kind; keep the stub in case that ever changes.
-        return fallback::expand(container.original, Some(container));
+        return fallback::expand(container.original, container.attrs);
     };
-    let krate = attr::crate_path(&container.attrs);
+    let kind = *kind;
+    let krate = attr::crate_path(container.attrs);
     let ident = container.ident;
-    let (impl_generics, ty_generics, where_clause) = container.original.generics.split_for_impl();
+    let generics = &container.original.generics;
+    let (impl_generics, ty_generics, where_clause) = generics.split_for_impl();
     let variant = format_ident!("{}", kind.variant());
-    let notify_source = match container.attrs.notify_url {
-        Some(NotifyUrl::FromClient(_)) => quote!(ClientNotifyUrl),
-        _ => quote!(OwnNotifyUrl),
-    };
+    let notify_source = notify_source(container.attrs);
+    let endpoint = endpoint(kind);
+    let visitor = visitor_param(generics);
     let visits = visits(container, kind);
 
     quote! {
-        #[doc(hidden)]
         const _: () = {
             use #krate::__private as __xorpay;
 
@@ -60,12 +73,30 @@ fn expand(container: &Container<'_>) -> TokenStream {
             impl #impl_generics __xorpay::XorPayOrder for #ident #ty_generics #where_clause {
                 const KIND: __xorpay::RequestKind = __xorpay::RequestKind::#variant;
                 type NotifyUrl = __xorpay::#notify_source;
+                type Endpoint = __xorpay::#endpoint;
 
-                fn __xorpay_visit<__V: __xorpay::Visit>(&self, __visitor: &mut __V) {
+                fn __xorpay_visit<#visitor: __xorpay::Visit>(&self, __visitor: &mut #visitor) {
                     #(#visits)*
                 }
             }
         };
+    }
+}
+
+/// `OwnNotifyUrl` or `ClientNotifyUrl`, as the struct attribute says.
+pub(crate) fn notify_source(attrs: &attr::Container) -> syn::Ident {
+    match attrs.notify_url {
+        Some(NotifyUrl::FromClient(_)) => format_ident!("ClientNotifyUrl"),
+        _ => format_ident!("OwnNotifyUrl"),
+    }
+}
+
+/// The endpoint marker type of `kind`.
+pub(crate) fn endpoint(kind: Kind) -> syn::Ident {
+    match kind {
+        Kind::Cashier => format_ident!("Cashier"),
+        Kind::WechatBarcode | Kind::AlipayBarcode => format_ident!("Barcode"),
+        Kind::Native | Kind::Jsapi | Kind::Alipay | Kind::MiniProgram => format_ident!("Pay"),
     }
 }
 
@@ -77,71 +108,67 @@ fn visits(container: &Container<'_>, kind: Kind) -> Vec<TokenStream> {
         if key == Key::Price {
             // pay_type is signed between name and price, and comes from the kind.
             visits.push(quote! {
-                __visitor.signed_str(
-                    "pay_type",
-                    __xorpay::ValueSource::Kind,
-                    __xorpay::RequestKind::#variant.pay_type(),
-                );
+                __xorpay::sign_pay_type(__visitor, __xorpay::RequestKind::#variant);
             });
         }
         if let Some((field, _)) = container.fields_for(key).next() {
             visits.push(visit_field(field, key));
             continue;
         }
-        match key {
-            Key::NotifyUrl => match &container.attrs.notify_url {
-                Some(NotifyUrl::Literal(url)) => visits.push(quote! {
-                    __visitor.signed_str("notify_url", __xorpay::ValueSource::Attribute, #url);
-                }),
-                Some(NotifyUrl::FromClient(word)) => {
-                    visits.push(quote_spanned!(word.span()=> __visitor.client_notify_url();));
-                }
-                None => {}
-            },
-            Key::Appid => {
-                if let Some(appid) = &container.attrs.appid {
-                    visits.push(quote!(__visitor.unsigned("appid", #appid);));
-                }
+        match (key, &container.attrs.notify_url, &container.attrs.appid) {
+            (Key::NotifyUrl, Some(NotifyUrl::Literal(url)), _) => visits.push(quote! {
+                __xorpay::sign_notify_url(__visitor, #url);
+            }),
+            (Key::NotifyUrl, Some(NotifyUrl::FromClient(word)), _) => {
+                visits.push(
+                    quote_spanned!(word.span()=> __xorpay::sign_client_notify_url(__visitor);),
+                );
             }
+            (Key::Appid, _, Some(appid)) => visits.push(quote! {
+                __xorpay::send_constant(__visitor, "appid", #appid);
+            }),
             _ => {}
         }
     }
     if kind == Kind::MiniProgram {
-        // PROTOCOL.md §3.5a: a mini-program payment is a jsapi order marked `is_mini=true`.
-        visits.push(quote!(__visitor.unsigned("is_mini", "true");));
+        // PROTOCOL.md §3.5a: a mini-program payment is a jsapi order with `appid`, `openid`
+        // and `is_mini=true`. The doc shows the three in the query string, one peer SDK sends
+        // them in the body; XorPay merges both (§1.2), so they go in the body with the rest.
+        visits.push(quote!(__xorpay::send_constant(__visitor, "is_mini", "true");));
     }
     visits
 }
 
 /// The statement for one mapped field. The value expression carries the field type's span,
-/// so that a type error (not `Display`, not a `Price`) points at the field.
+/// so that a type error (not text, not a `Price`) points at the field.
 fn visit_field(field: &Field<'_>, key: Key) -> TokenStream {
     let member = field.ident;
     let keyword = key.keyword();
-    let name = member.to_string();
+    let name = member.unraw().to_string();
     let optional = field.option_inner();
-    let span = optional.unwrap_or(field.ty).span();
+    let ty = optional.unwrap_or(field.ty);
+    let span = ty.span();
     let value = match optional {
         Some(_) => quote_spanned!(span=> __value),
         None => quote_spanned!(span=> &self.#member),
     };
-    let value = converted(key, span, value);
-    let call = if key == Key::Price {
-        quote_spanned! {span=>
-            __xorpay::signed_price(__visitor, __xorpay::ValueSource::Field(#name), #value);
-        }
-    } else if key.is_signed() {
-        // Text known to be a `str` skips `fmt`; anything else is formatted with `Display`.
-        let function = if holds_str(optional.unwrap_or(field.ty)) {
-            quote_spanned!(span=> signed_str)
-        } else {
-            quote_spanned!(span=> signed_text)
-        };
-        quote_spanned! {span=>
-            __xorpay::#function(__visitor, #keyword, __xorpay::ValueSource::Field(#name), #value);
-        }
-    } else {
-        quote_spanned!(span=> __xorpay::unsigned_text(__visitor, #keyword, #value);)
+    let call = match key {
+        Key::Price => quote_spanned! {span=>
+            __xorpay::sign_price(__visitor, #name, #value);
+        },
+        Key::Expire => quote_spanned! {span=>
+            __xorpay::send_expire(__visitor, #value);
+        },
+        // Text known to hold a `str` skips `fmt`; anything else is formatted with `Display`.
+        _ if key.is_signed() && holds_str(ty) => quote_spanned! {span=>
+            __xorpay::sign_str(__visitor, #keyword, #name, #value);
+        },
+        _ if key.is_signed() => quote_spanned! {span=>
+            __xorpay::sign_display(__visitor, #keyword, #name, #value);
+        },
+        _ => quote_spanned! {span=>
+            __xorpay::send(__visitor, #keyword, #value);
+        },
     };
     match optional {
         Some(_) => quote! {
@@ -150,14 +177,6 @@ fn visit_field(field: &Field<'_>, key: Key) -> TokenStream {
             }
         },
         None => call,
-    }
-}
-
-/// The value as the visitor takes it: the lifetime in seconds, or the field itself.
-fn converted(key: Key, span: Span, value: TokenStream) -> TokenStream {
-    match key {
-        Key::Expire => quote_spanned!(span=> &__xorpay::expire(#value)),
-        _ => value,
     }
 }
 

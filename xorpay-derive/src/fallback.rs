@@ -1,32 +1,37 @@
 //! The stub impl emitted next to errors, so that the rest of the user's crate still sees a
 //! `XorPayOrder` impl and the compiler reports the derive's errors, not a cascade of
-//! "trait not implemented" errors wherever the struct is used (as `thiserror` does).
+//! "trait not implemented" errors wherever the struct is used (as `thiserror` does). It
+//! follows every struct setting that was understood (`crate`, `kind`, `notify_url`).
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
-use crate::ast::Container;
 use crate::attr;
+use crate::expand;
+use crate::protocol::Kind;
 
-pub(crate) fn expand(input: &syn::DeriveInput, container: Option<&Container<'_>>) -> TokenStream {
-    let krate = container.map_or_else(|| quote!(::xorpay), |c| attr::crate_path(&c.attrs));
-    let variant = container.and_then(|c| c.attrs.kind.as_ref()).map_or_else(
-        || format_ident!("Native"),
-        |(kind, _)| format_ident!("{}", kind.variant()),
-    );
+pub(crate) fn expand(input: &syn::DeriveInput, attrs: &attr::Container) -> TokenStream {
+    let krate = attr::crate_path(attrs);
+    let kind = attrs.kind.as_ref().map_or(Kind::Native, |(kind, _)| *kind);
+    let variant = format_ident!("{}", kind.variant());
+    let notify_source = expand::notify_source(attrs);
+    let endpoint = expand::endpoint(kind);
     let ident = &input.ident;
     let (impl_generics, ty_generics, where_clause) = input.generics.split_for_impl();
     quote! {
-        #[doc(hidden)]
         const _: () = {
             use #krate::__private as __xorpay;
 
             #[automatically_derived]
             impl #impl_generics __xorpay::XorPayOrder for #ident #ty_generics #where_clause {
                 const KIND: __xorpay::RequestKind = __xorpay::RequestKind::#variant;
-                type NotifyUrl = __xorpay::OwnNotifyUrl;
+                type NotifyUrl = __xorpay::#notify_source;
+                type Endpoint = __xorpay::#endpoint;
 
-                fn __xorpay_visit<__V: __xorpay::Visit>(&self, _: &mut __V) {
+                fn __xorpay_visit<__XorPayVisitor: __xorpay::Visit>(
+                    &self,
+                    _: &mut __XorPayVisitor,
+                ) {
                     ::core::unreachable!("#[derive(XorPayOrder)] reported errors for this type")
                 }
             }

@@ -29,52 +29,31 @@ fn jsapi_order_declared_out_of_protocol_order() {
                 items: Vec<Item>,
             }
         },
-        expect![[r##"
-            #[doc(hidden)]
+        expect![[r#"
             const _: () = {
                 use ::xorpay::__private as __xorpay;
                 #[automatically_derived]
                 impl __xorpay::XorPayOrder for ShopOrder {
                     const KIND: __xorpay::RequestKind = __xorpay::RequestKind::Jsapi;
                     type NotifyUrl = __xorpay::OwnNotifyUrl;
-                    fn __xorpay_visit<__V: __xorpay::Visit>(&self, __visitor: &mut __V) {
-                        __xorpay::signed_str(
-                            __visitor,
-                            "name",
-                            __xorpay::ValueSource::Field("title"),
-                            &self.title,
-                        );
-                        __visitor
-                            .signed_str(
-                                "pay_type",
-                                __xorpay::ValueSource::Kind,
-                                __xorpay::RequestKind::Jsapi.pay_type(),
-                            );
-                        __xorpay::signed_price(
-                            __visitor,
-                            __xorpay::ValueSource::Field("total"),
-                            &self.total,
-                        );
-                        __xorpay::signed_text(
-                            __visitor,
-                            "order_id",
-                            __xorpay::ValueSource::Field("id"),
-                            &self.id,
-                        );
-                        __visitor
-                            .signed_str(
-                                "notify_url",
-                                __xorpay::ValueSource::Attribute,
-                                "https://shop.example.com/n",
-                            );
+                    type Endpoint = __xorpay::Pay;
+                    fn __xorpay_visit<__XorPayVisitor: __xorpay::Visit>(
+                        &self,
+                        __visitor: &mut __XorPayVisitor,
+                    ) {
+                        __xorpay::sign_str(__visitor, "name", "title", &self.title);
+                        __xorpay::sign_pay_type(__visitor, __xorpay::RequestKind::Jsapi);
+                        __xorpay::sign_price(__visitor, "total", &self.total);
+                        __xorpay::sign_display(__visitor, "order_id", "id", &self.id);
+                        __xorpay::sign_notify_url(__visitor, "https://shop.example.com/n");
                         if let ::core::option::Option::Some(__value) = &self.note {
-                            __xorpay::unsigned_text(__visitor, "more", __value);
+                            __xorpay::send(__visitor, "more", __value);
                         }
-                        __xorpay::unsigned_text(__visitor, "openid", &self.buyer);
+                        __xorpay::send(__visitor, "openid", &self.buyer);
                     }
                 }
             };
-        "##]],
+        "#]],
     );
 }
 
@@ -94,49 +73,28 @@ fn barcode_order_with_client_notify_url() {
                 code: &'a str,
             }
         },
-        expect![[r##"
-            #[doc(hidden)]
+        expect![[r#"
             const _: () = {
                 use my::xorpay::__private as __xorpay;
                 #[automatically_derived]
                 impl<'a> __xorpay::XorPayOrder for Scan<'a> {
                     const KIND: __xorpay::RequestKind = __xorpay::RequestKind::WechatBarcode;
                     type NotifyUrl = __xorpay::ClientNotifyUrl;
-                    fn __xorpay_visit<__V: __xorpay::Visit>(&self, __visitor: &mut __V) {
-                        __xorpay::signed_str(
-                            __visitor,
-                            "name",
-                            __xorpay::ValueSource::Field("name"),
-                            &self.name,
-                        );
-                        __visitor
-                            .signed_str(
-                                "pay_type",
-                                __xorpay::ValueSource::Kind,
-                                __xorpay::RequestKind::WechatBarcode.pay_type(),
-                            );
-                        __xorpay::signed_price(
-                            __visitor,
-                            __xorpay::ValueSource::Field("price"),
-                            &self.price,
-                        );
-                        __xorpay::signed_str(
-                            __visitor,
-                            "order_id",
-                            __xorpay::ValueSource::Field("order_id"),
-                            &self.order_id,
-                        );
-                        __visitor.client_notify_url();
-                        __xorpay::signed_str(
-                            __visitor,
-                            "barcode",
-                            __xorpay::ValueSource::Field("code"),
-                            &self.code,
-                        );
+                    type Endpoint = __xorpay::Barcode;
+                    fn __xorpay_visit<__XorPayVisitor: __xorpay::Visit>(
+                        &self,
+                        __visitor: &mut __XorPayVisitor,
+                    ) {
+                        __xorpay::sign_str(__visitor, "name", "name", &self.name);
+                        __xorpay::sign_pay_type(__visitor, __xorpay::RequestKind::WechatBarcode);
+                        __xorpay::sign_price(__visitor, "price", &self.price);
+                        __xorpay::sign_str(__visitor, "order_id", "order_id", &self.order_id);
+                        __xorpay::sign_client_notify_url(__visitor);
+                        __xorpay::sign_str(__visitor, "barcode", "code", &self.code);
                     }
                 }
             };
-        "##]],
+        "#]],
     );
 }
 
@@ -160,8 +118,7 @@ fn mini_program_order_with_generics_and_constant_appid() {
                 ttl: Option<u32>,
             }
         },
-        expect![[r##"
-            #[doc(hidden)]
+        expect![[r#"
             const _: () = {
                 use ::xorpay::__private as __xorpay;
                 #[automatically_derived]
@@ -171,46 +128,26 @@ fn mini_program_order_with_generics_and_constant_appid() {
                 {
                     const KIND: __xorpay::RequestKind = __xorpay::RequestKind::MiniProgram;
                     type NotifyUrl = __xorpay::OwnNotifyUrl;
-                    fn __xorpay_visit<__V: __xorpay::Visit>(&self, __visitor: &mut __V) {
-                        __xorpay::signed_str(
-                            __visitor,
-                            "name",
-                            __xorpay::ValueSource::Field("title"),
-                            &self.title,
-                        );
-                        __visitor
-                            .signed_str(
-                                "pay_type",
-                                __xorpay::ValueSource::Kind,
-                                __xorpay::RequestKind::MiniProgram.pay_type(),
-                            );
-                        __xorpay::signed_price(
-                            __visitor,
-                            __xorpay::ValueSource::Field("total"),
-                            &self.total,
-                        );
-                        __xorpay::signed_text(
-                            __visitor,
-                            "order_id",
-                            __xorpay::ValueSource::Field("number"),
-                            &self.number,
-                        );
-                        __xorpay::signed_str(
-                            __visitor,
-                            "notify_url",
-                            __xorpay::ValueSource::Field("notify"),
-                            &self.notify,
-                        );
+                    type Endpoint = __xorpay::Pay;
+                    fn __xorpay_visit<__XorPayVisitor: __xorpay::Visit>(
+                        &self,
+                        __visitor: &mut __XorPayVisitor,
+                    ) {
+                        __xorpay::sign_str(__visitor, "name", "title", &self.title);
+                        __xorpay::sign_pay_type(__visitor, __xorpay::RequestKind::MiniProgram);
+                        __xorpay::sign_price(__visitor, "total", &self.total);
+                        __xorpay::sign_display(__visitor, "order_id", "number", &self.number);
+                        __xorpay::sign_str(__visitor, "notify_url", "notify", &self.notify);
                         if let ::core::option::Option::Some(__value) = &self.ttl {
-                            __xorpay::unsigned_text(__visitor, "expire", &__xorpay::expire(__value));
+                            __xorpay::send_expire(__visitor, __value);
                         }
-                        __xorpay::unsigned_text(__visitor, "openid", &self.openid);
-                        __visitor.unsigned("appid", "wx1234567890abcdef");
-                        __visitor.unsigned("is_mini", "true");
+                        __xorpay::send(__visitor, "openid", &self.openid);
+                        __xorpay::send_constant(__visitor, "appid", "wx1234567890abcdef");
+                        __xorpay::send_constant(__visitor, "is_mini", "true");
                     }
                 }
             };
-        "##]],
+        "#]],
     );
 }
 
@@ -232,19 +169,19 @@ fn errors_come_with_a_stub_impl() {
                 "missing notify_url: put `#[xorpay(notify_url)]` on the field that holds it, `#[xorpay(notify_url = \"https://…\")]` on the struct, or `#[xorpay(notify_url = from_client)]` to take it from the client's configuration"
             }
             ::core::compile_error! {
-                "`kind = native` requires `name`: add `#[xorpay(name)]` to the field that holds the product name shown to the payer"
+                "`kind = native` requires `name`, `order_id`: add `#[xorpay(name)]` on the field that holds the product name shown to the payer; `#[xorpay(order_id)]` on the field that holds your order number"
             }
-            ::core::compile_error! {
-                "`kind = native` requires `order_id`: add `#[xorpay(order_id)]` to the field that holds your order number"
-            }
-            #[doc(hidden)]
             const _: () = {
                 use ::xorpay::__private as __xorpay;
                 #[automatically_derived]
                 impl __xorpay::XorPayOrder for Broken {
                     const KIND: __xorpay::RequestKind = __xorpay::RequestKind::Native;
                     type NotifyUrl = __xorpay::OwnNotifyUrl;
-                    fn __xorpay_visit<__V: __xorpay::Visit>(&self, _: &mut __V) {
+                    type Endpoint = __xorpay::Pay;
+                    fn __xorpay_visit<__XorPayVisitor: __xorpay::Visit>(
+                        &self,
+                        _: &mut __XorPayVisitor,
+                    ) {
                         ::core::unreachable!("#[derive(XorPayOrder)] reported errors for this type")
                     }
                 }
