@@ -405,12 +405,19 @@ impl<'a> Checks<'a> {
     }
 
     /// Judges one signed value once it has been written in full.
-    fn signed(&mut self, key: &'static str, value: &ValueCheck, formatted: fmt::Result) {
+    #[inline]
+    fn signed(
+        &mut self,
+        key: &'static str,
+        source: ValueSource,
+        value: &ValueCheck,
+        formatted: fmt::Result,
+    ) {
         if formatted.is_err() {
             self.fail(RequestError::Format { field: key });
         } else if value.len == 0 {
             self.fail(RequestError::EmptyValue { field: key });
-        } else if key == "notify_url" && !value.is_web_url() {
+        } else if is_checked_url(key, source) && !value.is_web_url() {
             self.fail(RequestError::InvalidValue {
                 field: key,
                 reason: "it must be an absolute http:// or https:// URL without spaces",
@@ -433,9 +440,17 @@ impl<'a> Checks<'a> {
         }
     }
 
+    #[inline]
     fn result(self) -> Result<(), RequestError> {
         self.error.map_or(Ok(()), Err)
     }
+}
+
+/// Whether a value is a `notify_url` to check here: a constant one was checked when the
+/// derive expanded.
+#[inline]
+fn is_checked_url(key: &'static str, source: ValueSource) -> bool {
+    key == "notify_url" && source != ValueSource::Attribute
 }
 
 /// Watches the text of one value as it is written, without keeping it: its length, its first
@@ -448,6 +463,21 @@ struct ValueCheck {
 }
 
 impl ValueCheck {
+    /// The check of a whole value given at once. Only a URL needs its bytes looked at.
+    #[inline]
+    fn of_str(key: &'static str, source: ValueSource, value: &str) -> ValueCheck {
+        if is_checked_url(key, source) {
+            let mut check = ValueCheck::default();
+            check.feed(value);
+            check
+        } else {
+            ValueCheck {
+                len: value.len(),
+                ..ValueCheck::default()
+            }
+        }
+    }
+
     fn feed(&mut self, part: &str) {
         for &byte in part.as_bytes() {
             if let Some(slot) = self.head.get_mut(self.len) {
@@ -494,21 +524,16 @@ struct SignVisitor<'a> {
 
 impl crate::__private::Visit for SignVisitor<'_> {
     #[inline]
-    fn signed_str(&mut self, key: &'static str, _source: ValueSource, value: &str) {
-        let mut check = ValueCheck::default();
-        if key == "notify_url" {
-            check.feed(value);
-        } else {
-            check.len = value.len();
-        }
-        self.checks.signed(key, &check, Ok(()));
+    fn signed_str(&mut self, key: &'static str, source: ValueSource, value: &str) {
+        let check = ValueCheck::of_str(key, source, value);
+        self.checks.signed(key, source, &check, Ok(()));
         self.signer.value(value);
     }
 
     fn signed_display<T: Display + ?Sized>(
         &mut self,
         key: &'static str,
-        _: ValueSource,
+        source: ValueSource,
         value: &T,
     ) {
         let mut tee = Tee {
@@ -517,7 +542,7 @@ impl crate::__private::Visit for SignVisitor<'_> {
             body: None,
         };
         let formatted = write!(tee, "{value}");
-        self.checks.signed(key, &tee.check, formatted);
+        self.checks.signed(key, source, &tee.check, formatted);
     }
 
     #[inline]
@@ -546,51 +571,56 @@ struct FormVisitor<'a> {
 }
 
 impl FormVisitor<'_> {
-    fn write<T: Display + ?Sized>(&mut self, key: &'static str, value: &T, signed: bool) {
+    /// Writes one value; `signed` carries its source when it is covered by the signature.
+    fn write<T: Display + ?Sized>(
+        &mut self,
+        key: &'static str,
+        value: &T,
+        signed: Option<ValueSource>,
+    ) {
         let mut tee = Tee {
             check: ValueCheck::default(),
-            signer: signed.then_some(&mut self.signer),
+            signer: signed.is_some().then_some(&mut self.signer),
             body: Some(self.body.value_writer(key)),
         };
         let formatted = write!(tee, "{value}");
-        if signed {
-            self.checks.signed(key, &tee.check, formatted);
-        } else {
-            self.checks.unsigned(key, formatted);
+        match signed {
+            Some(source) => self.checks.signed(key, source, &tee.check, formatted),
+            None => self.checks.unsigned(key, formatted),
         }
     }
 }
 
 impl crate::__private::Visit for FormVisitor<'_> {
-    fn signed_str(&mut self, key: &'static str, _source: ValueSource, value: &str) {
-        self.write(key, value, true);
+    fn signed_str(&mut self, key: &'static str, source: ValueSource, value: &str) {
+        self.write(key, value, Some(source));
     }
 
     fn signed_display<T: Display + ?Sized>(
         &mut self,
         key: &'static str,
-        _: ValueSource,
+        source: ValueSource,
         value: &T,
     ) {
-        self.write(key, value, true);
+        self.write(key, value, Some(source));
     }
 
-    fn signed_price(&mut self, _source: ValueSource, price: Price) {
-        self.write("price", &price, true);
+    fn signed_price(&mut self, source: ValueSource, price: Price) {
+        self.write("price", &price, Some(source));
     }
 
     fn client_notify_url(&mut self) {
         let url = self.checks.client_notify_url.unwrap_or_default();
-        self.write("notify_url", url, true);
+        self.write("notify_url", url, Some(ValueSource::Client));
     }
 
     fn unsigned<T: Display + ?Sized>(&mut self, key: &'static str, value: &T) {
-        self.write(key, value, false);
+        self.write(key, value, None);
     }
 
     fn expire(&mut self, seconds: u64) {
         self.checks.expire(seconds);
-        self.write("expire", &seconds, false);
+        self.write("expire", &seconds, None);
     }
 }
 
