@@ -12,7 +12,10 @@
 //! - [`request`]: [`XorPayOrder`] (what the derive implements) and signing orders into
 //!   requests.
 //! - [`response`]: XorPay's JSON answers, and [`JsapiParams`].
+//! - `client` (feature `client`, on by default): the async HTTP client for every endpoint.
 //! - [`notify`]: strict parsing and verification of payment notifications.
+//! - [`order`]: the typestate [`Order`](order::Order) (`Created` → `Pending` → `Paid`), and
+//!   [`StoredOrder`](order::StoredOrder), the way back from storage.
 //! - [`jsapi`]: the `WeixinJSBridge` page script.
 //! - [`form`]: the strict form decoder behind [`notify`].
 //!
@@ -22,16 +25,22 @@
     warn(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+#[cfg(feature = "client")]
+pub mod client;
 pub mod credentials;
 pub mod form;
 pub mod jsapi;
 pub mod notify;
+pub mod order;
 pub mod pay_type;
 pub mod price;
 pub mod request;
 pub mod response;
 pub mod sign;
 pub mod status;
+
+/// The `time` crate, whose `OffsetDateTime` this API uses for payment and expiry times.
+pub use time;
 
 pub use credentials::{Aid, AppSecret, CredentialError};
 pub use notify::{

@@ -57,7 +57,16 @@ mod sealed {
 
 /// Where an order's `notify_url` comes from. Sealed: [`OwnNotifyUrl`] or
 /// [`ClientNotifyUrl`].
-pub trait NotifyUrlSource: sealed::Sealed {}
+pub trait NotifyUrlSource: sealed::Sealed + Sized {
+    /// Signs `order`, with `client_url` when the order takes its URL from the client: how a
+    /// client signs any order.
+    #[doc(hidden)]
+    fn __request<O: XorPayOrder<NotifyUrl = Self>>(
+        order: &O,
+        client_url: &str,
+        secret: &AppSecret,
+    ) -> Result<SignedRequest, RequestError>;
+}
 
 /// The order carries its own `notify_url`, in a field or as a constant on the struct.
 #[derive(Debug)]
@@ -69,8 +78,35 @@ pub enum ClientNotifyUrl {}
 
 impl sealed::Sealed for OwnNotifyUrl {}
 impl sealed::Sealed for ClientNotifyUrl {}
-impl NotifyUrlSource for OwnNotifyUrl {}
-impl NotifyUrlSource for ClientNotifyUrl {}
+impl NotifyUrlSource for OwnNotifyUrl {
+    fn __request<O: XorPayOrder<NotifyUrl = Self>>(
+        order: &O,
+        _client_url: &str,
+        secret: &AppSecret,
+    ) -> Result<SignedRequest, RequestError> {
+        order.to_request(secret)
+    }
+}
+
+impl NotifyUrlSource for ClientNotifyUrl {
+    fn __request<O: XorPayOrder<NotifyUrl = Self>>(
+        order: &O,
+        client_url: &str,
+        secret: &AppSecret,
+    ) -> Result<SignedRequest, RequestError> {
+        order.with_notify_url(client_url).to_request(secret)
+    }
+}
+
+/// Signs any order, with `client_url` as its `notify_url` if it takes it from the client.
+#[cfg_attr(not(feature = "client"), allow(dead_code))]
+pub(crate) fn request_with_client_url<O: XorPayOrder>(
+    order: &O,
+    client_url: &str,
+    secret: &AppSecret,
+) -> Result<SignedRequest, RequestError> {
+    O::NotifyUrl::__request(order, client_url, secret)
+}
 
 /// Implemented only by [`OwnNotifyUrl`]: an order of this sort can be signed on its own.
 #[diagnostic::on_unimplemented(
@@ -117,6 +153,33 @@ pub mod endpoint {
     impl EndpointMarker for Barcode {
         const ENDPOINT: Endpoint = Endpoint::Barcode;
     }
+
+    /// Orders created with `client.submit` (`/api/pay`).
+    #[diagnostic::on_unimplemented(
+        message = "`submit` creates `/api/pay` orders (native, jsapi, alipay, mini_program); this one goes to another endpoint",
+        label = "not an `/api/pay` order",
+        note = "a cashier order is a page for the payer's browser: use `client.cashier(order)`; a barcode order is charged with `client.barcode_pay(order)`"
+    )]
+    pub trait Submit: EndpointMarker {}
+    impl Submit for Pay {}
+
+    /// Orders charged with `client.barcode_pay`.
+    #[diagnostic::on_unimplemented(
+        message = "`barcode_pay` charges barcode orders (wechat_barcode, alipay_barcode) only",
+        label = "not a barcode order",
+        note = "create `/api/pay` orders with `client.submit(order)` and cashier orders with `client.cashier(order)`"
+    )]
+    pub trait BarcodePay: EndpointMarker {}
+    impl BarcodePay for Barcode {}
+
+    /// Orders opened with `client.cashier`.
+    #[diagnostic::on_unimplemented(
+        message = "`cashier` opens XorPay's cashier page for `kind = cashier` orders only",
+        label = "not a cashier order",
+        note = "create `/api/pay` orders with `client.submit(order)` and barcode orders with `client.barcode_pay(order)`"
+    )]
+    pub trait OpenCashier: EndpointMarker {}
+    impl OpenCashier for Cashier {}
 }
 
 /// Attaching a `notify_url` to an order that takes it from the client.
@@ -668,4 +731,92 @@ impl crate::__private::Visit for ExplainVisitor<'_> {
     fn unsigned<T: Display + ?Sized>(&mut self, _key: &'static str, _value: &T) {}
 
     fn expire(&mut self, _seconds: u64) {}
+}
+
+/// The order number, price and lifetime of an order, read through the same visit as
+/// signing, with the same checks (the client's `notify_url` aside: it is not known yet).
+pub(crate) struct OrderFacts {
+    pub(crate) order_id: String,
+    pub(crate) price: Price,
+    #[cfg_attr(not(feature = "client"), allow(dead_code))]
+    pub(crate) expire: Option<u64>,
+}
+
+/// Reads an order's [`OrderFacts`].
+pub(crate) fn order_facts<O: XorPayOrder>(order: &O) -> Result<OrderFacts, RequestError> {
+    let mut visitor = FactsVisitor {
+        order_id: None,
+        price: None,
+        expire: None,
+        checks: Checks::new(None),
+    };
+    order.__xorpay_visit(&mut visitor);
+    visitor.checks.result()?;
+    Ok(OrderFacts {
+        order_id: visitor
+            .order_id
+            .ok_or(RequestError::EmptyValue { field: "order_id" })?,
+        price: visitor
+            .price
+            .ok_or(RequestError::EmptyValue { field: "price" })?,
+        expire: visitor.expire,
+    })
+}
+
+/// Keeps the order number and the price; checks the rest.
+struct FactsVisitor<'a> {
+    order_id: Option<String>,
+    price: Option<Price>,
+    expire: Option<u64>,
+    checks: Checks<'a>,
+}
+
+impl crate::__private::Visit for FactsVisitor<'_> {
+    fn signed_str(&mut self, key: &'static str, source: ValueSource, value: &str) {
+        let check = ValueCheck::of_str(key, source, value);
+        self.checks.signed(key, source, &check, Ok(()));
+        if key == "order_id" {
+            self.order_id = Some(value.to_owned());
+        }
+    }
+
+    fn signed_display<T: Display + ?Sized>(
+        &mut self,
+        key: &'static str,
+        source: ValueSource,
+        value: &T,
+    ) {
+        let mut text = String::new();
+        let mut tee = Tee {
+            check: ValueCheck::default(),
+            signer: None,
+            body: None,
+        };
+        let formatted = write!(tee, "{value}").and_then(|()| write!(text, "{value}"));
+        self.checks.signed(key, source, &tee.check, formatted);
+        if key == "order_id" {
+            self.order_id = Some(text);
+        }
+    }
+
+    fn signed_price(&mut self, _source: ValueSource, price: Price) {
+        self.price = Some(price);
+    }
+
+    fn client_notify_url(&mut self) {}
+
+    fn unsigned<T: Display + ?Sized>(&mut self, key: &'static str, value: &T) {
+        let mut tee = Tee {
+            check: ValueCheck::default(),
+            signer: None,
+            body: None,
+        };
+        let formatted = write!(tee, "{value}");
+        self.checks.unsigned(key, formatted);
+    }
+
+    fn expire(&mut self, seconds: u64) {
+        self.checks.expire(seconds);
+        self.expire = Some(seconds);
+    }
 }

@@ -116,8 +116,9 @@ fn string_or_integer<'de, D: serde::Deserializer<'de>>(
     })
 }
 
-/// What a created order gives the payer.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What a submitted order gives the payer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum PaymentInfo {
     /// Native and Alipay orders: the text to render as a QR code (`weixin://…` or
@@ -125,6 +126,10 @@ pub enum PaymentInfo {
     Qr(String),
     /// JSAPI and mini-program orders: the bridge parameters.
     Jsapi(JsapiParams),
+    /// Cashier orders: the payer pays on XorPay's cashier page.
+    Cashier,
+    /// Barcode payments: XorPay's immediate answer.
+    Barcode(BarcodeOutcome),
 }
 
 /// `info` in a response: an object on success, a string on some errors, and read as

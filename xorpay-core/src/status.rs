@@ -344,7 +344,8 @@ impl ApiError {
 }
 
 /// The outcome of an accepted barcode payment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum BarcodeOutcome {
     /// `success`: paid at once.

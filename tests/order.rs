@@ -1,0 +1,225 @@
+//! The typestate order without a network: transitions, refund limits, expiry, and the way
+//! back from storage. (The client's tests drive the same orders against the sandbox.)
+
+use xorpay::form::FormBody;
+use xorpay::order::{
+    ConfirmError, ConfirmedBy, Expiry, Order, Paid, Pending, RefundLimit, StoredOrder,
+};
+use xorpay::prelude::*;
+use xorpay::request::RequestError;
+use xorpay::response::CreateOrderResponse;
+use xorpay::sign::{self, NotifyFields};
+use xorpay::time::{Duration, OffsetDateTime};
+use xorpay::{AppSecret, Notification, PaymentMismatch, Price, VerifiedNotification};
+
+const SECRET: &str = "0123456789abcdef0123456789abcdef";
+const AOID: &str = "e19c8c8673ba42419043fc92b99303c1";
+
+#[derive(XorPayOrder, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[xorpay(kind = native, notify_url = "https://shop.example.com/n")]
+struct Coffee {
+    #[xorpay(order_id)]
+    id: String,
+    #[xorpay(name)]
+    name: String,
+    #[xorpay(price)]
+    price: Price,
+}
+
+fn coffee(id: &str, price: &str) -> Order<Coffee> {
+    Order::new(Coffee {
+        id: id.into(),
+        name: "Latte".into(),
+        price: price.parse().unwrap(),
+    })
+    .unwrap()
+}
+
+fn now() -> OffsetDateTime {
+    OffsetDateTime::now_utc()
+}
+
+fn pending(id: &str, price: &str) -> Order<Coffee, Pending> {
+    let created = CreateOrderResponse::from_json(
+        format!(
+            r#"{{"status":"ok","aoid":"{AOID}","expires_in":600,"info":{{"qr":"weixin://wxpay/bizpayurl?pr=abc1234"}}}}"#
+        )
+        .as_bytes(),
+    )
+    .unwrap()
+    .into_result()
+    .unwrap();
+    coffee(id, price).submitted(created, now())
+}
+
+/// A genuine notification, as XorPay would sign it.
+fn notification(aoid: &str, order_id: &str, pay_price: &str) -> VerifiedNotification {
+    let secret = AppSecret::new(SECRET).unwrap();
+    let fields = NotifyFields {
+        aoid,
+        order_id,
+        pay_price,
+        pay_time: "2026-11-27 21:03:59",
+    };
+    let signature = sign::notify(&fields, &secret);
+    let mut body = FormBody::new();
+    body.pair("aoid", aoid)
+        .pair("order_id", order_id)
+        .pair("pay_price", pay_price)
+        .pair("pay_time", fields.pay_time)
+        .pair(
+            "detail",
+            r#"{"transaction_id":"4200001","bank_type":"OTHERS"}"#,
+        )
+        .pair("sign", signature.as_str());
+    Notification::parse(body.as_str().as_bytes())
+        .unwrap()
+        .verify(&secret)
+        .unwrap()
+}
+
+fn paid(price: &str) -> Order<Coffee, Paid> {
+    pending("o-1", price)
+        .confirm(notification(AOID, "o-1", price))
+        .unwrap()
+}
+
+#[test]
+fn an_order_xorpay_would_refuse_is_refused_at_creation() {
+    let empty = Coffee {
+        id: String::new(),
+        name: "Latte".into(),
+        price: Price::MIN,
+    };
+    assert_eq!(
+        Order::new(empty).map(drop),
+        Err(RequestError::EmptyValue { field: "order_id" })
+    );
+}
+
+#[test]
+fn a_confirmed_order_knows_its_payment() {
+    let paid = paid("12.30");
+    assert_eq!(paid.aoid().as_str(), AOID);
+    assert_eq!(paid.paid_price(), "12.30".parse().unwrap());
+    assert_eq!(paid.transaction_id(), Some("4200001"));
+    assert_eq!(paid.confirmed_by(), ConfirmedBy::Notification);
+    assert_eq!(paid.pay_time().unwrap().unix_timestamp(), 1_795_784_639);
+    assert_eq!(paid.refundable(), Some("12.30".parse().unwrap()));
+}
+
+#[test]
+fn a_mismatched_notification_hands_the_order_back() {
+    let cases = [
+        (
+            notification("0f2b0a6c9e3d4b1a8c7e6d5f4a3b2c1d", "o-1", "1.00"),
+            PaymentMismatch::Aoid,
+        ),
+        (notification(AOID, "o-2", "1.00"), PaymentMismatch::OrderId),
+    ];
+    for (notification, mismatch) in cases {
+        let rejected = pending("o-1", "1.00").confirm(notification).unwrap_err();
+        assert_eq!(rejected.reason(), &ConfirmError::Mismatch(mismatch));
+        assert_eq!(rejected.into_order().order_id(), "o-1");
+    }
+    let cheaper = pending("o-1", "1.00")
+        .confirm(notification(AOID, "o-1", "0.99"))
+        .unwrap_err();
+    assert!(matches!(
+        cheaper.reason(),
+        ConfirmError::Mismatch(PaymentMismatch::Amount { .. })
+    ));
+}
+
+#[test]
+fn refunds_are_limited_to_what_is_left_and_to_fifty() {
+    let mut order = paid("1.00");
+    order.record_refund("0.40".parse().unwrap()).unwrap();
+    assert_eq!(
+        order.check_refund("0.61".parse().unwrap()),
+        Err(RefundLimit::ExceedsPaid {
+            requested: "0.61".parse().unwrap(),
+            refundable: Some("0.60".parse().unwrap())
+        })
+    );
+    order.record_refund("0.60".parse().unwrap()).unwrap();
+    assert_eq!(order.refundable(), None);
+    assert!(order.check_refund(Price::MIN).is_err());
+
+    let mut order = paid("100.00");
+    for _ in 0..50 {
+        order.record_refund(Price::MIN).unwrap();
+    }
+    assert_eq!(order.record_refund(Price::MIN), Err(RefundLimit::TooMany));
+    assert_eq!(order.refund_count(), 50);
+    assert_eq!(order.refunded(), Some("0.50".parse().unwrap()));
+}
+
+#[test]
+fn a_pending_order_expires_only_once_its_time_has_come() {
+    let order = pending("o-1", "1.00");
+    assert_eq!(
+        (order.expires_at() - order.submitted_at()).whole_seconds(),
+        600
+    );
+    let early = order_time(&order, 599);
+    let Expiry::NotYet(order) = order.expire(early) else {
+        panic!("expired a second early")
+    };
+    let at = order_time(&order, 600);
+    let Expiry::Expired(expired) = order.expire(at) else {
+        panic!("not expired on time")
+    };
+    assert_eq!(expired.expired_at(), at);
+    assert_eq!(expired.aoid().map(|aoid| aoid.as_str()), Some(AOID));
+}
+
+fn order_time(order: &Order<Coffee, Pending>, seconds: i64) -> OffsetDateTime {
+    order.submitted_at() + Duration::seconds(seconds)
+}
+
+#[test]
+fn every_state_round_trips_through_storage() {
+    let created = coffee("o-1", "1.00");
+    let states = [
+        serde_json::to_value(&created).unwrap(),
+        serde_json::to_value(pending("o-1", "1.00")).unwrap(),
+        serde_json::to_value(paid("1.00")).unwrap(),
+        match pending("o-1", "1.00").expire(now() + Duration::hours(1)) {
+            Expiry::Expired(expired) => serde_json::to_value(expired).unwrap(),
+            Expiry::NotYet(_) => panic!("not expired after an hour"),
+        },
+    ];
+    let names: Vec<&str> = states
+        .iter()
+        .map(|state| {
+            let stored: StoredOrder<Coffee> = serde_json::from_value(state.clone()).unwrap();
+            assert_eq!(serde_json::to_value(&stored).unwrap(), *state);
+            stored.state_name()
+        })
+        .collect();
+    assert_eq!(names, ["created", "pending", "paid", "expired"]);
+}
+
+#[test]
+fn storage_cannot_smuggle_an_order_into_another_state_or_amount() {
+    let saved = serde_json::to_value(paid("1.00")).unwrap();
+
+    // The struct's price and the recorded payment must agree.
+    let mut cheaper = saved.clone();
+    cheaper["order"]["price"] = serde_json::json!("0.01");
+    assert!(serde_json::from_value::<StoredOrder<Coffee>>(cheaper).is_err());
+
+    // A created order claiming payment data, or an unknown state, is refused.
+    let mut relabelled = saved.clone();
+    relabelled["state"] = serde_json::json!("created");
+    assert!(serde_json::from_value::<StoredOrder<Coffee>>(relabelled).is_err());
+    let mut unknown = saved.clone();
+    unknown["state"] = serde_json::json!("shipped");
+    assert!(serde_json::from_value::<StoredOrder<Coffee>>(unknown).is_err());
+
+    // A struct XorPay would refuse is refused on the way back too.
+    let mut empty = saved;
+    empty["order"]["name"] = serde_json::json!("");
+    assert!(serde_json::from_value::<StoredOrder<Coffee>>(empty).is_err());
+}
