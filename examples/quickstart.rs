@@ -53,10 +53,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let order = CreateOrderResponse::from_json(answer)?.into_result()?;
     println!(
         "== 2. created: aoid {} expires in {}s ==",
-        order.aoid,
-        order.expires_in.unwrap_or(DEFAULT_EXPIRE_SECS)
+        order.aoid(),
+        order.expires_in().unwrap_or(DEFAULT_EXPIRE_SECS)
     );
-    if let PaymentInfo::Jsapi(params) = &order.payment {
+    if let PaymentInfo::Jsapi(params) = order.payment() {
         let script = BridgeScript::new(params)
             .result_url("/orders/14")?
             .to_script_tag();

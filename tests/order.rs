@@ -132,27 +132,40 @@ fn a_mismatched_notification_hands_the_order_back() {
 }
 
 #[test]
-fn refunds_are_limited_to_what_is_left_and_to_fifty() {
-    let mut order = paid("1.00");
-    order.record_refund("0.40".parse().unwrap()).unwrap();
+fn a_refund_is_checked_against_what_was_paid() {
+    let order = paid("1.00");
+    assert_eq!(order.check_refund("1.00".parse().unwrap()), Ok(()));
     assert_eq!(
-        order.check_refund("0.61".parse().unwrap()),
+        order.check_refund("1.01".parse().unwrap()),
         Err(RefundLimit::ExceedsPaid {
-            requested: "0.61".parse().unwrap(),
-            refundable: Some("0.60".parse().unwrap())
+            requested: "1.01".parse().unwrap(),
+            refundable: Some("1.00".parse().unwrap())
         })
     );
-    order.record_refund("0.60".parse().unwrap()).unwrap();
-    assert_eq!(order.refundable(), None);
-    assert!(order.check_refund(Price::MIN).is_err());
+    assert_eq!(order.refund_in_doubt(), None);
+}
 
-    let mut order = paid("100.00");
-    for _ in 0..50 {
-        order.record_refund(Price::MIN).unwrap();
-    }
-    assert_eq!(order.record_refund(Price::MIN), Err(RefundLimit::TooMany));
-    assert_eq!(order.refund_count(), 50);
-    assert_eq!(order.refunded(), Some("0.50".parse().unwrap()));
+#[test]
+fn a_payment_after_local_expiry_is_still_confirmed() {
+    let late = match pending("o-1", "1.00").expire(now() + Duration::hours(3)) {
+        Expiry::Expired(expired) => expired,
+        Expiry::NotYet(_) => panic!("not expired after three hours"),
+    };
+    let paid = late.confirm(notification(AOID, "o-1", "1.00")).unwrap();
+    assert_eq!(paid.paid_price(), Price::from_fen(100).unwrap());
+}
+
+#[test]
+fn a_notification_re_cut_at_a_field_boundary_is_refused() {
+    // The genuine notification of order "o-1", with one character moved from the aoid into
+    // the order id: the same signed bytes, so it verifies, as order "1o-1".
+    let recut = notification(&AOID[..31], &format!("{}o-1", &AOID[31..]), "1.00");
+    assert_eq!(recut.order_id(), "1o-1");
+    let rejected = pending("1o-1", "1.00").confirm(recut).unwrap_err();
+    assert_eq!(
+        rejected.reason(),
+        &ConfirmError::Mismatch(PaymentMismatch::Aoid)
+    );
 }
 
 #[test]

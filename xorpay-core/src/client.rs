@@ -29,8 +29,8 @@ use crate::price::Price;
 use crate::request::endpoint;
 use crate::request::{RequestError, XorPayOrder, order_facts, request_with_client_url};
 use crate::response::{
-    Aoid, BarcodeResponse, CreateOrderResponse, DEFAULT_EXPIRE_SECS, QueryResponse, RefundResponse,
-    ResponseError,
+    Aoid, BarcodePayment, BarcodeResponse, CreateOrderResponse, CreatedOrder, DEFAULT_EXPIRE_SECS,
+    QueryResponse, RefundResponse, ResponseError,
 };
 use crate::sign;
 use crate::status::{ApiError, OrderState};
@@ -187,8 +187,16 @@ pub enum ClientError {
         /// The call.
         call: Call,
     },
-    /// The connection failed or was dropped. For `pay`, `barcode_pay` and `refund` the
-    /// outcome may be unknown: query before trying again.
+    /// No connection could be made: nothing was sent, trying again is safe.
+    #[error("xorpay {call}: unreachable: {message}")]
+    Unreachable {
+        /// The call.
+        call: Call,
+        /// What the HTTP stack said.
+        message: String,
+    },
+    /// The connection failed or was dropped after it was made. For `pay`, `barcode_pay` and
+    /// `refund` the outcome is unknown: query before trying again.
     #[error("xorpay {call}: connection failed: {message}{}", unknown_outcome(*.call))]
     Connection {
         /// The call.
@@ -233,6 +241,18 @@ pub enum ClientError {
     Config(String),
 }
 
+/// An error and its causes, one line (the causes say why: DNS, TLS, refused, …).
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
 fn unknown_outcome(call: Call) -> &'static str {
     if call.changes_anything() {
         " (outcome unknown: query before retrying)"
@@ -242,31 +262,52 @@ fn unknown_outcome(call: Call) -> &'static str {
 }
 
 impl ClientError {
-    /// Whether retrying the same call can help: timeouts, connection failures, 5xx, non-JSON
-    /// answers, and XorPay's own transient refusals. For calls that change something
-    /// (creating an order, refunding), query first: the first try may have worked.
-    pub fn is_transient(&self) -> bool {
-        match self {
+    /// Whether the request may have reached XorPay without a clear answer coming back: a
+    /// timeout, a dropped connection, a 5xx or an unreadable answer. For a call that changes
+    /// something (creating an order, refunding) the change may or may not have happened.
+    pub fn outcome_unknown(&self) -> bool {
+        matches!(
+            self,
             ClientError::Timeout { .. }
-            | ClientError::Connection { .. }
-            | ClientError::NotJson { .. } => true,
-            ClientError::HttpStatus { status, .. } => *status >= 500 || *status == 429,
-            ClientError::Api(error) => error.retry() == crate::status::Retry::Later,
-            _ => false,
-        }
+                | ClientError::Connection { .. }
+                | ClientError::HttpStatus { .. }
+                | ClientError::NotJson { .. }
+                | ClientError::Malformed { .. }
+                | ClientError::TooLarge { .. }
+        )
     }
 
-    fn from_http(call: Call, error: &reqwest::Error) -> ClientError {
+    /// Whether sending the same request again is safe and may succeed: XorPay was
+    /// unreachable, refused for a passing reason, or a read-only call (a query) failed in
+    /// transit. A call that changes something and whose outcome is unknown is not: query (or
+    /// check the merchant dashboard) first.
+    pub fn is_transient(&self) -> bool {
+        let call = match self {
+            ClientError::Unreachable { .. } => return true,
+            ClientError::Api(error) => return error.retry() == crate::status::Retry::Later,
+            ClientError::Timeout { call }
+            | ClientError::Connection { call, .. }
+            | ClientError::NotJson { call, .. } => *call,
+            ClientError::HttpStatus { call, status, .. } if *status >= 500 || *status == 429 => {
+                *call
+            }
+            _ => return false,
+        };
+        !call.changes_anything()
+    }
+
+    fn from_http(call: Call, error: reqwest::Error) -> ClientError {
         if error.is_timeout() {
             return ClientError::Timeout { call };
         }
-        // The error's Display names the URL, which holds no secret (signatures travel in
-        // bodies, except query2's, whose sign is in the URL: strip the URL to be safe).
-        let message = match error.url() {
-            Some(url) => error.to_string().replace(url.as_str(), "<url>"),
-            None => error.to_string(),
-        };
-        ClientError::Connection { call, message }
+        let unreachable = error.is_connect();
+        // Without the URL: query2's carries its signature.
+        let message = error_chain(&error.without_url());
+        if unreachable {
+            ClientError::Unreachable { call, message }
+        } else {
+            ClientError::Connection { call, message }
+        }
     }
 
     fn from_response(call: Call, error: ResponseError) -> ClientError {
@@ -407,17 +448,33 @@ impl Client {
         query_retry: RetryPolicy,
     ) -> Result<Client, ClientError> {
         let base_url = base_url.trim_end_matches('/').to_owned();
-        if !is_web_url(&base_url) {
+        let base = web_url(&base_url).ok_or_else(|| {
+            ClientError::Config(
+                "base_url must be an absolute http(s) URL without query, fragment or user"
+                    .to_owned(),
+            )
+        })?;
+        if base.query().is_some() {
             return Err(ClientError::Config(
-                "base_url must be an absolute http:// or https:// URL".to_owned(),
+                "base_url must not have a query".to_owned(),
             ));
         }
-        if !is_web_url(&notify_url) {
+        // Answers to queries move orders to paid: they must come over TLS, except from a
+        // sandbox on this machine.
+        if base.scheme() == "http" && !is_loopback(&base) {
             return Err(ClientError::Config(
-                "notify_url must be an absolute http:// or https:// URL".to_owned(),
+                "base_url must use https:// (plain http:// only on loopback, for a sandbox)"
+                    .to_owned(),
+            ));
+        }
+        if web_url(&notify_url).is_none() {
+            return Err(ClientError::Config(
+                "notify_url must be an absolute http(s) URL without fragment or user".to_owned(),
             ));
         }
         let http = reqwest::Client::builder()
+            // A redirect would carry a signed body, or query2's signed URL, elsewhere.
+            .redirect(reqwest::redirect::Policy::none())
             .timeout(timeout)
             .connect_timeout(connect_timeout)
             .user_agent(concat!("xorpay-rs/", env!("CARGO_PKG_VERSION")))
@@ -439,19 +496,31 @@ impl Client {
     }
 }
 
-fn is_web_url(url: &str) -> bool {
-    let lower = url
-        .get(..8)
-        .map(str::to_ascii_lowercase)
-        .unwrap_or_default();
-    let rest = if lower.starts_with("https://") {
-        &url[8..]
-    } else if lower.starts_with("http://") {
-        &url[7..]
-    } else {
+/// `text` as an absolute http(s) URL with a host and no fragment or user info.
+fn web_url(text: &str) -> Option<reqwest::Url> {
+    let url = reqwest::Url::parse(text).ok()?;
+    let web = matches!(url.scheme(), "http" | "https")
+        && url.host_str().is_some_and(|host| !host.is_empty())
+        && url.fragment().is_none()
+        && url.username().is_empty()
+        && url.password().is_none()
+        && !text.chars().any(|c| c.is_whitespace() || c.is_control());
+    web.then_some(url)
+}
+
+fn is_web_url(text: &str) -> bool {
+    web_url(text).is_some()
+}
+
+fn is_loopback(url: &reqwest::Url) -> bool {
+    let Some(host) = url.host_str() else {
         return false;
     };
-    !rest.is_empty() && !url.chars().any(|c| c.is_whitespace() || c.is_control())
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    match bare.parse::<std::net::IpAddr>() {
+        Ok(ip) => ip.is_loopback(),
+        Err(_) => host.eq_ignore_ascii_case("localhost"),
+    }
 }
 
 impl Client {
@@ -483,11 +552,13 @@ impl Client {
         O: XorPayOrder,
         O::Endpoint: endpoint::Submit,
     {
-        self.create(Call::Pay, order, |body| {
-            let created =
-                CreateOrderResponse::from_json(body).and_then(CreateOrderResponse::into_result)?;
-            Ok(Answer::Order(created))
-        })
+        self.create(
+            Call::Pay,
+            order,
+            |body| CreateOrderResponse::from_json(body).and_then(CreateOrderResponse::into_result),
+            CreatedOrder::aoid,
+            Order::submitted,
+        )
         .await
     }
 
@@ -506,20 +577,25 @@ impl Client {
         O: XorPayOrder,
         O::Endpoint: endpoint::BarcodePay,
     {
-        self.create(Call::Barcode, order, |body| {
-            let payment =
-                BarcodeResponse::from_json(body).and_then(BarcodeResponse::into_result)?;
-            Ok(Answer::Barcode(payment))
-        })
+        self.create(
+            Call::Barcode,
+            order,
+            |body| BarcodeResponse::from_json(body).and_then(BarcodeResponse::into_result),
+            BarcodePayment::aoid,
+            Order::barcode_submitted,
+        )
         .await
     }
 
-    /// Sends a creating call (never retried) and moves the order on with XorPay's answer.
-    async fn create<O: XorPayOrder>(
+    /// Sends a creating call (never retried), reads XorPay's answer with `read`, and moves
+    /// the order on with `advance`.
+    async fn create<O: XorPayOrder, A>(
         &self,
         call: Call,
         order: Order<O, Created>,
-        read: impl FnOnce(&[u8]) -> Result<Answer, ResponseError>,
+        read: impl FnOnce(&[u8]) -> Result<A, ResponseError>,
+        aoid_of: impl FnOnce(&A) -> &Aoid,
+        advance: impl FnOnce(Order<O, Created>, A, OffsetDateTime) -> Order<O, Pending>,
     ) -> Result<Order<O, Pending>, SubmitError<O>> {
         let span = tracing::info_span!(
             "xorpay.create",
@@ -543,17 +619,11 @@ impl Client {
                 read(&body).map_err(|error| ClientError::from_response(call, error))
             }
             .await;
-            let now = OffsetDateTime::now_utc();
             match result {
-                Ok(Answer::Order(created)) => {
-                    tracing::Span::current().record("aoid", created.aoid.as_str());
+                Ok(answer) => {
+                    tracing::Span::current().record("aoid", aoid_of(&answer).as_str());
                     tracing::info!("order created");
-                    Ok(order.submitted(created, now))
-                }
-                Ok(Answer::Barcode(payment)) => {
-                    tracing::Span::current().record("aoid", payment.aoid.as_str());
-                    tracing::info!(outcome = ?payment.outcome, "barcode payment accepted");
-                    Ok(order.barcode_submitted(payment, now))
+                    Ok(advance(order, answer, OffsetDateTime::now_utc()))
                 }
                 Err(error) => {
                     tracing::warn!(%error, "order not created");
@@ -750,8 +820,10 @@ impl Client {
     /// Never retried: a retry could refund twice.
     ///
     /// # Errors
-    /// [`ClientError::RefundLimit`] before sending; after, any [`ClientError`], with the
-    /// order's refund record unchanged.
+    /// [`ClientError::RefundLimit`] before sending. After: a refusal leaves the order's
+    /// refund record unchanged; an error whose outcome is unknown
+    /// ([`ClientError::outcome_unknown`]) records the amount as in doubt
+    /// ([`Order::refund_in_doubt`]), counted against the limits until resolved.
     pub async fn refund<O>(
         &self,
         order: &mut Order<O, Paid>,
@@ -770,13 +842,30 @@ impl Client {
             body.pair("price", amount.to_wire().as_str())
                 .pair("sign", signature.as_str());
             let path = format!("/api/refund/{}", order.aoid());
-            let answer = self.post(Call::Refund, &path, body.into_string()).await?;
-            RefundResponse::from_json(&answer)
-                .and_then(RefundResponse::into_result)
-                .map_err(|error| ClientError::from_response(Call::Refund, error))?;
-            order.record_refund(amount)?;
-            tracing::info!("refunded");
-            Ok(())
+            let result = async {
+                let answer = self.post(Call::Refund, &path, body.into_string()).await?;
+                RefundResponse::from_json(&answer)
+                    .and_then(RefundResponse::into_result)
+                    .map_err(|error| ClientError::from_response(Call::Refund, error))
+            }
+            .await;
+            match result {
+                Ok(()) => {
+                    order.record_refund(amount)?;
+                    tracing::info!("refunded");
+                    Ok(())
+                }
+                Err(error) => {
+                    if error.outcome_unknown() {
+                        // XorPay may have refunded: count it until someone resolves it.
+                        order.record_refund_in_doubt(amount);
+                        tracing::warn!(%error, "refund outcome unknown, recorded as in doubt");
+                    } else {
+                        tracing::warn!(%error, "refund refused");
+                    }
+                    Err(error)
+                }
+            }
         }
         .instrument(span)
         .await
@@ -840,7 +929,7 @@ impl Client {
         let mut response = request
             .send()
             .await
-            .map_err(|error| ClientError::from_http(call, &error))?;
+            .map_err(|error| ClientError::from_http(call, error))?;
         let status = response.status();
         tracing::debug!(
             call = call.name(),
@@ -851,21 +940,30 @@ impl Client {
         while let Some(chunk) = response
             .chunk()
             .await
-            .map_err(|error| ClientError::from_http(call, &error))?
+            .map_err(|error| ClientError::from_http(call, error))?
         {
             if body.len() + chunk.len() > MAX_RESPONSE {
+                if !status.is_success() {
+                    // Keep the status: a huge error page is still an error page.
+                    break;
+                }
                 return Err(ClientError::TooLarge { call });
             }
             body.extend_from_slice(&chunk);
         }
+        let first = body.iter().find(|b| !b.is_ascii_whitespace());
         if !status.is_success() {
+            // XorPay answers its refusals with HTTP 200, but a refusal in JSON under another
+            // status is still a refusal, and typed as one by the caller.
+            if first == Some(&b'{') && status.is_client_error() {
+                return Ok(body);
+            }
             return Err(ClientError::HttpStatus {
                 call,
                 status: status.as_u16(),
                 excerpt: excerpt(&body),
             });
         }
-        let first = body.iter().find(|b| !b.is_ascii_whitespace());
         if first != Some(&b'{') {
             return Err(ClientError::NotJson {
                 call,
@@ -886,14 +984,8 @@ fn excerpt(body: &[u8]) -> String {
         .collect()
 }
 
-/// What XorPay answered to a creating call.
-enum Answer {
-    Order(crate::response::CreatedOrder),
-    Barcode(crate::response::BarcodePayment),
-}
-
-/// A page whose form posts `body`'s pairs to `action` as soon as it loads (with a button for
-/// browsers without script).
+/// A page whose form posts `body`'s pairs to `action` as soon as it loads, with a visible
+/// button for browsers where the script does not run (no script, or a strict CSP).
 fn auto_submit_form(action: &str, body: &str) -> String {
     let mut inputs = String::new();
     for pair in body.split('&') {
@@ -907,7 +999,7 @@ fn auto_submit_form(action: &str, body: &str) -> String {
     format!(
         "<!doctype html><html><head><meta charset=\"utf-8\"><title>XorPay</title></head>\
          <body onload=\"document.forms[0].submit()\"><form method=\"post\" action=\"{}\">{inputs}\
-         <noscript><button type=\"submit\">Pay</button></noscript></form></body></html>",
+         <button type=\"submit\">去支付 Pay</button></form></body></html>",
         html_escape(action)
     )
 }
@@ -1008,11 +1100,30 @@ mod tests {
     }
 
     #[test]
-    fn web_urls_are_absolute_http() {
+    fn web_urls_are_absolute_http_with_a_host() {
         assert!(is_web_url("https://xorpay.com"));
         assert!(is_web_url("http://127.0.0.1:8080"));
-        assert!(!is_web_url("https://"));
-        assert!(!is_web_url("xorpay.com"));
-        assert!(!is_web_url("https://x.com/a b"));
+        assert!(is_web_url("http://例子.com/pay"));
+        for bad in [
+            "https://",
+            "xorpay.com",
+            "https://x.com/a b",
+            "https://#",
+            "ftp://x.com",
+            "https://user:pw@x.com",
+            "https://x.com/#frag",
+        ] {
+            assert!(!is_web_url(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn only_loopback_may_skip_tls() {
+        let url = |text: &str| reqwest::Url::parse(text).unwrap();
+        assert!(is_loopback(&url("http://127.0.0.1:9")));
+        assert!(is_loopback(&url("http://localhost:9")));
+        assert!(is_loopback(&url("http://[::1]:9")));
+        assert!(!is_loopback(&url("http://10.0.0.1")));
+        assert!(!is_loopback(&url("http://localhost.example.com")));
     }
 }

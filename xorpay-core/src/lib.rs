@@ -13,6 +13,9 @@
 //!   requests.
 //! - [`response`]: XorPay's JSON answers, and [`JsapiParams`].
 //! - `client` (feature `client`, on by default): the async HTTP client for every endpoint.
+//! - [`store`]: durable orders, and the one way a notification pays an order; `SqliteStore`
+//!   with feature `sqlite`.
+//! - `axum` (feature `axum`): the notification extractor and acknowledgement response.
 //! - [`notify`]: strict parsing and verification of payment notifications.
 //! - [`order`]: the typestate [`Order`](order::Order) (`Created` → `Pending` → `Paid`), and
 //!   [`StoredOrder`](order::StoredOrder), the way back from storage.
@@ -25,6 +28,8 @@
     warn(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+#[cfg(feature = "axum")]
+pub mod axum;
 #[cfg(feature = "client")]
 pub mod client;
 pub mod credentials;
@@ -38,6 +43,7 @@ pub mod request;
 pub mod response;
 pub mod sign;
 pub mod status;
+pub mod store;
 
 /// The `time` crate, whose `OffsetDateTime` this API uses for payment and expiry times.
 pub use time;

@@ -26,7 +26,7 @@ use time::OffsetDateTime;
 
 use crate::notify::{ExpectedPayment, PaymentMismatch, VerifiedNotification};
 use crate::price::Price;
-use crate::request::{RequestError, XorPayOrder, order_facts};
+use crate::request::{RequestError, XorPayOrder, endpoint, order_facts};
 use crate::response::{
     Aoid, BarcodePayment, CreatedOrder, DEFAULT_EXPIRE_SECS, JsapiParams, PaymentInfo,
 };
@@ -51,6 +51,18 @@ pub trait State: sealed::Sealed {
     /// The amount recorded as paid, in the states that record one.
     #[doc(hidden)]
     fn __paid_price(_data: &Self::Data) -> Option<Price> {
+        None
+    }
+
+    /// XorPay's id for the order, in the states that know it.
+    #[doc(hidden)]
+    fn __aoid(_data: &Self::Data) -> Option<&Aoid> {
+        None
+    }
+
+    /// When the order was submitted, in the states that record it.
+    #[doc(hidden)]
+    fn __submitted_at(_data: &Self::Data) -> Option<OffsetDateTime> {
         None
     }
 }
@@ -84,6 +96,14 @@ impl State for Created {
 impl State for Pending {
     type Data = PendingData;
     const NAME: &'static str = "pending";
+
+    fn __aoid(data: &PendingData) -> Option<&Aoid> {
+        data.aoid.as_ref()
+    }
+
+    fn __submitted_at(data: &PendingData) -> Option<OffsetDateTime> {
+        Some(data.submitted_at)
+    }
 }
 
 impl State for Paid {
@@ -93,11 +113,19 @@ impl State for Paid {
     fn __paid_price(data: &PaidData) -> Option<Price> {
         Some(data.paid_price)
     }
+
+    fn __aoid(data: &PaidData) -> Option<&Aoid> {
+        Some(&data.aoid)
+    }
 }
 
 impl State for Expired {
     type Data = ExpiredData;
     const NAME: &'static str = "expired";
+
+    fn __aoid(data: &ExpiredData) -> Option<&Aoid> {
+        data.aoid.as_ref()
+    }
 }
 
 /// What a pending order knows. Read it through [`Order<O, Pending>`](Order)'s accessors.
@@ -122,6 +150,10 @@ pub struct PaidData {
     confirmed_by: ConfirmedBy,
     refunded: Option<Price>,
     refunds: u8,
+    /// A refund whose outcome is unknown (sent, no clear answer): counted against the limits
+    /// until resolved.
+    #[serde(default)]
+    in_doubt: Option<Price>,
 }
 
 /// What an expired order knows.
@@ -183,6 +215,17 @@ impl<O, S: State> Order<O, S> {
         S::NAME
     }
 
+    /// XorPay's id for the order, in any state that knows it (for storage keys; the
+    /// state-specific accessors say more precisely what is known).
+    pub fn known_aoid(&self) -> Option<&Aoid> {
+        S::__aoid(&self.data)
+    }
+
+    /// When the order was submitted, in the pending state (for reconciliation queries).
+    pub fn known_submitted_at(&self) -> Option<OffsetDateTime> {
+        S::__submitted_at(&self.data)
+    }
+
     fn with<T: State>(self, data: T::Data) -> Order<O, T> {
         Order {
             order: self.order,
@@ -212,14 +255,20 @@ impl<O: XorPayOrder> Order<O, Created> {
     }
 }
 
-impl<O> Order<O, Created> {
+impl<O: XorPayOrder> Order<O, Created> {
     /// XorPay accepted the order (`/api/pay`): it is pending, with what the payer needs.
-    /// Clients call this; it is public for custom transports.
-    pub fn submitted(self, created: CreatedOrder, now: OffsetDateTime) -> Order<O, Pending> {
-        let lifetime = created.expires_in.unwrap_or(DEFAULT_EXPIRE_SECS);
+    /// Clients call this with XorPay's answer; custom transports can too, with the
+    /// [`CreatedOrder`] that [`crate::response::CreateOrderResponse::into_result`] read from
+    /// XorPay's own answer.
+    pub fn submitted(self, created: CreatedOrder, now: OffsetDateTime) -> Order<O, Pending>
+    where
+        O::Endpoint: endpoint::Submit,
+    {
+        let lifetime = created.expires_in().unwrap_or(DEFAULT_EXPIRE_SECS);
+        let (aoid, payment) = created.into_parts();
         self.with::<Pending>(PendingData {
-            aoid: Some(created.aoid),
-            payment: created.payment,
+            aoid: Some(aoid),
+            payment,
             submitted_at: now,
             expires_at: expires_at(now, lifetime),
         })
@@ -231,10 +280,14 @@ impl<O> Order<O, Created> {
         self,
         payment: BarcodePayment,
         now: OffsetDateTime,
-    ) -> Order<O, Pending> {
+    ) -> Order<O, Pending>
+    where
+        O::Endpoint: endpoint::BarcodePay,
+    {
+        let outcome = payment.outcome();
         self.with::<Pending>(PendingData {
-            aoid: Some(payment.aoid),
-            payment: PaymentInfo::Barcode(payment.outcome),
+            aoid: Some(payment.into_aoid()),
+            payment: PaymentInfo::Barcode(outcome),
             submitted_at: now,
             expires_at: expires_at(now, DEFAULT_EXPIRE_SECS),
         })
@@ -243,7 +296,10 @@ impl<O> Order<O, Created> {
     /// The payer was sent to XorPay's cashier page (`lifetime` seconds, XorPay's default being
     /// [`DEFAULT_EXPIRE_SECS`]). XorPay names no `aoid` until the order is paid, so such an
     /// order is confirmed with a query as well (see [`Order::confirm_with_query`]).
-    pub fn cashier_opened(self, lifetime: u64, now: OffsetDateTime) -> Order<O, Pending> {
+    pub fn cashier_opened(self, lifetime: u64, now: OffsetDateTime) -> Order<O, Pending>
+    where
+        O::Endpoint: endpoint::OpenCashier,
+    {
         self.with::<Pending>(PendingData {
             aoid: None,
             payment: PaymentInfo::Cashier,
@@ -262,26 +318,26 @@ fn expires_at(now: OffsetDateTime, seconds: u64) -> OffsetDateTime {
         ))
 }
 
-/// Why a pending order was not moved on. The order is inside, unchanged.
-pub struct Rejected<O> {
+/// Why an order was not moved on. The order is inside, unchanged.
+pub struct Rejected<O, S: State = Pending> {
     // Boxed: a refusal is rare, and a small error keeps every `Result` around it small.
-    order: Box<Order<O, Pending>>,
+    order: Box<Order<O, S>>,
     reason: ConfirmError,
 }
 
-impl<O> Rejected<O> {
+impl<O, S: State> Rejected<O, S> {
     /// Why.
     pub fn reason(&self) -> &ConfirmError {
         &self.reason
     }
 
-    /// The pending order, unchanged.
-    pub fn into_order(self) -> Order<O, Pending> {
+    /// The order, unchanged.
+    pub fn into_order(self) -> Order<O, S> {
         *self.order
     }
 }
 
-impl<O> fmt::Debug for Rejected<O> {
+impl<O, S: State> fmt::Debug for Rejected<O, S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Rejected")
             .field("order_id", &self.order.order_id)
@@ -290,7 +346,7 @@ impl<O> fmt::Debug for Rejected<O> {
     }
 }
 
-impl<O> fmt::Display for Rejected<O> {
+impl<O, S: State> fmt::Display for Rejected<O, S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
@@ -300,7 +356,7 @@ impl<O> fmt::Display for Rejected<O> {
     }
 }
 
-impl<O> std::error::Error for Rejected<O> {}
+impl<O, S: State> std::error::Error for Rejected<O, S> {}
 
 /// Why a payment could not be confirmed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -319,6 +375,11 @@ pub enum ConfirmError {
     /// XorPay says the order is not paid.
     #[error("xorpay says the order is {0:?}, not paid")]
     NotPaid(OrderState),
+    /// For an order whose `aoid` is not known yet, the notification's `aoid` must be 32
+    /// lowercase hex digits and its amount written exactly as the order's: otherwise the
+    /// fields could have been re-cut (see [`VerifiedNotification::check`]).
+    #[error("the notification's aoid or amount is not in xorpay's exact form")]
+    Ambiguous,
 }
 
 /// The answer of a query about one order, from XorPay itself. Only the client builds one,
@@ -436,17 +497,8 @@ impl<O> Order<O, Pending> {
         self,
         notification: VerifiedNotification,
     ) -> Result<Order<O, Paid>, Rejected<O>> {
-        let Some(aoid) = self.data.aoid.clone() else {
-            return Err(self.reject(ConfirmError::AoidUnknown));
-        };
-        if let Err(mismatch) = notification.check(&ExpectedPayment {
-            aoid: &aoid,
-            order_id: &self.order_id,
-            price: self.price,
-        }) {
-            return Err(self.reject(mismatch.into()));
-        }
-        Ok(self.paid_by(notification))
+        let aoid = self.data.aoid.clone();
+        confirm_known(self, aoid, notification)
     }
 
     /// Confirms the payment with a verified notification *and* XorPay's own answer that this
@@ -469,19 +521,18 @@ impl<O> Order<O, Pending> {
             let state = answer.state;
             return Err(self.reject(ConfirmError::NotPaid(state)));
         }
-        let aoid = self
-            .data
-            .aoid
-            .clone()
-            .unwrap_or_else(|| notification.aoid().clone());
-        if let Err(mismatch) = notification.check(&ExpectedPayment {
-            aoid: &aoid,
-            order_id: &self.order_id,
-            price: self.price,
-        }) {
-            return Err(self.reject(mismatch.into()));
-        }
-        Ok(self.paid_by(notification))
+        let aoid = match self.data.aoid.clone() {
+            Some(aoid) => aoid,
+            // The notification names the aoid; only its exact form keeps the boundaries of
+            // the signed fields where they belong.
+            None if is_exact_aoid(notification.aoid().as_str())
+                && notification.raw_pay_price() == self.price.to_wire().as_str() =>
+            {
+                notification.aoid().clone()
+            }
+            None => return Err(self.reject(ConfirmError::Ambiguous)),
+        };
+        confirm_known(self, Some(aoid), notification)
     }
 
     /// Moves the order on by XorPay's answer to a query about it: paid, expired, or still
@@ -505,6 +556,7 @@ impl<O> Order<O, Pending> {
                     confirmed_by: ConfirmedBy::Query,
                     refunded: None,
                     refunds: 0,
+                    in_doubt: None,
                 }))
             }
             (OrderState::Expire, aoid) => {
@@ -529,24 +581,50 @@ impl<O> Order<O, Pending> {
     }
 
     fn reject(self, reason: ConfirmError) -> Rejected<O> {
-        Rejected {
-            order: Box::new(self),
-            reason,
-        }
+        reject(self, reason)
     }
+}
 
-    fn paid_by(self, notification: VerifiedNotification) -> Order<O, Paid> {
-        let detail = notification.unverified_payment_detail();
-        self.with::<Paid>(PaidData {
-            aoid: notification.aoid().clone(),
-            paid_price: notification.pay_price(),
-            pay_time: Some(notification.pay_time()),
-            transaction_id: detail.transaction_id,
-            confirmed_by: ConfirmedBy::Notification,
-            refunded: None,
-            refunds: 0,
-        })
+fn reject<O, S: State>(order: Order<O, S>, reason: ConfirmError) -> Rejected<O, S> {
+    Rejected {
+        order: Box::new(order),
+        reason,
     }
+}
+
+/// XorPay's aoids are 32 lowercase hex digits (a UUID without dashes, PROTOCOL.md §1.1).
+fn is_exact_aoid(aoid: &str) -> bool {
+    aoid.len() == 32 && aoid.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+/// Confirms an order whose `aoid` is `aoid` with a notification that must name it, its
+/// number and exactly its price.
+fn confirm_known<O, S: State>(
+    order: Order<O, S>,
+    aoid: Option<Aoid>,
+    notification: VerifiedNotification,
+) -> Result<Order<O, Paid>, Rejected<O, S>> {
+    let Some(aoid) = aoid else {
+        return Err(reject(order, ConfirmError::AoidUnknown));
+    };
+    if let Err(mismatch) = notification.check(&ExpectedPayment {
+        aoid: &aoid,
+        order_id: &order.order_id,
+        price: order.price,
+    }) {
+        return Err(reject(order, mismatch.into()));
+    }
+    let detail = notification.unverified_payment_detail();
+    Ok(order.with::<Paid>(PaidData {
+        aoid,
+        paid_price: notification.pay_price(),
+        pay_time: Some(notification.pay_time()),
+        transaction_id: detail.transaction_id,
+        confirmed_by: ConfirmedBy::Notification,
+        refunded: None,
+        refunds: 0,
+        in_doubt: None,
+    }))
 }
 
 /// XorPay allows at most this many (partial) refunds per order (PROTOCOL.md §4.6).
@@ -559,14 +637,27 @@ pub enum RefundLimit {
     /// The order has had [`MAX_REFUNDS`] refunds already.
     #[error("the order has had {MAX_REFUNDS} refunds, xorpay's limit")]
     TooMany,
+    /// An earlier refund's outcome is unknown; resolve it first.
+    #[error("a refund of {amount} is in doubt; resolve it before refunding again")]
+    InDoubt {
+        /// The amount in doubt.
+        amount: Price,
+    },
     /// The amount is more than what is left to refund.
-    #[error("refund of {requested} exceeds what is left to refund ({refundable:?})")]
+    #[error("refund of {requested} exceeds what is left to refund ({})", left_text(*.refundable))]
     ExceedsPaid {
         /// The amount asked for.
         requested: Price,
         /// What is left, `None` when everything was refunded.
         refundable: Option<Price>,
     },
+}
+
+fn left_text(left: Option<Price>) -> String {
+    match left {
+        Some(left) => left.to_string(),
+        None => "nothing".to_owned(),
+    }
 }
 
 impl<O> Order<O, Paid> {
@@ -606,20 +697,35 @@ impl<O> Order<O, Paid> {
         self.data.refunds
     }
 
-    /// What is left to refund, `None` when everything was.
+    /// What is left to refund, `None` when everything was. A refund in doubt counts as
+    /// made.
     pub fn refundable(&self) -> Option<Price> {
-        match self.data.refunded {
-            None => Some(self.data.paid_price),
-            Some(refunded) => self.data.paid_price.checked_sub(refunded),
+        let mut left = Some(self.data.paid_price);
+        for taken in [self.data.refunded, self.data.in_doubt]
+            .into_iter()
+            .flatten()
+        {
+            left = left.and_then(|left| left.checked_sub(taken));
         }
+        left
     }
 
-    /// Whether XorPay would accept refunding `amount` now: under the refund limit and within
-    /// what is left.
+    /// A refund that was sent but got no clear answer (a timeout, a dropped connection, a
+    /// 5xx): XorPay may or may not have made it, and no query tells. Resolve it with
+    /// [`Order::resolve_refund_in_doubt`] once the merchant dashboard says.
+    pub fn refund_in_doubt(&self) -> Option<Price> {
+        self.data.in_doubt
+    }
+
+    /// Whether XorPay would accept refunding `amount` now: no refund in doubt, under the
+    /// refund limit, and within what is left.
     ///
     /// # Errors
     /// The [`RefundLimit`] that refuses it.
     pub fn check_refund(&self, amount: Price) -> Result<(), RefundLimit> {
+        if let Some(in_doubt) = self.data.in_doubt {
+            return Err(RefundLimit::InDoubt { amount: in_doubt });
+        }
         if self.data.refunds >= MAX_REFUNDS {
             return Err(RefundLimit::TooMany);
         }
@@ -633,25 +739,56 @@ impl<O> Order<O, Paid> {
         }
     }
 
-    /// Records a refund XorPay accepted. Clients call this; it is public for custom
-    /// transports.
-    ///
-    /// # Errors
-    /// The [`RefundLimit`] that refuses it; nothing is recorded then.
-    pub fn record_refund(&mut self, amount: Price) -> Result<(), RefundLimit> {
+    /// Records a refund XorPay accepted.
+    #[cfg_attr(not(feature = "client"), allow(dead_code))]
+    pub(crate) fn record_refund(&mut self, amount: Price) -> Result<(), RefundLimit> {
         self.check_refund(amount)?;
+        self.add_refund(amount);
+        Ok(())
+    }
+
+    fn add_refund(&mut self, amount: Price) {
         let total = match self.data.refunded {
             None => amount,
-            // Cannot overflow: the total stays within the paid price, checked above.
-            Some(refunded) => refunded.checked_add(amount).unwrap_or(amount),
+            // Within the paid price, checked before the refund was sent.
+            Some(refunded) => refunded.checked_add(amount).unwrap_or(Price::MAX),
         };
         self.data.refunded = Some(total);
-        self.data.refunds += 1;
-        Ok(())
+        self.data.refunds = self.data.refunds.saturating_add(1);
+    }
+
+    /// Records a refund that was sent without a clear answer.
+    #[cfg_attr(not(feature = "client"), allow(dead_code))]
+    pub(crate) fn record_refund_in_doubt(&mut self, amount: Price) {
+        self.data.in_doubt = Some(amount);
+    }
+
+    /// Settles the refund in doubt: `made` says whether XorPay made it (as its dashboard
+    /// shows). Does nothing when no refund is in doubt.
+    pub fn resolve_refund_in_doubt(&mut self, made: bool) {
+        if let Some(amount) = self.data.in_doubt.take()
+            && made
+        {
+            self.add_refund(amount);
+        }
     }
 }
 
 impl<O> Order<O, Expired> {
+    /// Confirms a payment that arrived after the order expired by the local clock (XorPay
+    /// retries a notification for hours): money received is never lost. The same checks as
+    /// [`Order::confirm`] apply.
+    ///
+    /// # Errors
+    /// [`Rejected`], holding this order.
+    pub fn confirm(
+        self,
+        notification: VerifiedNotification,
+    ) -> Result<Order<O, Paid>, Rejected<O, Expired>> {
+        let aoid = self.data.aoid.clone();
+        confirm_known(self, aoid, notification)
+    }
+
     /// XorPay's id for the order, if it had one.
     pub fn aoid(&self) -> Option<&Aoid> {
         self.data.aoid.as_ref()
@@ -675,18 +812,6 @@ impl<O: fmt::Debug, S: State> fmt::Debug for Order<O, S> {
     }
 }
 
-impl<O: Clone, S: State> Clone for Order<O, S> {
-    fn clone(&self) -> Self {
-        Order {
-            order: self.order.clone(),
-            order_id: self.order_id.clone(),
-            price: self.price,
-            data: self.data.clone(),
-            state: PhantomData,
-        }
-    }
-}
-
 impl<O: Serialize, S: State> Serialize for Order<O, S> {
     /// `{"state": "pending", "order": …, "data": …}`: the merchant's struct and the state's
     /// data. The order number and price are not stored apart: they are read from the struct
@@ -706,7 +831,7 @@ impl<O: Serialize, S: State> Serialize for Order<O, S> {
 /// Deserialising re-derives the order number and price from the merchant's struct (and
 /// refuses a struct XorPay would refuse), so a stored row cannot claim other values than the
 /// struct it holds.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub enum StoredOrder<O> {
     /// Not yet submitted.
     Created(Order<O, Created>),
@@ -817,5 +942,110 @@ impl<'de, O: XorPayOrder + Deserialize<'de>> Deserialize<'de> for StoredOrder<O>
 impl From<BarcodeOutcome> for PaymentInfo {
     fn from(outcome: BarcodeOutcome) -> PaymentInfo {
         PaymentInfo::Barcode(outcome)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::__private::Visit;
+    use crate::request::{OwnNotifyUrl, ValueSource};
+
+    /// A hand-written order type: the derive lives in another crate.
+    struct Tea(Price);
+
+    impl XorPayOrder for Tea {
+        const KIND: crate::RequestKind = crate::RequestKind::Native;
+        type NotifyUrl = OwnNotifyUrl;
+        type Endpoint = endpoint::Pay;
+
+        fn __xorpay_visit<V: Visit>(&self, visitor: &mut V) {
+            visitor.signed_str("name", ValueSource::Field("name"), "Tea");
+            visitor.signed_str("pay_type", ValueSource::Kind, "native");
+            visitor.signed_price(ValueSource::Field("price"), self.0);
+            visitor.signed_str("order_id", ValueSource::Field("id"), "t-1");
+            visitor.signed_str(
+                "notify_url",
+                ValueSource::Attribute,
+                "https://shop.example/n",
+            );
+        }
+    }
+
+    fn paid(fen: u64) -> Order<Tea, Paid> {
+        let price = Price::from_fen(fen).unwrap();
+        let created = Order::new(Tea(price)).unwrap();
+        created.with::<Paid>(PaidData {
+            aoid: Aoid::new("e19c8c8673ba42419043fc92b99303c1").unwrap(),
+            paid_price: price,
+            pay_time: None,
+            transaction_id: None,
+            confirmed_by: ConfirmedBy::Query,
+            refunded: None,
+            refunds: 0,
+            in_doubt: None,
+        })
+    }
+
+    fn fen(fen: u64) -> Price {
+        Price::from_fen(fen).unwrap()
+    }
+
+    #[test]
+    fn refunds_are_limited_to_what_is_left_and_to_fifty() {
+        let mut order = paid(100);
+        order.record_refund(fen(40)).unwrap();
+        assert_eq!(order.refundable(), Some(fen(60)));
+        assert_eq!(
+            order.record_refund(fen(61)),
+            Err(RefundLimit::ExceedsPaid {
+                requested: fen(61),
+                refundable: Some(fen(60))
+            })
+        );
+        order.record_refund(fen(60)).unwrap();
+        assert_eq!(order.refundable(), None);
+        assert!(order.check_refund(Price::MIN).is_err());
+
+        let mut order = paid(10_000);
+        for _ in 0..MAX_REFUNDS {
+            order.record_refund(Price::MIN).unwrap();
+        }
+        assert_eq!(order.record_refund(Price::MIN), Err(RefundLimit::TooMany));
+        assert_eq!(order.refund_count(), 50);
+        assert_eq!(order.refunded(), Some(fen(50)));
+    }
+
+    #[test]
+    fn a_refund_in_doubt_counts_until_resolved() {
+        let mut order = paid(100);
+        order.record_refund_in_doubt(fen(70));
+        assert_eq!(order.refundable(), Some(fen(30)));
+        assert_eq!(
+            order.check_refund(Price::MIN),
+            Err(RefundLimit::InDoubt { amount: fen(70) })
+        );
+        order.resolve_refund_in_doubt(false);
+        assert_eq!(order.refundable(), Some(fen(100)));
+        assert_eq!(order.refunded(), None);
+
+        order.record_refund_in_doubt(fen(70));
+        order.resolve_refund_in_doubt(true);
+        assert_eq!(order.refunded(), Some(fen(70)));
+        assert_eq!(order.refund_count(), 1);
+        assert_eq!(order.refundable(), Some(fen(30)));
+    }
+
+    #[test]
+    fn limits_read_like_sentences() {
+        let text = RefundLimit::ExceedsPaid {
+            requested: fen(5),
+            refundable: None,
+        }
+        .to_string();
+        assert_eq!(
+            text,
+            "refund of 0.05 exceeds what is left to refund (nothing)"
+        );
     }
 }

@@ -202,16 +202,35 @@ pub struct CreateOrderResponse {
     pub info: Option<Info>,
 }
 
-/// A successfully created order.
+/// A successfully created order, as XorPay answered: only
+/// [`CreateOrderResponse::into_result`] makes one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CreatedOrder {
+    aoid: Aoid,
+    expires_in: Option<u64>,
+    payment: PaymentInfo,
+}
+
+impl CreatedOrder {
     /// XorPay's order id.
-    pub aoid: Aoid,
+    pub fn aoid(&self) -> &Aoid {
+        &self.aoid
+    }
+
     /// Seconds until the order expires, if XorPay said (its default is
     /// [`DEFAULT_EXPIRE_SECS`]).
-    pub expires_in: Option<u64>,
+    pub fn expires_in(&self) -> Option<u64> {
+        self.expires_in
+    }
+
     /// What to show the payer.
-    pub payment: PaymentInfo,
+    pub fn payment(&self) -> &PaymentInfo {
+        &self.payment
+    }
+
+    pub(crate) fn into_parts(self) -> (Aoid, PaymentInfo) {
+        (self.aoid, self.payment)
+    }
 }
 
 /// XorPay's default order lifetime in seconds (PROTOCOL.md §6.3).
@@ -240,7 +259,7 @@ impl CreateOrderResponse {
     /// let body = br#"{"status":"ok","info":{"qr":"weixin://wxpay/bizpayurl?pr=KGdA4v4"},
     ///     "expires_in":7200,"aoid":"e19c8c8673ba42419043fc92b99303c1","paid":false}"#;
     /// let order = CreateOrderResponse::from_json(body)?.into_result()?;
-    /// assert_eq!(order.payment, PaymentInfo::Qr("weixin://wxpay/bizpayurl?pr=KGdA4v4".into()));
+    /// assert_eq!(order.payment(), &PaymentInfo::Qr("weixin://wxpay/bizpayurl?pr=KGdA4v4".into()));
     /// # Ok::<(), xorpay_core::response::ResponseError>(())
     /// ```
     ///
@@ -290,13 +309,28 @@ pub struct BarcodeResponse {
     pub info: Option<Info>,
 }
 
-/// An accepted barcode payment.
+/// An accepted barcode payment, as XorPay answered: only [`BarcodeResponse::into_result`]
+/// makes one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BarcodePayment {
+    aoid: Aoid,
+    outcome: BarcodeOutcome,
+}
+
+impl BarcodePayment {
     /// XorPay's order id.
-    pub aoid: Aoid,
+    pub fn aoid(&self) -> &Aoid {
+        &self.aoid
+    }
+
     /// Paid at once, or waiting for the customer.
-    pub outcome: BarcodeOutcome,
+    pub fn outcome(&self) -> BarcodeOutcome {
+        self.outcome
+    }
+
+    pub(crate) fn into_aoid(self) -> Aoid {
+        self.aoid
+    }
 }
 
 impl BarcodeResponse {
@@ -387,9 +421,9 @@ mod tests {
             .unwrap()
             .into_result()
             .unwrap();
-        assert_eq!(order.expires_in, Some(600));
-        assert_eq!(order.aoid.as_str(), "e19c8c8673ba42419043fc92b99303c1");
-        let PaymentInfo::Jsapi(params) = order.payment else {
+        assert_eq!(order.expires_in(), Some(600));
+        assert_eq!(order.aoid().as_str(), "e19c8c8673ba42419043fc92b99303c1");
+        let PaymentInfo::Jsapi(params) = order.payment().clone() else {
             panic!("expected jsapi params")
         };
         assert_eq!(params.package, "prepay_id=u802345jgfjsdfgsdg888");
@@ -403,7 +437,7 @@ mod tests {
         let response = CreateOrderResponse::from_json(body.as_bytes()).unwrap();
         assert_eq!(response.expires_in(), Some(30));
         let order = response.into_result().unwrap();
-        let PaymentInfo::Jsapi(params) = order.payment else {
+        let PaymentInfo::Jsapi(params) = order.payment().clone() else {
             panic!("expected jsapi params")
         };
         assert_eq!(params.time_stamp, "1395712654");
@@ -412,7 +446,7 @@ mod tests {
     #[test]
     fn jsapi_params_serialise_with_wechats_six_names() {
         let response = CreateOrderResponse::from_json(JSAPI_OK.as_bytes()).unwrap();
-        let PaymentInfo::Jsapi(params) = response.into_result().unwrap().payment else {
+        let PaymentInfo::Jsapi(params) = response.into_result().unwrap().payment().clone() else {
             panic!("expected jsapi params")
         };
         let json = serde_json::to_value(&params).unwrap();
@@ -501,7 +535,7 @@ mod tests {
         .unwrap()
         .into_result()
         .unwrap();
-        assert_eq!(paid.outcome, BarcodeOutcome::Paid);
+        assert_eq!(paid.outcome(), BarcodeOutcome::Paid);
         let failed = BarcodeResponse::from_json(br#"{"status":"AUTH_CODE_INVALID"}"#)
             .unwrap()
             .into_result();
