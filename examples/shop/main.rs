@@ -1,0 +1,109 @@
+//! The demo shop: `cargo run --example shop`.
+//!
+//! By default it starts a local XorPay (xorpay-sandbox) in the same process, keeps its orders
+//! in `shop.sqlite`, listens on 127.0.0.1:8080 and prints its URL. Open it, buy something,
+//! pay in the sandbox's WeChat stand-in, and watch the order page turn to paid when the
+//! signed notification has been verified and stored.
+//!
+//! Environment:
+//! - `SHOP_ADDR` (default `127.0.0.1:8080`; port 0 picks a free one), `SHOP_DB` (default
+//!   `shop.sqlite`), `SHOP_PUBLIC_URL` (default `http://SHOP_ADDR`: where browsers and XorPay
+//!   reach the shop).
+//! - `XORPAY_AID` and `XORPAY_APP_SECRET` (and a public `SHOP_PUBLIC_URL`): talk to XorPay
+//!   (`XORPAY_BASE_URL`, default `https://xorpay.com`) instead of the sandbox.
+//! - `SANDBOX_RETRY_UNIT_MS` (default 1000): the sandbox's notification retry unit.
+//! - `SHOP_CRASH_AFTER_CONFIRM=1`: a test hook, abort after the store's write and before
+//!   answering XorPay.
+
+mod app;
+
+use std::time::Duration;
+
+use xorpay::client::Client;
+use xorpay::store::SqliteStore;
+use xorpay::{Aid, AppSecret};
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|value| !value.is_empty())
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let addr = env("SHOP_ADDR").unwrap_or_else(|| "127.0.0.1:8080".to_owned());
+    let listener = tokio::net::TcpListener::bind(&addr).await?;
+    let local = listener.local_addr()?;
+    let public_url = env("SHOP_PUBLIC_URL")
+        .unwrap_or_else(|| format!("http://{local}"))
+        .trim_end_matches('/')
+        .to_owned();
+    let db = env("SHOP_DB").unwrap_or_else(|| "shop.sqlite".to_owned());
+
+    // XorPay itself when credentials are given; otherwise a sandbox in this process.
+    let (sandbox, aid, secret, base_url, bridge) =
+        match (env("XORPAY_AID"), env("XORPAY_APP_SECRET")) {
+            (Some(aid), Some(secret)) => {
+                let base = env("XORPAY_BASE_URL")
+                    .unwrap_or_else(|| xorpay::client::XORPAY_BASE_URL.to_owned());
+                (None, aid, secret, base, app::Bridge::WeChat)
+            }
+            _ => {
+                let unit = env("SANDBOX_RETRY_UNIT_MS")
+                    .and_then(|ms| ms.parse().ok())
+                    .unwrap_or(1000);
+                let sandbox = xorpay_sandbox::Sandbox::builder()
+                    .retry_unit(Duration::from_millis(unit))
+                    .start()
+                    .await?;
+                let (aid, secret, base) = (
+                    sandbox.aid().to_owned(),
+                    sandbox.secret().to_owned(),
+                    sandbox.base_url().to_owned(),
+                );
+                let bridge = app::Bridge::SandboxStandIn {
+                    sandbox_url: base.clone(),
+                };
+                (Some(sandbox), aid, secret, base, bridge)
+            }
+        };
+
+    let secret = AppSecret::new(secret)?;
+    let client = Client::builder()
+        .aid(Aid::new(aid)?)
+        .secret(secret.clone())
+        .notify_url(format!("{public_url}/xorpay/notify"))
+        .base_url(base_url.as_str())
+        .build()?;
+    let store = SqliteStore::open(&db)?;
+    let shop = app::Shop::new(
+        app::ShopConfig {
+            client,
+            secret,
+            store,
+            public_url: public_url.clone(),
+            bridge,
+            crash_after_confirm: env("SHOP_CRASH_AFTER_CONFIRM").is_some(),
+        },
+        std::path::Path::new(&db),
+    )?;
+
+    // Notifications that never arrive are caught up by asking XorPay.
+    let reconciling = shop.clone();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_secs(30));
+        loop {
+            every.tick().await;
+            reconciling.reconcile_once().await;
+        }
+    });
+
+    match &sandbox {
+        Some(sandbox) => println!("XorPay sandbox at {}", sandbox.base_url()),
+        None => println!("talking to XorPay at {base_url}"),
+    }
+    println!("orders in {db}");
+    println!("listening on {public_url}");
+    println!("open {public_url}/ to buy something, {public_url}/admin to see the orders");
+    axum::serve(listener, app::router(shop)).await?;
+    drop(sandbox);
+    Ok(())
+}
