@@ -21,7 +21,9 @@ install_missing() {
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "$@"
 }
 
-install_missing node nodejs   # runs the rendered WeixinJSBridge script in a real JS engine
+install_missing node nodejs                 # runs the WeixinJSBridge scripts in a real JS engine
+install_missing chromium chromium           # the demo shop's browser tests (headless)
+install_missing chromedriver chromium-driver
 rustup component list --installed 2>/dev/null | grep -q '^rustfmt' || rustup component add rustfmt
 rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy
 
@@ -37,6 +39,4 @@ RUSTDOCFLAGS="-D warnings" cargo doc --workspace --all-features --no-deps --quie
 log "cargo test"
 cargo test --workspace --all-features
 
-log "the main job runs"
-cargo run --quiet --example quickstart >/dev/null
 echo "all checks passed"

@@ -193,7 +193,11 @@ impl Shop {
             )
             .map_err(|e| e.to_string())?;
         if inserted == 1 {
-            println!("delivered order {} ({})", order.order_id(), order.inner().title);
+            println!(
+                "delivered order {} ({})",
+                order.order_id(),
+                order.inner().title
+            );
         }
         Ok(inserted == 1)
     }
@@ -234,7 +238,10 @@ pub(crate) fn router(shop: Shop) -> Router {
 fn error_page(status: StatusCode, message: &str) -> Response {
     let body = page(
         "出错了 Error",
-        &format!("<p class=\"error\">{}</p><p><a href=\"/\">返回 Back</a></p>", esc(message)),
+        &format!(
+            "<p class=\"error\">{}</p><p><a href=\"/\">返回 Back</a></p>",
+            esc(message)
+        ),
     );
     (status, Html(body)).into_response()
 }
@@ -242,7 +249,9 @@ fn error_page(status: StatusCode, message: &str) -> Response {
 async fn index() -> Html<String> {
     let mut items = String::new();
     for product in &CATALOG {
-        let price = Price::from_fen(product.fen).map(|p| p.to_string()).unwrap_or_default();
+        let price = Price::from_fen(product.fen)
+            .map(|p| p.to_string())
+            .unwrap_or_default();
         items.push_str(&format!(
             "<li><span class=\"name\">{}</span> <span class=\"price\">¥{price}</span> \
              <a id=\"buy-{id}\" class=\"buy\" href=\"/buy/{id}\">购买 Buy</a></li>",
@@ -328,7 +337,10 @@ async fn load(shop: &Shop, id: &str) -> Result<StoredOrder<ShopOrder>, Response>
     match shop.store().load(id).await {
         Ok(Some(order)) => Ok(order),
         Ok(None) => Err(error_page(StatusCode::NOT_FOUND, "no such order")),
-        Err(error) => Err(error_page(StatusCode::SERVICE_UNAVAILABLE, &error.to_string())),
+        Err(error) => Err(error_page(
+            StatusCode::SERVICE_UNAVAILABLE,
+            &error.to_string(),
+        )),
     }
 }
 

@@ -1,0 +1,282 @@
+//! The demo shop's store and notify route: "paid once, never lost" under duplicate,
+//! concurrent, forged and tampered notifications, and across a crash.
+
+mod support;
+
+use std::time::Duration;
+
+use support::{SECRET, app, buy, eventually, sandbox, signed_notification, start_shop};
+use xorpay::order::StoredOrder;
+use xorpay::store::OrderStore;
+use xorpay_sandbox::OrderFault;
+
+async fn state(shop: &app::Shop, id: &str) -> &'static str {
+    OrderStore::<app::ShopOrder>::load(shop.store(), id)
+        .await
+        .unwrap()
+        .map_or("missing", |order| order.state_name())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_hundred_concurrent_deliveries_fulfil_once_and_are_all_acknowledged() {
+    let running = start_shop(sandbox(Duration::from_secs(60)).await, None).await;
+    let id = buy(&running.url, "latte").await;
+    let aoid = running.sandbox.order_by_order_id(&id).unwrap().aoid;
+    let body = signed_notification(&aoid, &id, "18.00");
+
+    let http = reqwest::Client::new();
+    let deliveries = (0..100).map(|_| {
+        let http = http.clone();
+        let url = format!("{}/xorpay/notify", running.url);
+        let body = body.clone();
+        tokio::spawn(async move {
+            let answer = http
+                .post(url)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            (answer.status().as_u16(), answer.text().await.unwrap())
+        })
+    });
+    let answers = futures_join(deliveries).await;
+    assert!(
+        answers
+            .iter()
+            .all(|(status, body)| *status == 200 && body == "ok"),
+        "{answers:?}"
+    );
+    assert_eq!(running.shop.newly_paid(), 1);
+    assert_eq!(running.shop.deliveries_of(&id), 1);
+    assert_eq!(state(&running.shop, &id).await, "paid");
+}
+
+async fn futures_join<T>(tasks: impl Iterator<Item = tokio::task::JoinHandle<T>>) -> Vec<T> {
+    let mut results = Vec::new();
+    for task in tasks.collect::<Vec<_>>() {
+        results.push(task.await.unwrap());
+    }
+    results
+}
+
+#[tokio::test]
+async fn forged_tampered_and_misdirected_notifications_change_nothing() {
+    let running = start_shop(sandbox(Duration::from_secs(60)).await, None).await;
+    let first = buy(&running.url, "tea").await;
+    let second = buy(&running.url, "latte").await;
+    let first_aoid = running.sandbox.order_by_order_id(&first).unwrap().aoid;
+    let second_aoid = running.sandbox.order_by_order_id(&second).unwrap().aoid;
+    let http = reqwest::Client::new();
+    let post = |body: String| {
+        let request = http
+            .post(format!("{}/xorpay/notify", running.url))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body);
+        async move { request.send().await.unwrap().status().as_u16() }
+    };
+
+    let attempts = [
+        // Signed with another secret.
+        signed_notification(&first_aoid, &first, "12.50").replace("sign=", "sign=0"),
+        // The amount changed after signing.
+        signed_notification(&first_aoid, &first, "12.50")
+            .replace("pay_price=12.50", "pay_price=0.01"),
+        // Genuinely signed, but the amount is not the order's.
+        signed_notification(&first_aoid, &first, "0.01"),
+        // Genuinely signed for the other order's aoid.
+        signed_notification(&second_aoid, &first, "12.50"),
+        // An order the shop does not have.
+        signed_notification(&first_aoid, "shop-0-unknown", "12.50"),
+    ];
+    for body in attempts {
+        let status = post(body.clone()).await;
+        assert_ne!(status, 200, "accepted: {body}");
+    }
+    assert_eq!(state(&running.shop, &first).await, "pending");
+    assert_eq!(state(&running.shop, &second).await, "pending");
+    assert_eq!(running.shop.deliveries_of(&first), 0);
+
+    // The sandbox's own forgeries (posted before the genuine notification) are refused, and
+    // the genuine one then pays the order once.
+    running
+        .sandbox
+        .set_order_fault(&first_aoid, OrderFault::TamperedAmount)
+        .unwrap();
+    running
+        .sandbox
+        .set_order_fault(&second_aoid, OrderFault::TamperedSignature)
+        .unwrap();
+    running.sandbox.pay(&first_aoid).await.unwrap();
+    running.sandbox.pay(&second_aoid).await.unwrap();
+    for (id, aoid) in [(&first, &first_aoid), (&second, &second_aoid)] {
+        let shop = running.shop.clone();
+        eventually("the genuine notification", async || {
+            state(&shop, id).await == "paid"
+        })
+        .await;
+        let attempts = running.sandbox.deliveries(aoid);
+        let refused = attempts
+            .iter()
+            .filter(|attempt| attempt.status != Some(200))
+            .count();
+        assert!(refused >= 1, "the forgery was not refused: {attempts:?}");
+        assert_eq!(running.shop.deliveries_of(id), 1);
+    }
+    assert_eq!(running.shop.newly_paid(), 2);
+}
+
+#[tokio::test]
+async fn duplicated_deliveries_by_xorpay_fulfil_once() {
+    let running = start_shop(sandbox(Duration::from_secs(60)).await, None).await;
+    let id = buy(&running.url, "cookie").await;
+    let aoid = running.sandbox.order_by_order_id(&id).unwrap().aoid;
+    running
+        .sandbox
+        .set_order_fault(&aoid, OrderFault::Concurrent { copies: 32 })
+        .unwrap();
+    running.sandbox.pay(&aoid).await.unwrap();
+    let shop = running.shop.clone();
+    eventually("the order to be paid", async || {
+        state(&shop, &id).await == "paid"
+    })
+    .await;
+    let sandbox = &running.sandbox;
+    eventually("every copy to be answered", async || {
+        sandbox.deliveries(&aoid).len() >= 32
+    })
+    .await;
+    assert!(
+        running
+            .sandbox
+            .deliveries(&aoid)
+            .iter()
+            .all(|attempt| attempt.status == Some(200)),
+        "{:?}",
+        running.sandbox.deliveries(&aoid)
+    );
+    assert_eq!(running.shop.newly_paid(), 1);
+    assert_eq!(running.shop.deliveries_of(&id), 1);
+}
+
+/// The shop as a separate process, so that it can really die.
+struct ShopProcess {
+    child: tokio::process::Child,
+    url: String,
+}
+
+async fn spawn_shop(
+    sandbox: &xorpay_sandbox::Sandbox,
+    db: &std::path::Path,
+    addr: &str,
+    crash: bool,
+) -> ShopProcess {
+    let binary = shop_binary();
+    let mut command = tokio::process::Command::new(binary);
+    command
+        .env("SHOP_ADDR", addr)
+        .env("SHOP_DB", db)
+        .env("XORPAY_AID", sandbox.aid())
+        .env("XORPAY_APP_SECRET", SECRET)
+        .env("XORPAY_BASE_URL", sandbox.base_url())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true);
+    if crash {
+        command.env("SHOP_CRASH_AFTER_CONFIRM", "1");
+    }
+    let mut child = command.spawn().expect("the shop example runs");
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = tokio::io::AsyncBufReadExt::lines(tokio::io::BufReader::new(stdout));
+    let url = loop {
+        let line = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
+            .await
+            .expect("the shop starts within 30 s")
+            .unwrap()
+            .expect("the shop prints its url");
+        if let Some(url) = line.strip_prefix("listening on ") {
+            break url.to_owned();
+        }
+    };
+    // Keep reading its output so that it never blocks on a full pipe.
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    ShopProcess { child, url }
+}
+
+/// The example binary `cargo test` builds next to this test.
+fn shop_binary() -> std::path::PathBuf {
+    let mut path = std::env::current_exe().unwrap();
+    path.pop();
+    if path.ends_with("deps") {
+        path.pop();
+    }
+    let binary = path
+        .join("examples")
+        .join(format!("shop{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        binary.exists(),
+        "build the example first: {}",
+        binary.display()
+    );
+    binary
+}
+
+#[tokio::test]
+async fn a_shop_killed_before_acknowledging_loses_nothing() {
+    let sandbox = sandbox(Duration::from_millis(100)).await;
+    let dir = support::tempdir::Dir::new("crash");
+    let db = dir.path().join("shop.sqlite");
+    // A fixed port, so that the notify URL XorPay holds still works after the restart.
+    let addr = {
+        let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        probe.local_addr().unwrap().to_string()
+    };
+
+    let mut first = spawn_shop(&sandbox, &db, &addr, true).await;
+    let id = buy(&first.url, "latte").await;
+    let aoid = sandbox.order_by_order_id(&id).unwrap().aoid;
+    sandbox.pay(&aoid).await.unwrap();
+    // The shop stores the payment, then dies before answering.
+    let status = tokio::time::timeout(Duration::from_secs(20), first.child.wait())
+        .await
+        .expect("the shop dies on the notification")
+        .unwrap();
+    assert!(!status.success());
+
+    let restarted = spawn_shop(&sandbox, &db, &addr, false).await;
+    // XorPay's retry reaches the restarted shop, which finds the order paid, delivers it
+    // (it had not been) and acknowledges.
+    eventually("the retried notification to be acknowledged", async || {
+        sandbox.order(&aoid).unwrap().state == xorpay_sandbox::OrderState::Success
+    })
+    .await;
+    let status: serde_json::Value = serde_json::from_str(
+        &reqwest::get(format!("{}/orders/{id}/status", restarted.url))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(status["state"], "paid");
+    let attempts = sandbox.deliveries(&aoid);
+    assert!(attempts.len() >= 2, "{attempts:?}");
+    assert_ne!(attempts[0].status, Some(200));
+
+    // Exactly one delivery, recorded in the shop's own database.
+    let deliveries: i64 = rusqlite::Connection::open(&db)
+        .unwrap()
+        .query_row(
+            "SELECT COUNT(*) FROM deliveries WHERE order_id = ?1",
+            [&id],
+            |row| row.get(0),
+        )
+        .unwrap();
+    assert_eq!(deliveries, 1);
+    let stored = xorpay::store::SqliteStore::open(&db).unwrap();
+    let order = OrderStore::<app::ShopOrder>::load(&stored, &id)
+        .await
+        .unwrap();
+    assert!(matches!(order, Some(StoredOrder::Paid(_))));
+}

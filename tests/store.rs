@@ -1,0 +1,115 @@
+//! SqliteStore on its own: migrations, duplicates, conditional transitions, reconciliation
+//! candidates, and rows that disagree with themselves.
+
+mod support;
+
+use std::time::Duration;
+
+use support::{app::ShopOrder, sandbox, signed_notification, tempdir};
+use xorpay::order::{Order, StoredOrder};
+use xorpay::store::{OrderStore, SqliteStore, StoreError, Transition};
+use xorpay::time::OffsetDateTime;
+use xorpay::{Aid, AppSecret, Notification, Price};
+
+fn order(id: &str) -> Order<ShopOrder> {
+    Order::new(ShopOrder {
+        id: id.into(),
+        title: "Tea".into(),
+        price: Price::from_fen(1250).unwrap(),
+        openid: "o".into(),
+        product: "tea".into(),
+    })
+    .unwrap()
+}
+
+#[tokio::test]
+async fn orders_move_only_from_the_state_they_are_in() {
+    let dir = tempdir::Dir::new("store");
+    let file = dir.path().join("orders.sqlite");
+    let store = SqliteStore::open(&file).unwrap();
+    // Reopening applies no migration twice.
+    drop(SqliteStore::open(&file).unwrap());
+
+    store.insert(&order("a")).await.unwrap();
+    assert!(matches!(
+        store.insert(&order("a")).await,
+        Err(StoreError::Duplicate(id)) if id == "a"
+    ));
+
+    // A real pending order, from the sandbox.
+    let sandbox = sandbox(Duration::from_secs(60)).await;
+    let client = xorpay::client::Client::builder()
+        .aid(Aid::new(sandbox.aid()).unwrap())
+        .secret(AppSecret::new(support::SECRET).unwrap())
+        .notify_url("http://127.0.0.1:9/n")
+        .base_url(sandbox.base_url())
+        .build()
+        .unwrap();
+    let payer = sandbox.issue_openid();
+    let created = Order::new(ShopOrder {
+        id: "b".into(),
+        title: "Tea".into(),
+        price: Price::from_fen(1250).unwrap(),
+        openid: payer,
+        product: "tea".into(),
+    })
+    .unwrap();
+    store.insert(&created).await.unwrap();
+    let pending = client.submit(created).await.unwrap();
+    assert_eq!(
+        store.mark_pending(&pending).await.unwrap(),
+        Transition::Applied
+    );
+    assert_eq!(
+        store.mark_pending(&pending).await.unwrap(),
+        Transition::NotApplied
+    );
+
+    let later = OffsetDateTime::now_utc() + xorpay::time::Duration::minutes(1);
+    let candidates: Vec<Order<ShopOrder, _>> = store.pending_before(later).await.unwrap();
+    assert_eq!(candidates.len(), 1);
+    assert!(
+        OrderStore::<ShopOrder>::pending_before(
+            &store,
+            OffsetDateTime::now_utc() - xorpay::time::Duration::minutes(1)
+        )
+        .await
+        .unwrap()
+        .is_empty()
+    );
+
+    let aoid = pending.aoid().unwrap().to_string();
+    let verified = Notification::parse(signed_notification(&aoid, "b", "12.50").as_bytes())
+        .unwrap()
+        .verify(&AppSecret::new(support::SECRET).unwrap())
+        .unwrap();
+    let paid = pending.confirm(verified).unwrap();
+    assert_eq!(store.mark_paid(&paid).await.unwrap(), Transition::Applied);
+    assert_eq!(
+        store.mark_paid(&paid).await.unwrap(),
+        Transition::NotApplied
+    );
+    assert_eq!(store.update_paid(&paid).await.unwrap(), Transition::Applied);
+    assert!(matches!(
+        OrderStore::<ShopOrder>::load(&store, "b").await.unwrap(),
+        Some(StoredOrder::Paid(_))
+    ));
+    let recent: Vec<StoredOrder<ShopOrder>> = store.recent(10).await.unwrap();
+    assert_eq!(recent.len(), 2);
+
+    // A row whose struct was edited to a price other than the one paid is reported, not
+    // trusted. (The store is the merchant's own database: a row edited consistently in every
+    // field cannot be told from a genuine one.)
+    rusqlite::Connection::open(&file)
+        .unwrap()
+        .execute(
+            "UPDATE orders SET record = replace(record, '\"price\":\"12.50\"', '\"price\":\"0.01\"')
+             WHERE order_id = 'b'",
+            [],
+        )
+        .unwrap();
+    assert!(matches!(
+        OrderStore::<ShopOrder>::load(&store, "b").await,
+        Err(StoreError::Corrupt { .. })
+    ));
+}

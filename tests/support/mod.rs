@@ -1,0 +1,155 @@
+//! The demo shop, running in this test process against an in-process sandbox, plus what the
+//! shop tests share: creating an order the way a browser does, and notifications signed as
+//! XorPay would sign them.
+
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use xorpay::client::Client;
+use xorpay::form::FormBody;
+use xorpay::sign::{self, NotifyFields};
+use xorpay::store::SqliteStore;
+use xorpay::{Aid, AppSecret};
+use xorpay_sandbox::Sandbox;
+
+#[path = "../../examples/shop/app.rs"]
+pub(crate) mod app;
+
+pub(crate) const SECRET: &str = "0123456789abcdef0123456789abcdef";
+
+/// A running shop and its sandbox.
+pub(crate) struct Running {
+    pub(crate) sandbox: Sandbox,
+    pub(crate) shop: app::Shop,
+    pub(crate) url: String,
+    pub(crate) db: tempdir::Dir,
+}
+
+/// A temporary directory, removed on drop.
+pub(crate) mod tempdir {
+    use std::path::{Path, PathBuf};
+
+    pub(crate) struct Dir(PathBuf);
+
+    impl Dir {
+        pub(crate) fn new(name: &str) -> Dir {
+            let path = std::env::temp_dir().join(format!(
+                "xorpay-{name}-{}-{}",
+                std::process::id(),
+                uuid::Uuid::new_v4().simple()
+            ));
+            std::fs::create_dir_all(&path).unwrap();
+            Dir(path)
+        }
+
+        pub(crate) fn path(&self) -> &Path {
+            &self.0
+        }
+    }
+
+    impl Drop for Dir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
+pub(crate) async fn sandbox(retry_unit: Duration) -> Sandbox {
+    Sandbox::builder()
+        .secret(SECRET)
+        .retry_unit(retry_unit)
+        .start()
+        .await
+        .unwrap()
+}
+
+/// Starts the shop on a free loopback port, talking to `sandbox`.
+pub(crate) async fn start_shop(sandbox: Sandbox, bridge: Option<app::Bridge>) -> Running {
+    let db = tempdir::Dir::new("shop");
+    let file = db.path().join("shop.sqlite");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr: SocketAddr = listener.local_addr().unwrap();
+    let url = format!("http://{addr}");
+    let client = Client::builder()
+        .aid(Aid::new(sandbox.aid()).unwrap())
+        .secret(AppSecret::new(SECRET).unwrap())
+        .notify_url(format!("{url}/xorpay/notify"))
+        .base_url(sandbox.base_url())
+        .build()
+        .unwrap();
+    let bridge = bridge.unwrap_or_else(|| app::Bridge::SandboxStandIn {
+        sandbox_url: sandbox.base_url().to_owned(),
+    });
+    let shop = app::Shop::new(
+        app::ShopConfig {
+            client,
+            secret: AppSecret::new(SECRET).unwrap(),
+            store: SqliteStore::open(&file).unwrap(),
+            public_url: url.clone(),
+            bridge,
+            crash_after_confirm: false,
+        },
+        &file,
+    )
+    .unwrap();
+    let router = app::router(shop.clone());
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    Running {
+        sandbox,
+        shop,
+        url,
+        db,
+    }
+}
+
+/// Buys `product` the way a browser does (following the openid redirect through the
+/// sandbox) and returns the new order's number.
+pub(crate) async fn buy(shop_url: &str, product: &str) -> String {
+    let browser = reqwest::Client::new();
+    let landed = browser
+        .get(format!("{shop_url}/buy/{product}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(landed.status(), 200, "{}", landed.url());
+    let path = landed.url().path().to_owned();
+    let id = path
+        .strip_prefix("/orders/")
+        .and_then(|rest| rest.strip_suffix("/pay"))
+        .unwrap_or_else(|| panic!("landed on {path}, not a pay page"));
+    id.to_owned()
+}
+
+/// A notification body signed with the merchant's secret, as XorPay posts it.
+pub(crate) fn signed_notification(aoid: &str, order_id: &str, pay_price: &str) -> String {
+    let fields = NotifyFields {
+        aoid,
+        order_id,
+        pay_price,
+        pay_time: "2026-11-27 21:03:59",
+    };
+    let signature = sign::notify(&fields, &AppSecret::new(SECRET).unwrap());
+    let mut body = FormBody::new();
+    body.pair("aoid", aoid)
+        .pair("order_id", order_id)
+        .pair("pay_price", pay_price)
+        .pair("pay_time", fields.pay_time)
+        .pair("more", "")
+        .pair("detail", "{}")
+        .pair("sign", signature.as_str());
+    body.into_string()
+}
+
+/// Polls `check` until it holds or 20 s pass.
+pub(crate) async fn eventually(what: &str, mut check: impl AsyncFnMut() -> bool) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while !check().await {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
