@@ -7,11 +7,12 @@ use std::time::Duration;
 
 use support::{SECRET, app, buy, eventually, sandbox, signed_notification, start_shop};
 use xorpay::order::StoredOrder;
-use xorpay::store::OrderStore;
+use xorpay::store::OrderStore as _;
 use xorpay_sandbox::OrderFault;
 
 async fn state(shop: &app::Shop, id: &str) -> &'static str {
-    OrderStore::<app::ShopOrder>::load(shop.store(), id)
+    shop.store()
+        .load(id)
         .await
         .unwrap()
         .map_or("missing", |order| order.state_name())
@@ -175,6 +176,7 @@ async fn spawn_shop(
     let mut command = tokio::process::Command::new(binary);
     command
         .env("SHOP_ADDR", addr)
+        .env("SHOP_PUBLIC_URL", format!("http://{addr}"))
         .env("SHOP_DB", db)
         .env("XORPAY_AID", sandbox.aid())
         .env("XORPAY_APP_SECRET", SECRET)
@@ -242,6 +244,13 @@ async fn a_shop_killed_before_acknowledging_loses_nothing() {
         .expect("the shop dies on the notification")
         .unwrap();
     assert!(!status.success());
+    // The payment was durable before the crash: the file already says paid.
+    let on_disk = xorpay::store::SqliteStore::<app::ShopOrder>::open(&db).unwrap();
+    assert!(matches!(
+        on_disk.load(&id).await.unwrap(),
+        Some(StoredOrder::Paid(_))
+    ));
+    drop(on_disk);
 
     let restarted = spawn_shop(&sandbox, &db, &addr, false).await;
     // XorPay's retry reaches the restarted shop, which finds the order paid, delivers it
@@ -274,9 +283,9 @@ async fn a_shop_killed_before_acknowledging_loses_nothing() {
         )
         .unwrap();
     assert_eq!(deliveries, 1);
-    let stored = xorpay::store::SqliteStore::open(&db).unwrap();
-    let order = OrderStore::<app::ShopOrder>::load(&stored, &id)
-        .await
-        .unwrap();
-    assert!(matches!(order, Some(StoredOrder::Paid(_))));
+    let stored = xorpay::store::SqliteStore::<app::ShopOrder>::open(&db).unwrap();
+    assert!(matches!(
+        stored.load(&id).await.unwrap(),
+        Some(StoredOrder::Paid(_))
+    ));
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 use fantoccini::{ClientBuilder, Locator};
 use support::{app, buy, sandbox, start_shop};
 use xorpay::order::StoredOrder;
-use xorpay::store::OrderStore;
+use xorpay::store::OrderStore as _;
 
 /// A headless Chromium under its own chromedriver, both ended on drop.
 struct Browser {
@@ -117,9 +117,7 @@ async fn a_whole_purchase_in_the_browser_ends_on_a_paid_order_page() {
     assert_eq!(order_url.query(), Some("result=ok"));
 
     let id = order_url.path().trim_start_matches("/orders/").to_owned();
-    let stored = OrderStore::<app::ShopOrder>::load(running.shop.store(), &id)
-        .await
-        .unwrap();
+    let stored = running.shop.store().load(&id).await.unwrap();
     assert!(matches!(stored, Some(StoredOrder::Paid(_))));
     assert_eq!(running.shop.deliveries_of(&id), 1);
     browser.client.close().await.unwrap();
@@ -134,11 +132,7 @@ async fn inside_wechat_the_page_invokes_the_bridge_with_the_orders_six_parameter
     )
     .await;
     let id = buy(&running.url, "tea").await;
-    let Some(StoredOrder::Pending(pending)) =
-        OrderStore::<app::ShopOrder>::load(running.shop.store(), &id)
-            .await
-            .unwrap()
-    else {
+    let Some(StoredOrder::Pending(pending)) = running.shop.store().load(&id).await.unwrap() else {
         panic!("the order is pending")
     };
     let expected = serde_json::to_value(pending.jsapi_params().unwrap()).unwrap();
@@ -178,6 +172,59 @@ async fn inside_wechat_the_page_invokes_the_bridge_with_the_orders_six_parameter
     assert_eq!(calls.len(), 1, "{calls:?}");
     assert_eq!(calls[0]["method"], "getBrandWCPayRequest");
     assert_eq!(calls[0]["params"], expected);
-    assert_eq!(calls[0]["params"].as_object().unwrap().len(), 6);
+    // WeChat's own names, exactly these six.
+    let mut keys: Vec<&str> = calls[0]["params"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    keys.sort_unstable();
+    assert_eq!(
+        keys,
+        [
+            "appId",
+            "nonceStr",
+            "package",
+            "paySign",
+            "signType",
+            "timeStamp"
+        ]
+    );
+    browser.client.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_open_order_page_turns_to_paid_without_a_reload() {
+    let running = start_shop(sandbox(Duration::from_secs(60)).await, None).await;
+    let id = buy(&running.url, "cookie").await;
+    let browser = browser().await;
+    let page = &browser.client;
+    page.goto(&format!("{}/orders/{id}", running.url))
+        .await
+        .unwrap();
+    let status = page.find(Locator::Id("status")).await.unwrap();
+    assert_eq!(
+        status.attr("data-state").await.unwrap().as_deref(),
+        Some("pending")
+    );
+    // Marked so that a reload would be noticed: a reloaded page loses it.
+    page.execute("window.__not_reloaded = true;", vec![])
+        .await
+        .unwrap();
+
+    // The payer pays elsewhere (on their phone); the notification reaches the shop.
+    let aoid = running.sandbox.order_by_order_id(&id).unwrap().aoid;
+    running.sandbox.pay(&aoid).await.unwrap();
+    page.wait()
+        .at_most(Duration::from_secs(30))
+        .for_element(Locator::Css("#status[data-state='paid']"))
+        .await
+        .expect("the page turns to paid by itself");
+    let same_page = page
+        .execute("return window.__not_reloaded === true;", vec![])
+        .await
+        .unwrap();
+    assert_eq!(same_page, serde_json::Value::Bool(true));
     browser.client.close().await.unwrap();
 }

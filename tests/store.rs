@@ -26,9 +26,9 @@ fn order(id: &str) -> Order<ShopOrder> {
 async fn orders_move_only_from_the_state_they_are_in() {
     let dir = tempdir::Dir::new("store");
     let file = dir.path().join("orders.sqlite");
-    let store = SqliteStore::open(&file).unwrap();
+    let store = SqliteStore::<ShopOrder>::open(&file).unwrap();
     // Reopening applies no migration twice.
-    drop(SqliteStore::open(&file).unwrap());
+    drop(SqliteStore::<ShopOrder>::open(&file).unwrap());
 
     store.insert(&order("a")).await.unwrap();
     assert!(matches!(
@@ -89,13 +89,30 @@ async fn orders_move_only_from_the_state_they_are_in() {
         store.mark_paid(&paid).await.unwrap(),
         Transition::NotApplied
     );
-    assert_eq!(store.update_paid(&paid).await.unwrap(), Transition::Applied);
-    assert!(matches!(
-        OrderStore::<ShopOrder>::load(&store, "b").await.unwrap(),
-        Some(StoredOrder::Paid(_))
-    ));
-    let recent: Vec<StoredOrder<ShopOrder>> = store.recent(10).await.unwrap();
-    assert_eq!(recent.len(), 2);
+    // Saving a paid order needs a newer refund revision than the stored one.
+    assert_eq!(
+        store.update_paid(&paid).await.unwrap(),
+        Transition::NotApplied
+    );
+
+    // Two refunds begun from one load (a double click): only the first is saved.
+    let load = async || match store.load("b").await.unwrap() {
+        Some(StoredOrder::Paid(paid)) => paid,
+        other => panic!("expected paid, got {other:?}"),
+    };
+    let (mut first, mut second) = (load().await, load().await);
+    let _first_ticket = first.begin_refund(Price::from_fen(100).unwrap()).unwrap();
+    let _second_ticket = second.begin_refund(Price::from_fen(200).unwrap()).unwrap();
+    assert_eq!(
+        store.update_paid(&first).await.unwrap(),
+        Transition::Applied
+    );
+    assert_eq!(
+        store.update_paid(&second).await.unwrap(),
+        Transition::NotApplied
+    );
+    assert_eq!(load().await.refund_in_doubt(), Price::from_fen(100).ok());
+    assert_eq!(store.recent(10).await.unwrap().len(), 2);
 
     // A row whose struct was edited to a price other than the one paid is reported, not
     // trusted. (The store is the merchant's own database: a row edited consistently in every
@@ -109,7 +126,7 @@ async fn orders_move_only_from_the_state_they_are_in() {
         )
         .unwrap();
     assert!(matches!(
-        OrderStore::<ShopOrder>::load(&store, "b").await,
+        store.load("b").await,
         Err(StoreError::Corrupt { .. })
     ));
 }

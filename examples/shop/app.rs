@@ -25,7 +25,7 @@ use xorpay::jsapi::BridgeScript;
 use xorpay::order::{Order, Paid, StoredOrder};
 use xorpay::prelude::*;
 use xorpay::store::{
-    Acknowledgement, Confirmed, OrderStore, SqliteStore, Transition, confirm_notification,
+    Acknowledgement, Confirmed, OrderStore, SqliteStore, Transition, confirm_notification_with,
     reconcile,
 };
 use xorpay::{AppSecret, Price};
@@ -103,12 +103,16 @@ pub(crate) struct ShopConfig {
     /// The merchant's secret, to verify notifications.
     pub(crate) secret: AppSecret,
     /// The order store.
-    pub(crate) store: SqliteStore,
+    pub(crate) store: SqliteStore<ShopOrder>,
     /// The shop's public base URL, for the openid callback.
     pub(crate) public_url: String,
     /// Where `WeixinJSBridge` comes from.
     pub(crate) bridge: Bridge,
-    /// Test hook: abort the process after the store's write and before answering XorPay.
+    /// `None`: the admin pages are open (the demo, on loopback). `Some(token)`: they answer
+    /// only requests carrying `?token=…` (the shop talking to XorPay for real).
+    pub(crate) admin_token: Option<String>,
+    /// Test hook, debug builds only: abort the process after the store's write of a new
+    /// payment and before answering XorPay.
     pub(crate) crash_after_confirm: bool,
 }
 
@@ -120,8 +124,11 @@ pub(crate) struct Shop {
 
 struct Inner {
     config: ShopConfig,
-    deliveries: Mutex<rusqlite::Connection>,
+    deliveries: Arc<Mutex<rusqlite::Connection>>,
     newly_paid: AtomicUsize,
+    /// Put in every admin form and checked on submission: another site cannot make the
+    /// admin's browser post a refund.
+    csrf: String,
 }
 
 impl FromRef<Shop> for AppSecret {
@@ -148,8 +155,9 @@ impl Shop {
         Ok(Shop {
             inner: Arc::new(Inner {
                 config,
-                deliveries: Mutex::new(deliveries),
+                deliveries: Arc::new(Mutex::new(deliveries)),
                 newly_paid: AtomicUsize::new(0),
+                csrf: uuid::Uuid::new_v4().simple().to_string(),
             }),
         })
     }
@@ -159,7 +167,7 @@ impl Shop {
     }
 
     /// The order store.
-    pub(crate) fn store(&self) -> &SqliteStore {
+    pub(crate) fn store(&self) -> &SqliteStore<ShopOrder> {
         &self.inner.config.store
     }
 
@@ -182,39 +190,74 @@ impl Shop {
             .map_or(0, |count| usize::try_from(count).unwrap_or(0))
     }
 
-    /// Fulfils a paid order: records its delivery once, whoever asks how often.
-    fn deliver(&self, order: &Order<ShopOrder, Paid>) -> Result<bool, String> {
-        let connection = self.inner.deliveries.lock().map_err(|e| e.to_string())?;
-        let inserted = connection
-            .execute(
-                "INSERT INTO deliveries (order_id, delivered_unix) VALUES (?1, unixepoch())
-                 ON CONFLICT (order_id) DO NOTHING",
-                [order.order_id()],
-            )
-            .map_err(|e| e.to_string())?;
-        if inserted == 1 {
-            println!(
-                "delivered order {} ({})",
-                order.order_id(),
-                order.inner().title
-            );
-        }
-        Ok(inserted == 1)
+    /// Fulfils a paid order: records its delivery once, whoever asks how often. SQLite is
+    /// synchronous, so this runs on the blocking pool.
+    async fn deliver(&self, order: &Order<ShopOrder, Paid>) -> Result<bool, String> {
+        let deliveries = Arc::clone(&self.inner.deliveries);
+        let id = order.order_id().to_owned();
+        let title = order.inner().title.clone();
+        tokio::task::spawn_blocking(move || {
+            let connection = deliveries
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let inserted = connection
+                .execute(
+                    "INSERT INTO deliveries (order_id, delivered_unix) VALUES (?1, unixepoch())
+                     ON CONFLICT (order_id) DO NOTHING",
+                    [&id],
+                )
+                .map_err(|e| e.to_string())?;
+            if inserted == 1 {
+                println!("delivered order {id} ({title})");
+            }
+            Ok(inserted == 1)
+        })
+        .await
+        .map_err(|e| e.to_string())?
     }
 
-    /// Queries XorPay about orders pending for more than two minutes; delivers the paid ones.
+    /// Delivers every paid order that has not been delivered yet: the ones a crash left
+    /// behind, and the ones reconciliation found paid.
+    pub(crate) async fn deliver_outstanding(&self) {
+        let orders = match self.store().recent(10_000).await {
+            Ok(orders) => orders,
+            Err(error) => return eprintln!("delivery sweep failed: {error}"),
+        };
+        for order in &orders {
+            if let StoredOrder::Paid(paid) = order
+                && self.deliveries_of(paid.order_id()) == 0
+                && let Err(error) = self.deliver(paid).await
+            {
+                eprintln!("delivery of {} failed: {error}", paid.order_id());
+            }
+        }
+    }
+
+    /// Queries XorPay about orders pending for more than two minutes, then delivers what is
+    /// paid and not yet delivered.
     pub(crate) async fn reconcile_once(&self) {
         let cutoff = xorpay::time::OffsetDateTime::now_utc() - xorpay::time::Duration::minutes(2);
         match reconcile(self.store(), &self.config().client, cutoff).await {
-            Ok(report) => {
-                for order in &report.paid {
-                    let _ = self.deliver(order);
-                }
-                if !report.paid.is_empty() || report.expired > 0 {
-                    println!("reconciled: {report:?}");
-                }
+            Ok(report) if !report.paid.is_empty() || report.expired > 0 => {
+                println!("reconciled: {report:?}");
             }
+            Ok(_) => {}
             Err(error) => eprintln!("reconcile failed: {error}"),
+        }
+        self.deliver_outstanding().await;
+    }
+
+    /// Whether an admin request may proceed.
+    fn admin_allowed(&self, query: Option<&str>) -> bool {
+        match &self.config().admin_token {
+            None => true,
+            Some(token) => query
+                .and_then(|query| {
+                    query
+                        .split('&')
+                        .find_map(|pair| pair.strip_prefix("token="))
+                })
+                .is_some_and(|given| given == token),
         }
     }
 }
@@ -323,7 +366,20 @@ async fn checkout(
     if let Err(error) = shop.store().mark_pending(&pending).await {
         return error_page(StatusCode::SERVICE_UNAVAILABLE, &error.to_string());
     }
-    Redirect::to(&format!("/orders/{id}/pay")).into_response()
+    Redirect::to(&format!("/orders/{}/pay", path_segment(&id))).into_response()
+}
+
+/// Percent-encodes text for one URL path segment.
+fn path_segment(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
 }
 
 /// A fresh order number: the time and a random tail.
@@ -351,12 +407,12 @@ async fn pay_page(State(shop): State<Shop>, Path(id): Path<String>) -> Response 
         Err(response) => return response,
     };
     let StoredOrder::Pending(pending) = stored else {
-        return Redirect::to(&format!("/orders/{}", esc(&id))).into_response();
+        return Redirect::to(&format!("/orders/{}", path_segment(&id))).into_response();
     };
     let Some(params) = pending.jsapi_params() else {
         return error_page(StatusCode::CONFLICT, "this order has no JSAPI parameters");
     };
-    let result_url = format!("/orders/{id}");
+    let result_url = format!("/orders/{}", path_segment(&id));
     let script = match BridgeScript::new(params).result_url(&result_url) {
         Ok(script) => script.to_script_tag(),
         Err(error) => return error_page(StatusCode::INTERNAL_SERVER_ERROR, &error.to_string()),
@@ -436,12 +492,13 @@ async fn order_page(State(shop): State<Shop>, Path(id): Path<String>) -> Respons
     let state = stored.state_name();
     let body = format!(
         "<h1>订单 Order {id}</h1>\
-         <p>状态 Status: <strong id=\"status\" data-state=\"{state}\">{text}</strong></p>\
+         <p>状态 Status: <strong id=\"status\" data-state=\"{state}\" data-order=\"{id}\">{text}</strong></p>\
          <p><a href=\"/\">继续购物 Continue shopping</a></p>\
          <script>(function () {{\
            var status = document.getElementById(\"status\");\
            function poll() {{\
-             fetch(\"/orders/{id}/status\").then(function (r) {{ return r.json(); }})\
+             fetch(\"/orders/\" + encodeURIComponent(status.dataset.order) + \"/status\")\
+               .then(function (r) {{ return r.json(); }})\
                .then(function (s) {{\
                  status.dataset.state = s.state;\
                  status.textContent = {{paid: \"已支付 Paid\", pending: \"待支付 Waiting for payment\",\
@@ -463,26 +520,31 @@ async fn notify(
     State(shop): State<Shop>,
     XorPayNotification(notification): XorPayNotification,
 ) -> Result<Acknowledgement, Response> {
-    let confirmed = confirm_notification(shop.store(), notification)
+    let confirmed = confirm_notification_with(shop.store(), &shop.config().client, notification)
         .await
         .map_err(IntoResponse::into_response)?;
-    if shop.config().crash_after_confirm {
-        // Test hook: the payment is durable, XorPay has no answer yet.
-        eprintln!("crash hook: aborting after the store's write");
-        std::process::abort();
-    }
     if let Confirmed::Newly(..) = &confirmed {
         shop.inner.newly_paid.fetch_add(1, Ordering::SeqCst);
+        // Test hook, debug builds only: the payment is durable, XorPay has no answer yet.
+        if cfg!(debug_assertions) && shop.config().crash_after_confirm {
+            eprintln!("crash hook: aborting after the store's write");
+            std::process::abort();
+        }
     }
     shop.deliver(confirmed.order())
+        .await
         .map_err(|error| error_page(StatusCode::SERVICE_UNAVAILABLE, &error))?;
     let (_, ack) = confirmed.into_parts();
     Ok(ack)
 }
 
 /// The admin list: every order, with a refund form for paid ones.
-async fn admin(State(shop): State<Shop>) -> Response {
-    let orders = match OrderStore::<ShopOrder>::recent(shop.store(), 100).await {
+async fn admin(State(shop): State<Shop>, RawQuery(query): RawQuery) -> Response {
+    if !shop.admin_allowed(query.as_deref()) {
+        return error_page(StatusCode::NOT_FOUND, "not found");
+    }
+    let token = query.map(|query| format!("?{query}")).unwrap_or_default();
+    let orders = match shop.store().recent(100).await {
         Ok(orders) => orders,
         Err(error) => return error_page(StatusCode::SERVICE_UNAVAILABLE, &error.to_string()),
     };
@@ -493,10 +555,13 @@ async fn admin(State(shop): State<Shop>) -> Response {
                 paid.refunded().map(|p| p.to_string()).unwrap_or_default(),
                 match paid.refundable() {
                     Some(left) if paid.refund_in_doubt().is_none() => format!(
-                        "<form method=\"post\" action=\"/admin/orders/{id}/refund\">\
+                        "<form method=\"post\" action=\"/admin/orders/{id}/refund{token}\">\
+                         <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
                          <input name=\"amount\" value=\"{left}\" size=\"8\">\
                          <button type=\"submit\">退款 Refund</button></form>",
                         id = esc(paid.order_id()),
+                        token = esc(&token),
+                        csrf = shop.inner.csrf,
                     ),
                     Some(_) => "退款结果待确认 refund in doubt".to_owned(),
                     None => "已全额退款 fully refunded".to_owned(),
@@ -532,14 +597,26 @@ async fn admin(State(shop): State<Shop>) -> Response {
 #[derive(Deserialize)]
 struct RefundForm {
     amount: String,
+    csrf: String,
 }
 
-/// Refunds part or all of a paid order.
+/// Refunds part or all of a paid order: the refund is saved as in doubt before it is sent,
+/// so that a crash in between cannot lose it, and saved again with XorPay's answer.
 async fn refund(
     State(shop): State<Shop>,
     Path(id): Path<String>,
+    RawQuery(query): RawQuery,
     axum::Form(form): axum::Form<RefundForm>,
 ) -> Response {
+    if !shop.admin_allowed(query.as_deref()) {
+        return error_page(StatusCode::NOT_FOUND, "not found");
+    }
+    if form.csrf != shop.inner.csrf {
+        return error_page(
+            StatusCode::FORBIDDEN,
+            "the form is stale: reload the admin page",
+        );
+    }
     let Ok(amount) = form.amount.parse::<Price>() else {
         return error_page(StatusCode::BAD_REQUEST, "the amount is not a price");
     };
@@ -548,18 +625,40 @@ async fn refund(
         Ok(_) => return error_page(StatusCode::CONFLICT, "only paid orders can be refunded"),
         Err(response) => return response,
     };
-    let result = shop.config().client.refund(&mut paid, amount).await;
-    // Saved whatever happened: a refund in doubt must be remembered too.
-    match shop.store().update_paid(&paid).await {
-        Ok(Transition::Applied) => {}
-        Ok(Transition::NotApplied) => {
-            return error_page(StatusCode::CONFLICT, "the order changed meanwhile");
-        }
-        Err(error) => return error_page(StatusCode::SERVICE_UNAVAILABLE, &error.to_string()),
+    let ticket = match paid.begin_refund(amount) {
+        Ok(ticket) => ticket,
+        Err(limit) => return error_page(StatusCode::CONFLICT, &format!("refund refused: {limit}")),
+    };
+    // Saved before sending: only one of two concurrent refunds gets past this.
+    if let Err(response) = save_paid(&shop, &paid).await {
+        return response;
     }
+    let result = shop.config().client.send_refund(&mut paid, ticket).await;
+    // Saved again whatever happened: made, refused, or still in doubt.
+    if let Err(response) = save_paid(&shop, &paid).await {
+        return response;
+    }
+    let back = format!(
+        "/admin{}",
+        query.map(|q| format!("?{q}")).unwrap_or_default()
+    );
     match result {
-        Ok(()) => Redirect::to("/admin").into_response(),
+        Ok(()) => Redirect::to(&back).into_response(),
         Err(error) => error_page(StatusCode::BAD_GATEWAY, &format!("refund failed: {error}")),
+    }
+}
+
+async fn save_paid(shop: &Shop, paid: &Order<ShopOrder, Paid>) -> Result<(), Response> {
+    match shop.store().update_paid(paid).await {
+        Ok(Transition::Applied) => Ok(()),
+        Ok(Transition::NotApplied) => Err(error_page(
+            StatusCode::CONFLICT,
+            "the order changed meanwhile (another refund?): reload the admin page",
+        )),
+        Err(error) => Err(error_page(
+            StatusCode::SERVICE_UNAVAILABLE,
+            &error.to_string(),
+        )),
     }
 }
 

@@ -9,11 +9,14 @@
 //! - `SHOP_ADDR` (default `127.0.0.1:8080`; port 0 picks a free one), `SHOP_DB` (default
 //!   `shop.sqlite`), `SHOP_PUBLIC_URL` (default `http://SHOP_ADDR`: where browsers and XorPay
 //!   reach the shop).
-//! - `XORPAY_AID` and `XORPAY_APP_SECRET` (and a public `SHOP_PUBLIC_URL`): talk to XorPay
-//!   (`XORPAY_BASE_URL`, default `https://xorpay.com`) instead of the sandbox.
+//! - `XORPAY_AID`, `XORPAY_APP_SECRET` and a public `SHOP_PUBLIC_URL` (required then: XorPay
+//!   must reach the notify route): talk to XorPay (`XORPAY_BASE_URL`, default
+//!   `https://xorpay.com`) instead of the sandbox. The admin pages then answer only with
+//!   `?token=` set to `SHOP_ADMIN_TOKEN`, and are off without it.
 //! - `SANDBOX_RETRY_UNIT_MS` (default 1000): the sandbox's notification retry unit.
-//! - `SHOP_CRASH_AFTER_CONFIRM=1`: a test hook, abort after the store's write and before
-//!   answering XorPay.
+//! - `SHOP_CRASH_AFTER_CONFIRM=1`: a test hook (debug builds only), abort after the store's
+//!   write of a new payment and before answering XorPay.
+//! - `RUST_LOG`-style verbosity is fixed at `info`: refused notifications are logged.
 
 mod app;
 
@@ -29,6 +32,19 @@ fn env(name: &str) -> Option<String> {
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // Refused notifications and failed calls are logged by xorpay's tracing spans.
+    tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::INFO)
+        .with_writer(std::io::stderr)
+        .init();
+    let real = env("XORPAY_AID").is_some() && env("XORPAY_APP_SECRET").is_some();
+    if real && env("SHOP_PUBLIC_URL").is_none() {
+        return Err(
+            "talking to XorPay needs SHOP_PUBLIC_URL: the address XorPay posts \
+                    notifications to"
+                .into(),
+        );
+    }
     let addr = env("SHOP_ADDR").unwrap_or_else(|| "127.0.0.1:8080".to_owned());
     let listener = tokio::net::TcpListener::bind(&addr).await?;
     let local = listener.local_addr()?;
@@ -74,6 +90,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .base_url(base_url.as_str())
         .build()?;
     let store = SqliteStore::open(&db)?;
+    // The demo's admin is open on loopback; against XorPay it needs a token, and without one
+    // it is off (a token nobody knows).
+    let admin_token = match (real, env("SHOP_ADMIN_TOKEN")) {
+        (false, _) => None,
+        (true, Some(token)) => Some(token),
+        (true, None) => Some(uuid::Uuid::new_v4().simple().to_string()),
+    };
     let shop = app::Shop::new(
         app::ShopConfig {
             client,
@@ -81,10 +104,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             store,
             public_url: public_url.clone(),
             bridge,
+            admin_token,
             crash_after_confirm: env("SHOP_CRASH_AFTER_CONFIRM").is_some(),
         },
         std::path::Path::new(&db),
     )?;
+    // Paid orders a crash left undelivered are delivered now.
+    shop.deliver_outstanding().await;
 
     // Notifications that never arrive are caught up by asking XorPay.
     let reconciling = shop.clone();

@@ -89,6 +89,7 @@ pub(crate) async fn start_shop(sandbox: Sandbox, bridge: Option<app::Bridge>) ->
             store: SqliteStore::open(&file).unwrap(),
             public_url: url.clone(),
             bridge,
+            admin_token: None,
             crash_after_confirm: false,
         },
         &file,
@@ -124,13 +125,23 @@ pub(crate) async fn buy(shop_url: &str, product: &str) -> String {
 
 /// A notification body signed with the merchant's secret, as XorPay posts it.
 pub(crate) fn signed_notification(aoid: &str, order_id: &str, pay_price: &str) -> String {
+    signed_notification_with(aoid, order_id, pay_price, SECRET)
+}
+
+/// A notification body signed with `secret`.
+pub(crate) fn signed_notification_with(
+    aoid: &str,
+    order_id: &str,
+    pay_price: &str,
+    secret: &str,
+) -> String {
     let fields = NotifyFields {
         aoid,
         order_id,
         pay_price,
         pay_time: "2026-11-27 21:03:59",
     };
-    let signature = sign::notify(&fields, &AppSecret::new(SECRET).unwrap());
+    let signature = sign::notify(&fields, &AppSecret::new(secret).unwrap());
     let mut body = FormBody::new();
     body.pair("aoid", aoid)
         .pair("order_id", order_id)

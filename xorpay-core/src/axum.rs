@@ -1,24 +1,31 @@
 //! axum integration (feature `axum`): the [`XorPayNotification`] extractor for the notify
 //! route, and [`Acknowledgement`] as the response XorPay accepts.
 //!
-//! ```ignore
-//! async fn notify(
-//!     State(shop): State<Shop>,
+//! ```no_run
+//! use xorpay_core::axum::XorPayNotification;
+//! use xorpay_core::store::{Acknowledgement, NotificationRefused, OrderStore, confirm_notification};
+//!
+//! // The body of a notify route (`State` gives the store; `AppSecret: FromRef<S>` the
+//! // secret the extractor verifies with).
+//! async fn notify<O, S: OrderStore<O>>(
+//!     store: &S,
 //!     XorPayNotification(paid): XorPayNotification,
 //! ) -> Result<Acknowledgement, NotificationRefused> {
-//!     match confirm_notification(&shop.store, paid).await? {
-//!         Confirmed::Newly(order, ack) => { shop.fulfil(&order).await; Ok(ack) }
-//!         Confirmed::AlreadyPaid(ack) => Ok(ack),
-//!     }
+//!     let confirmed = confirm_notification(store, paid).await?;
+//!     // Fulfil `confirmed.order()` here, idempotently (keyed by its order number): a
+//!     // repeated delivery is `AlreadyPaid` and must find the fulfilment done or do it.
+//!     Ok(confirmed.into_parts().1)
 //! }
 //! ```
 //!
 //! The extractor reads the raw body (at most [`Notification::MAX_BODY`] bytes), parses it
 //! strictly and verifies its signature with the [`AppSecret`] the application state
 //! provides (`AppSecret: FromRef<S>`). Anything else is rejected with a non-200 status, so
-//! that XorPay delivers the notification again. The handler can only answer `200 ok` with an
-//! [`Acknowledgement`], which only the store's [`confirm_notification`] hands out, after its
-//! write: a notification is never acknowledged before the payment is durable.
+//! that XorPay delivers the notification again. XorPay's `200 ok` is an [`Acknowledgement`],
+//! which only the store's [`confirm_notification`] hands out, after its write: a handler that
+//! answers with it never acknowledges a payment before it is durable (nothing stops a
+//! handler from writing `(200, "ok")` by hand, which is the mistake this type exists to
+//! avoid).
 //!
 //! [`confirm_notification`]: crate::store::confirm_notification
 
@@ -83,11 +90,13 @@ impl IntoResponse for Acknowledgement {
 
 impl IntoResponse for NotificationRefused {
     /// A non-200 status, so that XorPay notifies again: 409 for a notification that does not
-    /// fit the stored order, 503 when the store failed.
+    /// fit the stored order, 503 when the store or a query failed.
     fn into_response(self) -> Response {
         tracing::warn!(error = %self, "xorpay notification not applied");
         let status = match self {
-            NotificationRefused::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
+            NotificationRefused::Store(_) | NotificationRefused::Query(_) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             _ => StatusCode::CONFLICT,
         };
         (status, "refused").into_response()

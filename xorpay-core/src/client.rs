@@ -24,7 +24,9 @@ use tracing::Instrument as _;
 use crate::credentials::{Aid, AppSecret};
 use crate::form::FormBody;
 use crate::notify::VerifiedNotification;
-use crate::order::{Created, Order, Paid, Pending, QueryAnswer, RefundLimit, Rejected, Settled};
+use crate::order::{
+    Created, Order, Paid, Pending, QueryAnswer, RefundLimit, RefundTicket, Rejected, Settled,
+};
 use crate::price::Price;
 use crate::request::endpoint;
 use crate::request::{RequestError, XorPayOrder, order_facts, request_with_client_url};
@@ -741,25 +743,17 @@ impl Client {
         self.query_path(Call::Query2, &path).instrument(span).await
     }
 
-    /// XorPay's answer about a pending order: by its `aoid`, or by its order number for a
-    /// cashier order whose `aoid` is not known yet.
+    /// XorPay's answer about a pending order, by its order number (`query2`, signed, so
+    /// the answer is about this merchant's order).
     ///
     /// # Errors
     /// A [`ClientError`] after the last try.
     pub async fn check<O>(&self, order: &Order<O, Pending>) -> Result<QueryAnswer, ClientError> {
-        match order.aoid() {
-            Some(aoid) => {
-                let state = self.query(aoid).await?;
-                Ok(QueryAnswer::for_aoid(aoid.clone(), state))
-            }
-            None => {
-                let state = self.query2(order.order_id()).await?;
-                Ok(QueryAnswer::for_order_id(
-                    order.order_id().to_owned(),
-                    state,
-                ))
-            }
-        }
+        let state = self.query2(order.order_id()).await?;
+        Ok(QueryAnswer::for_order_id(
+            order.order_id().to_owned(),
+            state,
+        ))
     }
 
     /// Asks XorPay about a pending order and moves it on: paid, expired or still pending
@@ -772,7 +766,7 @@ impl Client {
             Ok(answer) => order.settle(&answer).map_err(|rejected| SettleError {
                 // `check` asked about this very order, so this does not happen.
                 error: ClientError::Malformed {
-                    call: Call::Query,
+                    call: Call::Query2,
                     reason: rejected.reason().to_string(),
                 },
                 order: Box::new(rejected.into_order()),
@@ -815,20 +809,39 @@ impl Client {
             .map_err(ConfirmFailure::Rejected)
     }
 
-    /// Refunds part or all of a paid order (`POST /api/refund/{aoid}`). XorPay's limits (50
-    /// refunds, never more than paid) are checked first, with nothing sent if they refuse.
-    /// Never retried: a retry could refund twice.
+    /// Refunds part or all of a paid order (`POST /api/refund/{aoid}`): begins the refund
+    /// ([`Order::begin_refund`]) and sends it ([`Client::send_refund`]). To survive a crash
+    /// between the two, save the order in between: call the two yourself.
     ///
     /// # Errors
-    /// [`ClientError::RefundLimit`] before sending. After: a refusal leaves the order's
-    /// refund record unchanged; an error whose outcome is unknown
-    /// ([`ClientError::outcome_unknown`]) records the amount as in doubt
-    /// ([`Order::refund_in_doubt`]), counted against the limits until resolved.
+    /// See [`Client::send_refund`]; [`ClientError::RefundLimit`] before anything is sent.
     pub async fn refund<O>(
         &self,
         order: &mut Order<O, Paid>,
         amount: Price,
     ) -> Result<(), ClientError> {
+        let ticket = order.begin_refund(amount)?;
+        self.send_refund(order, ticket).await
+    }
+
+    /// Sends a begun refund. XorPay's answer settles it: made (added to the refunded total)
+    /// or refused (cleared). Without a clear answer it stays in doubt
+    /// ([`Order::refund_in_doubt`]), counted against the limits until resolved from XorPay's
+    /// dashboard. Never retried: a retry could refund twice.
+    ///
+    /// # Errors
+    /// [`ClientError::RefundLimit`] with [`RefundLimit::NotThisRefund`] when the ticket is not
+    /// the order's refund in doubt; otherwise XorPay's refusal, or an error whose outcome is
+    /// unknown ([`ClientError::outcome_unknown`]).
+    pub async fn send_refund<O>(
+        &self,
+        order: &mut Order<O, Paid>,
+        ticket: RefundTicket,
+    ) -> Result<(), ClientError> {
+        let amount = ticket.amount();
+        if ticket.aoid() != order.aoid() || order.refund_in_doubt() != Some(amount) {
+            return Err(RefundLimit::NotThisRefund.into());
+        }
         let span = tracing::info_span!(
             "xorpay.refund",
             order_id = order.order_id(),
@@ -836,7 +849,6 @@ impl Client {
             amount = %amount,
         );
         async move {
-            order.check_refund(amount)?;
             let signature = sign::refund(amount, &self.inner.secret);
             let mut body = FormBody::new();
             body.pair("price", amount.to_wire().as_str())
@@ -851,18 +863,18 @@ impl Client {
             .await;
             match result {
                 Ok(()) => {
-                    order.record_refund(amount)?;
+                    order.resolve_refund_in_doubt(true);
                     tracing::info!("refunded");
                     Ok(())
                 }
+                Err(error) if error.outcome_unknown() => {
+                    // XorPay may have refunded: it stays counted until someone resolves it.
+                    tracing::warn!(%error, "refund outcome unknown, left in doubt");
+                    Err(error)
+                }
                 Err(error) => {
-                    if error.outcome_unknown() {
-                        // XorPay may have refunded: count it until someone resolves it.
-                        order.record_refund_in_doubt(amount);
-                        tracing::warn!(%error, "refund outcome unknown, recorded as in doubt");
-                    } else {
-                        tracing::warn!(%error, "refund refused");
-                    }
+                    order.resolve_refund_in_doubt(false);
+                    tracing::warn!(%error, "refund refused");
                     Err(error)
                 }
             }

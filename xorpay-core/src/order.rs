@@ -65,6 +65,12 @@ pub trait State: sealed::Sealed {
     fn __submitted_at(_data: &Self::Data) -> Option<OffsetDateTime> {
         None
     }
+
+    /// The refund record's revision, in the states that have one.
+    #[doc(hidden)]
+    fn __revision(_data: &Self::Data) -> u32 {
+        0
+    }
 }
 
 /// Built from the merchant's struct, not yet sent to XorPay.
@@ -117,6 +123,10 @@ impl State for Paid {
     fn __aoid(data: &PaidData) -> Option<&Aoid> {
         Some(&data.aoid)
     }
+
+    fn __revision(data: &PaidData) -> u32 {
+        data.revision
+    }
 }
 
 impl State for Expired {
@@ -150,10 +160,13 @@ pub struct PaidData {
     confirmed_by: ConfirmedBy,
     refunded: Option<Price>,
     refunds: u8,
-    /// A refund whose outcome is unknown (sent, no clear answer): counted against the limits
-    /// until resolved.
+    /// A refund whose outcome is unknown (begun, not known made or refused): counted against
+    /// the limits until resolved.
     #[serde(default)]
     in_doubt: Option<Price>,
+    /// Counts changes to the refund record, for optimistic concurrency in stores.
+    #[serde(default)]
+    revision: u32,
 }
 
 /// What an expired order knows.
@@ -224,6 +237,11 @@ impl<O, S: State> Order<O, S> {
     /// When the order was submitted, in the pending state (for reconciliation queries).
     pub fn known_submitted_at(&self) -> Option<OffsetDateTime> {
         S::__submitted_at(&self.data)
+    }
+
+    /// The refund record's revision, in the paid state; 0 otherwise (for stores).
+    pub fn known_revision(&self) -> u32 {
+        S::__revision(&self.data)
     }
 
     fn with<T: State>(self, data: T::Data) -> Order<O, T> {
@@ -306,6 +324,22 @@ impl<O: XorPayOrder> Order<O, Created> {
             submitted_at: now,
             expires_at: expires_at(now, lifetime),
         })
+    }
+}
+
+impl<O> Order<O, Created> {
+    /// Confirms a payment for an order whose submission was never answered (a timeout, a
+    /// crash): a verified notification and XorPay's own answer that this order is paid. The
+    /// same exact-form checks as [`Order::confirm_with_query`] apply.
+    ///
+    /// # Errors
+    /// [`Rejected`], holding this order.
+    pub fn confirm_with_query(
+        self,
+        notification: VerifiedNotification,
+        answer: &QueryAnswer,
+    ) -> Result<Order<O, Paid>, Rejected<O, Created>> {
+        confirm_with_answer(self, None, notification, answer)
     }
 }
 
@@ -392,19 +426,10 @@ pub struct QueryAnswer {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum QuerySubject {
-    Aoid(Aoid),
     OrderId(String),
 }
 
 impl QueryAnswer {
-    #[cfg_attr(not(feature = "client"), allow(dead_code))]
-    pub(crate) fn for_aoid(aoid: Aoid, state: OrderState) -> QueryAnswer {
-        QueryAnswer {
-            subject: QuerySubject::Aoid(aoid),
-            state,
-        }
-    }
-
     #[cfg_attr(not(feature = "client"), allow(dead_code))]
     pub(crate) fn for_order_id(order_id: String, state: OrderState) -> QueryAnswer {
         QueryAnswer {
@@ -418,9 +443,8 @@ impl QueryAnswer {
         self.state
     }
 
-    fn is_about<O>(&self, order: &Order<O, Pending>) -> bool {
+    fn is_about<O, S: State>(&self, order: &Order<O, S>) -> bool {
         match &self.subject {
-            QuerySubject::Aoid(aoid) => order.data.aoid.as_ref() == Some(aoid),
             QuerySubject::OrderId(order_id) => *order_id == order.order_id,
         }
     }
@@ -514,25 +538,8 @@ impl<O> Order<O, Pending> {
         notification: VerifiedNotification,
         answer: &QueryAnswer,
     ) -> Result<Order<O, Paid>, Rejected<O>> {
-        if !answer.is_about(&self) {
-            return Err(self.reject(ConfirmError::AnswerForAnotherOrder));
-        }
-        if !answer.state.is_paid() {
-            let state = answer.state;
-            return Err(self.reject(ConfirmError::NotPaid(state)));
-        }
-        let aoid = match self.data.aoid.clone() {
-            Some(aoid) => aoid,
-            // The notification names the aoid; only its exact form keeps the boundaries of
-            // the signed fields where they belong.
-            None if is_exact_aoid(notification.aoid().as_str())
-                && notification.raw_pay_price() == self.price.to_wire().as_str() =>
-            {
-                notification.aoid().clone()
-            }
-            None => return Err(self.reject(ConfirmError::Ambiguous)),
-        };
-        confirm_known(self, Some(aoid), notification)
+        let aoid = self.data.aoid.clone();
+        confirm_with_answer(self, aoid, notification, answer)
     }
 
     /// Moves the order on by XorPay's answer to a query about it: paid, expired, or still
@@ -557,6 +564,7 @@ impl<O> Order<O, Pending> {
                     refunded: None,
                     refunds: 0,
                     in_doubt: None,
+                    revision: 0,
                 }))
             }
             (OrderState::Expire, aoid) => {
@@ -583,6 +591,37 @@ impl<O> Order<O, Pending> {
     fn reject(self, reason: ConfirmError) -> Rejected<O> {
         reject(self, reason)
     }
+}
+
+/// Confirms with a notification and XorPay's answer to a query about the order: for orders
+/// whose `aoid` XorPay has not named yet (cashier orders, and submissions whose answer was
+/// lost), the notification's own `aoid` must be in XorPay's exact form, and its amount
+/// written exactly as the order's.
+fn confirm_with_answer<O, S: State>(
+    order: Order<O, S>,
+    known: Option<Aoid>,
+    notification: VerifiedNotification,
+    answer: &QueryAnswer,
+) -> Result<Order<O, Paid>, Rejected<O, S>> {
+    if !answer.is_about(&order) {
+        return Err(reject(order, ConfirmError::AnswerForAnotherOrder));
+    }
+    if !answer.state.is_paid() {
+        let state = answer.state;
+        return Err(reject(order, ConfirmError::NotPaid(state)));
+    }
+    let aoid = match known {
+        Some(aoid) => aoid,
+        // The notification names the aoid; only its exact form keeps the boundaries of the
+        // signed fields where they belong.
+        None if is_exact_aoid(notification.aoid().as_str())
+            && notification.raw_pay_price() == order.price.to_wire().as_str() =>
+        {
+            notification.aoid().clone()
+        }
+        None => return Err(reject(order, ConfirmError::Ambiguous)),
+    };
+    confirm_known(order, Some(aoid), notification)
 }
 
 fn reject<O, S: State>(order: Order<O, S>, reason: ConfirmError) -> Rejected<O, S> {
@@ -624,6 +663,7 @@ fn confirm_known<O, S: State>(
         refunded: None,
         refunds: 0,
         in_doubt: None,
+        revision: 0,
     }))
 }
 
@@ -637,6 +677,9 @@ pub enum RefundLimit {
     /// The order has had [`MAX_REFUNDS`] refunds already.
     #[error("the order has had {MAX_REFUNDS} refunds, xorpay's limit")]
     TooMany,
+    /// The ticket is not this order's refund in doubt (another order's, or already settled).
+    #[error("the refund ticket does not belong to this order's refund in doubt")]
+    NotThisRefund,
     /// An earlier refund's outcome is unknown; resolve it first.
     #[error("a refund of {amount} is in doubt; resolve it before refunding again")]
     InDoubt {
@@ -710,11 +753,19 @@ impl<O> Order<O, Paid> {
         left
     }
 
-    /// A refund that was sent but got no clear answer (a timeout, a dropped connection, a
-    /// 5xx): XorPay may or may not have made it, and no query tells. Resolve it with
+    /// The refund in doubt: one begun ([`Order::begin_refund`]) and not known to have been
+    /// made or refused. That is the state between saving the order and hearing XorPay's
+    /// answer, and after an answer that did not come (a timeout, a dropped connection, a
+    /// 5xx): XorPay may or may not have refunded, and no query tells. Resolve it with
     /// [`Order::resolve_refund_in_doubt`] once the merchant dashboard says.
     pub fn refund_in_doubt(&self) -> Option<Price> {
         self.data.in_doubt
+    }
+
+    /// Counts every change to the refund record: a store saves a paid order only over an
+    /// older revision, so two concurrent refunds cannot both be recorded from one load.
+    pub fn revision(&self) -> u32 {
+        self.data.revision
     }
 
     /// Whether XorPay would accept refunding `amount` now: no refund in doubt, under the
@@ -739,38 +790,64 @@ impl<O> Order<O, Paid> {
         }
     }
 
-    /// Records a refund XorPay accepted.
-    #[cfg_attr(not(feature = "client"), allow(dead_code))]
-    pub(crate) fn record_refund(&mut self, amount: Price) -> Result<(), RefundLimit> {
+    /// Begins a refund: checks the limits and records `amount` as in doubt, so that a crash
+    /// between sending it and hearing the answer cannot lose it. Save the order, then send the
+    /// refund with the ticket (`Client::send_refund`); `Client::refund` does both steps
+    /// without the save.
+    ///
+    /// # Errors
+    /// The [`RefundLimit`] that refuses it; nothing is recorded then.
+    pub fn begin_refund(&mut self, amount: Price) -> Result<RefundTicket, RefundLimit> {
         self.check_refund(amount)?;
-        self.add_refund(amount);
-        Ok(())
+        self.data.in_doubt = Some(amount);
+        self.data.revision = self.data.revision.wrapping_add(1);
+        Ok(RefundTicket {
+            aoid: self.data.aoid.clone(),
+            amount,
+        })
     }
 
     fn add_refund(&mut self, amount: Price) {
         let total = match self.data.refunded {
             None => amount,
-            // Within the paid price, checked before the refund was sent.
+            // Within the paid price, checked when the refund began.
             Some(refunded) => refunded.checked_add(amount).unwrap_or(Price::MAX),
         };
         self.data.refunded = Some(total);
         self.data.refunds = self.data.refunds.saturating_add(1);
     }
 
-    /// Records a refund that was sent without a clear answer.
-    #[cfg_attr(not(feature = "client"), allow(dead_code))]
-    pub(crate) fn record_refund_in_doubt(&mut self, amount: Price) {
-        self.data.in_doubt = Some(amount);
+    /// Settles the refund in doubt: `made` says whether XorPay made it (its answer, or its
+    /// dashboard). Does nothing when no refund is in doubt.
+    pub fn resolve_refund_in_doubt(&mut self, made: bool) {
+        if let Some(amount) = self.data.in_doubt.take() {
+            if made {
+                self.add_refund(amount);
+            }
+            self.data.revision = self.data.revision.wrapping_add(1);
+        }
+    }
+}
+
+/// A begun refund, to be sent once: only [`Order::begin_refund`] makes one, and sending
+/// consumes it. After a crash there is no ticket, so a refund whose fate is unknown cannot be
+/// sent twice by accident.
+#[derive(Debug)]
+#[must_use = "send the refund with it, or resolve the refund in doubt"]
+pub struct RefundTicket {
+    aoid: Aoid,
+    amount: Price,
+}
+
+impl RefundTicket {
+    /// The amount to refund.
+    pub fn amount(&self) -> Price {
+        self.amount
     }
 
-    /// Settles the refund in doubt: `made` says whether XorPay made it (as its dashboard
-    /// shows). Does nothing when no refund is in doubt.
-    pub fn resolve_refund_in_doubt(&mut self, made: bool) {
-        if let Some(amount) = self.data.in_doubt.take()
-            && made
-        {
-            self.add_refund(amount);
-        }
+    /// The order it belongs to.
+    pub fn aoid(&self) -> &Aoid {
+        &self.aoid
     }
 }
 
@@ -984,7 +1061,15 @@ mod tests {
             refunded: None,
             refunds: 0,
             in_doubt: None,
+            revision: 0,
         })
+    }
+
+    /// A refund XorPay made, as a client records it.
+    fn refund(order: &mut Order<Tea, Paid>, amount: Price) -> Result<(), RefundLimit> {
+        let _ticket = order.begin_refund(amount)?;
+        order.resolve_refund_in_doubt(true);
+        Ok(())
     }
 
     fn fen(fen: u64) -> Price {
@@ -994,24 +1079,24 @@ mod tests {
     #[test]
     fn refunds_are_limited_to_what_is_left_and_to_fifty() {
         let mut order = paid(100);
-        order.record_refund(fen(40)).unwrap();
+        refund(&mut order, fen(40)).unwrap();
         assert_eq!(order.refundable(), Some(fen(60)));
         assert_eq!(
-            order.record_refund(fen(61)),
+            refund(&mut order, fen(61)),
             Err(RefundLimit::ExceedsPaid {
                 requested: fen(61),
                 refundable: Some(fen(60))
             })
         );
-        order.record_refund(fen(60)).unwrap();
+        refund(&mut order, fen(60)).unwrap();
         assert_eq!(order.refundable(), None);
         assert!(order.check_refund(Price::MIN).is_err());
 
         let mut order = paid(10_000);
         for _ in 0..MAX_REFUNDS {
-            order.record_refund(Price::MIN).unwrap();
+            refund(&mut order, Price::MIN).unwrap();
         }
-        assert_eq!(order.record_refund(Price::MIN), Err(RefundLimit::TooMany));
+        assert_eq!(refund(&mut order, Price::MIN), Err(RefundLimit::TooMany));
         assert_eq!(order.refund_count(), 50);
         assert_eq!(order.refunded(), Some(fen(50)));
     }
@@ -1019,7 +1104,9 @@ mod tests {
     #[test]
     fn a_refund_in_doubt_counts_until_resolved() {
         let mut order = paid(100);
-        order.record_refund_in_doubt(fen(70));
+        let ticket = order.begin_refund(fen(70)).unwrap();
+        assert_eq!(ticket.amount(), fen(70));
+        assert_eq!(order.revision(), 1);
         assert_eq!(order.refundable(), Some(fen(30)));
         assert_eq!(
             order.check_refund(Price::MIN),
@@ -1028,8 +1115,9 @@ mod tests {
         order.resolve_refund_in_doubt(false);
         assert_eq!(order.refundable(), Some(fen(100)));
         assert_eq!(order.refunded(), None);
+        assert_eq!(order.revision(), 2);
 
-        order.record_refund_in_doubt(fen(70));
+        let _ticket = order.begin_refund(fen(70)).unwrap();
         order.resolve_refund_in_doubt(true);
         assert_eq!(order.refunded(), Some(fen(70)));
         assert_eq!(order.refund_count(), 1);

@@ -5,7 +5,8 @@
 //! "Paid once, never lost" is a property of this module, not of each merchant's handler:
 //!
 //! - an order is stored before it is sent to XorPay ([`OrderStore::insert`]), so a fast
-//!   notification always finds it;
+//!   notification always finds it (an order still `created` because its submission was
+//!   never answered is confirmed with a query as well, by [`confirm_notification_with`]);
 //! - Pending → Paid is one conditional write ([`OrderStore::mark_paid`]: `… WHERE state =
 //!   'pending'`), so of any number of duplicate or concurrent deliveries exactly one is
 //!   [`Confirmed::Newly`] paid and the others are [`Confirmed::AlreadyPaid`] (the shop's own
@@ -23,7 +24,7 @@ use core::future::Future;
 
 use time::OffsetDateTime;
 
-use crate::notify::VerifiedNotification;
+use crate::notify::{PaymentMismatch, VerifiedNotification};
 use crate::order::{ConfirmError, Created, Expired, Order, Paid, Pending, StoredOrder};
 
 #[cfg(feature = "sqlite")]
@@ -63,7 +64,16 @@ pub enum Transition {
 
 /// Where orders live between the request that creates them and the notification that pays
 /// them. Implemented by [`SqliteStore`]; implement it for another database by following its
-/// contract: every `mark_*` is one atomic conditional write from the state named.
+/// contract:
+///
+/// - a write is committed and durable when its future returns `Ok`;
+/// - every `mark_*` and `update_paid` is one atomic conditional write from the state named
+///   (and for `update_paid`, over an older [`Order::revision`](crate::order::Order)), whose
+///   [`Transition`] says whether it applied;
+/// - `load` sees only committed data.
+///
+/// The methods return `impl Future + Send`, so the trait is not object-safe: use it as a
+/// generic bound.
 pub trait OrderStore<O>: Send + Sync {
     /// Stores a new order. Call it before submitting the order.
     ///
@@ -93,7 +103,9 @@ pub trait OrderStore<O>: Send + Sync {
         order: &Order<O, Expired>,
     ) -> impl Future<Output = Result<Transition, StoreError>> + Send;
 
-    /// Saves a paid order again (its refund record changed): `paid` → `paid`.
+    /// Saves a paid order again after its refund record changed: `paid` → `paid`, applied
+    /// only over a stored revision older than the order's, so that of two concurrent refunds
+    /// begun from one load only the first is recorded.
     fn update_paid(
         &self,
         order: &Order<O, Paid>,
@@ -183,14 +195,17 @@ pub enum NotificationRefused {
         /// Why.
         reason: ConfirmError,
     },
-    /// The order is not waiting for payment (never submitted, or expired).
-    #[error("order {order_id:?} is {state}, not pending")]
-    NotPending {
+    /// The order's submission was never answered (it is still `created`), so a
+    /// notification alone cannot be matched to it safely: use
+    /// [`confirm_notification_with`], which asks XorPay as well.
+    #[error("order {order_id:?} was never confirmed as submitted; confirm it with a query")]
+    NeedsQuery {
         /// The order number.
         order_id: String,
-        /// Its state.
-        state: &'static str,
     },
+    /// The query that would confirm the order failed; XorPay will notify again.
+    #[error("query to confirm the order failed: {0}")]
+    Query(String),
     /// The store failed; XorPay will retry.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -229,15 +244,22 @@ where
         },
         StoredOrder::Paid(paid) => {
             // A repeat of the notification that paid it is acknowledged; anything else is not.
-            let same =
-                paid.aoid() == notification.aoid() && paid.paid_price() == notification.pay_price();
-            if same {
-                Ok(Confirmed::AlreadyPaid(paid, ack()))
-            } else {
-                Err(NotificationRefused::Mismatch {
-                    order_id,
-                    reason: ConfirmError::Mismatch(crate::notify::PaymentMismatch::Aoid),
+            let mismatch = if paid.aoid() != notification.aoid() {
+                Some(PaymentMismatch::Aoid)
+            } else if paid.paid_price() != notification.pay_price() {
+                Some(PaymentMismatch::Amount {
+                    expected: paid.paid_price(),
+                    paid: notification.pay_price(),
                 })
+            } else {
+                None
+            };
+            match mismatch {
+                None => Ok(Confirmed::AlreadyPaid(paid, ack())),
+                Some(mismatch) => Err(NotificationRefused::Mismatch {
+                    order_id,
+                    reason: ConfirmError::Mismatch(mismatch),
+                }),
             }
         }
         // XorPay retries a notification for hours: a payment for an order that expired by
@@ -252,15 +274,65 @@ where
                 reason: rejected.reason().clone(),
             }),
         },
-        StoredOrder::Created(_) => Err(NotificationRefused::NotPending {
-            order_id,
-            state: "created",
-        }),
+        StoredOrder::Created(_) => Err(NotificationRefused::NeedsQuery { order_id }),
+    }
+}
+
+/// Like [`confirm_notification`], and for the orders a notification alone cannot pin down,
+/// also asks XorPay: an order still `created` (its submission was never answered) or a
+/// cashier order (whose `aoid` XorPay names only in the notification) is confirmed with the
+/// notification *and* `query2`'s answer that it is paid.
+///
+/// # Errors
+/// [`NotificationRefused`]; nothing was written.
+#[cfg(feature = "client")]
+pub async fn confirm_notification_with<O, S>(
+    store: &S,
+    client: &crate::client::Client,
+    notification: VerifiedNotification,
+) -> Result<Confirmed<O>, NotificationRefused>
+where
+    S: OrderStore<O>,
+{
+    let order_id = notification.order_id().to_owned();
+    let stored = store
+        .load(&order_id)
+        .await?
+        .ok_or_else(|| NotificationRefused::UnknownOrder(order_id.clone()))?;
+    let needs_query = match &stored {
+        StoredOrder::Created(_) => true,
+        StoredOrder::Pending(pending) => pending.aoid().is_none(),
+        _ => false,
+    };
+    if !needs_query {
+        return confirm_notification(store, notification).await;
+    }
+    let state = client
+        .query2(&order_id)
+        .await
+        .map_err(|error| NotificationRefused::Query(error.to_string()))?;
+    let answer = crate::order::QueryAnswer::for_order_id(order_id.clone(), state);
+    let paid = match stored {
+        StoredOrder::Created(created) => created
+            .confirm_with_query(notification, &answer)
+            .map_err(|rejected| rejected.reason().clone()),
+        StoredOrder::Pending(pending) => pending
+            .confirm_with_query(notification, &answer)
+            .map_err(|rejected| rejected.reason().clone()),
+        _ => return confirm_notification(store, notification).await,
+    }
+    .map_err(|reason| NotificationRefused::Mismatch {
+        order_id: order_id.clone(),
+        reason,
+    })?;
+    let ack = Acknowledgement { _durable: () };
+    match store.mark_paid(&paid).await? {
+        Transition::Applied => Ok(Confirmed::Newly(paid, ack)),
+        Transition::NotApplied => Ok(Confirmed::AlreadyPaid(paid, ack)),
     }
 }
 
 /// What [`reconcile`] did.
-#[derive(Default)]
 pub struct Reconciled<O> {
     /// Orders XorPay says are paid, now stored as paid: fulfil them.
     pub paid: Vec<Order<O, Paid>>,
@@ -283,8 +355,10 @@ impl<O> fmt::Debug for Reconciled<O> {
     }
 }
 
-/// Queries XorPay about every order still pending that was submitted before `cutoff`, and
-/// stores what it says: paid, expired, or nothing new. For notifications that never came.
+/// Queries XorPay (`query2`) about every order still pending that was submitted before
+/// `cutoff`, and stores what it says: paid, expired, or nothing new. For notifications that
+/// never came. Orders still `created` are left alone: their payer never got what is needed to
+/// pay, and a late notification for one is handled by [`confirm_notification_with`].
 ///
 /// # Errors
 /// [`StoreError`] when the store fails; a failed query only counts in
@@ -314,8 +388,9 @@ where
                 }
             }
             Ok(Settled::Expired(expired)) => {
-                let _ = store.mark_expired(&expired).await?;
-                report.expired += 1;
+                if store.mark_expired(&expired).await? == Transition::Applied {
+                    report.expired += 1;
+                }
             }
             Ok(Settled::Pending(..)) => report.still_pending += 1,
             Err(error) => {

@@ -2,20 +2,23 @@
 //!
 //! The file is opened in WAL mode with `synchronous = FULL`, so a write that has returned
 //! survives a crash of the process or of the machine; migrations run when it is opened.
-//! Each order is one row: its number, its state, its `aoid` and price as columns for
-//! queries, and the whole [`StoredOrder`] as JSON. Every state change is an `UPDATE … WHERE
-//! state = '<expected>'`, so concurrent writers cannot both move the same order.
+//! Each order is one row: its number, its state, its `aoid`, price and refund revision as
+//! columns, and the whole [`StoredOrder`] as JSON. Every change is an `UPDATE … WHERE` the row
+//! is still as expected (its state, its price, and for refunds an older revision), so
+//! concurrent writers cannot both move the same order.
 //!
-//! SQLite is synchronous: every operation runs on tokio's blocking pool, one at a time
-//! through one connection.
+//! SQLite is synchronous: operations run one at a time on tokio's blocking pool, through one
+//! connection. Callers wait for their turn on an async semaphore, not on a blocked thread.
 
+use std::marker::PhantomData;
 use std::path::Path;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, PoisonError};
 
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use time::OffsetDateTime;
+use tokio::sync::Semaphore;
 
 use super::{OrderStore, StoreError, Transition};
 use crate::order::{Created, Expired, Order, Paid, Pending, State, StoredOrder};
@@ -23,25 +26,37 @@ use crate::request::XorPayOrder;
 
 /// The schema, one entry per version; applied in order on open (`PRAGMA user_version`).
 const MIGRATIONS: &[&str] = &["CREATE TABLE orders (
-        order_id     TEXT PRIMARY KEY NOT NULL,
-        state        TEXT NOT NULL CHECK (state IN ('created', 'pending', 'paid', 'expired')),
-        aoid         TEXT,
-        price_fen    INTEGER NOT NULL,
-        record       TEXT NOT NULL,
-        created_unix INTEGER NOT NULL,
+        order_id       TEXT PRIMARY KEY NOT NULL,
+        state          TEXT NOT NULL CHECK (state IN ('created', 'pending', 'paid', 'expired')),
+        aoid           TEXT,
+        price_fen      INTEGER NOT NULL,
+        revision       INTEGER NOT NULL DEFAULT 0,
+        record         TEXT NOT NULL,
+        created_unix   INTEGER NOT NULL,
         submitted_unix INTEGER,
-        updated_unix INTEGER NOT NULL
+        updated_unix   INTEGER NOT NULL
     );
     CREATE INDEX orders_pending ON orders (state, submitted_unix);
     CREATE INDEX orders_recent ON orders (created_unix);"];
 
-/// An [`OrderStore`] in a SQLite file.
-#[derive(Clone)]
-pub struct SqliteStore {
+/// An [`OrderStore`] for orders of type `O` in a SQLite file.
+pub struct SqliteStore<O> {
     connection: Arc<Mutex<Connection>>,
+    turn: Arc<Semaphore>,
+    orders: PhantomData<fn() -> O>,
 }
 
-impl std::fmt::Debug for SqliteStore {
+impl<O> Clone for SqliteStore<O> {
+    fn clone(&self) -> Self {
+        SqliteStore {
+            connection: Arc::clone(&self.connection),
+            turn: Arc::clone(&self.turn),
+            orders: PhantomData,
+        }
+    }
+}
+
+impl<O> std::fmt::Debug for SqliteStore<O> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SqliteStore").finish_non_exhaustive()
     }
@@ -51,12 +66,13 @@ fn database(error: impl std::fmt::Display) -> StoreError {
     StoreError::Database(error.to_string())
 }
 
-impl SqliteStore {
+impl<O> SqliteStore<O> {
     /// Opens (or creates) the store at `path` and brings its schema up to date.
     ///
     /// # Errors
-    /// [`StoreError::Database`] when the file cannot be opened or migrated.
-    pub fn open(path: impl AsRef<Path>) -> Result<SqliteStore, StoreError> {
+    /// [`StoreError::Database`] when the file cannot be opened or migrated, or was written by
+    /// a newer version of this crate.
+    pub fn open(path: impl AsRef<Path>) -> Result<SqliteStore<O>, StoreError> {
         SqliteStore::setup(Connection::open(path).map_err(database)?)
     }
 
@@ -64,11 +80,11 @@ impl SqliteStore {
     ///
     /// # Errors
     /// [`StoreError::Database`] when SQLite cannot set it up.
-    pub fn in_memory() -> Result<SqliteStore, StoreError> {
+    pub fn in_memory() -> Result<SqliteStore<O>, StoreError> {
         SqliteStore::setup(Connection::open_in_memory().map_err(database)?)
     }
 
-    fn setup(mut connection: Connection) -> Result<SqliteStore, StoreError> {
+    fn setup(mut connection: Connection) -> Result<SqliteStore<O>, StoreError> {
         // WAL lets readers proceed during a write; FULL syncs every commit, so an
         // acknowledged payment is on disk before XorPay hears "ok".
         connection
@@ -80,11 +96,21 @@ impl SqliteStore {
         connection
             .busy_timeout(std::time::Duration::from_secs(5))
             .map_err(database)?;
-        let version: i64 = connection
+        // IMMEDIATE takes the write lock first, so two processes opening the file at once
+        // cannot both apply a migration.
+        let transaction = connection
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(database)?;
+        let version: i64 = transaction
             .pragma_query_value(None, "user_version", |row| row.get(0))
             .map_err(database)?;
-        let applied = usize::try_from(version).unwrap_or(0);
-        let transaction = connection.transaction().map_err(database)?;
+        let applied = usize::try_from(version).unwrap_or(usize::MAX);
+        if applied > MIGRATIONS.len() {
+            return Err(StoreError::Database(format!(
+                "the store's schema is version {version}, newer than this code knows ({})",
+                MIGRATIONS.len()
+            )));
+        }
         for (index, migration) in MIGRATIONS.iter().enumerate().skip(applied) {
             transaction.execute_batch(migration).map_err(database)?;
             let version = i64::try_from(index + 1).unwrap_or(i64::MAX);
@@ -95,49 +121,64 @@ impl SqliteStore {
         transaction.commit().map_err(database)?;
         Ok(SqliteStore {
             connection: Arc::new(Mutex::new(connection)),
+            turn: Arc::new(Semaphore::new(1)),
+            orders: PhantomData,
         })
     }
 
-    /// Runs `work` with the connection on the blocking pool.
+    /// Runs `work` with the connection on the blocking pool, one operation at a time.
     async fn with<T, F>(&self, work: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
-        F: FnOnce(&MutexGuard<'_, Connection>) -> Result<T, StoreError> + Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
     {
+        let _turn = self
+            .turn
+            .acquire()
+            .await
+            .map_err(|_| StoreError::Database("store closed".to_owned()))?;
         let connection = Arc::clone(&self.connection);
         tokio::task::spawn_blocking(move || {
-            let guard = connection
-                .lock()
-                .map_err(|_| StoreError::Database("connection lock poisoned".to_owned()))?;
-            work(&guard)
+            // A panic in an earlier operation cannot leave SQLite half-written (its own
+            // transactions see to that), so a poisoned lock is still a usable connection.
+            let mut guard = connection.lock().unwrap_or_else(PoisonError::into_inner);
+            work(&mut guard)
         })
         .await
         .map_err(database)?
     }
 
-    /// Moves one row to the order's state, replacing its record, if it is still in one of
-    /// the states `from` (at most two).
-    async fn transition<O: Serialize, S: State>(
+    /// Replaces one row's state and record if it is still in one of `from`, at the same
+    /// price, and (for a paid order) at an older revision.
+    async fn transition<S: State>(
         &self,
         order: &Order<O, S>,
-        from: [&'static str; 2],
-    ) -> Result<Transition, StoreError> {
+        from: &'static [&'static str],
+    ) -> Result<Transition, StoreError>
+    where
+        O: Serialize,
+    {
         let row = Row::of(order)?;
         self.with(move |connection| {
             let changed = connection
                 .execute(
                     "UPDATE orders SET state = ?1, aoid = COALESCE(?2, aoid), record = ?3,
-                         submitted_unix = COALESCE(?4, submitted_unix), updated_unix = ?5
-                     WHERE order_id = ?6 AND state IN (?7, ?8)",
+                         submitted_unix = COALESCE(?4, submitted_unix), revision = ?5,
+                         updated_unix = ?6
+                     WHERE order_id = ?7 AND price_fen = ?8
+                       AND (aoid IS NULL OR ?2 IS NULL OR aoid = ?2)
+                       AND state IN (SELECT value FROM json_each(?9))
+                       AND (state != 'paid' OR revision < ?5)",
                     params![
                         row.state,
                         row.aoid,
                         row.record,
                         row.submitted_unix,
+                        row.revision,
                         now_unix(),
                         row.order_id,
-                        from[0],
-                        from[1]
+                        row.price_fen,
+                        serde_json::Value::from(from.to_vec()).to_string(),
                     ],
                 )
                 .map_err(database)?;
@@ -146,6 +187,22 @@ impl SqliteStore {
             } else {
                 Transition::NotApplied
             })
+        })
+        .await
+    }
+
+    /// The records of the rows a query selects.
+    async fn records(
+        &self,
+        sql: &'static str,
+        parameter: i64,
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        self.with(move |connection| {
+            let mut statement = connection.prepare(sql).map_err(database)?;
+            let rows = statement
+                .query_map(params![parameter], |row| Ok((row.get(0)?, row.get(1)?)))
+                .map_err(database)?;
+            rows.collect::<Result<_, _>>().map_err(database)
         })
         .await
     }
@@ -161,21 +218,20 @@ struct Row {
     state: &'static str,
     aoid: Option<String>,
     price_fen: i64,
+    revision: i64,
     record: String,
     submitted_unix: Option<i64>,
 }
 
 impl Row {
     fn of<O: Serialize, S: State>(order: &Order<O, S>) -> Result<Row, StoreError> {
-        let record = serde_json::to_string(order).map_err(|error| StoreError::Corrupt {
-            order_id: order.order_id().to_owned(),
-            reason: error.to_string(),
-        })?;
+        let record = serde_json::to_string(order).map_err(database)?;
         Ok(Row {
             order_id: order.order_id().to_owned(),
             state: order.state_name(),
             aoid: order.known_aoid().map(|aoid| aoid.as_str().to_owned()),
             price_fen: i64::try_from(order.price().fen()).unwrap_or(i64::MAX),
+            revision: i64::from(order.known_revision()),
             record,
             submitted_unix: order
                 .known_submitted_at()
@@ -194,7 +250,7 @@ where
     })
 }
 
-impl<O> OrderStore<O> for SqliteStore
+impl<O> OrderStore<O> for SqliteStore<O>
 where
     O: XorPayOrder + Serialize + DeserializeOwned + Send + Sync + 'static,
 {
@@ -203,9 +259,9 @@ where
         self.with(move |connection| {
             let inserted = connection
                 .execute(
-                    "INSERT INTO orders (order_id, state, aoid, price_fen, record, created_unix,
-                         submitted_unix, updated_unix)
-                     VALUES (?1, ?2, NULL, ?3, ?4, ?5, NULL, ?5)
+                    "INSERT INTO orders (order_id, state, aoid, price_fen, revision, record,
+                         created_unix, submitted_unix, updated_unix)
+                     VALUES (?1, ?2, NULL, ?3, 0, ?4, ?5, NULL, ?5)
                      ON CONFLICT (order_id) DO NOTHING",
                     params![
                         row.order_id,
@@ -225,20 +281,22 @@ where
     }
 
     async fn mark_pending(&self, order: &Order<O, Pending>) -> Result<Transition, StoreError> {
-        self.transition(order, ["created", "created"]).await
+        self.transition(order, &["created"]).await
     }
 
     async fn mark_paid(&self, order: &Order<O, Paid>) -> Result<Transition, StoreError> {
-        // From expired too: a payment that arrives late is still money received.
-        self.transition(order, ["pending", "expired"]).await
+        // From created or expired too: a submission whose answer was lost, or a payment that
+        // arrives late, is still money received (the caller has checked it with XorPay).
+        self.transition(order, &["created", "pending", "expired"])
+            .await
     }
 
     async fn mark_expired(&self, order: &Order<O, Expired>) -> Result<Transition, StoreError> {
-        self.transition(order, ["pending", "pending"]).await
+        self.transition(order, &["pending"]).await
     }
 
     async fn update_paid(&self, order: &Order<O, Paid>) -> Result<Transition, StoreError> {
-        self.transition(order, ["paid", "paid"]).await
+        self.transition(order, &["paid"]).await
     }
 
     async fn load(&self, order_id: &str) -> Result<Option<StoredOrder<O>>, StoreError> {
@@ -262,46 +320,31 @@ where
         &self,
         cutoff: OffsetDateTime,
     ) -> Result<Vec<Order<O, Pending>>, StoreError> {
-        let cutoff = cutoff.unix_timestamp();
-        let rows: Vec<(String, String)> = self
-            .with(move |connection| {
-                let mut statement = connection
-                    .prepare(
-                        "SELECT order_id, record FROM orders
-                         WHERE state = 'pending' AND submitted_unix < ?1
-                         ORDER BY submitted_unix",
-                    )
-                    .map_err(database)?;
-                let rows = statement
-                    .query_map(params![cutoff], |row| Ok((row.get(0)?, row.get(1)?)))
-                    .map_err(database)?;
-                rows.collect::<Result<_, _>>().map_err(database)
-            })
+        let rows = self
+            .records(
+                "SELECT order_id, record FROM orders
+                 WHERE state = 'pending' AND submitted_unix < ?1 ORDER BY submitted_unix",
+                cutoff.unix_timestamp(),
+            )
             .await?;
         rows.into_iter()
-            .filter_map(|(order_id, record)| match read::<O>(&order_id, &record) {
-                Ok(StoredOrder::Pending(order)) => Some(Ok(order)),
-                Ok(_) => None,
-                Err(error) => Some(Err(error)),
+            .map(|(order_id, record)| match read::<O>(&order_id, &record)? {
+                StoredOrder::Pending(order) => Ok(order),
+                other => Err(StoreError::Corrupt {
+                    order_id,
+                    reason: format!("the row says pending, its record {}", other.state_name()),
+                }),
             })
             .collect()
     }
 
     async fn recent(&self, limit: usize) -> Result<Vec<StoredOrder<O>>, StoreError> {
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let rows: Vec<(String, String)> = self
-            .with(move |connection| {
-                let mut statement = connection
-                    .prepare(
-                        "SELECT order_id, record FROM orders
-                         ORDER BY created_unix DESC, rowid DESC LIMIT ?1",
-                    )
-                    .map_err(database)?;
-                let rows = statement
-                    .query_map(params![limit], |row| Ok((row.get(0)?, row.get(1)?)))
-                    .map_err(database)?;
-                rows.collect::<Result<_, _>>().map_err(database)
-            })
+        let rows = self
+            .records(
+                "SELECT order_id, record FROM orders
+                 ORDER BY created_unix DESC, rowid DESC LIMIT ?1",
+                i64::try_from(limit).unwrap_or(i64::MAX),
+            )
             .await?;
         rows.iter()
             .map(|(order_id, record)| read(order_id, record))
