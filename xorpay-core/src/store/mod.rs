@@ -232,11 +232,7 @@ where
     let ack = || Acknowledgement { _durable: () };
     match stored {
         StoredOrder::Pending(pending) => match pending.confirm(notification) {
-            Ok(paid) => match store.mark_paid(&paid).await? {
-                Transition::Applied => Ok(Confirmed::Newly(paid, ack())),
-                // Another delivery of the same notification won the conditional write.
-                Transition::NotApplied => Ok(Confirmed::AlreadyPaid(paid, ack())),
-            },
+            Ok(paid) => record_paid(store, paid).await,
             Err(rejected) => Err(NotificationRefused::Mismatch {
                 order_id,
                 reason: rejected.reason().clone(),
@@ -265,10 +261,7 @@ where
         // XorPay retries a notification for hours: a payment for an order that expired by
         // the clock in the meantime is still a payment.
         StoredOrder::Expired(expired) => match expired.confirm(notification) {
-            Ok(paid) => match store.mark_paid(&paid).await? {
-                Transition::Applied => Ok(Confirmed::Newly(paid, ack())),
-                Transition::NotApplied => Ok(Confirmed::AlreadyPaid(paid, ack())),
-            },
+            Ok(paid) => record_paid(store, paid).await,
             Err(rejected) => Err(NotificationRefused::Mismatch {
                 order_id,
                 reason: rejected.reason().clone(),
@@ -325,11 +318,21 @@ where
         order_id: order_id.clone(),
         reason,
     })?;
+    record_paid(store, paid).await
+}
+
+/// The conditional write that makes a payment durable, and the acknowledgement that may only
+/// follow it.
+async fn record_paid<O, S: OrderStore<O>>(
+    store: &S,
+    paid: Order<O, Paid>,
+) -> Result<Confirmed<O>, NotificationRefused> {
     let ack = Acknowledgement { _durable: () };
-    match store.mark_paid(&paid).await? {
-        Transition::Applied => Ok(Confirmed::Newly(paid, ack)),
-        Transition::NotApplied => Ok(Confirmed::AlreadyPaid(paid, ack)),
-    }
+    Ok(match store.mark_paid(&paid).await? {
+        Transition::Applied => Confirmed::Newly(paid, ack),
+        // Another delivery of the same notification won the conditional write.
+        Transition::NotApplied => Confirmed::AlreadyPaid(paid, ack),
+    })
 }
 
 /// What [`reconcile`] did.
