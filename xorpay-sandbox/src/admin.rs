@@ -10,7 +10,7 @@
 //! | `GET /_sandbox/faults` | the route faults in force |
 //! | `POST /_sandbox/faults` | body a [`crate::RouteFaultRule`], e.g. `{"route":"pay","fault":{"kind":"delay","ms":5000},"times":2}` (`times`: a number or `"always"`, default 1) |
 //! | `DELETE /_sandbox/faults` | removes every route fault |
-//! | `POST /_sandbox/clock/advance` | body `{"seconds": N}`: moves the sandbox clock forward |
+//! | `POST /_sandbox/clock/advance` | body `{"seconds": N}`: moves the sandbox clock forward (at most a century ahead in all); answers `advanced_seconds` and the total `offset_seconds` |
 //! | `GET /_sandbox/merchant` | aid, balance, fee rate, frozen flag (never the secret) |
 //! | `PUT /_sandbox/merchant` | body `{"balance_fen": N or null, "app_off": bool}`, each optional |
 //! | `GET /_sandbox/jsbridge.js` | the `WeixinJSBridge` stand-in (see `pages`) |
@@ -138,8 +138,12 @@ async fn advance_clock(
     State(shared): State<Arc<Shared>>,
     Json(advance): Json<Advance>,
 ) -> Response {
-    shared.clock.advance(Duration::from_secs(advance.seconds));
-    Json(json!({ "advanced_seconds": advance.seconds })).into_response()
+    let offset = shared.clock.advance(Duration::from_secs(advance.seconds));
+    Json(json!({
+        "advanced_seconds": advance.seconds,
+        "offset_seconds": offset.as_secs(),
+    }))
+    .into_response()
 }
 
 fn merchant_json(shared: &Shared) -> Value {

@@ -10,13 +10,17 @@
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, SystemTime};
 
-use time::{OffsetDateTime, UtcOffset, macros::format_description};
+use time::{OffsetDateTime, PrimitiveDateTime, UtcOffset, macros::format_description};
 
 /// UTC+8.
 const CHINA: UtcOffset = match UtcOffset::from_hms(8, 0, 0) {
     Ok(offset) => offset,
     Err(_) => UtcOffset::UTC,
 };
+
+/// How far the clock can be moved forward: a century, more than any order lifetime worth
+/// testing, and little enough that the clock's time is always representable.
+const MAX_OFFSET: Duration = Duration::from_secs(100 * 366 * 24 * 60 * 60);
 
 /// The system clock, moved forward by an offset.
 #[derive(Debug, Default)]
@@ -33,15 +37,23 @@ impl Clock {
             .unwrap_or_else(SystemTime::now)
     }
 
-    /// Moves the clock forward.
-    pub(crate) fn advance(&self, by: Duration) {
+    /// Moves the clock forward, at most [`MAX_OFFSET`] ahead of the system clock in all, and
+    /// returns how far ahead it is now.
+    pub(crate) fn advance(&self, by: Duration) -> Duration {
         let mut offset = self.offset.lock().unwrap_or_else(PoisonError::into_inner);
-        *offset = offset.saturating_add(by);
+        *offset = offset.saturating_add(by).min(MAX_OFFSET);
+        *offset
     }
 }
 
+/// `time` in China time, to the second. The calendar ends with the year 9999: later times (an
+/// order lifetime of 10^12 seconds, say) show as its last second instead of failing.
 fn china(time: SystemTime) -> OffsetDateTime {
-    OffsetDateTime::from(time).to_offset(CHINA)
+    i64::try_from(unix_seconds(time))
+        .ok()
+        .and_then(|seconds| OffsetDateTime::from_unix_timestamp(seconds).ok())
+        .and_then(|utc| utc.checked_to_offset(CHINA))
+        .unwrap_or(PrimitiveDateTime::MAX.assume_offset(CHINA))
 }
 
 /// `YYYY-MM-DD HH:MM:SS` in China time: the documented `pay_time` format (§7).
@@ -78,6 +90,31 @@ mod tests {
         assert_eq!(china_time(time), "2019-01-01 00:00:00");
         assert_eq!(china_date(time), "20190101");
         assert_eq!(unix_seconds(time), 1_546_272_000);
+    }
+
+    #[test]
+    fn times_past_the_calendar_show_its_last_second() {
+        // 253402300799 is 9999-12-31 23:59:59 UTC, the calendar's last second; China time is
+        // eight hours ahead, so its last second is eight hours earlier in Unix time.
+        let last = SystemTime::UNIX_EPOCH + Duration::from_secs(253_402_300_799 - 8 * 3600);
+        assert_eq!(china_time(last), "9999-12-31 23:59:59");
+        let past = last + Duration::from_secs(1);
+        assert_eq!(china_time(past), "9999-12-31 23:59:59");
+        let far = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000_000_000);
+        assert_eq!(china_time(far), "9999-12-31 23:59:59");
+        assert_eq!(china_date(far), "99991231");
+    }
+
+    #[test]
+    fn advancing_stops_a_century_ahead() {
+        let clock = Clock::default();
+        assert_eq!(
+            clock.advance(Duration::from_secs(60)),
+            Duration::from_secs(60)
+        );
+        assert_eq!(clock.advance(Duration::MAX), MAX_OFFSET);
+        assert_eq!(clock.advance(Duration::from_secs(1)), MAX_OFFSET);
+        assert!(clock.now() > SystemTime::now() + MAX_OFFSET - Duration::from_secs(60));
     }
 
     #[test]

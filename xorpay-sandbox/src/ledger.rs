@@ -158,15 +158,16 @@ struct Order {
 }
 
 impl Order {
-    fn expires_at(&self) -> SystemTime {
+    /// When the order expires; `None` when its lifetime reaches past anything the system
+    /// clock can hold, which means never.
+    fn expires_at(&self) -> Option<SystemTime> {
         self.created
             .checked_add(Duration::from_secs(self.expire_secs))
-            .unwrap_or(self.created)
     }
 
     /// Expiry is checked lazily, whenever the order is looked at.
     fn refresh(&mut self, now: SystemTime) {
-        if self.state == OrderState::New && now >= self.expires_at() {
+        if self.state == OrderState::New && self.expires_at().is_some_and(|at| now >= at) {
             self.state = OrderState::Expire;
         }
     }
@@ -197,7 +198,7 @@ impl Order {
             cancel_url: self.request.cancel_url.clone(),
             state: self.state,
             created_at: china_time(self.created),
-            expires_at: china_time(self.expires_at()),
+            expires_at: self.expires_at().map(china_time),
             expires_in: self.expire_secs,
             info: self.info.clone(),
             payment: self.payment.as_ref().map(|payment| payment.view.clone()),

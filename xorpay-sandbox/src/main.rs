@@ -19,7 +19,8 @@ use xorpay_sandbox::Sandbox;
 /// serves /_sandbox/: POST /_sandbox/orders/{aoid}/pay makes the payer pay, GET
 /// /_sandbox/orders shows orders and notification attempts, /_sandbox/faults injects faults,
 /// and /_sandbox/jsbridge.js stands in for WeChat's WeixinJSBridge.
-#[derive(Debug, Parser)]
+// No `Debug`: the arguments hold the secret, and nothing should be able to print them.
+#[derive(Parser)]
 #[command(name = "xorpay-sandbox", version, about, long_about)]
 struct Args {
     /// Address to listen on; loopback addresses only (port 0 picks a free port).

@@ -183,42 +183,37 @@ async fn post(
     let body = form_urlencoded::Serializer::new(String::new())
         .extend_pairs(&fields)
         .finish();
-    let request = async {
-        let mut response = shared
-            .http
-            .post(url)
-            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(body)
-            .send()
-            .await?;
-        let status = response.status().as_u16();
-        let mut excerpt = Vec::new();
-        while excerpt.len() < DeliveryAttempt::BODY_EXCERPT {
-            match response.chunk().await? {
-                Some(chunk) => excerpt.extend_from_slice(&chunk),
-                None => break,
-            }
-        }
-        excerpt.truncate(DeliveryAttempt::BODY_EXCERPT);
-        Ok::<_, reqwest::Error>((status, excerpt))
+    // The status alone decides acknowledgement (§7: any HTTP 200, the body is not required);
+    // the body is read only for the log, with what is left of the same timeout.
+    let deadline = Instant::now() + shared.config.notify_timeout;
+    let no_answer = || {
+        format!(
+            "no answer within {} ms",
+            shared.config.notify_timeout.as_millis()
+        )
     };
-    let (status, error, body) =
-        match tokio::time::timeout(shared.config.notify_timeout, request).await {
-            Ok(Ok((status, excerpt))) => (
-                Some(status),
-                None,
-                String::from_utf8_lossy(&excerpt).into_owned(),
-            ),
-            Ok(Err(error)) => (None, Some(describe(&error)), String::new()),
-            Err(_) => (
-                None,
-                Some(format!(
-                    "no answer within {} ms",
-                    shared.config.notify_timeout.as_millis()
-                )),
-                String::new(),
-            ),
-        };
+    let sent = shared
+        .http
+        .post(url)
+        .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(body)
+        .send();
+    let (status, error, body) = match tokio::time::timeout_at(deadline, sent).await {
+        Ok(Ok(mut response)) => {
+            let mut excerpt = Vec::new();
+            let read = tokio::time::timeout_at(deadline, read_excerpt(&mut response, &mut excerpt));
+            let error = match read.await {
+                Ok(Ok(())) => None,
+                Ok(Err(error)) => Some(format!("body cut short: {}", describe(&error))),
+                Err(_) => Some(format!("body cut short: {}", no_answer())),
+            };
+            excerpt.truncate(DeliveryAttempt::BODY_EXCERPT);
+            let body = String::from_utf8_lossy(&excerpt).into_owned();
+            (Some(response.status().as_u16()), error, body)
+        }
+        Ok(Err(error)) => (None, Some(describe(&error)), String::new()),
+        Err(_) => (None, Some(no_answer()), String::new()),
+    };
     DeliveryAttempt {
         attempt,
         kind,
@@ -229,6 +224,21 @@ async fn post(
         body,
         acknowledged: status == Some(200),
     }
+}
+
+/// Reads the start of a response body into `excerpt`, up to [`DeliveryAttempt::BODY_EXCERPT`]
+/// bytes; what was read stays there if the body breaks off.
+async fn read_excerpt(
+    response: &mut reqwest::Response,
+    excerpt: &mut Vec<u8>,
+) -> Result<(), reqwest::Error> {
+    while excerpt.len() < DeliveryAttempt::BODY_EXCERPT {
+        match response.chunk().await? {
+            Some(chunk) => excerpt.extend_from_slice(&chunk),
+            None => break,
+        }
+    }
+    Ok(())
 }
 
 /// reqwest's message with its causes ("error sending request: … connection refused").

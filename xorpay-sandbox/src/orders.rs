@@ -99,8 +99,10 @@ pub struct OrderView {
     pub state: OrderState,
     /// Creation time, China time (`YYYY-MM-DD HH:MM:SS`), on the sandbox's clock.
     pub created_at: String,
-    /// When an unpaid order expires, China time, on the sandbox's clock.
-    pub expires_at: String,
+    /// When an unpaid order expires, China time, on the sandbox's clock; `None` if it never
+    /// does (a lifetime past anything the system clock can hold). Times after the year 9999
+    /// show as `9999-12-31 23:59:59`.
+    pub expires_at: Option<String>,
     /// The lifetime in seconds, as answered in `expires_in`.
     pub expires_in: u64,
     /// `info` as answered: `{"qr": …}` or the six JSAPI fields; `null` for barcode orders.
@@ -205,7 +207,8 @@ pub struct DeliveryAttempt {
     pub fields: BTreeMap<String, String>,
     /// The HTTP status answered, if any.
     pub status: Option<u16>,
-    /// Why there was no answer: connection refused or reset, timeout, …
+    /// Why there was no answer (connection refused or reset, timeout, …), or, after a status,
+    /// why the body broke off. The status alone decides [`acknowledged`](Self::acknowledged).
     pub error: Option<String>,
     /// The start of the answer's body (at most [`DeliveryAttempt::BODY_EXCERPT`] bytes, lossy
     /// UTF-8).

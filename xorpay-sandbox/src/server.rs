@@ -473,10 +473,11 @@ impl Sandbox {
         }
     }
 
-    /// Moves the sandbox's clock forward, so orders expire without waiting. Notification
-    /// retries are not affected (they follow the retry unit).
-    pub fn advance_clock(&self, by: Duration) {
-        self.shared.clock.advance(by);
+    /// Moves the sandbox's clock forward, so orders expire without waiting, and returns how far
+    /// ahead of the system clock it is now: at most a century, however far it is moved.
+    /// Notification retries are not affected (they follow the retry unit).
+    pub fn advance_clock(&self, by: Duration) -> Duration {
+        self.shared.clock.advance(by)
     }
 
     /// Issues an openid, as `GET /api/openid/{aid}` does, without the browser redirect.

@@ -821,6 +821,76 @@ async fn lifecycle_through_query_and_query2() {
     assert_eq!(unknown.status, 404);
 }
 
+/// `expire` has no documented maximum (§6.3): lifetimes past the calendar's end, or past
+/// anything the clock can hold, are accepted and echoed, and nothing that shows, pays or
+/// notifies such an order fails. The clock can be moved any distance, up to a century.
+#[tokio::test]
+async fn lifetimes_and_clock_moves_beyond_the_calendar() {
+    let receiver = Receiver::ok().await;
+    let sandbox = sandbox().await;
+    let base = sandbox.base_url().to_owned();
+
+    // 10^12 seconds: about 31,700 years, past the year 9999.
+    let long = Req::new(Endpoint::Pay, "native", "far-1")
+        .set("expire", "1000000000000")
+        .set("notify_url", &receiver.url)
+        .signed(SECRET);
+    let answer = long.send(&sandbox).await;
+    assert_eq!(answer.code(), "ok");
+    assert_eq!(answer.json()["expires_in"], 1_000_000_000_000_u64);
+    let long_aoid = answer.json()["aoid"].as_str().unwrap().to_owned();
+    let cashier = Req::new(Endpoint::Cashier, "jsapi", "far-2")
+        .set("expire", "1000000000000")
+        .signed(SECRET);
+    assert_eq!(cashier.send(&sandbox).await.code(), "html");
+    let listed = get(&format!("{base}/_sandbox/orders")).await;
+    assert_eq!(listed.status, 200);
+    assert_eq!(listed.json().as_array().map(Vec::len), Some(2));
+    let view = sandbox.order(&long_aoid).unwrap();
+    assert_eq!(view.expires_at.as_deref(), Some("9999-12-31 23:59:59"));
+
+    // Paid and notified like any other order.
+    let paid = post_form(&format!("{base}/_sandbox/orders/{long_aoid}/pay"), &[]).await;
+    assert_eq!(paid.status, 200);
+    let done = sandbox
+        .wait_for(&long_aoid, Duration::from_secs(10), |o| {
+            o.state == OrderState::Success
+        })
+        .await
+        .unwrap();
+    assert_eq!(done.state, OrderState::Success);
+    assert_eq!(receiver.hits().len(), 1);
+
+    // u64::MAX seconds is past anything the clock can hold: the order never expires.
+    let endless = Req::new(Endpoint::Pay, "native", "far-3")
+        .set("expire", &u64::MAX.to_string())
+        .signed(SECRET);
+    let endless_aoid = create(&sandbox, &endless).await;
+    assert_eq!(sandbox.order(&endless_aoid).unwrap().expires_at, None);
+
+    // The clock moves a century at most, however far it is asked to.
+    let advanced = client()
+        .post(format!("{base}/_sandbox/clock/advance"))
+        .json(&serde_json::json!({ "seconds": u64::MAX }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(advanced.status(), 200);
+    let century = 100 * 366 * 24 * 60 * 60;
+    let advanced: serde_json::Value = advanced.json().await.unwrap();
+    assert_eq!(advanced["offset_seconds"], century);
+    assert_eq!(
+        sandbox.advance_clock(Duration::MAX),
+        Duration::from_secs(century)
+    );
+    assert_eq!(query(&sandbox, &endless_aoid).await, "new");
+    assert_eq!(query(&sandbox, &long_aoid).await, "success");
+    let paid = post_form(&format!("{base}/_sandbox/orders/{endless_aoid}/pay"), &[]).await;
+    assert_eq!(paid.status, 200);
+    assert_eq!(paid.json()["state"], "payed");
+    assert_eq!(get(&format!("{base}/_sandbox/orders")).await.status, 200);
+}
+
 #[tokio::test]
 async fn query_statuses() {
     let sandbox = sandbox().await;
@@ -1238,5 +1308,7 @@ async fn sandbox_views_and_unknown_orders() {
         .await
         .unwrap();
     assert_eq!(advanced.status(), 200);
+    let advanced: serde_json::Value = advanced.json().await.unwrap();
+    assert_eq!(advanced["offset_seconds"], 7200);
     assert_eq!(query(&sandbox, &a).await, "expire");
 }

@@ -382,7 +382,11 @@ async fn bridge_routes_answer_cors_and_check_the_payment() {
     let again = pay(serde_json::to_value(&params).unwrap()).await.unwrap();
     assert_eq!(again.status(), 409);
 
-    // A native order has no prepay_id: nothing to pay through the bridge.
+    // A native order has no prepay_id: the bridge cannot pay it, even when the package names
+    // the prepay_id a JSAPI order with its aoid would have had.
     let native = create(&sandbox, &Req::pay("native", "cors-native")).await;
+    let mut guessed = serde_json::to_value(&params).unwrap();
+    guessed["package"] = Value::from(format!("prepay_id=wx{native}"));
+    assert_eq!(pay(guessed).await.unwrap().status(), 404);
     assert_eq!(sandbox.order(&native).unwrap().state, OrderState::New);
 }

@@ -286,6 +286,95 @@ async fn connection_errors_and_timeouts_are_failures() {
     server.abort();
 }
 
+/// A receiver on a raw socket: it reads one request whole, writes `answer`, then waits
+/// `linger` before closing the connection.
+async fn raw_receiver(
+    answer: &'static [u8],
+    linger: Duration,
+) -> (String, tokio::task::JoinHandle<()>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/notify", listener.local_addr().unwrap());
+    let server = tokio::spawn(async move {
+        loop {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let mut request = Vec::new();
+            let mut buffer = [0u8; 4096];
+            loop {
+                let read = socket.read(&mut buffer).await.unwrap();
+                request.extend_from_slice(&buffer[..read]);
+                let text = String::from_utf8_lossy(&request);
+                if let Some(end) = text.find("\r\n\r\n") {
+                    let length = text[..end]
+                        .lines()
+                        .find_map(|line| {
+                            let (name, value) = line.split_once(':')?;
+                            name.eq_ignore_ascii_case("content-length")
+                                .then(|| value.trim().parse::<usize>().unwrap())
+                        })
+                        .unwrap_or(0);
+                    if request.len() >= end + 4 + length || read == 0 {
+                        break;
+                    }
+                }
+            }
+            socket.write_all(answer).await.unwrap();
+            tokio::time::sleep(linger).await;
+        }
+    });
+    (url, server)
+}
+
+/// Any HTTP 200 acknowledges (§7): a body that breaks off, or stalls past the timeout, after
+/// the status only leaves the logged excerpt short.
+#[tokio::test]
+async fn a_200_whose_body_breaks_off_still_acknowledges() {
+    let cases: [(&str, &[u8], Duration); 2] = [
+        // The connection closes 93 bytes short of the announced length.
+        (
+            "cut",
+            b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nsuccess",
+            Duration::ZERO,
+        ),
+        // The rest of the body never comes.
+        (
+            "stalled",
+            b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nsuccess",
+            Duration::from_secs(30),
+        ),
+    ];
+    for (order_id, answer, linger) in cases {
+        let (url, server) = raw_receiver(answer, linger).await;
+        let sandbox = builder()
+            .retry_unit(Duration::from_millis(1))
+            .notify_timeout(Duration::from_millis(500))
+            .start()
+            .await
+            .unwrap();
+        let req = Req::new(Endpoint::Pay, "native", order_id)
+            .set("notify_url", &url)
+            .signed(SECRET);
+        let aoid = create(&sandbox, &req).await;
+        sandbox.pay(&aoid).await.unwrap();
+        wait_delivery(&sandbox, &aoid, DeliveryState::Acknowledged).await;
+        let order = sandbox.order(&aoid).unwrap();
+        assert_eq!(order.state, OrderState::Success, "{order_id}");
+        assert_eq!(order.deliveries.len(), 1, "{order_id}: {order:?}");
+        let attempt = &order.deliveries[0];
+        assert_eq!(attempt.status, Some(200), "{order_id}");
+        assert!(attempt.acknowledged, "{order_id}");
+        assert_eq!(attempt.body, "success", "{order_id}");
+        assert!(
+            attempt
+                .error
+                .as_deref()
+                .is_some_and(|error| error.starts_with("body cut short")),
+            "{order_id}: {attempt:?}"
+        );
+        server.abort();
+    }
+}
+
 #[tokio::test]
 async fn duplicate_notification() {
     let receiver = Receiver::ok().await;

@@ -67,14 +67,22 @@ fn healthy(route: Route) -> u16 {
 async fn every_route_answers_500_once_then_recovers() {
     let sandbox = sandbox().await;
     let aoid = create(&sandbox, &Req::pay("native", "base")).await;
-    for route in Route::ALL {
+    for (index, route) in Route::ALL.into_iter().enumerate() {
         sandbox.inject_route_fault(route, RouteFault::Http500, FaultTimes::Once);
+        // Other routes are unaffected while it is set.
+        let other = Route::ALL[(index + 1) % Route::ALL.len()];
+        let response = request(&sandbox, other, &aoid).await.send().await.unwrap();
+        assert_eq!(
+            response.status().as_u16(),
+            healthy(other),
+            "{other:?} while {route:?} is faulted"
+        );
         let answer =
             common::Answer::read(request(&sandbox, route, &aoid).await.send().await.unwrap()).await;
         assert_eq!(answer.status, 500, "{route:?}");
         assert_eq!(answer.body, "Internal Server Error");
         assert!(answer.content_type.starts_with("text/plain"));
-        // Other routes are unaffected while it is set, and it is used up after one request.
+        // It is used up after one request.
         let response = request(&sandbox, route, &aoid).await.send().await.unwrap();
         assert_eq!(response.status().as_u16(), healthy(route), "{route:?}");
     }
