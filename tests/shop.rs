@@ -289,3 +289,130 @@ async fn a_shop_killed_before_acknowledging_loses_nothing() {
         Some(StoredOrder::Paid(_))
     ));
 }
+
+/// The admin's CSRF token, read from its page as a browser would submit it.
+async fn admin_csrf(url: &str) -> String {
+    let page = reqwest::get(format!("{url}/admin"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let start = page.find("name=\"csrf\" value=\"").expect("an admin form") + 19;
+    page[start..start + 32].to_owned()
+}
+
+async fn admin_post(url: &str, path: &str, fields: &[(&str, &str)]) -> (u16, String) {
+    let mut body = xorpay::form::FormBody::new();
+    for (key, value) in fields {
+        body.pair(key, value);
+    }
+    let answer = reqwest::Client::new()
+        .post(format!("{url}{path}"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body.into_string())
+        .send()
+        .await
+        .unwrap();
+    (answer.status().as_u16(), answer.text().await.unwrap())
+}
+
+/// Issue 9, point 6: a refund whose outcome is unknown is said to be in doubt (not "the order
+/// changed meanwhile"), stays counted, and the admin resolves it from XorPay's dashboard.
+#[tokio::test]
+async fn a_refund_in_doubt_is_shown_and_resolved_in_the_admin() {
+    let running = start_shop(sandbox(Duration::from_millis(10)).await, None).await;
+    let id = buy(&running.url, "latte").await;
+    let aoid = running.sandbox.order_by_order_id(&id).unwrap().aoid;
+    running.sandbox.pay(&aoid).await.unwrap();
+    let sandbox = &running.sandbox;
+    eventually("the order to be success at XorPay", async || {
+        sandbox.order(&aoid).unwrap().state == xorpay_sandbox::OrderState::Success
+    })
+    .await;
+    let shop = running.shop.clone();
+    eventually("the order to be paid", async || state(&shop, &id).await == "paid").await;
+
+    // The connection drops before XorPay handles the refund: it was not made.
+    running.sandbox.inject_route_fault(
+        xorpay_sandbox::Route::Refund,
+        xorpay_sandbox::RouteFault::DropConnection,
+        xorpay_sandbox::FaultTimes::Once,
+    );
+    let csrf = admin_csrf(&running.url).await;
+    let refund_path = format!("/admin/orders/{id}/refund");
+    let (_, page) = admin_post(
+        &running.url,
+        &refund_path,
+        &[("amount", "5.00"), ("csrf", &csrf)],
+    )
+    .await;
+    assert!(!page.contains("changed meanwhile"), "{page}");
+    assert!(page.contains("in doubt"), "{page}");
+    let Some(StoredOrder::Paid(paid)) = running.shop.store().load(&id).await.unwrap() else {
+        panic!("expected the order paid")
+    };
+    assert_eq!(paid.refund_in_doubt(), "5.00".parse().ok());
+    let admin = reqwest::get(format!("{}/admin", running.url))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(admin.contains(&format!("/admin/orders/{id}/resolve")), "{admin}");
+
+    // The dashboard (here: the sandbox's ledger) shows no refund: resolved as not made.
+    assert!(running.sandbox.order(&aoid).unwrap().refunds.is_empty());
+    let resolve_path = format!("/admin/orders/{id}/resolve");
+    let (status, page) = admin_post(
+        &running.url,
+        &resolve_path,
+        &[("made", "no"), ("csrf", &csrf)],
+    )
+    .await;
+    assert!(status < 400, "{status}: {page}");
+    let Some(StoredOrder::Paid(paid)) = running.shop.store().load(&id).await.unwrap() else {
+        panic!("expected the order paid")
+    };
+    assert_eq!(paid.refund_in_doubt(), None);
+    assert_eq!(paid.refunded(), None);
+}
+
+/// Issue 9, point 7: the start-up sweep delivers every paid, undelivered order, not only
+/// those among the 10,000 most recent.
+#[tokio::test]
+async fn the_delivery_sweep_reaches_every_paid_order() {
+    let running = start_shop(sandbox(Duration::from_millis(10)).await, None).await;
+    let id = buy(&running.url, "tea").await;
+    let aoid = running.sandbox.order_by_order_id(&id).unwrap().aoid;
+    running.sandbox.pay(&aoid).await.unwrap();
+    let shop = running.shop.clone();
+    eventually("the order to be paid", async || state(&shop, &id).await == "paid").await;
+
+    // A crash lost its delivery; since then 10,000 newer orders came in.
+    let filler = buy(&running.url, "cookie").await;
+    let file = running.db.path().join("shop.sqlite");
+    let db = rusqlite::Connection::open(&file).unwrap();
+    db.execute("DELETE FROM deliveries WHERE order_id = ?1", [&id])
+        .unwrap();
+    db.execute(
+        "UPDATE orders SET created_unix = 0 WHERE order_id = ?1",
+        [&id],
+    )
+    .unwrap();
+    db.execute(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10000)
+         INSERT INTO orders (order_id, state, aoid, price_fen, revision, record, created_unix,
+                             submitted_unix, updated_unix)
+         SELECT ?1 || '-' || i, state, NULL, price_fen, revision,
+                replace(record, ?1, ?1 || '-' || i), created_unix + i, submitted_unix, updated_unix
+         FROM orders, n WHERE order_id = ?1",
+        [&filler],
+    )
+    .unwrap();
+    drop(db);
+    assert_eq!(running.shop.deliveries_of(&id), 0);
+
+    running.shop.deliver_outstanding().await;
+    assert_eq!(running.shop.deliveries_of(&id), 1);
+}

@@ -16,6 +16,7 @@ use xorpay_sandbox::Sandbox;
 
 #[path = "../../examples/shop/app.rs"]
 pub(crate) mod app;
+pub(crate) mod receiver;
 
 pub(crate) const SECRET: &str = "0123456789abcdef0123456789abcdef";
 
@@ -135,11 +136,25 @@ pub(crate) fn signed_notification_with(
     pay_price: &str,
     secret: &str,
 ) -> String {
+    signed(aoid, order_id, pay_price, "2026-11-27 21:03:59", secret)
+}
+
+/// A notification body with this `pay_time`, signed with the merchant's secret.
+pub(crate) fn signed_notification_at(
+    aoid: &str,
+    order_id: &str,
+    pay_price: &str,
+    pay_time: &str,
+) -> String {
+    signed(aoid, order_id, pay_price, pay_time, SECRET)
+}
+
+fn signed(aoid: &str, order_id: &str, pay_price: &str, pay_time: &str, secret: &str) -> String {
     let fields = NotifyFields {
         aoid,
         order_id,
         pay_price,
-        pay_time: "2026-11-27 21:03:59",
+        pay_time,
     };
     let signature = sign::notify(&fields, &AppSecret::new(secret).unwrap());
     let mut body = FormBody::new();

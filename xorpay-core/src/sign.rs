@@ -312,6 +312,14 @@ pub fn notify(fields: &NotifyFields<'_>, secret: &AppSecret) -> Signature {
 mod tests {
     use super::*;
 
+    /// The hasher holds the tail of the app secret in its block buffer after signing: it must
+    /// wipe it when dropped (md-5's `zeroize` feature). A compile error when it does not.
+    #[test]
+    fn the_hasher_wipes_its_copy_of_the_secret() {
+        fn wiped_on_drop<T: zeroize::ZeroizeOnDrop>() {}
+        wiped_on_drop::<Md5>();
+    }
+
     fn secret() -> AppSecret {
         AppSecret::new("secret").unwrap()
     }

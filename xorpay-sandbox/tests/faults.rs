@@ -258,3 +258,110 @@ async fn sandbox_routes_are_never_faulted_and_faults_are_configurable_as_json() 
         "not_exist"
     );
 }
+
+/// Sets a route fault through `POST /_sandbox/faults`, as a script would.
+async fn fault_by_json(sandbox: &Sandbox, rule: serde_json::Value) {
+    let answer = client()
+        .post(format!("{}/_sandbox/faults", sandbox.base_url()))
+        .json(&rule)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200, "{rule}: {:?}", answer.text().await);
+}
+
+/// `answer_lost`: XorPay did it, and the answer never came back. The order is created, the
+/// code charged, the refund made; the connection closes with nothing written.
+#[tokio::test]
+async fn answer_lost_commits_the_effect_then_drops_the_connection() {
+    let sandbox = sandbox().await;
+    let lost = async |req: &Req, path: String| {
+        let answer = client()
+            .post(format!("{}{path}", sandbox.base_url()))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(req.body())
+            .timeout(Duration::from_secs(10))
+            .send()
+            .await;
+        let error = answer.expect_err("no answer comes back");
+        assert!(!error.is_timeout(), "{error:?}");
+        assert!(error.status().is_none());
+    };
+
+    fault_by_json(&sandbox, serde_json::json!({"route": "pay", "fault": {"kind": "answer_lost"}})).await;
+    let pay = Req::pay("native", "lost-pay").signed(SECRET);
+    lost(&pay, format!("/api/pay/{AID}")).await;
+    let created = sandbox.order_by_order_id("lost-pay").expect("the order was created");
+    assert_eq!(created.state, xorpay_sandbox::OrderState::New);
+    // The identical re-submission gets the very answer that was lost.
+    let again = pay.send(&sandbox).await;
+    assert_eq!(again.code(), "ok");
+    assert_eq!(again.json()["aoid"], created.aoid);
+
+    fault_by_json(&sandbox, serde_json::json!({"route": "barcode", "fault": {"kind": "answer_lost"}})).await;
+    let scan = Req::new(common::Endpoint::Barcode, "wechat_barcode", "lost-scan")
+        .set("barcode", "134657556554411111")
+        .signed(SECRET);
+    lost(&scan, format!("/api/barcode_pay/{AID}")).await;
+    let charged = sandbox.order_by_order_id("lost-scan").expect("the code was charged");
+    assert!(charged.state.is_paid(), "{:?}", charged.state);
+
+    let receiver = common::Receiver::ok().await;
+    let paid = Req::new(common::Endpoint::Pay, "native", "lost-refund")
+        .set("notify_url", &receiver.url)
+        .signed(SECRET);
+    let aoid = create(&sandbox, &paid).await;
+    sandbox.pay(&aoid).await.unwrap();
+    let success = sandbox
+        .wait_for(&aoid, Duration::from_secs(5), |order| {
+            order.state == xorpay_sandbox::OrderState::Success
+        })
+        .await
+        .unwrap();
+    assert_eq!(success.state, xorpay_sandbox::OrderState::Success, "{success:?}");
+    fault_by_json(&sandbox, serde_json::json!({"route": "refund", "fault": {"kind": "answer_lost"}})).await;
+    let refund = client()
+        .post(format!("{}/api/refund/{aoid}", sandbox.base_url()))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("price=0.01&sign={}", md5(&["0.01", SECRET])))
+        .timeout(Duration::from_secs(10))
+        .send()
+        .await;
+    assert!(refund.is_err());
+    assert_eq!(sandbox.order(&aoid).unwrap().refunds.len(), 1, "the refund was made");
+}
+
+/// `answer_late`: the effect is committed at once, the answer comes after `ms`.
+#[tokio::test]
+async fn answer_late_commits_the_effect_then_answers_late() {
+    let sandbox = sandbox().await;
+    fault_by_json(
+        &sandbox,
+        serde_json::json!({"route": "pay", "fault": {"kind": "answer_late", "ms": 1500}}),
+    )
+    .await;
+    let pay = Req::pay("native", "late-pay").signed(SECRET);
+    let url = pay.url(&sandbox, AID);
+    let body = pay.body();
+    let pending = tokio::spawn(async move {
+        client()
+            .post(url)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    });
+    // Committed before the answer: the order exists while the request still waits.
+    let created = common::eventually("the order to exist", Duration::from_secs(1), || {
+        sandbox.order_by_order_id("late-pay")
+    })
+    .await;
+    assert!(!pending.is_finished());
+    let answer: serde_json::Value = serde_json::from_str(&pending.await.unwrap()).unwrap();
+    assert_eq!(answer["status"], "ok");
+    assert_eq!(answer["aoid"], created.aoid);
+}
