@@ -15,8 +15,8 @@ use xorpay::order::{Expiry, Order, Paid, StoredOrder};
 use xorpay::prelude::*;
 use xorpay::response::CreateOrderResponse;
 use xorpay::store::{
-    OrderStore, SqliteStore, Transition, confirm_notification, confirm_notification_with,
-    reconcile,
+    OrderStore, ReconcilePolicy, SqliteStore, Transition, confirm_notification,
+    confirm_notification_with, reconcile,
 };
 use xorpay::time::OffsetDateTime;
 use xorpay::{Aid, AppSecret, Notification, Price};
@@ -160,19 +160,25 @@ async fn a_copy_changed_twice_since_its_load_cannot_overwrite_a_newer_save() {
     let mut x = load_paid(&store, "cas-1").await;
     let mut y = load_paid(&store, "cas-1").await;
     let y_ticket = y.begin_refund(price("1.00")).unwrap();
-    assert_eq!(store.update_paid(&y).await.unwrap(), Transition::Applied);
+    assert_eq!(
+        store.update_paid(&mut y).await.unwrap(),
+        Transition::Applied
+    );
 
     // X begins and makes a refund (two changes), then saves over Y's save.
     client.refund(&mut x, price("2.00")).await.unwrap();
     assert_eq!(
-        store.update_paid(&x).await.unwrap(),
+        store.update_paid(&mut x).await.unwrap(),
         Transition::NotApplied,
         "a copy loaded before Y's save overwrote it"
     );
 
     // Y's own refund goes through, and its save applies.
     client.send_refund(&mut y, y_ticket).await.unwrap();
-    assert_eq!(store.update_paid(&y).await.unwrap(), Transition::Applied);
+    assert_eq!(
+        store.update_paid(&mut y).await.unwrap(),
+        Transition::Applied
+    );
     assert_eq!(
         load_paid(&store, "cas-1").await.refunded(),
         Some(price("1.00"))
@@ -221,7 +227,10 @@ async fn a_late_payment_of_an_expired_cashier_order_is_recorded() {
         confirmed.is_ok(),
         "a genuine late payment was refused: {confirmed:?}"
     );
-    assert_eq!(store.load("late-1").await.unwrap().unwrap().state_name(), "paid");
+    assert_eq!(
+        store.load("late-1").await.unwrap().unwrap().state_name(),
+        "paid"
+    );
 }
 
 /// Point 2, through reconciliation: the same late payment whose notifications all failed is
@@ -253,7 +262,9 @@ async fn reconciliation_finds_a_late_payment_of_an_expired_order() {
     let aoid = sandbox.order_by_order_id("late-2").unwrap().aoid;
     sandbox.pay(&aoid).await.unwrap();
 
-    let _ = reconcile(&store, &client, later()).await.unwrap();
+    let _ = reconcile(&store, &client, later(), &ReconcilePolicy::default())
+        .await
+        .unwrap();
     assert_eq!(
         store.load("late-2").await.unwrap().unwrap().state_name(),
         "paid",
@@ -288,7 +299,11 @@ async fn reconciliation_records_a_charged_barcode_order_whose_answer_was_lost() 
     let created = Order::new(scan).unwrap();
     store.insert(&created).await.unwrap();
     let answer = reqwest::Client::new()
-        .post(format!("{}/api/barcode_pay/{}", sandbox.base_url(), sandbox.aid()))
+        .post(format!(
+            "{}/api/barcode_pay/{}",
+            sandbox.base_url(),
+            sandbox.aid()
+        ))
         .header("content-type", "application/x-www-form-urlencoded")
         .body(body)
         .send()
@@ -297,7 +312,9 @@ async fn reconciliation_records_a_charged_barcode_order_whose_answer_was_lost() 
     assert!(answer.text().await.unwrap().contains("success"));
     drop(created);
 
-    let _ = reconcile(&store, &client, later()).await.unwrap();
+    let _ = reconcile(&store, &client, later(), &ReconcilePolicy::default())
+        .await
+        .unwrap();
     assert_eq!(
         store.load("scan-1").await.unwrap().unwrap().state_name(),
         "paid",
@@ -332,7 +349,9 @@ async fn reconciliation_recovers_an_order_created_at_xorpay_whose_answer_was_los
         .await
         .unwrap();
 
-    let _ = reconcile(&store, &client, later()).await.unwrap();
+    let _ = reconcile(&store, &client, later(), &ReconcilePolicy::default())
+        .await
+        .unwrap();
     let Some(StoredOrder::Pending(pending)) = store.load("lost-1").await.unwrap() else {
         panic!("the order created at XorPay is still not pending in the store")
     };
@@ -368,7 +387,9 @@ async fn fee_error_tells_the_merchant_to_top_up() {
     let paid = sandbox.pay(pending.aoid().unwrap().as_str()).await.unwrap();
     assert_eq!(paid.state, xorpay_sandbox::OrderState::FeeError);
 
-    let _ = reconcile(&store, &client, later()).await.unwrap();
+    let _ = reconcile(&store, &client, later(), &ReconcilePolicy::default())
+        .await
+        .unwrap();
     let log = captured.text();
     assert!(
         log.contains("fee_error") && log.contains("top up"),
@@ -380,7 +401,12 @@ async fn fee_error_tells_the_merchant_to_top_up() {
 /// in doubt, not be cleared as if refused (which lets it be sent again).
 #[tokio::test]
 async fn an_unknown_refund_status_keeps_the_refund_in_doubt() {
-    let base = scripted_xorpay(vec![("/api/refund/", 200, r#"{"status":"refund_processing"}"#)]).await;
+    let base = scripted_xorpay(vec![(
+        "/api/refund/",
+        200,
+        r#"{"status":"refund_processing"}"#,
+    )])
+    .await;
     let client = client(&base, "1000", "http://127.0.0.1:9/notify");
     let mut paid = paid_offline("doubt-unknown", "1.00");
     let error = client.refund(&mut paid, price("0.10")).await.unwrap_err();
@@ -464,7 +490,12 @@ async fn a_write_that_did_not_apply_is_read_back_before_acknowledging() {
         "acknowledged although the store did not record the payment"
     );
     assert_eq!(
-        store.load("readback-1").await.unwrap().unwrap().state_name(),
+        store
+            .load("readback-1")
+            .await
+            .unwrap()
+            .unwrap()
+            .state_name(),
         "pending"
     );
 }

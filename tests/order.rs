@@ -100,7 +100,7 @@ fn an_order_xorpay_would_refuse_is_refused_at_creation() {
 #[test]
 fn a_confirmed_order_knows_its_payment() {
     let paid = paid("12.30");
-    assert_eq!(paid.aoid().as_str(), AOID);
+    assert_eq!(paid.aoid().unwrap().as_str(), AOID);
     assert_eq!(paid.paid_price(), "12.30".parse().unwrap());
     assert_eq!(paid.transaction_id(), Some("4200001"));
     assert_eq!(paid.confirmed_by(), ConfirmedBy::Notification);

@@ -331,7 +331,10 @@ async fn a_refund_in_doubt_is_shown_and_resolved_in_the_admin() {
     })
     .await;
     let shop = running.shop.clone();
-    eventually("the order to be paid", async || state(&shop, &id).await == "paid").await;
+    eventually("the order to be paid", async || {
+        state(&shop, &id).await == "paid"
+    })
+    .await;
 
     // The connection drops before XorPay handles the refund: it was not made.
     running.sandbox.inject_route_fault(
@@ -359,7 +362,10 @@ async fn a_refund_in_doubt_is_shown_and_resolved_in_the_admin() {
         .text()
         .await
         .unwrap();
-    assert!(admin.contains(&format!("/admin/orders/{id}/resolve")), "{admin}");
+    assert!(
+        admin.contains(&format!("/admin/orders/{id}/resolve")),
+        "{admin}"
+    );
 
     // The dashboard (here: the sandbox's ledger) shows no refund: resolved as not made.
     assert!(running.sandbox.order(&aoid).unwrap().refunds.is_empty());
@@ -387,7 +393,10 @@ async fn the_delivery_sweep_reaches_every_paid_order() {
     let aoid = running.sandbox.order_by_order_id(&id).unwrap().aoid;
     running.sandbox.pay(&aoid).await.unwrap();
     let shop = running.shop.clone();
-    eventually("the order to be paid", async || state(&shop, &id).await == "paid").await;
+    eventually("the order to be paid", async || {
+        state(&shop, &id).await == "paid"
+    })
+    .await;
 
     // A crash lost its delivery; since then 10,000 newer orders came in.
     let filler = buy(&running.url, "cookie").await;

@@ -65,34 +65,46 @@ async fn orders_move_only_from_the_state_they_are_in() {
         Transition::NotApplied
     );
 
+    // Reconciliation candidates: the created order and the pending one, once stale.
     let later = OffsetDateTime::now_utc() + xorpay::time::Duration::minutes(1);
-    let candidates: Vec<Order<ShopOrder, _>> = store.pending_before(later).await.unwrap();
-    assert_eq!(candidates.len(), 1);
+    let earlier = OffsetDateTime::now_utc() - xorpay::time::Duration::minutes(1);
+    let due = store.due_for_check(later, later, later, 10).await.unwrap();
+    let mut names: Vec<_> = due.iter().map(|o| (o.order_id(), o.state_name())).collect();
+    names.sort();
+    assert_eq!(names, [("a", "created"), ("b", "pending")]);
     assert!(
-        OrderStore::<ShopOrder>::pending_before(
-            &store,
-            OffsetDateTime::now_utc() - xorpay::time::Duration::minutes(1)
-        )
-        .await
-        .unwrap()
-        .is_empty()
+        store
+            .due_for_check(later, earlier, later, 10)
+            .await
+            .unwrap()
+            .is_empty()
     );
+    // Checked and left open: not due again until the time set.
+    store.check_again_at("b", later).await.unwrap();
+    let due = store.due_for_check(later - xorpay::time::Duration::seconds(1), later, later, 10);
+    assert_eq!(due.await.unwrap().len(), 1);
+    // Paging by order number reaches every order.
+    let first = store.list(None, 1).await.unwrap();
+    assert_eq!(first[0].order_id(), "a");
+    let next = store.list(Some("a"), 1).await.unwrap();
+    assert_eq!(next[0].order_id(), "b");
+    assert!(store.list(Some("b"), 1).await.unwrap().is_empty());
 
     let aoid = pending.aoid().unwrap().to_string();
     let verified = Notification::parse(signed_notification(&aoid, "b", "12.50").as_bytes())
         .unwrap()
         .verify(&AppSecret::new(support::SECRET).unwrap())
         .unwrap();
-    let paid = pending.confirm(verified).unwrap();
+    let mut paid = pending.confirm(verified).unwrap();
     assert_eq!(store.mark_paid(&paid).await.unwrap(), Transition::Applied);
     assert_eq!(
         store.mark_paid(&paid).await.unwrap(),
         Transition::NotApplied
     );
-    // Saving a paid order needs a newer refund revision than the stored one.
+    // A copy saves over the revision it was read at (here: unchanged, so nothing changes).
     assert_eq!(
-        store.update_paid(&paid).await.unwrap(),
-        Transition::NotApplied
+        store.update_paid(&mut paid).await.unwrap(),
+        Transition::Applied
     );
 
     // Two refunds begun from one load (a double click): only the first is saved.
@@ -104,11 +116,11 @@ async fn orders_move_only_from_the_state_they_are_in() {
     let _first_ticket = first.begin_refund(Price::from_fen(100).unwrap()).unwrap();
     let _second_ticket = second.begin_refund(Price::from_fen(200).unwrap()).unwrap();
     assert_eq!(
-        store.update_paid(&first).await.unwrap(),
+        store.update_paid(&mut first).await.unwrap(),
         Transition::Applied
     );
     assert_eq!(
-        store.update_paid(&second).await.unwrap(),
+        store.update_paid(&mut second).await.unwrap(),
         Transition::NotApplied
     );
     assert_eq!(load().await.refund_in_doubt(), Price::from_fen(100).ok());

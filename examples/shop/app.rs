@@ -25,8 +25,8 @@ use xorpay::jsapi::BridgeScript;
 use xorpay::order::{Order, Paid, StoredOrder};
 use xorpay::prelude::*;
 use xorpay::store::{
-    Acknowledgement, Confirmed, OrderStore, SqliteStore, Transition, confirm_notification_with,
-    reconcile,
+    Acknowledgement, Confirmed, OrderStore, ReconcilePolicy, SqliteStore, Submission, Transition,
+    confirm_notification_with, reconcile, settle_submission,
 };
 use xorpay::{AppSecret, Price};
 
@@ -217,31 +217,45 @@ impl Shop {
     }
 
     /// Delivers every paid order that has not been delivered yet: the ones a crash left
-    /// behind, and the ones reconciliation found paid.
+    /// behind, and the ones reconciliation found paid. Pages through every order.
     pub(crate) async fn deliver_outstanding(&self) {
-        let orders = match self.store().recent(10_000).await {
-            Ok(orders) => orders,
-            Err(error) => return eprintln!("delivery sweep failed: {error}"),
-        };
-        for order in &orders {
-            if let StoredOrder::Paid(paid) = order
-                && self.deliveries_of(paid.order_id()) == 0
-                && let Err(error) = self.deliver(paid).await
-            {
-                eprintln!("delivery of {} failed: {error}", paid.order_id());
+        let mut after: Option<String> = None;
+        loop {
+            let page = match self.store().list(after.as_deref(), 500).await {
+                Ok(page) => page,
+                Err(error) => return eprintln!("delivery sweep failed: {error}"),
+            };
+            let Some(last) = page.last() else { return };
+            after = Some(last.order_id().to_owned());
+            for order in &page {
+                if let StoredOrder::Paid(paid) = order
+                    && self.deliveries_of(paid.order_id()) == 0
+                    && let Err(error) = self.deliver(paid).await
+                {
+                    eprintln!("delivery of {} failed: {error}", paid.order_id());
+                }
             }
         }
     }
 
-    /// Queries XorPay about orders pending for more than two minutes, then delivers what is
-    /// paid and not yet delivered.
+    /// Asks XorPay about orders whose fate the store cannot know (submissions in doubt,
+    /// pending orders whose notification has not come, orders expired within a day), then
+    /// delivers what is paid and not yet delivered.
     pub(crate) async fn reconcile_once(&self) {
-        let cutoff = xorpay::time::OffsetDateTime::now_utc() - xorpay::time::Duration::minutes(2);
-        match reconcile(self.store(), &self.config().client, cutoff).await {
-            Ok(report) if !report.paid.is_empty() || report.expired > 0 => {
-                println!("reconciled: {report:?}");
+        let now = xorpay::time::OffsetDateTime::now_utc();
+        let policy = ReconcilePolicy::default();
+        match reconcile(self.store(), &self.config().client, now, &policy).await {
+            Ok(report) => {
+                if !report.paid.is_empty() || report.expired > 0 || report.recovered > 0 {
+                    println!("reconciled: {report:?}");
+                }
+                for order_id in &report.fee_error {
+                    eprintln!(
+                        "order {order_id} was paid, but XorPay could not take its fee \
+                         (fee_error): top up the prepaid balance in XorPay's dashboard"
+                    );
+                }
             }
-            Ok(_) => {}
             Err(error) => eprintln!("reconcile failed: {error}"),
         }
         self.deliver_outstanding().await;
@@ -274,6 +288,7 @@ pub(crate) fn router(shop: Shop) -> Router {
         .route("/xorpay/notify", post(notify))
         .route("/admin", get(admin))
         .route("/admin/orders/{id}/refund", post(refund))
+        .route("/admin/orders/{id}/resolve", post(resolve))
         .with_state(shop)
 }
 
@@ -356,6 +371,19 @@ async fn checkout(
     }
     let pending = match shop.config().client.submit(order).await {
         Ok(pending) => pending,
+        // XorPay may have created it and the answer been lost: ask, and re-submit the
+        // identical order to recover it (reconciliation would do the same later).
+        Err(failed) if failed.error().outcome_unknown() => {
+            let now = xorpay::time::OffsetDateTime::now_utc();
+            let client = &shop.config().client;
+            return match settle_submission(shop.store(), client, failed.into_order(), now).await {
+                Ok(Submission::Pending(_) | Submission::Superseded) => {
+                    Redirect::to(&format!("/orders/{}/pay", path_segment(&id))).into_response()
+                }
+                Ok(_) => Redirect::to(&format!("/orders/{}", path_segment(&id))).into_response(),
+                Err(error) => error_page(StatusCode::SERVICE_UNAVAILABLE, &error.to_string()),
+            };
+        }
         Err(failed) => {
             return error_page(
                 StatusCode::BAD_GATEWAY,
@@ -553,8 +581,19 @@ async fn admin(State(shop): State<Shop>, RawQuery(query): RawQuery) -> Response 
         let (refunded, action) = match stored {
             StoredOrder::Paid(paid) => (
                 paid.refunded().map(|p| p.to_string()).unwrap_or_default(),
-                match paid.refundable() {
-                    Some(left) if paid.refund_in_doubt().is_none() => format!(
+                match (paid.refund_in_doubt(), paid.refundable()) {
+                    (Some(amount), _) => format!(
+                        "<p class=\"doubt\">退款 {amount} 结果待确认 refund of {amount} in doubt: \
+                         check XorPay's dashboard</p>\
+                         <form method=\"post\" action=\"/admin/orders/{id}/resolve{token}\">\
+                         <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+                         <button name=\"made\" value=\"yes\">已退款 Made</button> \
+                         <button name=\"made\" value=\"no\">未退款 Not made</button></form>",
+                        id = esc(paid.order_id()),
+                        token = esc(&token),
+                        csrf = shop.inner.csrf,
+                    ),
+                    (None, Some(left)) if paid.aoid().is_some() => format!(
                         "<form method=\"post\" action=\"/admin/orders/{id}/refund{token}\">\
                          <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
                          <input name=\"amount\" value=\"{left}\" size=\"8\">\
@@ -563,8 +602,8 @@ async fn admin(State(shop): State<Shop>, RawQuery(query): RawQuery) -> Response 
                         token = esc(&token),
                         csrf = shop.inner.csrf,
                     ),
-                    Some(_) => "退款结果待确认 refund in doubt".to_owned(),
-                    None => "已全额退款 fully refunded".to_owned(),
+                    (None, Some(_)) => "等待通知 waiting for XorPay's notification".to_owned(),
+                    (None, None) => "已全额退款 fully refunded".to_owned(),
                 },
             ),
             _ => (String::new(), String::new()),
@@ -630,25 +669,78 @@ async fn refund(
         Err(limit) => return error_page(StatusCode::CONFLICT, &format!("refund refused: {limit}")),
     };
     // Saved before sending: only one of two concurrent refunds gets past this.
-    if let Err(response) = save_paid(&shop, &paid).await {
+    if let Err(response) = save_paid(&shop, &mut paid).await {
         return response;
     }
     let result = shop.config().client.send_refund(&mut paid, ticket).await;
-    // Saved again whatever happened: made, refused, or still in doubt.
-    if let Err(response) = save_paid(&shop, &paid).await {
+    // Saved again whatever happened: made, refused, or still in doubt. This copy was saved
+    // above, so only a write from elsewhere since then could refuse it.
+    if let Err(response) = save_paid(&shop, &mut paid).await {
         return response;
     }
-    let back = format!(
-        "/admin{}",
-        query.map(|q| format!("?{q}")).unwrap_or_default()
-    );
     match result {
-        Ok(()) => Redirect::to(&back).into_response(),
-        Err(error) => error_page(StatusCode::BAD_GATEWAY, &format!("refund failed: {error}")),
+        Ok(()) => Redirect::to(&admin_url(query.as_deref())).into_response(),
+        Err(error) if error.outcome_unknown() => error_page(
+            StatusCode::BAD_GATEWAY,
+            &format!(
+                "the refund of {amount} is in doubt: XorPay's answer did not come ({error}). \
+                 It stays counted; check XorPay's dashboard, then resolve it in the admin."
+            ),
+        ),
+        Err(error) => error_page(StatusCode::BAD_GATEWAY, &format!("refund refused: {error}")),
     }
 }
 
-async fn save_paid(shop: &Shop, paid: &Order<ShopOrder, Paid>) -> Result<(), Response> {
+#[derive(Deserialize)]
+struct ResolveForm {
+    made: String,
+    csrf: String,
+}
+
+/// Settles a refund in doubt as XorPay's dashboard shows it: made, or not made.
+async fn resolve(
+    State(shop): State<Shop>,
+    Path(id): Path<String>,
+    RawQuery(query): RawQuery,
+    axum::Form(form): axum::Form<ResolveForm>,
+) -> Response {
+    if !shop.admin_allowed(query.as_deref()) {
+        return error_page(StatusCode::NOT_FOUND, "not found");
+    }
+    if form.csrf != shop.inner.csrf {
+        return error_page(
+            StatusCode::FORBIDDEN,
+            "the form is stale: reload the admin page",
+        );
+    }
+    let made = match form.made.as_str() {
+        "yes" => true,
+        "no" => false,
+        _ => return error_page(StatusCode::BAD_REQUEST, "made must be yes or no"),
+    };
+    let mut paid = match load(&shop, &id).await {
+        Ok(StoredOrder::Paid(paid)) => paid,
+        Ok(_) => return error_page(StatusCode::CONFLICT, "only paid orders have refunds"),
+        Err(response) => return response,
+    };
+    if paid.refund_in_doubt().is_none() {
+        return error_page(StatusCode::CONFLICT, "this order has no refund in doubt");
+    }
+    paid.resolve_refund_in_doubt(made);
+    if let Err(response) = save_paid(&shop, &mut paid).await {
+        return response;
+    }
+    Redirect::to(&admin_url(query.as_deref())).into_response()
+}
+
+fn admin_url(query: Option<&str>) -> String {
+    format!(
+        "/admin{}",
+        query.map(|q| format!("?{q}")).unwrap_or_default()
+    )
+}
+
+async fn save_paid(shop: &Shop, paid: &mut Order<ShopOrder, Paid>) -> Result<(), Response> {
     match shop.store().update_paid(paid).await {
         Ok(Transition::Applied) => Ok(()),
         Ok(Transition::NotApplied) => Err(error_page(

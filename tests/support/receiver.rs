@@ -78,7 +78,10 @@ pub(crate) async fn scripted_xorpay(answers: Vec<(&'static str, u16, &'static st
         let answers = Arc::clone(&answers);
         async move {
             let path = uri.path().to_owned();
-            match answers.iter().find(|(prefix, _, _)| path.starts_with(prefix)) {
+            match answers
+                .iter()
+                .find(|(prefix, _, _)| path.starts_with(prefix))
+            {
                 Some((_, status, body)) => (
                     StatusCode::from_u16(*status).unwrap(),
                     [("content-type", "application/json")],

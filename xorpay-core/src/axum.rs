@@ -90,13 +90,13 @@ impl IntoResponse for Acknowledgement {
 
 impl IntoResponse for NotificationRefused {
     /// A non-200 status, so that XorPay notifies again: 409 for a notification that does not
-    /// fit the stored order, 503 when the store or a query failed.
+    /// fit the stored order, 503 when the store, a query or a conditional write failed.
     fn into_response(self) -> Response {
         tracing::warn!(error = %self, "xorpay notification not applied");
         let status = match self {
-            NotificationRefused::Store(_) | NotificationRefused::Query(_) => {
-                StatusCode::SERVICE_UNAVAILABLE
-            }
+            NotificationRefused::Store(_)
+            | NotificationRefused::Query(_)
+            | NotificationRefused::NotRecorded { .. } => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::CONFLICT,
         };
         (status, "refused").into_response()

@@ -25,7 +25,7 @@ use crate::credentials::{Aid, AppSecret};
 use crate::form::FormBody;
 use crate::notify::VerifiedNotification;
 use crate::order::{
-    Created, Order, Paid, Pending, QueryAnswer, RefundLimit, RefundTicket, Rejected, Settled,
+    Created, Order, Paid, Pending, QueryAnswer, RefundLimit, RefundTicket, Rejected, Settled, State,
 };
 use crate::price::Price;
 use crate::request::endpoint;
@@ -265,8 +265,10 @@ fn unknown_outcome(call: Call) -> &'static str {
 
 impl ClientError {
     /// Whether the request may have reached XorPay without a clear answer coming back: a
-    /// timeout, a dropped connection, a 5xx or an unreadable answer. For a call that changes
-    /// something (creating an order, refunding) the change may or may not have happened.
+    /// timeout, a dropped connection, a non-2xx status (unless it carried one of the
+    /// endpoint's documented refusals), an unreadable answer, or a status this version does
+    /// not know. For a call that changes something (creating an order, refunding) the change
+    /// may or may not have happened.
     pub fn outcome_unknown(&self) -> bool {
         matches!(
             self,
@@ -276,6 +278,7 @@ impl ClientError {
                 | ClientError::NotJson { .. }
                 | ClientError::Malformed { .. }
                 | ClientError::TooLarge { .. }
+                | ClientError::Api(ApiError::Unknown { .. })
         )
     }
 
@@ -334,6 +337,11 @@ impl<O> SubmitError<O> {
     /// What went wrong.
     pub fn error(&self) -> &ClientError {
         &self.error
+    }
+
+    /// The order, still created.
+    pub fn order(&self) -> &Order<O, Created> {
+        &self.order
     }
 
     /// The order, still created.
@@ -589,6 +597,48 @@ impl Client {
         .await
     }
 
+    /// Sends a submission in doubt again, identically, whatever its endpoint: `/api/pay`
+    /// orders are submitted, cashier orders opened (no request). XorPay answers an identical
+    /// re-submission of an unpaid order with the same order (PROTOCOL.md §3.6, an
+    /// **unconfirmed** inference); a different one would be `order_exist`, so one order number
+    /// never has two live orders. Barcode orders are never re-sent: that could charge the
+    /// payer's code again, so they are [`ClientError::Config`].
+    pub(crate) async fn resend<O: XorPayOrder>(
+        &self,
+        order: Order<O, Created>,
+    ) -> Result<Order<O, Pending>, SubmitError<O>> {
+        use crate::request::endpoint::EndpointMarker as _;
+        match <O::Endpoint>::ENDPOINT {
+            crate::pay_type::Endpoint::Pay => {
+                self.create(
+                    Call::Pay,
+                    order,
+                    |body| {
+                        CreateOrderResponse::from_json(body)
+                            .and_then(CreateOrderResponse::into_result)
+                    },
+                    CreatedOrder::aoid,
+                    Order::accepted,
+                )
+                .await
+            }
+            crate::pay_type::Endpoint::Cashier => {
+                let lifetime = order_facts(order.inner())
+                    .ok()
+                    .and_then(|facts| facts.expire)
+                    .unwrap_or(DEFAULT_EXPIRE_SECS);
+                Ok(order.opened(lifetime, OffsetDateTime::now_utc()))
+            }
+            _ => Err(SubmitError {
+                order,
+                error: ClientError::Config(
+                    "a barcode payment is never sent twice: it could charge the code again"
+                        .to_owned(),
+                ),
+            }),
+        }
+    }
+
     /// Sends a creating call (never retried), reads XorPay's answer with `read`, and moves
     /// the order on with `advance`.
     async fn create<O: XorPayOrder, A>(
@@ -743,12 +793,15 @@ impl Client {
         self.query_path(Call::Query2, &path).instrument(span).await
     }
 
-    /// XorPay's answer about a pending order, by its order number (`query2`, signed, so
-    /// the answer is about this merchant's order).
+    /// XorPay's answer about an order, by its order number (`query2`, signed, so the answer
+    /// is about this merchant's order): for [`Order::settle`] in any state.
     ///
     /// # Errors
     /// A [`ClientError`] after the last try.
-    pub async fn check<O>(&self, order: &Order<O, Pending>) -> Result<QueryAnswer, ClientError> {
+    pub async fn check<O, S: State>(
+        &self,
+        order: &Order<O, S>,
+    ) -> Result<QueryAnswer, ClientError> {
         let state = self.query2(order.order_id()).await?;
         Ok(QueryAnswer::for_order_id(
             order.order_id().to_owned(),
@@ -810,8 +863,11 @@ impl Client {
     }
 
     /// Refunds part or all of a paid order (`POST /api/refund/{aoid}`): begins the refund
-    /// ([`Order::begin_refund`]) and sends it ([`Client::send_refund`]). To survive a crash
-    /// between the two, save the order in between: call the two yourself.
+    /// ([`Order::begin_refund`]) and sends it ([`Client::send_refund`]) with nothing saved in
+    /// between. For an order that is not stored. A stored order must record its refund in
+    /// doubt before it is sent, so that neither a crash nor a concurrent copy can lose it:
+    /// begin it, save it ([`crate::store::OrderStore::update_paid`], which refuses a stale
+    /// copy), send it, save it again.
     ///
     /// # Errors
     /// See [`Client::send_refund`]; [`ClientError::RefundLimit`] before anything is sent.
@@ -839,13 +895,13 @@ impl Client {
         ticket: RefundTicket,
     ) -> Result<(), ClientError> {
         let amount = ticket.amount();
-        if ticket.aoid() != order.aoid() || order.refund_in_doubt() != Some(amount) {
+        if order.aoid() != Some(ticket.aoid()) || order.refund_in_doubt() != Some(amount) {
             return Err(RefundLimit::NotThisRefund.into());
         }
         let span = tracing::info_span!(
             "xorpay.refund",
             order_id = order.order_id(),
-            aoid = order.aoid().as_str(),
+            aoid = ticket.aoid().as_str(),
             amount = %amount,
         );
         async move {
@@ -853,7 +909,7 @@ impl Client {
             let mut body = FormBody::new();
             body.pair("price", amount.to_wire().as_str())
                 .pair("sign", signature.as_str());
-            let path = format!("/api/refund/{}", order.aoid());
+            let path = format!("/api/refund/{}", ticket.aoid());
             let result = async {
                 let answer = self.post(Call::Refund, &path, body.into_string()).await?;
                 RefundResponse::from_json(&answer)
@@ -905,6 +961,14 @@ impl Client {
                 }
                 Ok(state) => {
                     tracing::debug!(?state, attempt, "queried");
+                    if state == OrderState::FeeError {
+                        tracing::warn!(
+                            "xorpay: the payer paid, but xorpay could not take its fee from the \
+                             merchant's prepaid balance (fee_error): top up the balance in \
+                             xorpay's dashboard; xorpay confirms the payment once it has taken \
+                             the fee"
+                        );
+                    }
                     return Ok(state);
                 }
                 Err(error) => {
@@ -965,9 +1029,10 @@ impl Client {
         }
         let first = body.iter().find(|b| !b.is_ascii_whitespace());
         if !status.is_success() {
-            // XorPay answers its refusals with HTTP 200, but a refusal in JSON under another
-            // status is still a refusal, and typed as one by the caller.
-            if first == Some(&b'{') && status.is_client_error() {
+            // XorPay answers its refusals with HTTP 200. Under another status only one of the
+            // endpoint's documented refusals is read (and typed) as a refusal: anything else,
+            // an `ok` above all, is not an answer to trust, and the outcome is unknown.
+            if documented_refusal(call, &body) {
                 return Ok(body);
             }
             return Err(ClientError::HttpStatus {
@@ -983,6 +1048,37 @@ impl Client {
             });
         }
         Ok(body)
+    }
+}
+
+/// Whether `body` is JSON whose `status` is one of the refusals XorPay documents for `call`
+/// (PROTOCOL.md §5): not a success, not a state, not a code nobody documented.
+fn documented_refusal(call: Call, body: &[u8]) -> bool {
+    #[derive(serde::Deserialize)]
+    struct Status {
+        status: String,
+    }
+    let Ok(Status { status }) = serde_json::from_slice::<Status>(body) else {
+        return false;
+    };
+    match call {
+        Call::Pay => !matches!(
+            crate::status::PayStatus::from_code(&status),
+            crate::status::PayStatus::Ok | crate::status::PayStatus::Unknown(_)
+        ),
+        Call::Barcode => !matches!(
+            crate::status::BarcodeStatus::from_code(&status),
+            crate::status::BarcodeStatus::Success
+                | crate::status::BarcodeStatus::New
+                | crate::status::BarcodeStatus::Unknown(_)
+        ),
+        Call::Query | Call::Query2 => {
+            crate::status::QueryStatus::from_code(&status) == crate::status::QueryStatus::SignError
+        }
+        Call::Refund => !matches!(
+            crate::status::RefundStatus::from_code(&status),
+            crate::status::RefundStatus::Ok | crate::status::RefundStatus::Unknown(_)
+        ),
     }
 }
 

@@ -57,9 +57,6 @@ pub enum NotificationError {
     /// The signature matched but `pay_price` is not a price.
     #[error("notification pay_price is invalid: {0}")]
     InvalidPayPrice(PriceError),
-    /// The signature matched but `pay_time` is neither `YYYY-MM-DD HH:MM:SS` nor Unix seconds.
-    #[error("notification pay_time is invalid")]
-    InvalidPayTime,
 }
 
 /// A notification parsed from its form body, not yet verified.
@@ -162,8 +159,10 @@ impl Notification {
     ///
     /// # Errors
     /// [`NotificationError::Signature`] for a malformed or wrong signature; after a matching
-    /// one, [`NotificationError::InvalidAoid`], [`NotificationError::InvalidPayPrice`] or
-    /// [`NotificationError::InvalidPayTime`].
+    /// one, [`NotificationError::InvalidAoid`] or [`NotificationError::InvalidPayPrice`]. A
+    /// `pay_time` in no known form is not an error: it is informational, and a genuine
+    /// payment must not be refused for it (it stays readable as
+    /// [`VerifiedNotification::raw_pay_time`]).
     pub fn verify(self, secret: &AppSecret) -> Result<VerifiedNotification, NotificationError> {
         let expected = sign::notify(
             &NotifyFields {
@@ -181,7 +180,7 @@ impl Notification {
             .pay_price
             .parse::<Price>()
             .map_err(NotificationError::InvalidPayPrice)?;
-        let pay_time = parse_pay_time(&self.pay_time).ok_or(NotificationError::InvalidPayTime)?;
+        let pay_time = parse_pay_time(&self.pay_time);
         Ok(VerifiedNotification {
             aoid,
             pay_price,
@@ -222,7 +221,7 @@ fn parse_pay_time(text: &str) -> Option<OffsetDateTime> {
 pub struct VerifiedNotification {
     aoid: Aoid,
     pay_price: Price,
-    pay_time: OffsetDateTime,
+    pay_time: Option<OffsetDateTime>,
     raw: Notification,
 }
 
@@ -263,8 +262,10 @@ impl VerifiedNotification {
         self.pay_price
     }
 
-    /// The payment time, in China Standard Time (UTC+8).
-    pub fn pay_time(&self) -> OffsetDateTime {
+    /// The payment time, in China Standard Time (UTC+8); `None` when XorPay wrote it in
+    /// neither documented form (`YYYY-MM-DD HH:MM:SS`, Unix seconds; see
+    /// [`VerifiedNotification::raw_pay_time`]).
+    pub fn pay_time(&self) -> Option<OffsetDateTime> {
         self.pay_time
     }
 

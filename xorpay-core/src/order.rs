@@ -71,6 +71,16 @@ pub trait State: sealed::Sealed {
     fn __revision(_data: &Self::Data) -> u32 {
         0
     }
+
+    /// When the order expired, in the state that records it.
+    #[doc(hidden)]
+    fn __expired_at(_data: &Self::Data) -> Option<OffsetDateTime> {
+        None
+    }
+
+    /// Called on data just read from storage.
+    #[doc(hidden)]
+    fn __loaded(_data: &mut Self::Data) {}
 }
 
 /// Built from the merchant's struct, not yet sent to XorPay.
@@ -121,11 +131,15 @@ impl State for Paid {
     }
 
     fn __aoid(data: &PaidData) -> Option<&Aoid> {
-        Some(&data.aoid)
+        data.aoid.as_ref()
     }
 
     fn __revision(data: &PaidData) -> u32 {
         data.revision
+    }
+
+    fn __loaded(data: &mut PaidData) {
+        data.stored_revision = data.revision;
     }
 }
 
@@ -135,6 +149,10 @@ impl State for Expired {
 
     fn __aoid(data: &ExpiredData) -> Option<&Aoid> {
         data.aoid.as_ref()
+    }
+
+    fn __expired_at(data: &ExpiredData) -> Option<OffsetDateTime> {
+        Some(data.expired_at)
     }
 }
 
@@ -152,10 +170,15 @@ pub struct PendingData {
 /// What a paid order knows. Read it through [`Order<O, Paid>`](Order)'s accessors.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PaidData {
-    aoid: Aoid,
+    /// `None` for an order proven paid by a query alone (which answers only a status): the
+    /// notification brings it.
+    aoid: Option<Aoid>,
     paid_price: Price,
     #[serde(with = "time::serde::rfc3339::option")]
     pay_time: Option<OffsetDateTime>,
+    /// `pay_time` exactly as XorPay signed it, also when it is in no known form.
+    #[serde(default)]
+    raw_pay_time: Option<String>,
     transaction_id: Option<String>,
     confirmed_by: ConfirmedBy,
     refunded: Option<Price>,
@@ -164,9 +187,13 @@ pub struct PaidData {
     /// the limits until resolved.
     #[serde(default)]
     in_doubt: Option<Price>,
-    /// Counts changes to the refund record, for optimistic concurrency in stores.
+    /// The revision of this record: one more than the stored one once changed, so that a
+    /// store saves it only over the row it was read from (see [`Order::loaded_revision`]).
     #[serde(default)]
     revision: u32,
+    /// The revision of the stored row this copy was read from or last saved as.
+    #[serde(skip)]
+    stored_revision: u32,
 }
 
 /// What an expired order knows.
@@ -244,6 +271,11 @@ impl<O, S: State> Order<O, S> {
         S::__revision(&self.data)
     }
 
+    /// When the order expired, in the expired state (for reconciliation's grace window).
+    pub fn known_expired_at(&self) -> Option<OffsetDateTime> {
+        S::__expired_at(&self.data)
+    }
+
     fn with<T: State>(self, data: T::Data) -> Order<O, T> {
         Order {
             order: self.order,
@@ -252,6 +284,25 @@ impl<O, S: State> Order<O, S> {
             data,
             state: PhantomData,
         }
+    }
+
+    /// Paid, as XorPay's answer to a query says: for the order's price, with no payment time
+    /// or channel transaction (a query tells neither).
+    fn paid_by_query(self, aoid: Option<Aoid>) -> Order<O, Paid> {
+        let price = self.price;
+        self.with::<Paid>(PaidData {
+            aoid,
+            paid_price: price,
+            pay_time: None,
+            raw_pay_time: None,
+            transaction_id: None,
+            confirmed_by: ConfirmedBy::Query,
+            refunded: None,
+            refunds: 0,
+            in_doubt: None,
+            revision: 0,
+            stored_revision: 0,
+        })
     }
 }
 
@@ -282,6 +333,12 @@ impl<O: XorPayOrder> Order<O, Created> {
     where
         O::Endpoint: endpoint::Submit,
     {
+        self.accepted(created, now)
+    }
+
+    /// [`Order::submitted`] for a caller that has checked the order's endpoint at run time
+    /// (re-sending a submission in doubt, whatever the order's type).
+    pub(crate) fn accepted(self, created: CreatedOrder, now: OffsetDateTime) -> Order<O, Pending> {
         let lifetime = created.expires_in().unwrap_or(DEFAULT_EXPIRE_SECS);
         let (aoid, payment) = created.into_parts();
         self.with::<Pending>(PendingData {
@@ -318,6 +375,11 @@ impl<O: XorPayOrder> Order<O, Created> {
     where
         O::Endpoint: endpoint::OpenCashier,
     {
+        self.opened(lifetime, now)
+    }
+
+    /// [`Order::cashier_opened`] after a run-time check of the endpoint.
+    pub(crate) fn opened(self, lifetime: u64, now: OffsetDateTime) -> Order<O, Pending> {
         self.with::<Pending>(PendingData {
             aoid: None,
             payment: PaymentInfo::Cashier,
@@ -340,6 +402,46 @@ impl<O> Order<O, Created> {
         answer: &QueryAnswer,
     ) -> Result<Order<O, Paid>, Rejected<O, Created>> {
         confirm_with_answer(self, None, notification, answer)
+    }
+
+    /// Moves on an order whose submission was never answered, by XorPay's answer to a query
+    /// about it (`query2`, which answers a status and nothing else):
+    ///
+    /// - paid (`payed`, `success`): [`Settled::Paid`], with no `aoid` until the notification
+    ///   names it ([`Order::aoid`] is `None`, refunds wait for it);
+    /// - `expire`: [`Settled::Expired`];
+    /// - `fee_error`: [`Settled::FeeError`];
+    /// - `new` (the order exists, unpaid: the identical re-submission recovers its `aoid` and
+    ///   what the payer needs) and `not_exist` (the request never reached XorPay: it can be
+    ///   sent, or given up with [`Order::abandon`]): [`Settled::Unchanged`].
+    ///
+    /// # Errors
+    /// [`Rejected`] with [`ConfirmError::AnswerForAnotherOrder`].
+    pub fn settle(
+        self,
+        answer: &QueryAnswer,
+        now: OffsetDateTime,
+    ) -> Result<Settled<O, Created>, Rejected<O, Created>> {
+        if !answer.is_about(&self) {
+            return Err(reject(self, ConfirmError::AnswerForAnotherOrder));
+        }
+        Ok(match answer.state {
+            state if state.is_paid() => Settled::Paid(self.paid_by_query(None)),
+            OrderState::Expire => Settled::Expired(self.abandon(now)),
+            OrderState::FeeError => Settled::FeeError(self),
+            state => Settled::Unchanged(self, state),
+        })
+    }
+
+    /// Gives up an order XorPay never accepted (it refused the identical request for good,
+    /// or never had it and it is a barcode, which is never sent twice): expired from `now`,
+    /// without an `aoid`. Nothing is lost by it: a payment that still arrives is confirmed as
+    /// a late one ([`Order::confirm_with_query`] on the expired order).
+    pub fn abandon(self, now: OffsetDateTime) -> Order<O, Expired> {
+        self.with::<Expired>(ExpiredData {
+            aoid: None,
+            expired_at: now,
+        })
     }
 }
 
@@ -450,17 +552,22 @@ impl QueryAnswer {
     }
 }
 
-/// Where a query moved a pending order.
+/// Where XorPay's answer to a query moved an order that was in state `S`.
 #[derive(Debug)]
 #[must_use = "the order is inside"]
-pub enum Settled<O> {
+pub enum Settled<O, S: State = Pending> {
     /// XorPay says it is paid (`payed` or `success`).
     Paid(Order<O, Paid>),
     /// XorPay says it expired.
     Expired(Order<O, Expired>),
-    /// Still waiting (`new`, `fee_error`, or XorPay does not know it yet), with the state
+    /// The payer paid, but XorPay could not take its fee from the merchant's prepaid balance
+    /// (`fee_error`): the merchant must top the balance up. XorPay confirms the payment (a
+    /// notification, `payed` in queries) once it has taken the fee; until then the order
+    /// stays as it was.
+    FeeError(Order<O, S>),
+    /// Nothing to record: still waiting (`new`), or XorPay does not know it, with the state
     /// XorPay reported.
-    Pending(Order<O, Pending>, OrderState),
+    Unchanged(Order<O, S>, OrderState),
 }
 
 /// Whether a pending order has expired, by the clock.
@@ -552,27 +659,18 @@ impl<O> Order<O, Pending> {
         if !answer.is_about(&self) {
             return Err(self.reject(ConfirmError::AnswerForAnotherOrder));
         }
-        Ok(match (answer.state, self.data.aoid.clone()) {
-            (state, Some(aoid)) if state.is_paid() => {
-                let price = self.price;
-                Settled::Paid(self.with::<Paid>(PaidData {
-                    aoid,
-                    paid_price: price,
-                    pay_time: None,
-                    transaction_id: None,
-                    confirmed_by: ConfirmedBy::Query,
-                    refunded: None,
-                    refunds: 0,
-                    in_doubt: None,
-                    revision: 0,
-                }))
+        Ok(match answer.state {
+            // A cashier order's aoid is still unknown: the notification will name it.
+            state if state.is_paid() => {
+                let aoid = self.data.aoid.clone();
+                Settled::Paid(self.paid_by_query(aoid))
             }
-            (OrderState::Expire, aoid) => {
-                let expired_at = self.data.expires_at;
+            OrderState::Expire => {
+                let (aoid, expired_at) = (self.data.aoid.clone(), self.data.expires_at);
                 Settled::Expired(self.with::<Expired>(ExpiredData { aoid, expired_at }))
             }
-            // Paid without a known aoid (a cashier order) needs the notification to name it.
-            (state, _) => Settled::Pending(self, state),
+            OrderState::FeeError => Settled::FeeError(self),
+            state => Settled::Unchanged(self, state),
         })
     }
 
@@ -612,16 +710,22 @@ fn confirm_with_answer<O, S: State>(
     }
     let aoid = match known {
         Some(aoid) => aoid,
-        // The notification names the aoid; only its exact form keeps the boundaries of the
-        // signed fields where they belong.
-        None if is_exact_aoid(notification.aoid().as_str())
-            && notification.raw_pay_price() == order.price.to_wire().as_str() =>
-        {
-            notification.aoid().clone()
-        }
-        None => return Err(reject(order, ConfirmError::Ambiguous)),
+        None => match exact_aoid(order.price, &notification) {
+            Some(aoid) => aoid,
+            None => return Err(reject(order, ConfirmError::Ambiguous)),
+        },
     };
     confirm_known(order, Some(aoid), notification)
+}
+
+/// The `aoid` a notification names, for an order whose `aoid` XorPay has not told yet: only
+/// an `aoid` in XorPay's exact form and an amount written exactly as the order's keep the
+/// boundaries of the unseparated signed fields where they belong (see
+/// [`VerifiedNotification::check`]).
+fn exact_aoid(price: Price, notification: &VerifiedNotification) -> Option<Aoid> {
+    (is_exact_aoid(notification.aoid().as_str())
+        && notification.raw_pay_price() == price.to_wire().as_str())
+    .then(|| notification.aoid().clone())
 }
 
 fn reject<O, S: State>(order: Order<O, S>, reason: ConfirmError) -> Rejected<O, S> {
@@ -655,15 +759,17 @@ fn confirm_known<O, S: State>(
     }
     let detail = notification.unverified_payment_detail();
     Ok(order.with::<Paid>(PaidData {
-        aoid,
+        aoid: Some(aoid),
         paid_price: notification.pay_price(),
-        pay_time: Some(notification.pay_time()),
+        pay_time: notification.pay_time(),
+        raw_pay_time: Some(notification.raw_pay_time().to_owned()),
         transaction_id: detail.transaction_id,
         confirmed_by: ConfirmedBy::Notification,
         refunded: None,
         refunds: 0,
         in_doubt: None,
         revision: 0,
+        stored_revision: 0,
     }))
 }
 
@@ -680,6 +786,13 @@ pub enum RefundLimit {
     /// The ticket is not this order's refund in doubt (another order's, or already settled).
     #[error("the refund ticket does not belong to this order's refund in doubt")]
     NotThisRefund,
+    /// The order was proven paid by a query, which does not tell XorPay's `aoid`, and no
+    /// notification has named it yet: a refund is addressed by the `aoid`. XorPay notifies
+    /// until acknowledged, so it comes; reconciliation records it.
+    #[error(
+        "the order's xorpay aoid is not known yet (it was confirmed by a query): refund once its notification has named it"
+    )]
+    AoidUnknown,
     /// An earlier refund's outcome is unknown; resolve it first.
     #[error("a refund of {amount} is in doubt; resolve it before refunding again")]
     InDoubt {
@@ -704,9 +817,44 @@ fn left_text(left: Option<Price>) -> String {
 }
 
 impl<O> Order<O, Paid> {
-    /// XorPay's id for the order.
-    pub fn aoid(&self) -> &Aoid {
-        &self.data.aoid
+    /// XorPay's id for the order; `None` while only a query has proven the payment (a query
+    /// answers a status and nothing else, PROTOCOL.md §4.4) and no notification has named it.
+    pub fn aoid(&self) -> Option<&Aoid> {
+        self.data.aoid.as_ref()
+    }
+
+    /// Learns the `aoid` of an order proven paid by a query, from its verified notification,
+    /// which must be about this order, for exactly its amount, with an `aoid` in XorPay's
+    /// exact form. An order whose `aoid` is known only checks that the notification names it.
+    /// Save the order afterwards ([`crate::store::OrderStore::update_paid`]).
+    ///
+    /// # Errors
+    /// [`ConfirmError::Mismatch`] or [`ConfirmError::Ambiguous`]; nothing changes.
+    pub fn learn_aoid(&mut self, notification: &VerifiedNotification) -> Result<(), ConfirmError> {
+        let aoid = match &self.data.aoid {
+            Some(aoid) => aoid.clone(),
+            None => exact_aoid(self.price, notification).ok_or(ConfirmError::Ambiguous)?,
+        };
+        notification.check(&ExpectedPayment {
+            aoid: &aoid,
+            order_id: &self.order_id,
+            price: self.data.paid_price,
+        })?;
+        if self.data.aoid.is_none() {
+            let detail = notification.unverified_payment_detail();
+            self.data.aoid = Some(aoid);
+            self.data.pay_time = notification.pay_time();
+            self.data.raw_pay_time = Some(notification.raw_pay_time().to_owned());
+            self.data.transaction_id = detail.transaction_id;
+            self.changed();
+        }
+        Ok(())
+    }
+
+    /// `pay_time` exactly as XorPay signed it, when a notification confirmed the order: also
+    /// in a form [`Order::pay_time`] could not read.
+    pub fn raw_pay_time(&self) -> Option<&str> {
+        self.data.raw_pay_time.as_deref()
     }
 
     /// The amount paid.
@@ -714,7 +862,8 @@ impl<O> Order<O, Paid> {
         self.data.paid_price
     }
 
-    /// When it was paid, in China time; `None` when a query, not a notification, confirmed it.
+    /// When it was paid, in China time; `None` when a query, not a notification, confirmed it,
+    /// or when XorPay wrote it in a form nobody documented (see [`Order::raw_pay_time`]).
     pub fn pay_time(&self) -> Option<OffsetDateTime> {
         self.data.pay_time
     }
@@ -762,10 +911,29 @@ impl<O> Order<O, Paid> {
         self.data.in_doubt
     }
 
-    /// Counts every change to the refund record: a store saves a paid order only over an
-    /// older revision, so two concurrent refunds cannot both be recorded from one load.
+    /// The revision this copy saves as: [`Order::loaded_revision`], plus one once it changed.
     pub fn revision(&self) -> u32 {
         self.data.revision
+    }
+
+    /// The revision of the stored row this copy was read from, or last saved as. A store
+    /// saves the copy only over a row still at exactly this revision (a compare-and-set), so
+    /// of two copies read at once only the first to save is recorded, however many changes
+    /// either made since.
+    pub fn loaded_revision(&self) -> u32 {
+        self.data.stored_revision
+    }
+
+    /// Records that a store saved this copy: its revision is now the stored one. Only store
+    /// implementations call it, after their conditional write applied.
+    #[doc(hidden)]
+    pub fn __saved(&mut self) {
+        self.data.stored_revision = self.data.revision;
+    }
+
+    /// Marks the record changed since it was read or saved.
+    fn changed(&mut self) {
+        self.data.revision = self.data.stored_revision.wrapping_add(1);
     }
 
     /// Whether XorPay would accept refunding `amount` now: no refund in doubt, under the
@@ -774,6 +942,9 @@ impl<O> Order<O, Paid> {
     /// # Errors
     /// The [`RefundLimit`] that refuses it.
     pub fn check_refund(&self, amount: Price) -> Result<(), RefundLimit> {
+        if self.data.aoid.is_none() {
+            return Err(RefundLimit::AoidUnknown);
+        }
         if let Some(in_doubt) = self.data.in_doubt {
             return Err(RefundLimit::InDoubt { amount: in_doubt });
         }
@@ -799,12 +970,10 @@ impl<O> Order<O, Paid> {
     /// The [`RefundLimit`] that refuses it; nothing is recorded then.
     pub fn begin_refund(&mut self, amount: Price) -> Result<RefundTicket, RefundLimit> {
         self.check_refund(amount)?;
+        let aoid = self.data.aoid.clone().ok_or(RefundLimit::AoidUnknown)?;
         self.data.in_doubt = Some(amount);
-        self.data.revision = self.data.revision.wrapping_add(1);
-        Ok(RefundTicket {
-            aoid: self.data.aoid.clone(),
-            amount,
-        })
+        self.changed();
+        Ok(RefundTicket { aoid, amount })
     }
 
     fn add_refund(&mut self, amount: Price) {
@@ -824,7 +993,7 @@ impl<O> Order<O, Paid> {
             if made {
                 self.add_refund(amount);
             }
-            self.data.revision = self.data.revision.wrapping_add(1);
+            self.changed();
         }
     }
 }
@@ -864,6 +1033,42 @@ impl<O> Order<O, Expired> {
     ) -> Result<Order<O, Paid>, Rejected<O, Expired>> {
         let aoid = self.data.aoid.clone();
         confirm_known(self, aoid, notification)
+    }
+
+    /// Confirms a late payment of an expired order whose `aoid` XorPay never named (a cashier
+    /// order, or one whose submission was never answered) with its verified notification and
+    /// XorPay's own answer that it is paid, under the exact-form checks of
+    /// [`Order::confirm_with_query`].
+    ///
+    /// # Errors
+    /// [`Rejected`], holding this order.
+    pub fn confirm_with_query(
+        self,
+        notification: VerifiedNotification,
+        answer: &QueryAnswer,
+    ) -> Result<Order<O, Paid>, Rejected<O, Expired>> {
+        let aoid = self.data.aoid.clone();
+        confirm_with_answer(self, aoid, notification, answer)
+    }
+
+    /// Moves on an order that expired by the local clock, by XorPay's answer to a query: paid
+    /// late ([`Settled::Paid`]; XorPay retries a notification for about 6.5 hours, and its
+    /// clock is not the merchant's), [`Settled::FeeError`], or [`Settled::Unchanged`].
+    ///
+    /// # Errors
+    /// [`Rejected`] with [`ConfirmError::AnswerForAnotherOrder`].
+    pub fn settle(self, answer: &QueryAnswer) -> Result<Settled<O, Expired>, Rejected<O, Expired>> {
+        if !answer.is_about(&self) {
+            return Err(reject(self, ConfirmError::AnswerForAnotherOrder));
+        }
+        Ok(match answer.state {
+            state if state.is_paid() => {
+                let aoid = self.data.aoid.clone();
+                Settled::Paid(self.paid_by_query(aoid))
+            }
+            OrderState::FeeError => Settled::FeeError(self),
+            state => Settled::Unchanged(self, state),
+        })
     }
 
     /// XorPay's id for the order, if it had one.
@@ -981,8 +1186,9 @@ impl<'de, O: XorPayOrder + Deserialize<'de>> Deserialize<'de> for StoredOrder<O>
     ) -> Result<StoredOrder<O>, D::Error> {
         fn typed<O: XorPayOrder, S: State, E: serde::de::Error>(
             order: O,
-            data: S::Data,
+            mut data: S::Data,
         ) -> Result<Order<O, S>, E> {
+            S::__loaded(&mut data);
             let facts = order_facts(&order).map_err(E::custom)?;
             if let Some(paid) = S::__paid_price(&data)
                 && paid != facts.price
@@ -1052,17 +1258,7 @@ mod tests {
     fn paid(fen: u64) -> Order<Tea, Paid> {
         let price = Price::from_fen(fen).unwrap();
         let created = Order::new(Tea(price)).unwrap();
-        created.with::<Paid>(PaidData {
-            aoid: Aoid::new("e19c8c8673ba42419043fc92b99303c1").unwrap(),
-            paid_price: price,
-            pay_time: None,
-            transaction_id: None,
-            confirmed_by: ConfirmedBy::Query,
-            refunded: None,
-            refunds: 0,
-            in_doubt: None,
-            revision: 0,
-        })
+        created.paid_by_query(Some(Aoid::new("e19c8c8673ba42419043fc92b99303c1").unwrap()))
     }
 
     /// A refund XorPay made, as a client records it.
@@ -1106,7 +1302,7 @@ mod tests {
         let mut order = paid(100);
         let ticket = order.begin_refund(fen(70)).unwrap();
         assert_eq!(ticket.amount(), fen(70));
-        assert_eq!(order.revision(), 1);
+        assert_eq!((order.loaded_revision(), order.revision()), (0, 1));
         assert_eq!(order.refundable(), Some(fen(30)));
         assert_eq!(
             order.check_refund(Price::MIN),
@@ -1115,7 +1311,13 @@ mod tests {
         order.resolve_refund_in_doubt(false);
         assert_eq!(order.refundable(), Some(fen(100)));
         assert_eq!(order.refunded(), None);
-        assert_eq!(order.revision(), 2);
+        // Every change since the last save is one revision: the store's compare-and-set is on
+        // the revision it was read at.
+        assert_eq!((order.loaded_revision(), order.revision()), (0, 1));
+        order.__saved();
+        let _ticket = order.begin_refund(fen(10)).unwrap();
+        assert_eq!((order.loaded_revision(), order.revision()), (1, 2));
+        order.resolve_refund_in_doubt(false);
 
         let _ticket = order.begin_refund(fen(70)).unwrap();
         order.resolve_refund_in_doubt(true);

@@ -222,9 +222,9 @@ fn unsigned_fields_are_exposed_only_as_unverified() {
     assert_eq!(verified.unverified_more(), Some("gift"));
     assert_eq!(verified.unverified_detail(), Some("{}"));
     assert_eq!(verified.unverified_payment_detail(), Default::default());
-    assert_eq!(verified.pay_time().offset().whole_hours(), 8);
+    assert_eq!(verified.pay_time().unwrap().offset().whole_hours(), 8);
     assert_eq!(
-        verified.pay_time().unix_timestamp(),
+        verified.pay_time().unwrap().unix_timestamp(),
         // 2026-11-27 21:03:59 +08:00 is 13:03:59 UTC.
         1_795_784_639
     );

@@ -10,7 +10,16 @@
 //! - [`RouteFault::Delay`]: the request is answered normally, but only after the delay, so a
 //!   client's timeout fires first.
 //! - [`RouteFault::DropConnection`]: the TCP connection is closed without any response after
-//!   the request was read, as when a server process dies mid-request.
+//!   the request was read, as when a server process dies mid-request. Nothing is done.
+//! - [`RouteFault::AnswerLost`]: the route does its work and commits it (the order is
+//!   created, the code charged, the refund made; a notification is on its way), then the
+//!   connection is closed without an answer: "XorPay did it, but the answer was lost".
+//! - [`RouteFault::AnswerLate`]: the route does and commits its work at once, and answers
+//!   only after the delay, so a client's timeout fires while the effect already stands.
+//!
+//! The delay and the dropped connection act *before* the route runs, the two answer faults
+//! *after*: a client that meets a timeout or a closed connection cannot tell which happened,
+//! which is why a call that changes something has an unknown outcome until it is queried.
 //!
 //! A fault applies to the next request(s) of its route, [`FaultTimes::Once`] (the default),
 //! [`FaultTimes::Times`] or [`FaultTimes::Always`]; each faulted request uses up one. Setting a
@@ -98,17 +107,31 @@ pub enum RouteFault {
         /// The delay in milliseconds.
         ms: u64,
     },
-    /// Close the TCP connection without a response.
+    /// Close the TCP connection without a response, before the route runs.
     DropConnection,
+    /// Run the route and commit its effect, then close the connection without a response.
+    AnswerLost,
+    /// Run the route and commit its effect at once, then answer after this delay.
+    AnswerLate {
+        /// The delay in milliseconds.
+        ms: u64,
+    },
 }
 
 impl RouteFault {
     /// A [`RouteFault::Delay`] of `delay` (rounded down to whole milliseconds).
     pub fn delay(delay: Duration) -> RouteFault {
-        RouteFault::Delay {
-            ms: u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
-        }
+        RouteFault::Delay { ms: millis(delay) }
     }
+
+    /// A [`RouteFault::AnswerLate`] of `delay` (rounded down to whole milliseconds).
+    pub fn answer_late(delay: Duration) -> RouteFault {
+        RouteFault::AnswerLate { ms: millis(delay) }
+    }
+}
+
+fn millis(delay: Duration) -> u64 {
+    u64::try_from(delay.as_millis()).unwrap_or(u64::MAX)
 }
 
 /// How many requests a [`RouteFault`] applies to.
@@ -290,16 +313,35 @@ pub(crate) async fn apply(
             tokio::time::sleep(Duration::from_millis(ms)).await;
             next.run(request).await
         }
-        Some(RouteFault::DropConnection) => match request.extensions().get::<ConnectionKill>() {
-            Some(kill) => {
-                kill.0.notify_one();
-                // The connection task drops this future together with the connection.
-                std::future::pending().await
-            }
-            // Only reachable if the router were served by something else than the sandbox's
-            // accept loop; answer like a dying server rather than hang.
-            None => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
-        },
+        Some(RouteFault::DropConnection) => {
+            let kill = request.extensions().get::<ConnectionKill>().cloned();
+            drop_connection(kill).await
+        }
+        Some(RouteFault::AnswerLost) => {
+            let kill = request.extensions().get::<ConnectionKill>().cloned();
+            // The route's effect is committed when it has answered; the answer is dropped.
+            drop(next.run(request).await);
+            drop_connection(kill).await
+        }
+        Some(RouteFault::AnswerLate { ms }) => {
+            let response = next.run(request).await;
+            tokio::time::sleep(Duration::from_millis(ms)).await;
+            response
+        }
+    }
+}
+
+/// Closes the request's connection without a response.
+async fn drop_connection(kill: Option<ConnectionKill>) -> Response {
+    match kill {
+        Some(kill) => {
+            kill.0.notify_one();
+            // The connection task drops this future together with the connection.
+            std::future::pending().await
+        }
+        // Only reachable if the router were served by something else than the sandbox's
+        // accept loop; answer like a dying server rather than hang.
+        None => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
     }
 }
 

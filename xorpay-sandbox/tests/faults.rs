@@ -288,22 +288,34 @@ async fn answer_lost_commits_the_effect_then_drops_the_connection() {
         assert!(error.status().is_none());
     };
 
-    fault_by_json(&sandbox, serde_json::json!({"route": "pay", "fault": {"kind": "answer_lost"}})).await;
+    fault_by_json(
+        &sandbox,
+        serde_json::json!({"route": "pay", "fault": {"kind": "answer_lost"}}),
+    )
+    .await;
     let pay = Req::pay("native", "lost-pay").signed(SECRET);
     lost(&pay, format!("/api/pay/{AID}")).await;
-    let created = sandbox.order_by_order_id("lost-pay").expect("the order was created");
+    let created = sandbox
+        .order_by_order_id("lost-pay")
+        .expect("the order was created");
     assert_eq!(created.state, xorpay_sandbox::OrderState::New);
     // The identical re-submission gets the very answer that was lost.
     let again = pay.send(&sandbox).await;
     assert_eq!(again.code(), "ok");
     assert_eq!(again.json()["aoid"], created.aoid);
 
-    fault_by_json(&sandbox, serde_json::json!({"route": "barcode", "fault": {"kind": "answer_lost"}})).await;
+    fault_by_json(
+        &sandbox,
+        serde_json::json!({"route": "barcode", "fault": {"kind": "answer_lost"}}),
+    )
+    .await;
     let scan = Req::new(common::Endpoint::Barcode, "wechat_barcode", "lost-scan")
         .set("barcode", "134657556554411111")
         .signed(SECRET);
     lost(&scan, format!("/api/barcode_pay/{AID}")).await;
-    let charged = sandbox.order_by_order_id("lost-scan").expect("the code was charged");
+    let charged = sandbox
+        .order_by_order_id("lost-scan")
+        .expect("the code was charged");
     assert!(charged.state.is_paid(), "{:?}", charged.state);
 
     let receiver = common::Receiver::ok().await;
@@ -318,8 +330,16 @@ async fn answer_lost_commits_the_effect_then_drops_the_connection() {
         })
         .await
         .unwrap();
-    assert_eq!(success.state, xorpay_sandbox::OrderState::Success, "{success:?}");
-    fault_by_json(&sandbox, serde_json::json!({"route": "refund", "fault": {"kind": "answer_lost"}})).await;
+    assert_eq!(
+        success.state,
+        xorpay_sandbox::OrderState::Success,
+        "{success:?}"
+    );
+    fault_by_json(
+        &sandbox,
+        serde_json::json!({"route": "refund", "fault": {"kind": "answer_lost"}}),
+    )
+    .await;
     let refund = client()
         .post(format!("{}/api/refund/{aoid}", sandbox.base_url()))
         .header("content-type", "application/x-www-form-urlencoded")
@@ -328,7 +348,11 @@ async fn answer_lost_commits_the_effect_then_drops_the_connection() {
         .send()
         .await;
     assert!(refund.is_err());
-    assert_eq!(sandbox.order(&aoid).unwrap().refunds.len(), 1, "the refund was made");
+    assert_eq!(
+        sandbox.order(&aoid).unwrap().refunds.len(),
+        1,
+        "the refund was made"
+    );
 }
 
 /// `answer_late`: the effect is committed at once, the answer comes after `ms`.

@@ -1,34 +1,44 @@
 //! Durable orders: the [`OrderStore`] trait, the one function that turns a verified
-//! notification into a paid order ([`confirm_notification`]), reconciliation, and (feature
-//! `sqlite`) [`SqliteStore`].
+//! notification into a paid order ([`confirm_notification`]), reconciliation
+//! ([`reconcile`], feature `client`), and (feature `sqlite`) [`SqliteStore`].
 //!
 //! "Paid once, never lost" is a property of this module, not of each merchant's handler:
 //!
 //! - an order is stored before it is sent to XorPay ([`OrderStore::insert`]), so a fast
 //!   notification always finds it (an order still `created` because its submission was
 //!   never answered is confirmed with a query as well, by [`confirm_notification_with`]);
-//! - Pending → Paid is one conditional write ([`OrderStore::mark_paid`]: `… WHERE state =
-//!   'pending'`), so of any number of duplicate or concurrent deliveries exactly one is
-//!   [`Confirmed::Newly`] paid and the others are [`Confirmed::AlreadyPaid`] (the shop's own
-//!   fulfilment must be idempotent, keyed by the order number, as the next point explains);
+//! - Pending → Paid is one conditional write ([`OrderStore::mark_paid`]: `… WHERE state IN
+//!   ('created', 'pending', 'expired')`), so of any number of duplicate or concurrent
+//!   deliveries exactly one is [`Confirmed::Newly`] paid and the others are
+//!   [`Confirmed::AlreadyPaid`] (the shop's own fulfilment must be idempotent, keyed by the
+//!   order number, as the next point explains);
+//! - a write that does not apply is never taken for "already paid": the order is read back,
+//!   and only an order the store really holds as paid, by this very payment, is
+//!   acknowledged;
 //! - XorPay's acknowledgement ([`Acknowledgement`], HTTP 200 `ok`) can only be obtained from
 //!   [`confirm_notification`], after that write has returned: a shop that dies before
-//!   answering is notified again, and the retry finds the order paid.
+//!   answering is notified again, and the retry finds the order paid;
+//! - a paid order's refund record is saved with a compare-and-set on the revision the copy
+//!   was read at ([`OrderStore::update_paid`]), so two copies can never both record a
+//!   refund, nor an old copy overwrite a newer save.
 //!
 //! A notification for another order, for another amount, or that does not verify changes
 //! nothing. This module does not verify signatures (see [`crate::notify`]) and does not
-//! speak HTTP except through an optional [`Client`](crate::client::Client) when reconciling.
+//! speak HTTP except through a [`Client`](crate::client::Client) when reconciling.
 
-use core::fmt;
 use core::future::Future;
 
 use time::OffsetDateTime;
 
-use crate::notify::{PaymentMismatch, VerifiedNotification};
+use crate::notify::VerifiedNotification;
 use crate::order::{ConfirmError, Created, Expired, Order, Paid, Pending, StoredOrder};
 
+#[cfg(feature = "client")]
+mod reconcile;
 #[cfg(feature = "sqlite")]
 mod sqlite;
+#[cfg(feature = "client")]
+pub use reconcile::{ReconcilePolicy, Reconciled, Submission, reconcile, settle_submission};
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;
 
@@ -58,7 +68,8 @@ pub enum StoreError {
 pub enum Transition {
     /// This call moved the order.
     Applied,
-    /// The order was no longer in the expected state (another delivery got there first).
+    /// The order was no longer as expected (another writer got there first): read it back
+    /// before concluding anything.
     NotApplied,
 }
 
@@ -67,9 +78,12 @@ pub enum Transition {
 /// contract:
 ///
 /// - a write is committed and durable when its future returns `Ok`;
-/// - every `mark_*` and `update_paid` is one atomic conditional write from the state named
-///   (and for `update_paid`, over an older [`Order::revision`](crate::order::Order)), whose
-///   [`Transition`] says whether it applied;
+/// - every `mark_*` is one atomic conditional write from the states named, at the stored
+///   price and `aoid` (when both sides know one), whose [`Transition`] says whether it
+///   applied;
+/// - `update_paid` applies only over a row whose revision is exactly the copy's
+///   [`Order::loaded_revision`], writes [`Order::revision`], and then calls the copy's
+///   `__saved()`;
 /// - `load` sees only committed data.
 ///
 /// The methods return `impl Future + Send`, so the trait is not object-safe: use it as a
@@ -90,25 +104,28 @@ pub trait OrderStore<O>: Send + Sync {
         order: &Order<O, Pending>,
     ) -> impl Future<Output = Result<Transition, StoreError>> + Send;
 
-    /// Records the payment: `pending` (or `expired`: a late payment is still money
-    /// received) → `paid`, in one conditional write.
+    /// Records the payment: `created` (a submission whose answer was lost), `pending`, or
+    /// `expired` (a late payment is still money received) → `paid`, in one conditional
+    /// write.
     fn mark_paid(
         &self,
         order: &Order<O, Paid>,
     ) -> impl Future<Output = Result<Transition, StoreError>> + Send;
 
-    /// Records the expiry: `pending` → `expired`.
+    /// Records the expiry: `created` (XorPay never had it) or `pending` → `expired`.
     fn mark_expired(
         &self,
         order: &Order<O, Expired>,
     ) -> impl Future<Output = Result<Transition, StoreError>> + Send;
 
-    /// Saves a paid order again after its refund record changed: `paid` → `paid`, applied
-    /// only over a stored revision older than the order's, so that of two concurrent refunds
-    /// begun from one load only the first is recorded.
+    /// Saves a paid order again after its record changed (a refund begun or settled, its
+    /// `aoid` learnt): `paid` → `paid`, applied only over a row still at the revision the
+    /// copy was read at ([`Order::loaded_revision`]), so that of two copies read at once only
+    /// the first to save is recorded. When it applies, the copy is marked saved, so that it
+    /// can change and be saved again.
     fn update_paid(
         &self,
-        order: &Order<O, Paid>,
+        order: &mut Order<O, Paid>,
     ) -> impl Future<Output = Result<Transition, StoreError>> + Send;
 
     /// The order with this number, in whatever state it is.
@@ -117,11 +134,33 @@ pub trait OrderStore<O>: Send + Sync {
         order_id: &str,
     ) -> impl Future<Output = Result<Option<StoredOrder<O>>, StoreError>> + Send;
 
-    /// Pending orders submitted before `cutoff`: candidates for reconciliation.
-    fn pending_before(
+    /// The orders reconciliation should ask XorPay about at `now`, oldest first, at most
+    /// `limit`: `created` ones stored before `stale_before` (their submission was never
+    /// answered), `pending` ones submitted before it, and `expired` ones that expired at or
+    /// after `expired_since` (XorPay may still deliver a late payment), each only once the
+    /// time set by [`OrderStore::check_again_at`] has come.
+    fn due_for_check(
         &self,
-        cutoff: OffsetDateTime,
-    ) -> impl Future<Output = Result<Vec<Order<O, Pending>>, StoreError>> + Send;
+        now: OffsetDateTime,
+        stale_before: OffsetDateTime,
+        expired_since: OffsetDateTime,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<StoredOrder<O>>, StoreError>> + Send;
+
+    /// Leaves the order out of [`OrderStore::due_for_check`] until `at`.
+    fn check_again_at(
+        &self,
+        order_id: &str,
+        at: OffsetDateTime,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Every order, by order number, after `after` (exclusive; `None` from the start), at
+    /// most `limit`: page through all of them by passing the last number seen.
+    fn list(
+        &self,
+        after: Option<&str>,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<StoredOrder<O>>, StoreError>> + Send;
 
     /// Every order, most recent first, at most `limit`.
     fn recent(
@@ -155,7 +194,8 @@ pub enum Confirmed<O> {
     /// This notification paid the order (of any number of deliveries, exactly one gets
     /// this).
     Newly(Order<O, Paid>, Acknowledgement),
-    /// The order was already paid: a repeated or concurrent delivery.
+    /// The order was already paid, as the store holds it: a repeated or concurrent delivery,
+    /// or one for an order reconciliation had found paid.
     AlreadyPaid(Order<O, Paid>, Acknowledgement),
 }
 
@@ -195,10 +235,10 @@ pub enum NotificationRefused {
         /// Why.
         reason: ConfirmError,
     },
-    /// The order's submission was never answered (it is still `created`), so a
-    /// notification alone cannot be matched to it safely: use
+    /// XorPay has not named the stored order's `aoid` (a cashier order, or a submission whose
+    /// answer was lost), so a notification alone cannot be matched to it safely: use
     /// [`confirm_notification_with`], which asks XorPay as well.
-    #[error("order {order_id:?} was never confirmed as submitted; confirm it with a query")]
+    #[error("order {order_id:?} has no known aoid; confirm it with a query")]
     NeedsQuery {
         /// The order number.
         order_id: String,
@@ -206,17 +246,30 @@ pub enum NotificationRefused {
     /// The query that would confirm the order failed; XorPay will notify again.
     #[error("query to confirm the order failed: {0}")]
     Query(String),
+    /// The store's conditional write did not apply, and reading the order back did not show
+    /// it paid by this payment (its row changed on every try, or disagrees with itself).
+    /// Nothing is acknowledged; XorPay will notify again.
+    #[error("order {order_id:?}: the store did not record the payment")]
+    NotRecorded {
+        /// The order number.
+        order_id: String,
+    },
     /// The store failed; XorPay will retry.
     #[error(transparent)]
     Store(#[from] StoreError),
 }
 
-/// Applies a verified notification: the stored pending order becomes paid if, and only if,
-/// the notification names its `aoid`, order number and price, in one conditional write. A
-/// duplicate of a notification already applied is [`Confirmed::AlreadyPaid`].
+/// How often a confirmation reads the order again after a write that did not apply.
+const CONFIRM_TRIES: usize = 3;
+
+/// Applies a verified notification: the stored order becomes paid if, and only if, the
+/// notification names its `aoid`, order number and price, in one conditional write. A
+/// duplicate of a notification already applied is [`Confirmed::AlreadyPaid`]; an order that
+/// a query proved paid learns its `aoid` from it.
 ///
 /// # Errors
-/// [`NotificationRefused`]; nothing was written.
+/// [`NotificationRefused`]; nothing was written. An order whose `aoid` XorPay never named is
+/// [`NotificationRefused::NeedsQuery`]: use [`confirm_notification_with`].
 pub async fn confirm_notification<O, S>(
     store: &S,
     notification: VerifiedNotification,
@@ -224,57 +277,14 @@ pub async fn confirm_notification<O, S>(
 where
     S: OrderStore<O>,
 {
-    let order_id = notification.order_id().to_owned();
-    let stored = store
-        .load(&order_id)
-        .await?
-        .ok_or_else(|| NotificationRefused::UnknownOrder(order_id.clone()))?;
-    let ack = || Acknowledgement { _durable: () };
-    match stored {
-        StoredOrder::Pending(pending) => match pending.confirm(notification) {
-            Ok(paid) => record_paid(store, paid).await,
-            Err(rejected) => Err(NotificationRefused::Mismatch {
-                order_id,
-                reason: rejected.reason().clone(),
-            }),
-        },
-        StoredOrder::Paid(paid) => {
-            // A repeat of the notification that paid it is acknowledged; anything else is not.
-            let mismatch = if paid.aoid() != notification.aoid() {
-                Some(PaymentMismatch::Aoid)
-            } else if paid.paid_price() != notification.pay_price() {
-                Some(PaymentMismatch::Amount {
-                    expected: paid.paid_price(),
-                    paid: notification.pay_price(),
-                })
-            } else {
-                None
-            };
-            match mismatch {
-                None => Ok(Confirmed::AlreadyPaid(paid, ack())),
-                Some(mismatch) => Err(NotificationRefused::Mismatch {
-                    order_id,
-                    reason: ConfirmError::Mismatch(mismatch),
-                }),
-            }
-        }
-        // XorPay retries a notification for hours: a payment for an order that expired by
-        // the clock in the meantime is still a payment.
-        StoredOrder::Expired(expired) => match expired.confirm(notification) {
-            Ok(paid) => record_paid(store, paid).await,
-            Err(rejected) => Err(NotificationRefused::Mismatch {
-                order_id,
-                reason: rejected.reason().clone(),
-            }),
-        },
-        StoredOrder::Created(_) => Err(NotificationRefused::NeedsQuery { order_id }),
-    }
+    let stored = load(store, notification.order_id()).await?;
+    confirm(store, notification, stored, None).await
 }
 
 /// Like [`confirm_notification`], and for the orders a notification alone cannot pin down,
-/// also asks XorPay: an order still `created` (its submission was never answered) or a
-/// cashier order (whose `aoid` XorPay names only in the notification) is confirmed with the
-/// notification *and* `query2`'s answer that it is paid.
+/// also asks XorPay: an order still `created` (its submission was never answered), or a
+/// cashier order pending or expired (whose `aoid` XorPay names only in the notification), is
+/// confirmed with the notification *and* `query2`'s answer that it is paid.
 ///
 /// # Errors
 /// [`NotificationRefused`]; nothing was written.
@@ -288,119 +298,132 @@ where
     S: OrderStore<O>,
 {
     let order_id = notification.order_id().to_owned();
-    let stored = store
-        .load(&order_id)
-        .await?
-        .ok_or_else(|| NotificationRefused::UnknownOrder(order_id.clone()))?;
-    let needs_query = match &stored {
-        StoredOrder::Created(_) => true,
-        StoredOrder::Pending(pending) => pending.aoid().is_none(),
-        _ => false,
+    let stored = load(store, &order_id).await?;
+    // An order only ever learns its aoid, so one that needs no query now never will.
+    let answer = match needs_query(&stored) {
+        true => Some(
+            client
+                .query2(&order_id)
+                .await
+                .map(|state| crate::order::QueryAnswer::for_order_id(order_id, state))
+                .map_err(|error| NotificationRefused::Query(error.to_string()))?,
+        ),
+        false => None,
     };
-    if !needs_query {
-        return confirm_notification(store, notification).await;
-    }
-    let state = client
-        .query2(&order_id)
-        .await
-        .map_err(|error| NotificationRefused::Query(error.to_string()))?;
-    let answer = crate::order::QueryAnswer::for_order_id(order_id.clone(), state);
-    let paid = match stored {
-        StoredOrder::Created(created) => created
-            .confirm_with_query(notification, &answer)
-            .map_err(|rejected| rejected.reason().clone()),
-        StoredOrder::Pending(pending) => pending
-            .confirm_with_query(notification, &answer)
-            .map_err(|rejected| rejected.reason().clone()),
-        _ => return confirm_notification(store, notification).await,
-    }
-    .map_err(|reason| NotificationRefused::Mismatch {
-        order_id: order_id.clone(),
-        reason,
-    })?;
-    record_paid(store, paid).await
+    confirm(store, notification, stored, answer).await
 }
 
-/// The conditional write that makes a payment durable, and the acknowledgement that may only
-/// follow it.
-async fn record_paid<O, S: OrderStore<O>>(
+async fn load<O, S: OrderStore<O>>(
     store: &S,
-    paid: Order<O, Paid>,
-) -> Result<Confirmed<O>, NotificationRefused> {
-    let ack = Acknowledgement { _durable: () };
-    Ok(match store.mark_paid(&paid).await? {
-        Transition::Applied => Confirmed::Newly(paid, ack),
-        // Another delivery of the same notification won the conditional write.
-        Transition::NotApplied => Confirmed::AlreadyPaid(paid, ack),
-    })
+    order_id: &str,
+) -> Result<StoredOrder<O>, NotificationRefused> {
+    store
+        .load(order_id)
+        .await?
+        .ok_or_else(|| NotificationRefused::UnknownOrder(order_id.to_owned()))
 }
 
-/// What [`reconcile`] did.
-pub struct Reconciled<O> {
-    /// Orders XorPay says are paid, now stored as paid: fulfil them.
-    pub paid: Vec<Order<O, Paid>>,
-    /// Orders XorPay says expired, now stored as expired.
-    pub expired: usize,
-    /// Orders still waiting.
-    pub still_pending: usize,
-    /// Orders that could not be queried this time (they stay pending).
-    pub failed: usize,
-}
-
-impl<O> fmt::Debug for Reconciled<O> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Reconciled")
-            .field("paid", &self.paid.len())
-            .field("expired", &self.expired)
-            .field("still_pending", &self.still_pending)
-            .field("failed", &self.failed)
-            .finish()
+/// Whether only XorPay's answer to a query, with the notification, can pin the payment to
+/// this order: XorPay has not named its `aoid`.
+fn needs_query<O>(stored: &StoredOrder<O>) -> bool {
+    match stored {
+        StoredOrder::Created(_) => true,
+        StoredOrder::Pending(order) => order.aoid().is_none(),
+        StoredOrder::Expired(order) => order.aoid().is_none(),
+        StoredOrder::Paid(_) => false,
     }
 }
 
-/// Queries XorPay (`query2`) about every order still pending that was submitted before
-/// `cutoff`, and stores what it says: paid, expired, or nothing new. For notifications that
-/// never came. Orders still `created` are left alone: their payer never got what is needed to
-/// pay, and a late notification for one is handled by [`confirm_notification_with`].
-///
-/// # Errors
-/// [`StoreError`] when the store fails; a failed query only counts in
-/// [`Reconciled::failed`].
-#[cfg(feature = "client")]
-pub async fn reconcile<O, S>(
+/// What one read of the store decided.
+enum Step<O> {
+    /// Write this newly paid order.
+    Pay(Order<O, Paid>),
+    /// Save this paid order, which learnt its `aoid`.
+    Learn(Order<O, Paid>),
+    /// Already paid by this payment, as stored.
+    Done(Order<O, Paid>),
+}
+
+/// Decides on `stored`, writes, and after a write that did not apply reads the order again:
+/// only what the store then holds decides.
+async fn confirm<O, S>(
     store: &S,
-    client: &crate::client::Client,
-    cutoff: OffsetDateTime,
-) -> Result<Reconciled<O>, StoreError>
+    notification: VerifiedNotification,
+    mut stored: StoredOrder<O>,
+    answer: Option<crate::order::QueryAnswer>,
+) -> Result<Confirmed<O>, NotificationRefused>
 where
     S: OrderStore<O>,
 {
-    use crate::order::Settled;
-
-    let mut report = Reconciled {
-        paid: Vec::new(),
-        expired: 0,
-        still_pending: 0,
-        failed: 0,
-    };
-    for pending in store.pending_before(cutoff).await? {
-        match client.settle(pending).await {
-            Ok(Settled::Paid(paid)) => {
+    let order_id = notification.order_id().to_owned();
+    for _ in 0..CONFIRM_TRIES {
+        if needs_query(&stored) && answer.is_none() {
+            return Err(NotificationRefused::NeedsQuery { order_id });
+        }
+        let ack = Acknowledgement { _durable: () };
+        match decide(stored, notification.clone(), answer.as_ref()) {
+            Err(reason) => return Err(NotificationRefused::Mismatch { order_id, reason }),
+            Ok(Step::Done(paid)) => return Ok(Confirmed::AlreadyPaid(paid, ack)),
+            Ok(Step::Pay(paid)) => {
                 if store.mark_paid(&paid).await? == Transition::Applied {
-                    report.paid.push(paid);
+                    return Ok(Confirmed::Newly(paid, ack));
                 }
             }
-            Ok(Settled::Expired(expired)) => {
-                if store.mark_expired(&expired).await? == Transition::Applied {
-                    report.expired += 1;
+            Ok(Step::Learn(mut paid)) => {
+                if store.update_paid(&mut paid).await? == Transition::Applied {
+                    return Ok(Confirmed::AlreadyPaid(paid, ack));
                 }
-            }
-            Ok(Settled::Pending(..)) => report.still_pending += 1,
-            Err(error) => {
-                tracing::warn!(error = %error.error, "reconcile: query failed");
-                report.failed += 1;
             }
         }
+        // Not applied: another writer moved the order (a concurrent delivery, most likely).
+        stored = load(store, &order_id).await?;
     }
-    Ok(report)
+    Err(NotificationRefused::NotRecorded { order_id })
+}
+
+/// What a verified notification does to the order as stored.
+fn decide<O>(
+    stored: StoredOrder<O>,
+    notification: VerifiedNotification,
+    answer: Option<&crate::order::QueryAnswer>,
+) -> Result<Step<O>, ConfirmError> {
+    Ok(match (stored, answer) {
+        (StoredOrder::Paid(mut paid), _) => {
+            let had_aoid = paid.aoid().is_some();
+            paid.learn_aoid(&notification)?;
+            if had_aoid {
+                Step::Done(paid)
+            } else {
+                Step::Learn(paid)
+            }
+        }
+        (StoredOrder::Pending(order), Some(answer)) if order.aoid().is_none() => Step::Pay(
+            order
+                .confirm_with_query(notification, answer)
+                .map_err(|r| r.reason().clone())?,
+        ),
+        (StoredOrder::Pending(order), _) => Step::Pay(
+            order
+                .confirm(notification)
+                .map_err(|r| r.reason().clone())?,
+        ),
+        (StoredOrder::Expired(order), Some(answer)) if order.aoid().is_none() => Step::Pay(
+            order
+                .confirm_with_query(notification, answer)
+                .map_err(|r| r.reason().clone())?,
+        ),
+        // XorPay retries a notification for hours: a payment for an order that expired by the
+        // clock in the meantime is still a payment.
+        (StoredOrder::Expired(order), _) => Step::Pay(
+            order
+                .confirm(notification)
+                .map_err(|r| r.reason().clone())?,
+        ),
+        (StoredOrder::Created(order), Some(answer)) => Step::Pay(
+            order
+                .confirm_with_query(notification, answer)
+                .map_err(|r| r.reason().clone())?,
+        ),
+        (StoredOrder::Created(_), None) => return Err(ConfirmError::AoidUnknown),
+    })
 }

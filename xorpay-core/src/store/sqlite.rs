@@ -4,8 +4,8 @@
 //! survives a crash of the process or of the machine; migrations run when it is opened.
 //! Each order is one row: its number, its state, its `aoid`, price and refund revision as
 //! columns, and the whole [`StoredOrder`] as JSON. Every change is an `UPDATE … WHERE` the row
-//! is still as expected (its state, its price, and for refunds an older revision), so
-//! concurrent writers cannot both move the same order.
+//! is still as expected (its state, its price, and for a paid order's record exactly the
+//! revision the copy was read at), so concurrent writers cannot both move the same order.
 //!
 //! SQLite is synchronous: operations run one at a time on tokio's blocking pool, through one
 //! connection. Callers wait for their turn on an async semaphore, not on a blocked thread.
@@ -22,10 +22,12 @@ use tokio::sync::Semaphore;
 
 use super::{OrderStore, StoreError, Transition};
 use crate::order::{Created, Expired, Order, Paid, Pending, State, StoredOrder};
+
 use crate::request::XorPayOrder;
 
 /// The schema, one entry per version; applied in order on open (`PRAGMA user_version`).
-const MIGRATIONS: &[&str] = &["CREATE TABLE orders (
+const MIGRATIONS: &[&str] = &[
+    "CREATE TABLE orders (
         order_id       TEXT PRIMARY KEY NOT NULL,
         state          TEXT NOT NULL CHECK (state IN ('created', 'pending', 'paid', 'expired')),
         aoid           TEXT,
@@ -37,7 +39,14 @@ const MIGRATIONS: &[&str] = &["CREATE TABLE orders (
         updated_unix   INTEGER NOT NULL
     );
     CREATE INDEX orders_pending ON orders (state, submitted_unix);
-    CREATE INDEX orders_recent ON orders (created_unix);"];
+    CREATE INDEX orders_recent ON orders (created_unix);",
+    // 2: reconciliation looks at expired orders within a grace window and at created ones,
+    // and asks about each open order less often the older it is.
+    "ALTER TABLE orders ADD COLUMN expired_unix INTEGER;
+    ALTER TABLE orders ADD COLUMN check_after_unix INTEGER;
+    UPDATE orders SET expired_unix = updated_unix WHERE state = 'expired';
+    CREATE INDEX orders_expired ON orders (state, expired_unix);",
+];
 
 /// An [`OrderStore`] for orders of type `O` in a SQLite file.
 pub struct SqliteStore<O> {
@@ -148,8 +157,9 @@ impl<O> SqliteStore<O> {
         .map_err(database)?
     }
 
-    /// Replaces one row's state and record if it is still in one of `from`, at the same
-    /// price, and (for a paid order) at an older revision.
+    /// Moves one row to the order's state and record if it is still in one of `from`, at the
+    /// same price and `aoid` (where both know one). A moved order's next reconciliation
+    /// check starts afresh.
     async fn transition<S: State>(
         &self,
         order: &Order<O, S>,
@@ -164,17 +174,17 @@ impl<O> SqliteStore<O> {
                 .execute(
                     "UPDATE orders SET state = ?1, aoid = COALESCE(?2, aoid), record = ?3,
                          submitted_unix = COALESCE(?4, submitted_unix), revision = ?5,
-                         updated_unix = ?6
-                     WHERE order_id = ?7 AND price_fen = ?8
+                         expired_unix = ?6, check_after_unix = NULL, updated_unix = ?7
+                     WHERE order_id = ?8 AND price_fen = ?9
                        AND (aoid IS NULL OR ?2 IS NULL OR aoid = ?2)
-                       AND state IN (SELECT value FROM json_each(?9))
-                       AND (state != 'paid' OR revision < ?5)",
+                       AND state IN (SELECT value FROM json_each(?10))",
                     params![
                         row.state,
                         row.aoid,
                         row.record,
                         row.submitted_unix,
                         row.revision,
+                        row.expired_unix,
                         now_unix(),
                         row.order_id,
                         row.price_fen,
@@ -182,11 +192,7 @@ impl<O> SqliteStore<O> {
                     ],
                 )
                 .map_err(database)?;
-            Ok(if changed == 1 {
-                Transition::Applied
-            } else {
-                Transition::NotApplied
-            })
+            Ok(applied(changed))
         })
         .await
     }
@@ -212,6 +218,23 @@ fn now_unix() -> i64 {
     OffsetDateTime::now_utc().unix_timestamp()
 }
 
+fn applied(changed: usize) -> Transition {
+    if changed == 1 {
+        Transition::Applied
+    } else {
+        Transition::NotApplied
+    }
+}
+
+fn read_all<O>(rows: Vec<(String, String)>) -> Result<Vec<StoredOrder<O>>, StoreError>
+where
+    O: XorPayOrder + DeserializeOwned,
+{
+    rows.iter()
+        .map(|(order_id, record)| read(order_id, record))
+        .collect()
+}
+
 /// The columns of one order.
 struct Row {
     order_id: String,
@@ -221,6 +244,7 @@ struct Row {
     revision: i64,
     record: String,
     submitted_unix: Option<i64>,
+    expired_unix: Option<i64>,
 }
 
 impl Row {
@@ -236,6 +260,7 @@ impl Row {
             submitted_unix: order
                 .known_submitted_at()
                 .map(OffsetDateTime::unix_timestamp),
+            expired_unix: order.known_expired_at().map(OffsetDateTime::unix_timestamp),
         })
     }
 }
@@ -292,11 +317,38 @@ where
     }
 
     async fn mark_expired(&self, order: &Order<O, Expired>) -> Result<Transition, StoreError> {
-        self.transition(order, &["pending"]).await
+        self.transition(order, &["created", "pending"]).await
     }
 
-    async fn update_paid(&self, order: &Order<O, Paid>) -> Result<Transition, StoreError> {
-        self.transition(order, &["paid"]).await
+    async fn update_paid(&self, order: &mut Order<O, Paid>) -> Result<Transition, StoreError> {
+        let row = Row::of(order)?;
+        let loaded = i64::from(order.loaded_revision());
+        let transition = self
+            .with(move |connection| {
+                let changed = connection
+                    .execute(
+                        "UPDATE orders SET aoid = COALESCE(?1, aoid), record = ?2, revision = ?3,
+                             updated_unix = ?4
+                         WHERE order_id = ?5 AND price_fen = ?6 AND state = 'paid'
+                           AND (aoid IS NULL OR aoid = ?1) AND revision = ?7",
+                        params![
+                            row.aoid,
+                            row.record,
+                            row.revision,
+                            now_unix(),
+                            row.order_id,
+                            row.price_fen,
+                            loaded,
+                        ],
+                    )
+                    .map_err(database)?;
+                Ok(applied(changed))
+            })
+            .await?;
+        if transition == Transition::Applied {
+            order.__saved();
+        }
+        Ok(transition)
     }
 
     async fn load(&self, order_id: &str) -> Result<Option<StoredOrder<O>>, StoreError> {
@@ -316,26 +368,80 @@ where
         record.map(|record| read(order_id, &record)).transpose()
     }
 
-    async fn pending_before(
+    async fn due_for_check(
         &self,
-        cutoff: OffsetDateTime,
-    ) -> Result<Vec<Order<O, Pending>>, StoreError> {
+        now: OffsetDateTime,
+        stale_before: OffsetDateTime,
+        expired_since: OffsetDateTime,
+        limit: usize,
+    ) -> Result<Vec<StoredOrder<O>>, StoreError> {
+        let (now, stale, expired) = (
+            now.unix_timestamp(),
+            stale_before.unix_timestamp(),
+            expired_since.unix_timestamp(),
+        );
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let rows = self
-            .records(
-                "SELECT order_id, record FROM orders
-                 WHERE state = 'pending' AND submitted_unix < ?1 ORDER BY submitted_unix",
-                cutoff.unix_timestamp(),
-            )
-            .await?;
-        rows.into_iter()
-            .map(|(order_id, record)| match read::<O>(&order_id, &record)? {
-                StoredOrder::Pending(order) => Ok(order),
-                other => Err(StoreError::Corrupt {
-                    order_id,
-                    reason: format!("the row says pending, its record {}", other.state_name()),
-                }),
+            .with(move |connection| {
+                let mut statement = connection
+                    .prepare_cached(
+                        "SELECT order_id, record FROM orders
+                         WHERE ((state = 'created' AND created_unix < ?2)
+                             OR (state = 'pending' AND submitted_unix < ?2)
+                             OR (state = 'expired' AND expired_unix >= ?3))
+                           AND (check_after_unix IS NULL OR check_after_unix <= ?1)
+                         ORDER BY updated_unix, order_id LIMIT ?4",
+                    )
+                    .map_err(database)?;
+                let rows = statement
+                    .query_map(params![now, stale, expired, limit], |row| {
+                        Ok((row.get(0)?, row.get(1)?))
+                    })
+                    .map_err(database)?;
+                rows.collect::<Result<Vec<(String, String)>, _>>()
+                    .map_err(database)
             })
-            .collect()
+            .await?;
+        read_all(rows)
+    }
+
+    async fn check_again_at(&self, order_id: &str, at: OffsetDateTime) -> Result<(), StoreError> {
+        let (key, at) = (order_id.to_owned(), at.unix_timestamp());
+        self.with(move |connection| {
+            connection
+                .execute(
+                    "UPDATE orders SET check_after_unix = ?2 WHERE order_id = ?1",
+                    params![key, at],
+                )
+                .map(drop)
+                .map_err(database)
+        })
+        .await
+    }
+
+    async fn list(
+        &self,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<StoredOrder<O>>, StoreError> {
+        let after = after.map(str::to_owned);
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = self
+            .with(move |connection| {
+                let mut statement = connection
+                    .prepare_cached(
+                        "SELECT order_id, record FROM orders
+                         WHERE ?1 IS NULL OR order_id > ?1 ORDER BY order_id LIMIT ?2",
+                    )
+                    .map_err(database)?;
+                let rows = statement
+                    .query_map(params![after, limit], |row| Ok((row.get(0)?, row.get(1)?)))
+                    .map_err(database)?;
+                rows.collect::<Result<Vec<(String, String)>, _>>()
+                    .map_err(database)
+            })
+            .await?;
+        read_all(rows)
     }
 
     async fn recent(&self, limit: usize) -> Result<Vec<StoredOrder<O>>, StoreError> {
@@ -346,8 +452,6 @@ where
                 i64::try_from(limit).unwrap_or(i64::MAX),
             )
             .await?;
-        rows.iter()
-            .map(|(order_id, record)| read(order_id, record))
-            .collect()
+        read_all(rows)
     }
 }

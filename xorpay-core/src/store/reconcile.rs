@@ -1,0 +1,375 @@
+//! Reconciliation: asking XorPay about every stored order whose fate the store cannot know on
+//! its own, and recording what XorPay says (feature `client`).
+//!
+//! Notifications can fail for hours, and answers can be lost after XorPay acted. So
+//! [`reconcile`] looks at three kinds of order:
+//!
+//! - **submissions in doubt**: orders still `created` a while after they were stored. Their
+//!   request may have reached XorPay and its answer been lost (a barcode payment charges the
+//!   payer's code at once). [`settle_submission`] asks `query2`: paid → recorded paid (without
+//!   an `aoid`, which only the notification tells); unpaid → the identical request is sent
+//!   again, which recovers the `aoid` and what the payer needs (PROTOCOL.md §3.6: identical
+//!   re-submission is *presumed* allowed, an inference XorPay never confirmed; a different one
+//!   would be `order_exist`, so there are never two live orders for one order number);
+//!   unknown to XorPay → sent (it is the first real submission). An order XorPay refuses
+//!   for good is given up (expired: a late payment would still be recorded). Barcode orders
+//!   are never sent twice.
+//! - **stale pending orders**: their notification never came; `query2` says paid, expired or
+//!   still open.
+//! - **expired orders within the grace window**: the merchant's clock expired them, but a
+//!   payer may have paid at the last moment, and XorPay retries its notification for about
+//!   6.5 hours (1 + 2 + 4 + 16 + 64 + 300 minutes, PROTOCOL.md §7). The default window is a
+//!   day.
+//!
+//! `fee_error` (the payer paid; XorPay could not take its fee from the merchant's prepaid
+//! balance) is reported on its own and logged at warn: the merchant must top the balance up.
+//! An order that stays open is checked again later, less often the older it is, so that a
+//! sweep every few seconds does not query every order every time.
+
+use core::fmt;
+use core::time::Duration;
+
+use time::OffsetDateTime;
+
+use super::{OrderStore, StoreError, Transition};
+use crate::client::{Client, ClientError};
+use crate::order::{
+    Created, Expired, Order, Paid, Pending, QueryAnswer, Rejected, Settled, State, StoredOrder,
+};
+use crate::request::XorPayOrder;
+use crate::status::{OrderState, Retry};
+
+/// How [`reconcile`] chooses the orders it asks about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReconcilePolicy {
+    /// A `created` or `pending` order is asked about once it is this old. Longer than any
+    /// request takes (the client's timeout), so that a submission still under way is not
+    /// taken for a lost one. Default: 2 minutes.
+    pub stale_after: Duration,
+    /// How long after its expiry an order is still asked about: at least XorPay's whole
+    /// notification retry span (about 6.5 hours). Default: 24 hours.
+    pub expired_grace: Duration,
+    /// The most orders asked about in one call. Default: 200.
+    pub batch: usize,
+}
+
+impl Default for ReconcilePolicy {
+    fn default() -> ReconcilePolicy {
+        ReconcilePolicy {
+            stale_after: Duration::from_secs(120),
+            expired_grace: Duration::from_secs(24 * 3600),
+            batch: 200,
+        }
+    }
+}
+
+/// What [`reconcile`] did.
+pub struct Reconciled<O> {
+    /// Orders XorPay says are paid, now stored as paid: fulfil them.
+    pub paid: Vec<Order<O, Paid>>,
+    /// Submissions in doubt that XorPay holds unpaid, re-submitted and now pending.
+    pub recovered: usize,
+    /// Orders now stored as expired (XorPay says so, or never had them).
+    pub expired: usize,
+    /// Orders the payer paid but whose fee XorPay could not take (`fee_error`): top up the
+    /// prepaid balance in XorPay's dashboard.
+    pub fee_error: Vec<String>,
+    /// Orders still open (unpaid, or still in doubt): asked about again later.
+    pub open: usize,
+    /// Orders whose query failed this time: asked about again later.
+    pub failed: usize,
+}
+
+impl<O> fmt::Debug for Reconciled<O> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Reconciled")
+            .field("paid", &self.paid.len())
+            .field("recovered", &self.recovered)
+            .field("expired", &self.expired)
+            .field("fee_error", &self.fee_error)
+            .field("open", &self.open)
+            .field("failed", &self.failed)
+            .finish()
+    }
+}
+
+/// Where [`settle_submission`] left an order whose submission was never answered.
+#[derive(Debug)]
+#[must_use = "a pending order is for the payer; a paid one to fulfil"]
+pub enum Submission<O> {
+    /// XorPay holds it unpaid: re-submitted identically, now pending and stored so. Show the
+    /// payer what to pay with.
+    Pending(Order<O, Pending>),
+    /// XorPay says it is paid: stored as paid. Fulfil it.
+    Paid(Order<O, Paid>),
+    /// Stored as expired: XorPay says so, or refused the identical request for good (a
+    /// payment that still arrives is recorded as a late one).
+    Expired,
+    /// The payer paid but XorPay could not take its fee (`fee_error`): still in doubt.
+    FeeError,
+    /// Still in doubt (the query or the re-submission failed, or a barcode payment waits for
+    /// its payer): asked about again later.
+    InDoubt,
+    /// Another writer (a notification, another sweep) moved the order first.
+    Superseded,
+}
+
+/// Settles an order whose submission was never answered (a timeout, a dropped connection, a
+/// crash between storing and sending): asks XorPay with `query2`, then records paid,
+/// re-submits the identical request, or records it expired, as [`reconcile`] describes.
+///
+/// # Errors
+/// [`StoreError`] when the store fails; a failed query or re-submission is
+/// [`Submission::InDoubt`].
+pub async fn settle_submission<O, S>(
+    store: &S,
+    client: &Client,
+    order: Order<O, Created>,
+    now: OffsetDateTime,
+) -> Result<Submission<O>, StoreError>
+where
+    O: XorPayOrder,
+    S: OrderStore<O>,
+{
+    Ok(match settle_created(store, client, order, now).await? {
+        Outcome::Paid(paid) => Submission::Paid(paid),
+        Outcome::Pending(pending) => Submission::Pending(pending),
+        Outcome::Expired => Submission::Expired,
+        Outcome::FeeError => Submission::FeeError,
+        Outcome::Open | Outcome::Failed => Submission::InDoubt,
+        Outcome::Superseded => Submission::Superseded,
+    })
+}
+
+/// What asking about one order did.
+enum Outcome<O> {
+    Paid(Order<O, Paid>),
+    Pending(Order<O, Pending>),
+    Expired,
+    FeeError,
+    /// Nothing to record: XorPay holds it unpaid (or a barcode waits for its payer).
+    Open,
+    /// The query (or the re-submission) failed.
+    Failed,
+    Superseded,
+}
+
+async fn settle_created<O, S>(
+    store: &S,
+    client: &Client,
+    order: Order<O, Created>,
+    now: OffsetDateTime,
+) -> Result<Outcome<O>, StoreError>
+where
+    O: XorPayOrder,
+    S: OrderStore<O>,
+{
+    let answer = match client.check(&order).await {
+        Ok(answer) => answer,
+        Err(error) => {
+            tracing::warn!(order_id = order.order_id(), %error, "submission in doubt: query failed");
+            return Ok(Outcome::Failed);
+        }
+    };
+    let Ok(settled) = order.settle(&answer, now) else {
+        return Ok(Outcome::Failed);
+    };
+    let (order, state) = match settled {
+        Settled::Unchanged(order, state) => (order, state),
+        settled => return record(store, settled).await,
+    };
+    let failed = match client.resend(order).await {
+        Ok(pending) => {
+            return Ok(match store.mark_pending(&pending).await? {
+                Transition::Applied => Outcome::Pending(pending),
+                Transition::NotApplied => Outcome::Superseded,
+            });
+        }
+        Err(failed) => failed,
+    };
+    let give_up = match failed.error() {
+        // A barcode order is never sent twice: one XorPay never had is given up (its code is
+        // single-use and short-lived); one waiting for its payer is asked about later.
+        ClientError::Config(_) => state == OrderState::NotExist,
+        // XorPay refuses the identical request for good (`order_exist`, `sign_error`, …):
+        // it will never be created as it is.
+        ClientError::Api(error) => error.retry() == Retry::Never,
+        _ => false,
+    };
+    if !give_up {
+        tracing::warn!(
+            order_id = failed.order().order_id(),
+            error = %failed.error(),
+            "submission in doubt: not re-sent this time"
+        );
+        return Ok(if matches!(failed.error(), ClientError::Config(_)) {
+            Outcome::Open
+        } else {
+            Outcome::Failed
+        });
+    }
+    let abandoned = failed.into_order().abandon(now);
+    record(store, Settled::<O, Created>::Expired(abandoned)).await
+}
+
+/// Queries a pending or expired order and records the answer.
+async fn settle_known<O, S, T>(
+    store: &S,
+    client: &Client,
+    order: Order<O, T>,
+    settle: impl FnOnce(Order<O, T>, &QueryAnswer) -> Result<Settled<O, T>, Rejected<O, T>>,
+) -> Result<Outcome<O>, StoreError>
+where
+    S: OrderStore<O>,
+    T: State,
+{
+    let answer = match client.check(&order).await {
+        Ok(answer) => answer,
+        Err(error) => {
+            tracing::warn!(order_id = order.order_id(), %error, "reconcile: query failed");
+            return Ok(Outcome::Failed);
+        }
+    };
+    match settle(order, &answer) {
+        Ok(settled) => record(store, settled).await,
+        Err(_) => Ok(Outcome::Failed),
+    }
+}
+
+/// Stores what XorPay's answer moved an order to.
+async fn record<O, S: OrderStore<O>, T: State>(
+    store: &S,
+    settled: Settled<O, T>,
+) -> Result<Outcome<O>, StoreError> {
+    let applied = |transition| transition == Transition::Applied;
+    Ok(match settled {
+        Settled::Paid(paid) => match applied(store.mark_paid(&paid).await?) {
+            true => Outcome::Paid(paid),
+            false => Outcome::Superseded,
+        },
+        Settled::Expired(expired) => match applied(store.mark_expired(&expired).await?) {
+            true => Outcome::Expired,
+            false => Outcome::Superseded,
+        },
+        Settled::FeeError(_) => Outcome::FeeError,
+        Settled::Unchanged(..) => Outcome::Open,
+    })
+}
+
+/// Asks XorPay about every order [`OrderStore::due_for_check`] names at `now` under `policy`
+/// and stores what it says. Call it periodically (every minute, say); an order that stays
+/// open is asked about less often the older it is. It looks at:
+///
+/// - **submissions in doubt**: orders still `created` a while after they were stored, whose
+///   request may have reached XorPay with its answer lost (a barcode payment charges the
+///   payer's code at once). [`settle_submission`] asks `query2`: paid → recorded paid,
+///   without an `aoid` until the notification names it; unpaid → the identical request is
+///   sent again, which recovers the `aoid` and what the payer needs (identical re-submission
+///   is *presumed* allowed, PROTOCOL.md §3.6, an inference XorPay never confirmed; a
+///   different one would be `order_exist`, so one order number never has two live orders);
+///   unknown to XorPay → sent, as the first real submission. An order XorPay refuses for good
+///   is given up (expired, so a late payment would still be recorded). A barcode order is
+///   never sent twice.
+/// - **stale pending orders**, whose notification never came.
+/// - **expired orders within [`ReconcilePolicy::expired_grace`]**: the merchant's clock
+///   expired them, but a payer may have paid at the last moment, and XorPay retries its
+///   notification for about 6.5 hours.
+///
+/// `fee_error` (the payer paid; XorPay could not take its fee from the merchant's prepaid
+/// balance) is reported in [`Reconciled::fee_error`] and logged at warn: top the balance up.
+///
+/// # Errors
+/// [`StoreError`] when the store fails; a failed query only counts in
+/// [`Reconciled::failed`].
+pub async fn reconcile<O, S>(
+    store: &S,
+    client: &Client,
+    now: OffsetDateTime,
+    policy: &ReconcilePolicy,
+) -> Result<Reconciled<O>, StoreError>
+where
+    O: XorPayOrder,
+    S: OrderStore<O>,
+{
+    let mut report = Reconciled {
+        paid: Vec::new(),
+        recovered: 0,
+        expired: 0,
+        fee_error: Vec::new(),
+        open: 0,
+        failed: 0,
+    };
+    let candidates = store
+        .due_for_check(
+            now,
+            now - policy.stale_after,
+            now - policy.expired_grace,
+            policy.batch,
+        )
+        .await?;
+    for stored in candidates {
+        let order_id = stored.order_id().to_owned();
+        let since = since(&stored, now);
+        let outcome = match stored {
+            StoredOrder::Created(order) => settle_created(store, client, order, now).await?,
+            StoredOrder::Pending(order) => {
+                settle_known(store, client, order, Order::<O, Pending>::settle).await?
+            }
+            StoredOrder::Expired(order) => {
+                settle_known(store, client, order, Order::<O, Expired>::settle).await?
+            }
+            StoredOrder::Paid(_) => continue,
+        };
+        // A moved order starts afresh (the store clears its next check with its state); one
+        // still open is asked about again later.
+        let still_open = match outcome {
+            Outcome::Paid(paid) => {
+                report.paid.push(paid);
+                false
+            }
+            Outcome::Pending(_) => {
+                report.recovered += 1;
+                false
+            }
+            Outcome::Expired => {
+                report.expired += 1;
+                false
+            }
+            Outcome::Superseded => false,
+            Outcome::FeeError => {
+                report.fee_error.push(order_id.clone());
+                true
+            }
+            Outcome::Open => {
+                report.open += 1;
+                true
+            }
+            Outcome::Failed => {
+                report.failed += 1;
+                true
+            }
+        };
+        if still_open {
+            store
+                .check_again_at(&order_id, now + backoff(now - since))
+                .await?;
+        }
+    }
+    Ok(report)
+}
+
+/// When an order's clock started: submitted or expired (`now` for an order still created).
+fn since<O>(stored: &StoredOrder<O>, now: OffsetDateTime) -> OffsetDateTime {
+    match stored {
+        StoredOrder::Pending(order) => order.submitted_at(),
+        StoredOrder::Expired(order) => order.expired_at(),
+        StoredOrder::Created(_) | StoredOrder::Paid(_) => now,
+    }
+}
+
+/// How long until an open order is asked about again: an eighth of its age, between 30
+/// seconds and 30 minutes.
+fn backoff(age: time::Duration) -> Duration {
+    let age = Duration::try_from(age).unwrap_or_default();
+    (age / 8).clamp(Duration::from_secs(30), Duration::from_secs(30 * 60))
+}
