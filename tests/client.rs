@@ -10,9 +10,10 @@ use axum::body::Bytes;
 use axum::http::StatusCode;
 use tokio::sync::mpsc;
 use xorpay::client::{Call, Client, ClientError, RetryPolicy, openid_from_callback};
-use xorpay::order::{ConfirmError, ConfirmedBy, Order, RefundLimit, Settled};
+use xorpay::order::{ConfirmError, ConfirmedBy, Order, Paid, RefundLimit, Settled, StoredOrder};
 use xorpay::prelude::*;
 use xorpay::response::PaymentInfo;
+use xorpay::store::{OrderStore, RefundError, RefundOutcome, SqliteStore, Transition};
 use xorpay::{Aid, ApiError, AppSecret, Notification, OrderState, Price, VerifiedNotification};
 use xorpay_sandbox::{FaultTimes, Route, RouteFault, Sandbox};
 
@@ -109,7 +110,7 @@ struct JsapiOrder {
     openid: String,
 }
 
-#[derive(XorPayOrder, Debug, Clone)]
+#[derive(XorPayOrder, Debug, Clone, serde::Serialize, serde::Deserialize)]
 #[xorpay(kind = native, notify_url = from_client)]
 struct NativeOrder {
     #[xorpay(order_id)]
@@ -207,6 +208,49 @@ async fn paid_native(
         })
         .await;
     paid
+}
+
+/// A paid native order, stored (in memory) as a merchant stores it, so that it is refunded
+/// the safe way: recorded in doubt before it is sent.
+async fn stored_paid_native(
+    sandbox: &Sandbox,
+    client: &Client,
+    receiver: &mut Receiver,
+    id: &str,
+    total: &str,
+) -> SqliteStore<NativeOrder> {
+    let store = SqliteStore::in_memory().unwrap();
+    let created = native(id, total);
+    store.insert(&created).await.unwrap();
+    let pending = client.submit(created).await.unwrap();
+    let _ = store.mark_pending(&pending).await.unwrap();
+    let aoid = pending.aoid().unwrap().to_string();
+    sandbox.pay(&aoid).await.unwrap();
+    let paid = pending.confirm(receiver.next_verified().await).unwrap();
+    assert_eq!(store.mark_paid(&paid).await.unwrap(), Transition::Applied);
+    // XorPay refunds only once the notification is acknowledged (`success`).
+    sandbox
+        .wait_for(&aoid, Duration::from_secs(5), |order| {
+            order.state == xorpay_sandbox::OrderState::Success
+        })
+        .await;
+    store
+}
+
+async fn refund(
+    store: &SqliteStore<NativeOrder>,
+    client: &Client,
+    id: &str,
+    amount: Price,
+) -> Result<RefundOutcome, RefundError> {
+    xorpay::store::refund(store, client, id, amount, pending_now()).await
+}
+
+async fn load_paid(store: &SqliteStore<NativeOrder>, id: &str) -> Order<NativeOrder, Paid> {
+    match store.load(id).await.unwrap() {
+        Some(StoredOrder::Paid(paid)) => paid,
+        other => panic!("expected {id} paid, found {other:?}"),
+    }
 }
 
 #[tokio::test]
@@ -391,34 +435,63 @@ async fn refunds_are_partial_limited_to_the_paid_amount_and_to_fifty() {
     let sandbox = sandbox().await;
     let mut receiver = Receiver::start().await;
     let client = client(&sandbox, &receiver.url);
-    let mut paid = paid_native(&sandbox, &client, &mut receiver, "refund-1", "1.00").await;
-    let aoid = paid.aoid().unwrap().to_string();
+    let store = stored_paid_native(&sandbox, &client, &mut receiver, "refund-1", "1.00").await;
+    let aoid = load_paid(&store, "refund-1")
+        .await
+        .aoid()
+        .unwrap()
+        .to_string();
 
-    client.refund(&mut paid, price("0.30")).await.unwrap();
+    let made = refund(&store, &client, "refund-1", price("0.30")).await;
+    assert!(matches!(made, Ok(RefundOutcome::Made)), "{made:?}");
+    let paid = load_paid(&store, "refund-1").await;
     assert_eq!(paid.refunded(), Some(price("0.30")));
     assert_eq!(paid.refundable(), Some(price("0.70")));
 
     // More than what is left: refused before anything is sent.
-    let error = client.refund(&mut paid, price("0.71")).await.unwrap_err();
+    let error = refund(&store, &client, "refund-1", price("0.71")).await;
     assert!(matches!(
         error,
-        ClientError::RefundLimit(RefundLimit::ExceedsPaid { .. })
+        Err(RefundError::Limit(RefundLimit::ExceedsPaid { .. }))
     ));
     assert_eq!(sandbox.order(&aoid).unwrap().refunds.len(), 1);
 
     // Up to 50 refunds in all; the 51st is refused before anything is sent.
     for _ in 1..50 {
-        client.refund(&mut paid, Price::MIN).await.unwrap();
+        refund(&store, &client, "refund-1", Price::MIN)
+            .await
+            .unwrap();
     }
-    assert_eq!(paid.refund_count(), 50);
+    assert_eq!(load_paid(&store, "refund-1").await.refund_count(), 50);
     assert_eq!(sandbox.order(&aoid).unwrap().refunds.len(), 50);
-    let error = client.refund(&mut paid, Price::MIN).await.unwrap_err();
+    let error = refund(&store, &client, "refund-1", Price::MIN).await;
     assert!(matches!(
         error,
-        ClientError::RefundLimit(RefundLimit::TooMany)
+        Err(RefundError::Limit(RefundLimit::TooMany))
     ));
     assert_eq!(sandbox.order(&aoid).unwrap().refunds.len(), 50);
-    assert_eq!(paid.refunded(), Some(price("0.79")));
+    assert_eq!(
+        load_paid(&store, "refund-1").await.refunded(),
+        Some(price("0.79"))
+    );
+}
+
+#[tokio::test]
+async fn a_refund_not_recorded_in_doubt_first_is_never_sent() {
+    let sandbox = sandbox().await;
+    let mut receiver = Receiver::start().await;
+    let client = client(&sandbox, &receiver.url);
+    let mut paid = paid_native(&sandbox, &client, &mut receiver, "unsaved-1", "1.00").await;
+    // Begun but never saved: a crash now, or a concurrent copy, would lose it.
+    let ticket = paid.begin_refund(price("0.50"), pending_now()).unwrap();
+    let error = client.send_refund(&mut paid, ticket).await.unwrap_err();
+    assert!(matches!(
+        error,
+        ClientError::RefundLimit(RefundLimit::NotRecorded)
+    ));
+    let aoid = paid.aoid().unwrap().to_string();
+    assert!(sandbox.order(&aoid).unwrap().refunds.is_empty());
+    assert_eq!(paid.refunded(), None);
 }
 
 #[tokio::test]
@@ -553,10 +626,22 @@ async fn queries_are_retried_and_create_and_refund_are_not() {
     assert!(client.submit(native("retry-2", "1.00")).await.is_err());
     assert!(sandbox.order_by_order_id("retry-2").is_none());
 
-    // One failure on refund: not retried, so nothing was refunded.
-    let mut paid = paid_native(&sandbox, &client, &mut receiver, "retry-3", "1.00").await;
+    // One failure on refund: not retried, so nothing was refunded; a 500 may still have
+    // come after XorPay acted, so the refund stays in doubt.
+    let store = stored_paid_native(&sandbox, &client, &mut receiver, "retry-3", "1.00").await;
     sandbox.inject_route_fault(Route::Refund, RouteFault::Http500, FaultTimes::Once);
-    assert!(client.refund(&mut paid, Price::MIN).await.is_err());
+    let outcome = refund(&store, &client, "retry-3", Price::MIN).await;
+    assert!(
+        matches!(
+            outcome,
+            Ok(RefundOutcome::InDoubt(ClientError::HttpStatus {
+                status: 500,
+                ..
+            }))
+        ),
+        "{outcome:?}"
+    );
+    let paid = load_paid(&store, "retry-3").await;
     assert_eq!(
         sandbox
             .order(paid.aoid().unwrap().as_str())
@@ -566,6 +651,7 @@ async fn queries_are_retried_and_create_and_refund_are_not() {
         0
     );
     assert_eq!(paid.refunded(), None);
+    assert_eq!(paid.refund_in_doubt(), Some(Price::MIN));
 }
 
 #[tokio::test]
@@ -707,9 +793,11 @@ async fn every_call_is_traced_without_the_secret_or_a_signature() {
         .with_notify_url(&receiver.url)
         .signature(&AppSecret::new(SECRET).unwrap())
         .unwrap();
-    let mut paid = paid_native(&sandbox, &client, &mut receiver, "traced-1", "1.00").await;
+    let store = stored_paid_native(&sandbox, &client, &mut receiver, "traced-1", "1.00").await;
     client.query2("traced-1").await.unwrap();
-    client.refund(&mut paid, Price::MIN).await.unwrap();
+    refund(&store, &client, "traced-1", Price::MIN)
+        .await
+        .unwrap();
     sandbox.inject_route_fault(Route::Pay, RouteFault::Http500, FaultTimes::Once);
     let _ = client.submit(native("traced-2", "1.00")).await;
 
@@ -738,7 +826,7 @@ async fn a_refund_without_a_clear_answer_is_held_in_doubt() {
     let sandbox = sandbox().await;
     let mut receiver = Receiver::start().await;
     let client = client(&sandbox, &receiver.url);
-    let mut paid = paid_native(&sandbox, &client, &mut receiver, "doubt-1", "1.00").await;
+    let store = stored_paid_native(&sandbox, &client, &mut receiver, "doubt-1", "1.00").await;
 
     // XorPay answers too late: the refund may have happened.
     sandbox.inject_route_fault(
@@ -746,34 +834,57 @@ async fn a_refund_without_a_clear_answer_is_held_in_doubt() {
         RouteFault::delay(Duration::from_secs(2)),
         FaultTimes::Once,
     );
-    let error = client.refund(&mut paid, price("0.40")).await.unwrap_err();
+    let outcome = refund(&store, &client, "doubt-1", price("0.40")).await;
+    let Ok(RefundOutcome::InDoubt(error)) = outcome else {
+        panic!("expected the refund in doubt, got {outcome:?}")
+    };
     assert!(matches!(error, ClientError::Timeout { call: Call::Refund }));
-    assert!(error.outcome_unknown());
+    let paid = load_paid(&store, "doubt-1").await;
     assert_eq!(paid.refund_in_doubt(), Some(price("0.40")));
     assert_eq!(paid.refundable(), Some(price("0.60")));
     // Nothing more is sent until someone resolves it.
-    let refused = client.refund(&mut paid, Price::MIN).await.unwrap_err();
+    let refused = refund(&store, &client, "doubt-1", Price::MIN).await;
     assert!(matches!(
         refused,
-        ClientError::RefundLimit(RefundLimit::InDoubt { .. })
+        Err(RefundError::Limit(RefundLimit::InDoubt { .. }))
     ));
 
     // Resolve it by what XorPay's side (the dashboard; here the sandbox's view) shows. The
-    // sandbox delays before handling, and the client hung up: it was not made.
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    // request reached XorPay late, after the client hung up: it was made then. Too early,
+    // while the request may still be under way, resolving is refused, and the dashboard
+    // would still have shown nothing.
+    let began = paid.refund_in_doubt_since().unwrap();
+    let early = xorpay::store::resolve(&store, &client, "doubt-1", began, false, began).await;
+    assert!(
+        matches!(early, Err(xorpay::store::ResolveError::TooEarly { .. })),
+        "{early:?}"
+    );
+    assert!(
+        sandbox
+            .order(paid.aoid().unwrap().as_str())
+            .unwrap()
+            .refunds
+            .is_empty()
+    );
+    tokio::time::sleep(Duration::from_millis(2500)).await;
     let made = !sandbox
         .order(paid.aoid().unwrap().as_str())
         .unwrap()
         .refunds
         .is_empty();
-    assert!(!made);
-    paid.resolve_refund_in_doubt(made);
+    assert!(made);
+    let later = began + xorpay::time::Duration::minutes(1);
+    xorpay::store::resolve(&store, &client, "doubt-1", began, made, later)
+        .await
+        .unwrap();
+    let paid = load_paid(&store, "doubt-1").await;
     assert_eq!(paid.refund_in_doubt(), None);
-    assert_eq!(paid.refunded(), None);
-    // The refund can now be made, and the totals agree with XorPay's.
-    client.refund(&mut paid, price("0.40")).await.unwrap();
-    client.refund(&mut paid, price("0.60")).await.unwrap();
-    assert_eq!(paid.refundable(), None);
+    assert_eq!(paid.refunded(), Some(price("0.40")));
+    // The rest can now be refunded, and the totals agree with XorPay's.
+    refund(&store, &client, "doubt-1", price("0.60"))
+        .await
+        .unwrap();
+    assert_eq!(load_paid(&store, "doubt-1").await.refundable(), None);
     assert_eq!(
         sandbox
             .order(paid.aoid().unwrap().as_str())

@@ -15,8 +15,8 @@ use xorpay::client::{Client, ClientError};
 use xorpay::order::{Order, StoredOrder};
 use xorpay::prelude::*;
 use xorpay::store::{
-    Confirmed, OrderStore, SqliteStore, Submission, Transition, confirm_notification_with,
-    settle_submission,
+    Confirmed, OrderStore, ReconcilePolicy, RefundOutcome, SqliteStore, Submission,
+    confirm_notification_with, reconcile, refund, resolve, settle_submission,
 };
 use xorpay::time::OffsetDateTime;
 use xorpay::{Aid, AppSecret, Price};
@@ -295,36 +295,32 @@ async fn a_refund_whose_answer_was_lost_stays_in_doubt_until_resolved_from_the_l
         (RouteFault::DropConnection, "4.00"),
     ];
     for (fault, amount) in cases {
-        let Some(StoredOrder::Paid(mut paid)) = world.store.load("refund-1").await.unwrap() else {
-            panic!("expected the order paid")
-        };
-        let ticket = paid.begin_refund(price(amount)).unwrap();
-        assert_eq!(
-            world.store.update_paid(&mut paid).await.unwrap(),
-            Transition::Applied
-        );
         world
             .sandbox
             .inject_route_fault(Route::Refund, fault, FaultTimes::Once);
-        let error = world
-            .client
-            .send_refund(&mut paid, ticket)
-            .await
-            .unwrap_err();
+        let outcome = refund(
+            &world.store,
+            &world.client,
+            "refund-1",
+            price(amount),
+            now(),
+        )
+        .await
+        .unwrap();
+        let RefundOutcome::InDoubt(error) = outcome else {
+            panic!("{fault:?}: expected the refund in doubt, got {outcome:?}")
+        };
         assert!(error.outcome_unknown(), "{error:?}");
-        assert_eq!(
-            world.store.update_paid(&mut paid).await.unwrap(),
-            Transition::Applied
-        );
         // In doubt: counted against what is left, and nothing more can be sent.
-        let Some(StoredOrder::Paid(mut paid)) = world.store.load("refund-1").await.unwrap() else {
+        let Some(StoredOrder::Paid(paid)) = world.store.load("refund-1").await.unwrap() else {
             panic!("expected the order paid")
         };
         assert_eq!(paid.refund_in_doubt(), Some(price(amount)));
         assert!(paid.check_refund(Price::MIN).is_err());
         tokio::time::sleep(Duration::from_millis(1600)).await;
 
-        // The merchant reads XorPay's books and resolves it.
+        // The merchant reads XorPay's books and resolves it, once no request can still be
+        // under way.
         let ledger = world.sandbox.order(&aoid).unwrap();
         let made = ledger
             .refunds
@@ -335,11 +331,11 @@ async fn a_refund_whose_answer_was_lost_stays_in_doubt_until_resolved_from_the_l
             !matches!(fault, RouteFault::DropConnection),
             "{fault:?}"
         );
-        paid.resolve_refund_in_doubt(made);
-        assert_eq!(
-            world.store.update_paid(&mut paid).await.unwrap(),
-            Transition::Applied
-        );
+        let began = paid.refund_in_doubt_since().unwrap();
+        let after = began + xorpay::time::Duration::minutes(1);
+        resolve(&world.store, &world.client, "refund-1", began, made, after)
+            .await
+            .unwrap();
         agree(&world, "refund-1").await;
     }
     let Some(StoredOrder::Paid(paid)) = world.store.load("refund-1").await.unwrap() else {
@@ -360,7 +356,7 @@ async fn a_submission_xorpay_refuses_for_good_is_given_up_not_retried_forever() 
         total: price("1.00"),
     })
     .unwrap();
-    let _ = world.client.submit(other).await.unwrap();
+    let other = world.client.submit(other).await.unwrap();
     let created = Order::new(Tea {
         id: "taken-1".into(),
         title: "乌龙茶".into(),
@@ -377,4 +373,179 @@ async fn a_submission_xorpay_refuses_for_good_is_given_up_not_retried_forever() 
         panic!("expected the order given up")
     };
     assert_eq!(expired.aoid(), None);
+
+    // The other order with this number is paid. query2 says `payed`, but about XorPay's
+    // order, not this one: reconciliation must not record 12.50 paid.
+    world
+        .sandbox
+        .pay(other.aoid().unwrap().as_str())
+        .await
+        .unwrap();
+    let report = reconcile(
+        &world.store,
+        &world.client,
+        now() + xorpay::time::Duration::minutes(5),
+        &ReconcilePolicy::default(),
+    )
+    .await
+    .unwrap();
+    assert!(report.paid.is_empty(), "{report:?}");
+    assert_eq!(
+        world
+            .store
+            .load("taken-1")
+            .await
+            .unwrap()
+            .unwrap()
+            .state_name(),
+        "expired"
+    );
+}
+
+#[tokio::test]
+async fn a_barcode_xorpay_has_not_seen_yet_is_not_given_up_while_its_request_may_run() {
+    let mut world = world::<Till>().await;
+    let created = Order::new(Till {
+        id: "till-3".into(),
+        title: "门店订单".into(),
+        total: price("6.60"),
+        code: "134657556554411111".into(),
+    })
+    .unwrap();
+    world.store.insert(&created).await.unwrap();
+    // The request is slow to reach XorPay: the client gives up before XorPay charges.
+    world.sandbox.inject_route_fault(
+        Route::Barcode,
+        RouteFault::delay(Duration::from_millis(1500)),
+        FaultTimes::Once,
+    );
+    let failed = world.client.barcode_pay(created).await.unwrap_err();
+    assert!(matches!(failed.error(), ClientError::Timeout { .. }));
+    assert!(world.sandbox.order_by_order_id("till-3").is_none());
+    let settled = settle_submission(&world.store, &world.client, failed.into_order(), now())
+        .await
+        .unwrap();
+    assert!(matches!(settled, Submission::InDoubt), "{settled:?}");
+    assert_eq!(
+        world
+            .store
+            .load("till-3")
+            .await
+            .unwrap()
+            .unwrap()
+            .state_name(),
+        "created"
+    );
+
+    // XorPay charges the code after all; the notification pays the order once.
+    let notification = world.receiver.next_verified(SECRET).await;
+    let confirmed = confirm_notification_with(&world.store, &world.client, notification)
+        .await
+        .unwrap();
+    assert!(confirmed.is_new());
+    agree(&world, "till-3").await;
+}
+
+#[tokio::test]
+async fn a_payment_only_a_query_proved_is_refundable_once_its_aoid_is_recorded_from_the_dashboard()
+{
+    let world = world::<Till>().await;
+    // Every notification fails, so nothing but XorPay's dashboard will ever name the aoid.
+    world.receiver.answer(500);
+    let created = Order::new(Till {
+        id: "till-4".into(),
+        title: "门店订单".into(),
+        total: price("9.00"),
+        code: "134657556554411111".into(),
+    })
+    .unwrap();
+    world.store.insert(&created).await.unwrap();
+    world
+        .sandbox
+        .inject_route_fault(Route::Barcode, RouteFault::AnswerLost, FaultTimes::Once);
+    let failed = world.client.barcode_pay(created).await.unwrap_err();
+    let settled = settle_submission(&world.store, &world.client, failed.into_order(), now())
+        .await
+        .unwrap();
+    assert!(matches!(settled, Submission::Paid(_)), "{settled:?}");
+    let refused = refund(&world.store, &world.client, "till-4", price("1.00"), now()).await;
+    assert!(
+        matches!(
+            refused,
+            Err(xorpay::store::RefundError::Limit(
+                xorpay::order::RefundLimit::AoidUnknown
+            ))
+        ),
+        "{refused:?}"
+    );
+
+    // The merchant reads the aoid on the dashboard (here: the sandbox's ledger).
+    let aoid = world.sandbox.order_by_order_id("till-4").unwrap().aoid;
+    let Some(StoredOrder::Paid(mut paid)) = world.store.load("till-4").await.unwrap() else {
+        panic!("expected the order paid")
+    };
+    paid.record_aoid(xorpay::Aoid::new(aoid.as_str()).unwrap())
+        .unwrap();
+    assert_eq!(
+        world.store.update_paid(&mut paid).await.unwrap(),
+        xorpay::store::Transition::Applied
+    );
+    // XorPay refunds only `success` orders; an unacknowledged one is `payed`. The merchant
+    // acknowledges by fixing its endpoint; XorPay's next retry succeeds.
+    world.receiver.answer(200);
+    world
+        .sandbox
+        .wait_for(&aoid, Duration::from_secs(10), |o| {
+            o.state == OrderState::Success
+        })
+        .await;
+    let made = refund(&world.store, &world.client, "till-4", price("1.00"), now()).await;
+    assert!(matches!(made, Ok(RefundOutcome::Made)), "{made:?}");
+    agree(&world, "till-4").await;
+}
+
+#[tokio::test]
+async fn a_cashier_page_never_opened_expires_by_the_clock_instead_of_being_asked_about_forever() {
+    #[derive(XorPayOrder, Serialize, Deserialize, Debug)]
+    #[xorpay(kind = cashier, notify_url = from_client)]
+    struct Counter {
+        #[xorpay(order_id)]
+        id: String,
+        #[xorpay(name)]
+        title: String,
+        #[xorpay(price)]
+        total: Price,
+    }
+    let world = world::<Counter>().await;
+    let created = Order::new(Counter {
+        id: "counter-1".into(),
+        title: "收银台".into(),
+        total: price("3.00"),
+    })
+    .unwrap();
+    world.store.insert(&created).await.unwrap();
+    let (pending, _page) = world.client.cashier(created).unwrap();
+    let _ = world.store.mark_pending(&pending).await.unwrap();
+    // The payer never opens the page: XorPay never hears of the order.
+    let policy = ReconcilePolicy::default();
+    let soon = now() + xorpay::time::Duration::minutes(5);
+    let report = reconcile(&world.store, &world.client, soon, &policy)
+        .await
+        .unwrap();
+    assert_eq!(report.open, 1, "{report:?}");
+    let after_lifetime = now() + xorpay::time::Duration::hours(3);
+    let report = reconcile(&world.store, &world.client, after_lifetime, &policy)
+        .await
+        .unwrap();
+    assert_eq!(report.expired, 1, "{report:?}");
+    assert_eq!(
+        world
+            .store
+            .load("counter-1")
+            .await
+            .unwrap()
+            .unwrap()
+            .state_name(),
+        "expired"
+    );
 }

@@ -15,8 +15,8 @@ use xorpay::order::{Expiry, Order, Paid, StoredOrder};
 use xorpay::prelude::*;
 use xorpay::response::CreateOrderResponse;
 use xorpay::store::{
-    OrderStore, ReconcilePolicy, SqliteStore, Transition, confirm_notification,
-    confirm_notification_with, reconcile,
+    OrderStore, ReconcilePolicy, RefundOutcome, SqliteStore, Transition, confirm_notification,
+    confirm_notification_with, reconcile, refund,
 };
 use xorpay::time::OffsetDateTime;
 use xorpay::{Aid, AppSecret, Notification, Price};
@@ -159,19 +159,31 @@ async fn a_copy_changed_twice_since_its_load_cannot_overwrite_a_newer_save() {
 
     let mut x = load_paid(&store, "cas-1").await;
     let mut y = load_paid(&store, "cas-1").await;
-    let y_ticket = y.begin_refund(price("1.00")).unwrap();
+    let now = OffsetDateTime::now_utc();
+    let y_ticket = y.begin_refund(price("1.00"), now).unwrap();
     assert_eq!(
         store.update_paid(&mut y).await.unwrap(),
         Transition::Applied
     );
 
-    // X begins and makes a refund (two changes), then saves over Y's save.
-    client.refund(&mut x, price("2.00")).await.unwrap();
+    // X changes several times since its load (a refund begun, given up, begun again), then
+    // saves over Y's save.
+    let _ = x.begin_refund(price("2.00"), now).unwrap();
+    x.resolve_refund_in_doubt(false);
+    let x_ticket = x.begin_refund(price("2.00"), now).unwrap();
     assert_eq!(
         store.update_paid(&mut x).await.unwrap(),
         Transition::NotApplied,
         "a copy loaded before Y's save overwrote it"
     );
+    // Its refund was never recorded, so it is never sent.
+    let unsent = client.send_refund(&mut x, x_ticket).await;
+    assert!(matches!(
+        unsent,
+        Err(xorpay::client::ClientError::RefundLimit(
+            xorpay::order::RefundLimit::NotRecorded
+        ))
+    ));
 
     // Y's own refund goes through, and its save applies.
     client.send_refund(&mut y, y_ticket).await.unwrap();
@@ -179,10 +191,12 @@ async fn a_copy_changed_twice_since_its_load_cannot_overwrite_a_newer_save() {
         store.update_paid(&mut y).await.unwrap(),
         Transition::Applied
     );
-    assert_eq!(
-        load_paid(&store, "cas-1").await.refunded(),
-        Some(price("1.00"))
-    );
+    // The store and XorPay agree: 1.00 refunded, once.
+    let paid = load_paid(&store, "cas-1").await;
+    assert_eq!(paid.refunded(), Some(price("1.00")));
+    let ledger = sandbox.order(paid.aoid().unwrap().as_str()).unwrap();
+    assert_eq!(ledger.refunded_fen, 100);
+    assert_eq!(ledger.refunds.len(), 1);
 }
 
 /// Point 2, through the notify route's function. A cashier order (XorPay names no aoid until
@@ -408,9 +422,14 @@ async fn an_unknown_refund_status_keeps_the_refund_in_doubt() {
     )])
     .await;
     let client = client(&base, "1000", "http://127.0.0.1:9/notify");
-    let mut paid = paid_offline("doubt-unknown", "1.00");
-    let error = client.refund(&mut paid, price("0.10")).await.unwrap_err();
-    assert!(error.outcome_unknown(), "{error}");
+    let store = paid_offline("doubt-unknown", "1.00").await;
+    let now = OffsetDateTime::now_utc();
+    let outcome = refund(&store, &client, "doubt-unknown", price("0.10"), now).await;
+    assert!(
+        matches!(&outcome, Ok(RefundOutcome::InDoubt(error)) if error.outcome_unknown()),
+        "{outcome:?}"
+    );
+    let paid = load_paid(&store, "doubt-unknown").await;
     assert_eq!(paid.refund_in_doubt(), Some(price("0.10")));
 }
 
@@ -427,9 +446,14 @@ async fn an_ok_under_an_error_status_is_not_a_success() {
     ])
     .await;
     let client = client(&base, "1000", "http://127.0.0.1:9/notify");
-    let mut paid = paid_offline("doubt-403", "1.00");
-    let refunded = client.refund(&mut paid, price("0.10")).await;
-    assert!(refunded.is_err(), "a 400 counted as a refund");
+    let store = paid_offline("doubt-403", "1.00").await;
+    let now = OffsetDateTime::now_utc();
+    let outcome = refund(&store, &client, "doubt-403", price("0.10"), now).await;
+    assert!(
+        matches!(outcome, Ok(RefundOutcome::InDoubt(_))),
+        "a 400 counted as a refund: {outcome:?}"
+    );
+    let paid = load_paid(&store, "doubt-403").await;
     assert_eq!(paid.refunded(), None);
     assert_eq!(paid.refund_in_doubt(), Some(price("0.10")));
 
@@ -500,24 +524,30 @@ async fn a_write_that_did_not_apply_is_read_back_before_acknowledging() {
     );
 }
 
-/// A paid order built without a server: a created-order answer and a notification signed with
-/// the merchant's secret, as XorPay would send them.
-fn paid_offline(id: &str, total: &str) -> Order<Coffee, Paid> {
+/// A paid order stored without a server (in memory): a created-order answer and a
+/// notification signed with the merchant's secret, as XorPay would send them.
+async fn paid_offline(id: &str, total: &str) -> SqliteStore<Coffee> {
+    let store = SqliteStore::in_memory().unwrap();
+    let created = coffee(id, total);
+    store.insert(&created).await.unwrap();
     let aoid = "e19c8c8673ba42419043fc92b99303c1";
     let answer = format!(
         r#"{{"status":"ok","aoid":"{aoid}","expires_in":7200,"info":{{"qr":"weixin://wxpay/bizpayurl?pr=abc"}}}}"#
     );
-    let created = CreateOrderResponse::from_json(answer.as_bytes())
+    let answer = CreateOrderResponse::from_json(answer.as_bytes())
         .unwrap()
         .into_result()
         .unwrap();
-    let pending = coffee(id, total).submitted(created, OffsetDateTime::now_utc());
+    let pending = created.submitted(answer, OffsetDateTime::now_utc());
+    let _ = store.mark_pending(&pending).await.unwrap();
     let body = support::signed_notification(aoid, id, total);
     let verified = Notification::parse(body.as_bytes())
         .unwrap()
         .verify(&secret())
         .unwrap();
-    pending.confirm(verified).unwrap()
+    let paid = pending.confirm(verified).unwrap();
+    assert_eq!(store.mark_paid(&paid).await.unwrap(), Transition::Applied);
+    store
 }
 
 /// Captures what a tracing subscriber writes.

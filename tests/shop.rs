@@ -5,7 +5,9 @@ mod support;
 
 use std::time::Duration;
 
-use support::{SECRET, app, buy, eventually, sandbox, signed_notification, start_shop};
+use support::{
+    SECRET, SHOP_TIMEOUT, app, buy, eventually, sandbox, signed_notification, start_shop,
+};
 use xorpay::order::StoredOrder;
 use xorpay::store::OrderStore as _;
 use xorpay_sandbox::OrderFault;
@@ -317,8 +319,21 @@ async fn admin_post(url: &str, path: &str, fields: &[(&str, &str)]) -> (u16, Str
     (answer.status().as_u16(), answer.text().await.unwrap())
 }
 
+/// The admin's first resolve form for an order's refund in doubt: when it began.
+fn began_in(admin: &str, id: &str) -> String {
+    let form = admin
+        .find(&format!("/admin/orders/{id}/resolve"))
+        .expect("a resolve form");
+    let needle = "name=\"began\" value=\"";
+    let start = admin[form..].find(needle).unwrap() + form + needle.len();
+    let end = admin[start..].find('"').unwrap() + start;
+    admin[start..end].to_owned()
+}
+
 /// Issue 9, point 6: a refund whose outcome is unknown is said to be in doubt (not "the order
-/// changed meanwhile"), stays counted, and the admin resolves it from XorPay's dashboard.
+/// changed meanwhile"), stays counted, and the admin resolves it from XorPay's dashboard, but
+/// only once the request that sent it has surely ended: a refund XorPay makes late is never
+/// resolved away as "not made".
 #[tokio::test]
 async fn a_refund_in_doubt_is_shown_and_resolved_in_the_admin() {
     let running = start_shop(sandbox(Duration::from_millis(10)).await, None).await;
@@ -335,15 +350,28 @@ async fn a_refund_in_doubt_is_shown_and_resolved_in_the_admin() {
         state(&shop, &id).await == "paid"
     })
     .await;
-
-    // The connection drops before XorPay handles the refund: it was not made.
-    running.sandbox.inject_route_fault(
-        xorpay_sandbox::Route::Refund,
-        xorpay_sandbox::RouteFault::DropConnection,
-        xorpay_sandbox::FaultTimes::Once,
-    );
+    let admin_page = async || {
+        reqwest::get(format!("{}/admin", running.url))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    };
+    let paid = async || match running.shop.store().load(&id).await.unwrap() {
+        Some(StoredOrder::Paid(paid)) => paid,
+        other => panic!("expected the order paid, found {other:?}"),
+    };
     let csrf = admin_csrf(&running.url).await;
     let refund_path = format!("/admin/orders/{id}/refund");
+    let resolve_path = format!("/admin/orders/{id}/resolve");
+
+    // XorPay makes the refund at once, but its answer comes after the shop gave up waiting.
+    running.sandbox.inject_route_fault(
+        xorpay_sandbox::Route::Refund,
+        xorpay_sandbox::RouteFault::answer_late(SHOP_TIMEOUT * 3),
+        xorpay_sandbox::FaultTimes::Once,
+    );
     let (_, page) = admin_post(
         &running.url,
         &refund_path,
@@ -352,36 +380,66 @@ async fn a_refund_in_doubt_is_shown_and_resolved_in_the_admin() {
     .await;
     assert!(!page.contains("changed meanwhile"), "{page}");
     assert!(page.contains("in doubt"), "{page}");
-    let Some(StoredOrder::Paid(paid)) = running.shop.store().load(&id).await.unwrap() else {
-        panic!("expected the order paid")
-    };
-    assert_eq!(paid.refund_in_doubt(), "5.00".parse().ok());
-    let admin = reqwest::get(format!("{}/admin", running.url))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert!(
-        admin.contains(&format!("/admin/orders/{id}/resolve")),
-        "{admin}"
-    );
-
-    // The dashboard (here: the sandbox's ledger) shows no refund: resolved as not made.
-    assert!(running.sandbox.order(&aoid).unwrap().refunds.is_empty());
-    let resolve_path = format!("/admin/orders/{id}/resolve");
+    assert_eq!(paid().await.refund_in_doubt(), "5.00".parse().ok());
+    // Too early, the dashboard proves nothing: "not made" is refused.
+    let began = began_in(&admin_page().await, &id);
     let (status, page) = admin_post(
         &running.url,
         &resolve_path,
-        &[("made", "no"), ("csrf", &csrf)],
+        &[("made", "no"), ("began", &began), ("csrf", &csrf)],
+    )
+    .await;
+    assert_eq!(status, 409, "{page}");
+    assert!(page.contains("under way"), "{page}");
+    assert_eq!(paid().await.refund_in_doubt(), "5.00".parse().ok());
+    // Later, the dashboard (here: the sandbox's ledger) shows it made.
+    tokio::time::sleep(SHOP_TIMEOUT * 3 + Duration::from_millis(500)).await;
+    assert_eq!(running.sandbox.order(&aoid).unwrap().refunded_fen, 500);
+    let (status, page) = admin_post(
+        &running.url,
+        &resolve_path,
+        &[("made", "yes"), ("began", &began), ("csrf", &csrf)],
     )
     .await;
     assert!(status < 400, "{status}: {page}");
-    let Some(StoredOrder::Paid(paid)) = running.shop.store().load(&id).await.unwrap() else {
-        panic!("expected the order paid")
-    };
+    assert_eq!(paid().await.refunded(), "5.00".parse().ok());
+    // A stale page cannot resolve it again.
+    let (status, _) = admin_post(
+        &running.url,
+        &resolve_path,
+        &[("made", "yes"), ("began", &began), ("csrf", &csrf)],
+    )
+    .await;
+    assert_eq!(status, 409);
+    assert_eq!(paid().await.refunded(), "5.00".parse().ok());
+
+    // The connection drops before XorPay handles the next refund: it was not made.
+    running.sandbox.inject_route_fault(
+        xorpay_sandbox::Route::Refund,
+        xorpay_sandbox::RouteFault::DropConnection,
+        xorpay_sandbox::FaultTimes::Once,
+    );
+    let (_, page) = admin_post(
+        &running.url,
+        &refund_path,
+        &[("amount", "2.00"), ("csrf", &csrf)],
+    )
+    .await;
+    assert!(page.contains("in doubt"), "{page}");
+    let began = began_in(&admin_page().await, &id);
+    tokio::time::sleep(SHOP_TIMEOUT * 3).await;
+    assert_eq!(running.sandbox.order(&aoid).unwrap().refunds.len(), 1);
+    let (status, page) = admin_post(
+        &running.url,
+        &resolve_path,
+        &[("made", "no"), ("began", &began), ("csrf", &csrf)],
+    )
+    .await;
+    assert!(status < 400, "{status}: {page}");
+    let paid = paid().await;
     assert_eq!(paid.refund_in_doubt(), None);
-    assert_eq!(paid.refunded(), None);
+    assert_eq!(paid.refunded(), "5.00".parse().ok());
+    assert_eq!(running.sandbox.order(&aoid).unwrap().refunded_fen, 500);
 }
 
 /// Issue 9, point 7: the start-up sweep delivers every paid, undelivered order, not only

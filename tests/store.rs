@@ -113,8 +113,12 @@ async fn orders_move_only_from_the_state_they_are_in() {
         other => panic!("expected paid, got {other:?}"),
     };
     let (mut first, mut second) = (load().await, load().await);
-    let _first_ticket = first.begin_refund(Price::from_fen(100).unwrap()).unwrap();
-    let _second_ticket = second.begin_refund(Price::from_fen(200).unwrap()).unwrap();
+    let _first_ticket = first
+        .begin_refund(Price::from_fen(100).unwrap(), OffsetDateTime::now_utc())
+        .unwrap();
+    let _second_ticket = second
+        .begin_refund(Price::from_fen(200).unwrap(), OffsetDateTime::now_utc())
+        .unwrap();
     assert_eq!(
         store.update_paid(&mut first).await.unwrap(),
         Transition::Applied

@@ -25,8 +25,8 @@ use xorpay::jsapi::BridgeScript;
 use xorpay::order::{Order, Paid, StoredOrder};
 use xorpay::prelude::*;
 use xorpay::store::{
-    Acknowledgement, Confirmed, OrderStore, ReconcilePolicy, SqliteStore, Submission, Transition,
-    confirm_notification_with, reconcile, settle_submission,
+    Acknowledgement, Confirmed, OrderStore, ReconcilePolicy, RefundOutcome, SqliteStore,
+    Submission, Transition, confirm_notification_with, reconcile, settle_submission,
 };
 use xorpay::{AppSecret, Price};
 
@@ -238,9 +238,31 @@ impl Shop {
         }
     }
 
+    /// Every paid order a person must act on: a refund in doubt, or an aoid only XorPay's
+    /// dashboard can tell. Pages through every order.
+    async fn needing_attention(&self) -> Result<Vec<StoredOrder<ShopOrder>>, String> {
+        let mut found = Vec::new();
+        let mut after: Option<String> = None;
+        loop {
+            let page = self
+                .store()
+                .list(after.as_deref(), 500)
+                .await
+                .map_err(|error| error.to_string())?;
+            let Some(last) = page.last() else {
+                return Ok(found);
+            };
+            after = Some(last.order_id().to_owned());
+            found.extend(page.into_iter().filter(|order| {
+                matches!(order, StoredOrder::Paid(paid)
+                    if paid.refund_in_doubt().is_some() || paid.aoid().is_none())
+            }));
+        }
+    }
+
     /// Asks XorPay about orders whose fate the store cannot know (submissions in doubt,
-    /// pending orders whose notification has not come, orders expired within a day), then
-    /// delivers what is paid and not yet delivered.
+    /// pending orders whose notification has not come, orders expired within a day), and
+    /// delivers those it finds paid.
     pub(crate) async fn reconcile_once(&self) {
         let now = xorpay::time::OffsetDateTime::now_utc();
         let policy = ReconcilePolicy::default();
@@ -248,6 +270,11 @@ impl Shop {
             Ok(report) => {
                 if !report.paid.is_empty() || report.expired > 0 || report.recovered > 0 {
                     println!("reconciled: {report:?}");
+                }
+                for paid in &report.paid {
+                    if let Err(error) = self.deliver(paid).await {
+                        eprintln!("delivery of {} failed: {error}", paid.order_id());
+                    }
                 }
                 for order_id in &report.fee_error {
                     eprintln!(
@@ -258,7 +285,6 @@ impl Shop {
             }
             Err(error) => eprintln!("reconcile failed: {error}"),
         }
-        self.deliver_outstanding().await;
     }
 
     /// Whether an admin request may proceed.
@@ -289,6 +315,7 @@ pub(crate) fn router(shop: Shop) -> Router {
         .route("/admin", get(admin))
         .route("/admin/orders/{id}/refund", post(refund))
         .route("/admin/orders/{id}/resolve", post(resolve))
+        .route("/admin/orders/{id}/aoid", post(record_aoid))
         .with_state(shop)
 }
 
@@ -576,61 +603,111 @@ async fn admin(State(shop): State<Shop>, RawQuery(query): RawQuery) -> Response 
         Ok(orders) => orders,
         Err(error) => return error_page(StatusCode::SERVICE_UNAVAILABLE, &error.to_string()),
     };
-    let mut rows = String::new();
-    for stored in &orders {
-        let (refunded, action) = match stored {
-            StoredOrder::Paid(paid) => (
-                paid.refunded().map(|p| p.to_string()).unwrap_or_default(),
-                match (paid.refund_in_doubt(), paid.refundable()) {
-                    (Some(amount), _) => format!(
-                        "<p class=\"doubt\">退款 {amount} 结果待确认 refund of {amount} in doubt: \
-                         check XorPay's dashboard</p>\
-                         <form method=\"post\" action=\"/admin/orders/{id}/resolve{token}\">\
-                         <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
-                         <button name=\"made\" value=\"yes\">已退款 Made</button> \
-                         <button name=\"made\" value=\"no\">未退款 Not made</button></form>",
-                        id = esc(paid.order_id()),
-                        token = esc(&token),
-                        csrf = shop.inner.csrf,
-                    ),
-                    (None, Some(left)) if paid.aoid().is_some() => format!(
-                        "<form method=\"post\" action=\"/admin/orders/{id}/refund{token}\">\
-                         <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
-                         <input name=\"amount\" value=\"{left}\" size=\"8\">\
-                         <button type=\"submit\">退款 Refund</button></form>",
-                        id = esc(paid.order_id()),
-                        token = esc(&token),
-                        csrf = shop.inner.csrf,
-                    ),
-                    (None, Some(_)) => "等待通知 waiting for XorPay's notification".to_owned(),
-                    (None, None) => "已全额退款 fully refunded".to_owned(),
-                },
-            ),
-            _ => (String::new(), String::new()),
-        };
-        let (id, title, price) = match stored {
-            StoredOrder::Created(o) => (o.order_id(), &o.inner().title, o.price()),
-            StoredOrder::Pending(o) => (o.order_id(), &o.inner().title, o.price()),
-            StoredOrder::Paid(o) => (o.order_id(), &o.inner().title, o.price()),
-            StoredOrder::Expired(o) => (o.order_id(), &o.inner().title, o.price()),
-        };
-        rows.push_str(&format!(
-            "<tr><td><a href=\"/orders/{id}\">{id}</a></td><td>{title}</td><td>{price}</td>\
-             <td class=\"state\">{state}</td><td>{refunded}</td><td>{action}</td></tr>",
-            id = esc(id),
-            title = esc(title),
-            state = stored.state_name(),
-        ));
-    }
+    // Orders a person must act on, however old: refunds in doubt, and payments whose aoid
+    // only the dashboard can tell.
+    let attention = match shop.needing_attention().await {
+        Ok(orders) => orders,
+        Err(error) => return error_page(StatusCode::SERVICE_UNAVAILABLE, &error.to_string()),
+    };
+    let rows = |orders: &[StoredOrder<ShopOrder>]| {
+        let mut rows = String::new();
+        for stored in orders {
+            rows.push_str(&admin_row(&shop, stored, &token));
+        }
+        rows
+    };
+    let header = "<tr><th>订单 Order</th><th>商品 Product</th><th>金额 Price</th>\
+                  <th>状态 State</th><th>已退 Refunded</th><th></th></tr>";
+    let attention = if attention.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "<h2>待处理 Needs attention</h2><table id=\"attention\">{header}{}</table>",
+            rows(&attention)
+        )
+    };
     Html(page(
         "订单管理 Admin",
         &format!(
-            "<table><tr><th>订单 Order</th><th>商品 Product</th><th>金额 Price</th>\
-             <th>状态 State</th><th>已退 Refunded</th><th></th></tr>{rows}</table>\
-             <p><a href=\"/\">返回 Shop</a></p>"
+            "{attention}<h2>最近订单 Recent orders</h2><table>{header}{}</table>\
+             <p><a href=\"/\">返回 Shop</a></p>",
+            rows(&orders)
         ),
     ))
     .into_response()
+}
+
+/// One order's row in the admin, with the action its state allows.
+fn admin_row(shop: &Shop, stored: &StoredOrder<ShopOrder>, token: &str) -> String {
+    let form = |id: &str, action: &str, fields: &str| {
+        format!(
+            "<form method=\"post\" action=\"/admin/orders/{id}/{action}{token}\">\
+             <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">{fields}</form>",
+            id = esc(id),
+            token = esc(token),
+            csrf = shop.inner.csrf,
+        )
+    };
+    let (refunded, action) = match stored {
+        StoredOrder::Paid(paid) => (
+            paid.refunded().map(|p| p.to_string()).unwrap_or_default(),
+            match (paid.refund_in_doubt(), paid.refundable()) {
+                (Some(amount), _) => {
+                    let rfc3339 = &xorpay::time::format_description::well_known::Rfc3339;
+                    let began = paid
+                        .refund_in_doubt_since()
+                        .and_then(|since| since.format(rfc3339).ok())
+                        .unwrap_or_default();
+                    format!(
+                        "<p class=\"doubt\">退款 {amount} 结果待确认 refund of {amount} in \
+                         doubt: check XorPay's dashboard</p>{}",
+                        form(
+                            paid.order_id(),
+                            "resolve",
+                            &format!(
+                                "<input type=\"hidden\" name=\"began\" value=\"{began}\">\
+                                 <button name=\"made\" value=\"yes\">已退款 Made</button> \
+                                 <button name=\"made\" value=\"no\">未退款 Not made</button>"
+                            ),
+                        )
+                    )
+                }
+                (None, Some(left)) if paid.aoid().is_some() => form(
+                    paid.order_id(),
+                    "refund",
+                    &format!(
+                        "<input name=\"amount\" value=\"{left}\" size=\"8\">\
+                         <button type=\"submit\">退款 Refund</button>"
+                    ),
+                ),
+                (None, Some(_)) => format!(
+                    "<p>等待通知 waiting for XorPay's notification to name the aoid, or enter \
+                     it from XorPay's dashboard:</p>{}",
+                    form(
+                        paid.order_id(),
+                        "aoid",
+                        "<input name=\"aoid\" size=\"34\">\
+                         <button type=\"submit\">记录 Record</button>",
+                    )
+                ),
+                (None, None) => "已全额退款 fully refunded".to_owned(),
+            },
+        ),
+        _ => (String::new(), String::new()),
+    };
+    let (id, title, price) = match stored {
+        StoredOrder::Created(o) => (o.order_id(), &o.inner().title, o.price()),
+        StoredOrder::Pending(o) => (o.order_id(), &o.inner().title, o.price()),
+        StoredOrder::Paid(o) => (o.order_id(), &o.inner().title, o.price()),
+        StoredOrder::Expired(o) => (o.order_id(), &o.inner().title, o.price()),
+    };
+    format!(
+        "<tr><td><a href=\"/orders/{id}\">{id}</a></td><td>{title}</td><td>{price}</td>\
+         <td class=\"state\">{state}</td><td>{refunded}</td><td>{action}</td></tr>",
+        id = esc(id),
+        title = esc(title),
+        state = stored.state_name(),
+    )
 }
 
 #[derive(Deserialize)]
@@ -659,41 +736,30 @@ async fn refund(
     let Ok(amount) = form.amount.parse::<Price>() else {
         return error_page(StatusCode::BAD_REQUEST, "the amount is not a price");
     };
-    let mut paid = match load(&shop, &id).await {
-        Ok(StoredOrder::Paid(paid)) => paid,
-        Ok(_) => return error_page(StatusCode::CONFLICT, "only paid orders can be refunded"),
-        Err(response) => return response,
-    };
-    let ticket = match paid.begin_refund(amount) {
-        Ok(ticket) => ticket,
-        Err(limit) => return error_page(StatusCode::CONFLICT, &format!("refund refused: {limit}")),
-    };
-    // Saved before sending: only one of two concurrent refunds gets past this.
-    if let Err(response) = save_paid(&shop, &mut paid).await {
-        return response;
-    }
-    let result = shop.config().client.send_refund(&mut paid, ticket).await;
-    // Saved again whatever happened: made, refused, or still in doubt. This copy was saved
-    // above, so only a write from elsewhere since then could refuse it.
-    if let Err(response) = save_paid(&shop, &mut paid).await {
-        return response;
-    }
-    match result {
-        Ok(()) => Redirect::to(&admin_url(query.as_deref())).into_response(),
-        Err(error) if error.outcome_unknown() => error_page(
+    // Recorded in doubt before it is sent, sent once, answer recorded (the store's refund
+    // protocol): a crash, a double click or a second admin cannot refund twice.
+    let now = xorpay::time::OffsetDateTime::now_utc();
+    let client = &shop.config().client;
+    match xorpay::store::refund(shop.store(), client, &id, amount, now).await {
+        Ok(RefundOutcome::Made) => Redirect::to(&admin_url(query.as_deref())).into_response(),
+        Ok(RefundOutcome::InDoubt(error)) => error_page(
             StatusCode::BAD_GATEWAY,
             &format!(
-                "the refund of {amount} is in doubt: XorPay's answer did not come ({error}). \
-                 It stays counted; check XorPay's dashboard, then resolve it in the admin."
+                "退款结果待确认 The refund of {amount} is in doubt: XorPay's answer did not \
+                 come ({error}). It stays counted; check XorPay's dashboard, then resolve it \
+                 in the admin."
             ),
         ),
-        Err(error) => error_page(StatusCode::BAD_GATEWAY, &format!("refund refused: {error}")),
+        Err(error) => error_page(StatusCode::CONFLICT, &format!("refund failed: {error}")),
     }
 }
 
 #[derive(Deserialize)]
 struct ResolveForm {
     made: String,
+    /// When the refund in doubt began (RFC 3339, exactly as stored): ties the decision to
+    /// that refund, so a stale page cannot resolve a later one.
+    began: String,
     csrf: String,
 }
 
@@ -718,15 +784,57 @@ async fn resolve(
         "no" => false,
         _ => return error_page(StatusCode::BAD_REQUEST, "made must be yes or no"),
     };
+    let rfc3339 = &xorpay::time::format_description::well_known::Rfc3339;
+    let Ok(began) = xorpay::time::OffsetDateTime::parse(&form.began, rfc3339) else {
+        return error_page(StatusCode::BAD_REQUEST, "began is not a time");
+    };
+    let now = xorpay::time::OffsetDateTime::now_utc();
+    let client = &shop.config().client;
+    match xorpay::store::resolve(shop.store(), client, &id, began, made, now).await {
+        Ok(()) => Redirect::to(&admin_url(query.as_deref())).into_response(),
+        Err(error) => error_page(StatusCode::CONFLICT, &error.to_string()),
+    }
+}
+
+#[derive(Deserialize)]
+struct AoidForm {
+    aoid: String,
+    csrf: String,
+}
+
+/// Records the aoid of an order a query proved paid, as read on XorPay's dashboard: when
+/// every notification failed, nothing else tells it, and refunds need it.
+async fn record_aoid(
+    State(shop): State<Shop>,
+    Path(id): Path<String>,
+    RawQuery(query): RawQuery,
+    axum::Form(form): axum::Form<AoidForm>,
+) -> Response {
+    if !shop.admin_allowed(query.as_deref()) {
+        return error_page(StatusCode::NOT_FOUND, "not found");
+    }
+    if form.csrf != shop.inner.csrf {
+        return error_page(
+            StatusCode::FORBIDDEN,
+            "the form is stale: reload the admin page",
+        );
+    }
+    let Ok(aoid) = xorpay::Aoid::new(form.aoid.trim()) else {
+        return error_page(StatusCode::BAD_REQUEST, "that is not an aoid");
+    };
     let mut paid = match load(&shop, &id).await {
         Ok(StoredOrder::Paid(paid)) => paid,
-        Ok(_) => return error_page(StatusCode::CONFLICT, "only paid orders have refunds"),
+        Ok(_) => {
+            return error_page(
+                StatusCode::CONFLICT,
+                "only paid orders have an aoid to record",
+            );
+        }
         Err(response) => return response,
     };
-    if paid.refund_in_doubt().is_none() {
-        return error_page(StatusCode::CONFLICT, "this order has no refund in doubt");
+    if let Err(error) = paid.record_aoid(aoid) {
+        return error_page(StatusCode::CONFLICT, &error.to_string());
     }
-    paid.resolve_refund_in_doubt(made);
     if let Err(response) = save_paid(&shop, &mut paid).await {
         return response;
     }

@@ -20,6 +20,9 @@ pub(crate) mod receiver;
 
 pub(crate) const SECRET: &str = "0123456789abcdef0123456789abcdef";
 
+/// How long the in-process shop's requests to XorPay may take.
+pub(crate) const SHOP_TIMEOUT: Duration = Duration::from_secs(1);
+
 /// A running shop and its sandbox.
 pub(crate) struct Running {
     pub(crate) sandbox: Sandbox,
@@ -78,6 +81,7 @@ pub(crate) async fn start_shop(sandbox: Sandbox, bridge: Option<app::Bridge>) ->
         .secret(AppSecret::new(SECRET).unwrap())
         .notify_url(format!("{url}/xorpay/notify"))
         .base_url(sandbox.base_url())
+        .timeout(SHOP_TIMEOUT)
         .build()
         .unwrap();
     let bridge = bridge.unwrap_or_else(|| app::Bridge::SandboxStandIn {

@@ -2,7 +2,8 @@
 //!
 //! It moves typed orders along: [`Client::submit`] turns an `Order<O, Created>` into an
 //! `Order<O, Pending>`, [`Client::confirm`] and [`Client::settle`] move pending orders on,
-//! [`Client::refund`] refunds paid ones. Each call is offered only the orders it can send:
+//! [`Client::send_refund`] sends a refund once its store has recorded it in doubt. Each call is
+//! offered only the orders it can send:
 //! `submit` takes `/api/pay` orders, [`Client::barcode_pay`] barcode orders and
 //! [`Client::cashier`] cashier orders, by their `Endpoint` type.
 //!
@@ -27,7 +28,6 @@ use crate::notify::VerifiedNotification;
 use crate::order::{
     Created, Order, Paid, Pending, QueryAnswer, RefundLimit, RefundTicket, Rejected, Settled, State,
 };
-use crate::price::Price;
 use crate::request::endpoint;
 use crate::request::{RequestError, XorPayOrder, order_facts, request_with_client_url};
 use crate::response::{
@@ -74,6 +74,7 @@ struct Inner {
     aid: Aid,
     secret: AppSecret,
     notify_url: String,
+    timeout: Duration,
     query_retry: RetryPolicy,
 }
 
@@ -497,6 +498,7 @@ impl Client {
                 aid,
                 secret,
                 notify_url,
+                timeout,
                 query_retry: RetryPolicy {
                     attempts: query_retry.attempts.max(1),
                     ..query_retry
@@ -547,6 +549,12 @@ impl Client {
     /// The notify URL of orders declared `notify_url = from_client`.
     pub fn notify_url(&self) -> &str {
         &self.inner.notify_url
+    }
+
+    /// The longest one request may take: after it, a call that got no answer has surely
+    /// ended (XorPay may have acted, but will not act on it any more).
+    pub fn timeout(&self) -> Duration {
+        self.inner.timeout
     }
 
     /// Creates the order at XorPay (`POST /api/pay/{aid}`): native, jsapi, alipay and
@@ -862,33 +870,19 @@ impl Client {
             .map_err(ConfirmFailure::Rejected)
     }
 
-    /// Refunds part or all of a paid order (`POST /api/refund/{aoid}`): begins the refund
-    /// ([`Order::begin_refund`]) and sends it ([`Client::send_refund`]) with nothing saved in
-    /// between. For an order that is not stored. A stored order must record its refund in
-    /// doubt before it is sent, so that neither a crash nor a concurrent copy can lose it:
-    /// begin it, save it ([`crate::store::OrderStore::update_paid`], which refuses a stale
-    /// copy), send it, save it again.
-    ///
-    /// # Errors
-    /// See [`Client::send_refund`]; [`ClientError::RefundLimit`] before anything is sent.
-    pub async fn refund<O>(
-        &self,
-        order: &mut Order<O, Paid>,
-        amount: Price,
-    ) -> Result<(), ClientError> {
-        let ticket = order.begin_refund(amount)?;
-        self.send_refund(order, ticket).await
-    }
-
-    /// Sends a begun refund. XorPay's answer settles it: made (added to the refunded total)
-    /// or refused (cleared). Without a clear answer it stays in doubt
-    /// ([`Order::refund_in_doubt`]), counted against the limits until resolved from XorPay's
-    /// dashboard. Never retried: a retry could refund twice.
+    /// Sends a begun refund (`POST /api/refund/{aoid}`), once its refund in doubt has been
+    /// saved: begin it ([`Order::begin_refund`]), save the order (`update_paid`, which
+    /// refuses a stale copy), send it with this, save it again. [`crate::store::refund`] does
+    /// exactly that. XorPay's answer settles it: made (added to the refunded total) or refused
+    /// (cleared). Without a clear answer it stays in doubt ([`Order::refund_in_doubt`]),
+    /// counted against the limits until resolved from XorPay's dashboard. Never retried: a
+    /// retry could refund twice.
     ///
     /// # Errors
     /// [`ClientError::RefundLimit`] with [`RefundLimit::NotThisRefund`] when the ticket is not
-    /// the order's refund in doubt; otherwise XorPay's refusal, or an error whose outcome is
-    /// unknown ([`ClientError::outcome_unknown`]).
+    /// the order's refund in doubt, [`RefundLimit::NotRecorded`] when the order was not saved
+    /// since the refund began (nothing is sent); otherwise XorPay's refusal, or an error whose
+    /// outcome is unknown ([`ClientError::outcome_unknown`]).
     pub async fn send_refund<O>(
         &self,
         order: &mut Order<O, Paid>,
@@ -897,6 +891,9 @@ impl Client {
         let amount = ticket.amount();
         if order.aoid() != Some(ticket.aoid()) || order.refund_in_doubt() != Some(amount) {
             return Err(RefundLimit::NotThisRefund.into());
+        }
+        if !order.is_recorded(&ticket) {
+            return Err(RefundLimit::NotRecorded.into());
         }
         let span = tracing::info_span!(
             "xorpay.refund",

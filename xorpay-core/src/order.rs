@@ -187,6 +187,10 @@ pub struct PaidData {
     /// the limits until resolved.
     #[serde(default)]
     in_doubt: Option<Price>,
+    /// When the refund in doubt was begun: while it may still be being sent, nobody can
+    /// know from XorPay's dashboard that it was not made.
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    in_doubt_since: Option<OffsetDateTime>,
     /// The revision of this record: one more than the stored one once changed, so that a
     /// store saves it only over the row it was read from (see [`Order::loaded_revision`]).
     #[serde(default)]
@@ -202,6 +206,10 @@ pub struct ExpiredData {
     aoid: Option<Aoid>,
     #[serde(with = "time::serde::rfc3339")]
     expired_at: OffsetDateTime,
+    /// Given up because XorPay refused the identical request for good: XorPay's order with
+    /// this number, if any, is not this one, so a query about it proves nothing.
+    #[serde(default)]
+    refused: bool,
 }
 
 /// What proved an order paid.
@@ -300,6 +308,7 @@ impl<O, S: State> Order<O, S> {
             refunded: None,
             refunds: 0,
             in_doubt: None,
+            in_doubt_since: None,
             revision: 0,
             stored_revision: 0,
         })
@@ -427,22 +436,35 @@ impl<O> Order<O, Created> {
         }
         Ok(match answer.state {
             state if state.is_paid() => Settled::Paid(self.paid_by_query(None)),
-            OrderState::Expire => Settled::Expired(self.abandon(now)),
+            OrderState::Expire => Settled::Expired(self.abandon(now, Abandoned::NeverPaid)),
             OrderState::FeeError => Settled::FeeError(self),
             state => Settled::Unchanged(self, state),
         })
     }
 
-    /// Gives up an order XorPay never accepted (it refused the identical request for good,
-    /// or never had it and it is a barcode, which is never sent twice): expired from `now`,
-    /// without an `aoid`. Nothing is lost by it: a payment that still arrives is confirmed as
-    /// a late one ([`Order::confirm_with_query`] on the expired order).
-    pub fn abandon(self, now: OffsetDateTime) -> Order<O, Expired> {
+    /// Gives up an order whose submission was never answered: expired from `now`, without
+    /// an `aoid`. Nothing is lost by it: a payment that still arrives is confirmed as a late
+    /// one ([`Order::confirm_with_query`] on the expired order), and for
+    /// [`Abandoned::Refused`] only with a notification, whose amount is checked.
+    pub fn abandon(self, now: OffsetDateTime, why: Abandoned) -> Order<O, Expired> {
         self.with::<Expired>(ExpiredData {
             aoid: None,
             expired_at: now,
+            refused: why == Abandoned::Refused,
         })
     }
+}
+
+/// Why an order whose submission was never answered is given up ([`Order::abandon`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Abandoned {
+    /// XorPay has it expired, or never had it and it cannot be sent again (a barcode).
+    NeverPaid,
+    /// XorPay refused the identical request for good (`order_exist`, `sign_error`, …). Its
+    /// order with this number, if any, is someone else's: a query answering `payed` for it
+    /// proves nothing about this order.
+    Refused,
 }
 
 fn expires_at(now: OffsetDateTime, seconds: u64) -> OffsetDateTime {
@@ -667,7 +689,11 @@ impl<O> Order<O, Pending> {
             }
             OrderState::Expire => {
                 let (aoid, expired_at) = (self.data.aoid.clone(), self.data.expires_at);
-                Settled::Expired(self.with::<Expired>(ExpiredData { aoid, expired_at }))
+                Settled::Expired(self.with::<Expired>(ExpiredData {
+                    aoid,
+                    expired_at,
+                    refused: false,
+                }))
             }
             OrderState::FeeError => Settled::FeeError(self),
             state => Settled::Unchanged(self, state),
@@ -683,6 +709,7 @@ impl<O> Order<O, Pending> {
         Expiry::Expired(self.with::<Expired>(ExpiredData {
             aoid,
             expired_at: now,
+            refused: false,
         }))
     }
 
@@ -768,6 +795,7 @@ fn confirm_known<O, S: State>(
         refunded: None,
         refunds: 0,
         in_doubt: None,
+        in_doubt_since: None,
         revision: 0,
         stored_revision: 0,
     }))
@@ -787,12 +815,17 @@ pub enum RefundLimit {
     #[error("the refund ticket does not belong to this order's refund in doubt")]
     NotThisRefund,
     /// The order was proven paid by a query, which does not tell XorPay's `aoid`, and no
-    /// notification has named it yet: a refund is addressed by the `aoid`. XorPay notifies
-    /// until acknowledged, so it comes; reconciliation records it.
+    /// notification has named it yet: a refund is addressed by the `aoid`. The notification
+    /// names it when it comes; if XorPay gave up notifying (after about 6.5 hours), read it
+    /// on the merchant dashboard and record it ([`Order::record_aoid`]).
     #[error(
-        "the order's xorpay aoid is not known yet (it was confirmed by a query): refund once its notification has named it"
+        "the order's xorpay aoid is not known (a query confirmed it): wait for its notification, or record the aoid from xorpay's dashboard"
     )]
     AoidUnknown,
+    /// The refund in doubt was not saved before sending: a crash or a concurrent copy could
+    /// lose it. Save the order (`update_paid`) after beginning the refund, then send it.
+    #[error("the refund was not recorded as in doubt before sending: save the order first")]
+    NotRecorded,
     /// An earlier refund's outcome is unknown; resolve it first.
     #[error("a refund of {amount} is in doubt; resolve it before refunding again")]
     InDoubt {
@@ -911,6 +944,13 @@ impl<O> Order<O, Paid> {
         self.data.in_doubt
     }
 
+    /// When the refund in doubt was begun. Until the request that sends it has surely ended
+    /// (the client's timeout after this), XorPay may still make it: the merchant dashboard
+    /// showing no refund then proves nothing.
+    pub fn refund_in_doubt_since(&self) -> Option<OffsetDateTime> {
+        self.data.in_doubt_since
+    }
+
     /// The revision this copy saves as: [`Order::loaded_revision`], plus one once it changed.
     pub fn revision(&self) -> u32 {
         self.data.revision
@@ -961,19 +1001,51 @@ impl<O> Order<O, Paid> {
         }
     }
 
-    /// Begins a refund: checks the limits and records `amount` as in doubt, so that a crash
-    /// between sending it and hearing the answer cannot lose it. Save the order, then send the
-    /// refund with the ticket (`Client::send_refund`); `Client::refund` does both steps
-    /// without the save.
+    /// Begins a refund at `now`: checks the limits and records `amount` as in doubt, so that
+    /// a crash between sending it and hearing the answer cannot lose it. Save the order, then
+    /// send the refund with the ticket (`Client::send_refund`, which refuses a ticket whose
+    /// order was not saved since), then save again; `store::refund` does all of it.
     ///
     /// # Errors
     /// The [`RefundLimit`] that refuses it; nothing is recorded then.
-    pub fn begin_refund(&mut self, amount: Price) -> Result<RefundTicket, RefundLimit> {
+    pub fn begin_refund(
+        &mut self,
+        amount: Price,
+        now: OffsetDateTime,
+    ) -> Result<RefundTicket, RefundLimit> {
         self.check_refund(amount)?;
         let aoid = self.data.aoid.clone().ok_or(RefundLimit::AoidUnknown)?;
         self.data.in_doubt = Some(amount);
+        self.data.in_doubt_since = Some(now);
         self.changed();
         Ok(RefundTicket { aoid, amount })
+    }
+
+    /// Whether the refund begun with `ticket` is recorded as in doubt in the store: this copy
+    /// was saved since it began (a store's `update_paid` applied). Only then may it be sent,
+    /// so that neither a crash nor a concurrent copy can lose a refund XorPay made.
+    pub fn is_recorded(&self, ticket: &RefundTicket) -> bool {
+        self.data.in_doubt == Some(ticket.amount)
+            && self.data.aoid.as_ref() == Some(&ticket.aoid)
+            && self.data.stored_revision == self.data.revision
+    }
+
+    /// Records the `aoid` of an order proven paid by a query alone, as read on XorPay's
+    /// merchant dashboard: when every notification failed (XorPay gives up after about 6.5
+    /// hours), nothing else ever tells it, and refunds need it. Save the order afterwards.
+    ///
+    /// # Errors
+    /// [`ConfirmError::Mismatch`] when the order already knows another `aoid`.
+    pub fn record_aoid(&mut self, aoid: Aoid) -> Result<(), ConfirmError> {
+        match &self.data.aoid {
+            Some(known) if *known == aoid => Ok(()),
+            Some(_) => Err(ConfirmError::Mismatch(PaymentMismatch::Aoid)),
+            None => {
+                self.data.aoid = Some(aoid);
+                self.changed();
+                Ok(())
+            }
+        }
     }
 
     fn add_refund(&mut self, amount: Price) {
@@ -993,6 +1065,7 @@ impl<O> Order<O, Paid> {
             if made {
                 self.add_refund(amount);
             }
+            self.data.in_doubt_since = None;
             self.changed();
         }
     }
@@ -1062,6 +1135,9 @@ impl<O> Order<O, Expired> {
             return Err(reject(self, ConfirmError::AnswerForAnotherOrder));
         }
         Ok(match answer.state {
+            // XorPay's order with this number is not this one: only a notification, whose
+            // amount is checked, can pay it.
+            state if self.data.refused => Settled::Unchanged(self, state),
             state if state.is_paid() => {
                 let aoid = self.data.aoid.clone();
                 Settled::Paid(self.paid_by_query(aoid))
@@ -1263,7 +1339,7 @@ mod tests {
 
     /// A refund XorPay made, as a client records it.
     fn refund(order: &mut Order<Tea, Paid>, amount: Price) -> Result<(), RefundLimit> {
-        let _ticket = order.begin_refund(amount)?;
+        let _ticket = order.begin_refund(amount, OffsetDateTime::UNIX_EPOCH)?;
         order.resolve_refund_in_doubt(true);
         Ok(())
     }
@@ -1300,7 +1376,9 @@ mod tests {
     #[test]
     fn a_refund_in_doubt_counts_until_resolved() {
         let mut order = paid(100);
-        let ticket = order.begin_refund(fen(70)).unwrap();
+        let ticket = order
+            .begin_refund(fen(70), OffsetDateTime::UNIX_EPOCH)
+            .unwrap();
         assert_eq!(ticket.amount(), fen(70));
         assert_eq!((order.loaded_revision(), order.revision()), (0, 1));
         assert_eq!(order.refundable(), Some(fen(30)));
@@ -1315,11 +1393,15 @@ mod tests {
         // the revision it was read at.
         assert_eq!((order.loaded_revision(), order.revision()), (0, 1));
         order.__saved();
-        let _ticket = order.begin_refund(fen(10)).unwrap();
+        let _ticket = order
+            .begin_refund(fen(10), OffsetDateTime::UNIX_EPOCH)
+            .unwrap();
         assert_eq!((order.loaded_revision(), order.revision()), (1, 2));
         order.resolve_refund_in_doubt(false);
 
-        let _ticket = order.begin_refund(fen(70)).unwrap();
+        let _ticket = order
+            .begin_refund(fen(70), OffsetDateTime::UNIX_EPOCH)
+            .unwrap();
         order.resolve_refund_in_doubt(true);
         assert_eq!(order.refunded(), Some(fen(70)));
         assert_eq!(order.refund_count(), 1);

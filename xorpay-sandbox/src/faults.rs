@@ -7,8 +7,10 @@
 //! - [`RouteFault::HtmlError`]: **HTTP 502** with nginx's HTML error page, which is what the
 //!   reverse proxy in front of an application answers when the application is down. A client
 //!   must not try to read it as JSON.
-//! - [`RouteFault::Delay`]: the request is answered normally, but only after the delay, so a
-//!   client's timeout fires first.
+//! - [`RouteFault::Delay`]: the request is handled, and answered normally, only after the
+//!   delay, as when it is slow to reach XorPay: a client's timeout fires first, and the route
+//!   still runs after the client has given up (the order is created, the code charged, the
+//!   refund made, late).
 //! - [`RouteFault::DropConnection`]: the TCP connection is closed without any response after
 //!   the request was read, as when a server process dies mid-request. Nothing is done.
 //! - [`RouteFault::AnswerLost`]: the route does its work and commits it (the order is
@@ -102,7 +104,7 @@ pub enum RouteFault {
     Http500,
     /// HTTP 502 with nginx's HTML error page (text/html).
     HtmlError,
-    /// Answer normally, after this delay.
+    /// Handle the request after this delay, whether or not the client is still waiting.
     Delay {
         /// The delay in milliseconds.
         ms: u64,
@@ -310,8 +312,13 @@ pub(crate) async fn apply(
         )
             .into_response(),
         Some(RouteFault::Delay { ms }) => {
-            tokio::time::sleep(Duration::from_millis(ms)).await;
-            next.run(request).await
+            // Its own task: a client that hangs up does not stop XorPay from acting late.
+            let late = tokio::spawn(async move {
+                tokio::time::sleep(Duration::from_millis(ms)).await;
+                next.run(request).await
+            });
+            late.await
+                .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
         }
         Some(RouteFault::DropConnection) => {
             let kill = request.extensions().get::<ConnectionKill>().cloned();

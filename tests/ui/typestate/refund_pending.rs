@@ -1,7 +1,7 @@
-// Only a paid order can be refunded.
-use xorpay::client::Client;
+// Only a paid order can be refunded: beginning a refund is a method of `Order<_, Paid>`.
 use xorpay::order::{Order, Pending};
 use xorpay::prelude::*;
+use xorpay::time::OffsetDateTime;
 use xorpay::Price;
 
 #[derive(XorPayOrder)]
@@ -15,8 +15,8 @@ struct Coffee {
     price: Price,
 }
 
-async fn refund(client: &Client, mut pending: Order<Coffee, Pending>) {
-    let _ = client.refund(&mut pending, Price::MIN).await;
+fn refund(mut pending: Order<Coffee, Pending>) {
+    let _ = pending.begin_refund(Price::MIN, OffsetDateTime::now_utc());
 }
 
 fn main() {

@@ -35,10 +35,16 @@ use crate::order::{ConfirmError, Created, Expired, Order, Paid, Pending, StoredO
 
 #[cfg(feature = "client")]
 mod reconcile;
+#[cfg(feature = "client")]
+mod refund;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 #[cfg(feature = "client")]
-pub use reconcile::{ReconcilePolicy, Reconciled, Submission, reconcile, settle_submission};
+pub use reconcile::{
+    NOTIFY_RETRY_SPAN, ReconcilePolicy, Reconciled, Submission, reconcile, settle_submission,
+};
+#[cfg(feature = "client")]
+pub use refund::{RefundError, RefundOutcome, ResolveError, refund, resolve};
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;
 

@@ -34,10 +34,15 @@ use time::OffsetDateTime;
 use super::{OrderStore, StoreError, Transition};
 use crate::client::{Client, ClientError};
 use crate::order::{
-    Created, Expired, Order, Paid, Pending, QueryAnswer, Rejected, Settled, State, StoredOrder,
+    Abandoned, Created, Expired, Expiry, Order, Paid, Pending, QueryAnswer, Rejected, Settled,
+    State, StoredOrder,
 };
 use crate::request::XorPayOrder;
-use crate::status::{OrderState, Retry};
+use crate::status::{ApiError, OrderState};
+
+/// How long XorPay keeps notifying an unacknowledged payment: 7 attempts, 1 + 2 + 4 + 16 +
+/// 64 + 300 minutes apart (PROTOCOL.md §7), 6 h 27 min in all.
+pub const NOTIFY_RETRY_SPAN: Duration = Duration::from_secs((1 + 2 + 4 + 16 + 64 + 300) * 60);
 
 /// How [`reconcile`] chooses the orders it asks about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,8 +51,9 @@ pub struct ReconcilePolicy {
     /// request takes (the client's timeout), so that a submission still under way is not
     /// taken for a lost one. Default: 2 minutes.
     pub stale_after: Duration,
-    /// How long after its expiry an order is still asked about: at least XorPay's whole
-    /// notification retry span (about 6.5 hours). Default: 24 hours.
+    /// How long after its expiry an order is still asked about: never less than
+    /// [`NOTIFY_RETRY_SPAN`], XorPay's whole notification retry span (a shorter setting is
+    /// raised to it). Default: 24 hours.
     pub expired_grace: Duration,
     /// The most orders asked about in one call. Default: 200.
     pub batch: usize,
@@ -131,14 +137,16 @@ where
     O: XorPayOrder,
     S: OrderStore<O>,
 {
-    Ok(match settle_created(store, client, order, now).await? {
-        Outcome::Paid(paid) => Submission::Paid(paid),
-        Outcome::Pending(pending) => Submission::Pending(pending),
-        Outcome::Expired => Submission::Expired,
-        Outcome::FeeError => Submission::FeeError,
-        Outcome::Open | Outcome::Failed => Submission::InDoubt,
-        Outcome::Superseded => Submission::Superseded,
-    })
+    Ok(
+        match settle_created(store, client, order, now, false).await? {
+            Outcome::Paid(paid) => Submission::Paid(paid),
+            Outcome::Pending(pending) => Submission::Pending(pending),
+            Outcome::Expired => Submission::Expired,
+            Outcome::FeeError => Submission::FeeError,
+            Outcome::Open | Outcome::Failed => Submission::InDoubt,
+            Outcome::Superseded => Submission::Superseded,
+        },
+    )
 }
 
 /// What asking about one order did.
@@ -154,11 +162,14 @@ enum Outcome<O> {
     Superseded,
 }
 
+/// `stale`: the order was stored longer ago than any request takes, so a request for it is
+/// surely no longer under way.
 async fn settle_created<O, S>(
     store: &S,
     client: &Client,
     order: Order<O, Created>,
     now: OffsetDateTime,
+    stale: bool,
 ) -> Result<Outcome<O>, StoreError>
 where
     O: XorPayOrder,
@@ -188,28 +199,44 @@ where
         Err(failed) => failed,
     };
     let give_up = match failed.error() {
-        // A barcode order is never sent twice: one XorPay never had is given up (its code is
-        // single-use and short-lived); one waiting for its payer is asked about later.
-        ClientError::Config(_) => state == OrderState::NotExist,
-        // XorPay refuses the identical request for good (`order_exist`, `sign_error`, …):
-        // it will never be created as it is.
-        ClientError::Api(error) => error.retry() == Retry::Never,
-        _ => false,
+        // A barcode order is never sent twice. One XorPay does not know is given up once no
+        // request for it can still be under way (its code is single-use and short-lived);
+        // one waiting for its payer is asked about later.
+        ClientError::Config(_) if stale && state == OrderState::NotExist => {
+            Some(Abandoned::NeverPaid)
+        }
+        // XorPay refuses the identical request for good: it will never be created as it is.
+        ClientError::Api(error) if refuses_for_good(error) => Some(Abandoned::Refused),
+        _ => None,
     };
-    if !give_up {
+    let Some(why) = give_up else {
         tracing::warn!(
             order_id = failed.order().order_id(),
             error = %failed.error(),
             "submission in doubt: not re-sent this time"
         );
-        return Ok(if matches!(failed.error(), ClientError::Config(_)) {
-            Outcome::Open
-        } else {
-            Outcome::Failed
+        return Ok(match failed.error() {
+            ClientError::Config(_) => Outcome::Open,
+            _ => Outcome::Failed,
         });
-    }
-    let abandoned = failed.into_order().abandon(now);
+    };
+    let abandoned = failed.into_order().abandon(now, why);
     record(store, Settled::<O, Created>::Expired(abandoned)).await
+}
+
+/// The refusals of a create request that no identical request can overcome. Not those whose
+/// outcome is unknown (an undocumented code), not `order_payed` or `order_expire` (the next
+/// query records them), not those that pass (`fee_error`, risk control).
+fn refuses_for_good(error: &ApiError) -> bool {
+    matches!(
+        error,
+        ApiError::OrderExist
+            | ApiError::SignError
+            | ApiError::MissingArgument
+            | ApiError::AidNotExist
+            | ApiError::InvalidOpenid
+            | ApiError::PayTypeError
+    )
 }
 
 /// Queries a pending or expired order and records the answer.
@@ -299,21 +326,34 @@ where
         open: 0,
         failed: 0,
     };
+    let grace = policy.expired_grace.max(NOTIFY_RETRY_SPAN);
     let candidates = store
-        .due_for_check(
-            now,
-            now - policy.stale_after,
-            now - policy.expired_grace,
-            policy.batch,
-        )
+        .due_for_check(now, now - policy.stale_after, now - grace, policy.batch)
         .await?;
     for stored in candidates {
         let order_id = stored.order_id().to_owned();
         let since = since(&stored, now);
         let outcome = match stored {
-            StoredOrder::Created(order) => settle_created(store, client, order, now).await?,
+            // The store names created orders older than `stale_after` only.
+            StoredOrder::Created(order) => settle_created(store, client, order, now, true).await?,
             StoredOrder::Pending(order) => {
-                settle_known(store, client, order, Order::<O, Pending>::settle).await?
+                settle_known(store, client, order, |order, answer| {
+                    // XorPay does not know an order whose lifetime has passed (a cashier page
+                    // never opened): it expires by the clock, or it would be asked about
+                    // forever.
+                    match order.settle(answer)? {
+                        Settled::Unchanged(order, OrderState::NotExist) => {
+                            match order.expire(now) {
+                                Expiry::Expired(expired) => Ok(Settled::Expired(expired)),
+                                Expiry::NotYet(order) => {
+                                    Ok(Settled::Unchanged(order, OrderState::NotExist))
+                                }
+                            }
+                        }
+                        settled => Ok(settled),
+                    }
+                })
+                .await?
             }
             StoredOrder::Expired(order) => {
                 settle_known(store, client, order, Order::<O, Expired>::settle).await?
