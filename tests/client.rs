@@ -72,6 +72,7 @@ async fn sandbox() -> Sandbox {
         .aid("1000")
         .secret(SECRET)
         .retry_unit(Duration::from_millis(10))
+        .build()
         .start()
         .await
         .unwrap()

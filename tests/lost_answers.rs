@@ -62,6 +62,7 @@ async fn world<O>() -> World<O> {
     let sandbox = Sandbox::builder()
         .secret(SECRET)
         .retry_unit(Duration::from_millis(20))
+        .build()
         .start()
         .await
         .unwrap();

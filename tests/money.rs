@@ -34,6 +34,7 @@ async fn sandbox() -> Sandbox {
     Sandbox::builder()
         .secret(SECRET)
         .retry_unit(Duration::from_millis(5))
+        .build()
         .start()
         .await
         .unwrap()

@@ -68,6 +68,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                     .unwrap_or(1000);
                 let sandbox = xorpay_sandbox::Sandbox::builder()
                     .retry_unit(Duration::from_millis(unit))
+                    .build()
                     .start()
                     .await?;
                 let (aid, secret, base) = (

@@ -64,6 +64,7 @@ pub(crate) async fn sandbox(retry_unit: Duration) -> Sandbox {
     Sandbox::builder()
         .secret(SECRET)
         .retry_unit(retry_unit)
+        .build()
         .start()
         .await
         .unwrap()

@@ -63,7 +63,7 @@ pub trait NotifyUrlSource: sealed::Sealed + Sized {
     #[doc(hidden)]
     fn __request<O: XorPayOrder<NotifyUrl = Self>>(
         order: &O,
-        client_url: &str,
+        client_url: Option<&str>,
         secret: &AppSecret,
     ) -> Result<SignedRequest, RequestError>;
 }
@@ -81,7 +81,7 @@ impl sealed::Sealed for ClientNotifyUrl {}
 impl NotifyUrlSource for OwnNotifyUrl {
     fn __request<O: XorPayOrder<NotifyUrl = Self>>(
         order: &O,
-        _client_url: &str,
+        _client_url: Option<&str>,
         secret: &AppSecret,
     ) -> Result<SignedRequest, RequestError> {
         order.to_request(secret)
@@ -91,10 +91,11 @@ impl NotifyUrlSource for OwnNotifyUrl {
 impl NotifyUrlSource for ClientNotifyUrl {
     fn __request<O: XorPayOrder<NotifyUrl = Self>>(
         order: &O,
-        client_url: &str,
+        client_url: Option<&str>,
         secret: &AppSecret,
     ) -> Result<SignedRequest, RequestError> {
-        order.with_notify_url(client_url).to_request(secret)
+        let url = client_url.ok_or(RequestError::NoClientNotifyUrl)?;
+        order.with_notify_url(url).to_request(secret)
     }
 }
 
@@ -102,7 +103,7 @@ impl NotifyUrlSource for ClientNotifyUrl {
 #[cfg_attr(not(feature = "client"), allow(dead_code))]
 pub(crate) fn request_with_client_url<O: XorPayOrder>(
     order: &O,
-    client_url: &str,
+    client_url: Option<&str>,
     secret: &AppSecret,
 ) -> Result<SignedRequest, RequestError> {
     O::NotifyUrl::__request(order, client_url, secret)
@@ -330,6 +331,13 @@ pub enum RequestError {
         /// Why.
         reason: &'static str,
     },
+    /// The order takes its `notify_url` from the client (`notify_url = from_client`), and
+    /// the client has none.
+    #[error(
+        "this order takes its notify_url from the client (`notify_url = from_client`), and the \
+         client has none: set it with `Client::builder().notify_url(…)`"
+    )]
+    NoClientNotifyUrl,
 }
 
 /// A signed payment request: the form body (with `sign`) and where it goes.

@@ -34,13 +34,13 @@ use serde_json::{Value, json};
 use xorpay_core::Price;
 
 use crate::clock::{china_date, china_time, unix_seconds};
+use crate::config::Config;
 use crate::faults::OrderFault;
 use crate::ids;
 use crate::orders::{
     DeliveryAttempt, DeliveryState, OrderKind, OrderState, OrderView, PayError, PaymentView,
     RefundRecord,
 };
-use crate::server::Config;
 use crate::sign;
 
 /// XorPay's default order lifetime in seconds (PROTOCOL.md §6.3).

@@ -12,10 +12,12 @@
 
 mod admin;
 mod clock;
+mod config;
+mod delivery;
 pub mod faults;
 mod ids;
+mod inject;
 mod ledger;
-mod notify;
 pub mod orders;
 mod pages;
 mod params;
@@ -23,10 +25,12 @@ mod qr;
 mod routes;
 mod server;
 mod sign;
+mod state;
 
+pub use config::SandboxConfig;
 pub use faults::{FaultTimes, OrderFault, Route, RouteFault, RouteFaultRule};
 pub use orders::{
     DeliveryAttempt, DeliveryState, NotificationKind, OrderKind, OrderState, OrderView, PayError,
     PaymentView, RefundRecord, UnknownOrder,
 };
-pub use server::{Sandbox, SandboxBuilder};
+pub use server::Sandbox;

@@ -82,6 +82,7 @@ async fn main() -> ExitCode {
         .fee_rate_bp(args.fee_rate_bp)
         .notify_timeout(Duration::from_millis(args.notify_timeout_ms))
         .app_off(args.app_off)
+        .build()
         .start()
         .await;
     let sandbox = match sandbox {

@@ -45,19 +45,19 @@ use axum::routing::{MethodRouter, get, post};
 use serde_json::json;
 use xorpay_core::Price;
 
-use crate::faults::{self, Route};
+use crate::faults::Route;
 use crate::ledger::{BarcodeOutcome, NewOrder};
 use crate::orders::OrderKind;
 use crate::params::Params;
-use crate::server::Shared;
-use crate::{admin, notify, pages, qr, sign};
+use crate::state::Shared;
+use crate::{admin, delivery, inject, pages, qr, sign};
 
 /// Every route of the sandbox.
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
     let faulted = |route: Route, method_router: MethodRouter<Arc<Shared>>| {
         method_router.layer(from_fn_with_state(
             (Arc::clone(&shared), route),
-            faults::apply,
+            inject::apply,
         ))
     };
     Router::new()
@@ -214,7 +214,7 @@ fn create(
         .create(request, outcome, &shared.config, now)
         .map_err(str::to_owned)?;
     if created.start_delivery {
-        notify::spawn(shared, created.aoid.clone());
+        delivery::spawn(shared, created.aoid.clone());
     }
     Ok((created.aoid, created.response))
 }

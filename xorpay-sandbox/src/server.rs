@@ -1,4 +1,4 @@
-//! The running sandbox: its configuration, its shared state, the accept loop, and the
+//! The running sandbox: starting it from its configuration, the accept loop, and the
 //! [`Sandbox`] handle that tests, examples and the binary hold.
 //!
 //! The sandbox serves HTTP/1.1 through its own accept loop instead of `axum::serve`, because
@@ -10,10 +10,9 @@
 //! It listens on loopback only, and refuses any other address: it is a test server with a
 //! published secret. It never logs or prints the secret.
 
-use std::fmt;
 use std::io;
-use std::net::{Ipv4Addr, SocketAddr};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
@@ -25,209 +24,21 @@ use tokio::sync::watch;
 use tokio::task::{JoinHandle, JoinSet};
 use tower::ServiceExt;
 
-use crate::clock::Clock;
-use crate::faults::{ConnectionKill, FaultTimes, OrderFault, Route, RouteFault, RouteFaults};
+use crate::config::{Config, SandboxConfig, SandboxConfigBuilder};
+use crate::faults::{ConnectionKill, FaultTimes, OrderFault, Route, RouteFault};
 use crate::ledger::Ledger;
 use crate::orders::{DeliveryAttempt, OrderView, PayError, UnknownOrder};
-use crate::{ids, notify, routes, sign};
+use crate::state::Shared;
+use crate::{delivery, routes, sign};
 
-/// The sandbox's fixed settings. The mutable ones (balance, frozen account) live in the
-/// ledger.
-pub(crate) struct Config {
-    pub(crate) aid: String,
-    pub(crate) secret: String,
-    pub(crate) retry_unit: Duration,
-    pub(crate) strict_lowercase_sign: bool,
-    pub(crate) fee_rate_bp: u32,
-    pub(crate) notify_timeout: Duration,
-    /// The `appId` of JSAPI answers: `wx` and 16 hex characters derived from the aid.
-    pub(crate) wechat_app_id: String,
-}
-
-impl fmt::Debug for Config {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Config")
-            .field("aid", &self.aid)
-            .field("secret", &"<redacted>")
-            .field("retry_unit", &self.retry_unit)
-            .field("strict_lowercase_sign", &self.strict_lowercase_sign)
-            .field("fee_rate_bp", &self.fee_rate_bp)
-            .field("notify_timeout", &self.notify_timeout)
-            .finish()
-    }
-}
-
-/// What every route and task of one sandbox shares.
-#[derive(Debug)]
-pub(crate) struct Shared {
-    pub(crate) config: Config,
-    pub(crate) clock: Clock,
-    pub(crate) http: reqwest::Client,
-    pub(crate) base_url: String,
-    ledger: Mutex<Ledger>,
-    route_faults: Mutex<RouteFaults>,
-    tasks: Mutex<JoinSet<()>>,
-    runtime: tokio::runtime::Handle,
-}
-
-impl Shared {
-    /// The books. A panic elsewhere cannot poison them for good: the lock is taken back.
-    pub(crate) fn ledger(&self) -> MutexGuard<'_, Ledger> {
-        self.ledger.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    pub(crate) fn route_faults(&self) -> MutexGuard<'_, RouteFaults> {
-        self.route_faults
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// Runs a background task (a notification delivery) that ends with the sandbox.
-    pub(crate) fn spawn(&self, task: impl Future<Output = ()> + Send + 'static) {
-        let mut tasks = self.tasks.lock().unwrap_or_else(PoisonError::into_inner);
-        while tasks.try_join_next().is_some() {}
-        tasks.spawn_on(task, &self.runtime);
-    }
-
-    /// The payer pays; delivery starts unless the order became `fee_error`.
-    pub(crate) fn pay(self: &Arc<Shared>, aoid: &str) -> Result<OrderView, PayError> {
-        let now = self.clock.now();
-        let mut ledger = self.ledger();
-        let deliver = ledger.pay(aoid, &self.config, now)?;
-        let view = ledger.view(aoid, now).ok_or(PayError::NotFound)?;
-        drop(ledger);
-        if deliver {
-            notify::spawn(self, aoid.to_owned());
-        }
-        Ok(view)
-    }
-
-    pub(crate) fn view(&self, aoid: &str) -> Option<OrderView> {
-        self.ledger().view(aoid, self.clock.now())
-    }
-
-    fn stop_tasks(&self) {
-        self.tasks
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .abort_all();
-    }
-}
-
-/// Configures and starts a [`Sandbox`].
-///
-/// Every setting has a default: aid `1000`, a random 32-hex-digit secret, `127.0.0.1:0` (an
-/// ephemeral port), retry unit one minute, case-insensitive signatures, unlimited balance, a
-/// fee of 100 basis points (1 %), a notification timeout of 10 seconds, account not frozen.
-#[must_use = "a builder does nothing until started"]
-pub struct SandboxBuilder {
-    aid: String,
-    secret: String,
-    listen: SocketAddr,
-    retry_unit: Duration,
-    strict_lowercase_sign: bool,
-    balance_fen: Option<u64>,
-    fee_rate_bp: u32,
-    notify_timeout: Duration,
-    app_off: bool,
-}
-
-impl fmt::Debug for SandboxBuilder {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SandboxBuilder")
-            .field("aid", &self.aid)
-            .field("secret", &"<redacted>")
-            .field("listen", &self.listen)
-            .field("retry_unit", &self.retry_unit)
-            .field("strict_lowercase_sign", &self.strict_lowercase_sign)
-            .field("balance_fen", &self.balance_fen)
-            .field("fee_rate_bp", &self.fee_rate_bp)
-            .field("notify_timeout", &self.notify_timeout)
-            .field("app_off", &self.app_off)
-            .finish()
-    }
-}
-
-impl Default for SandboxBuilder {
-    fn default() -> SandboxBuilder {
-        SandboxBuilder {
-            aid: "1000".to_owned(),
-            secret: ids::nonce(),
-            listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
-            retry_unit: Duration::from_secs(60),
-            strict_lowercase_sign: false,
-            balance_fen: None,
-            fee_rate_bp: 100,
-            notify_timeout: Duration::from_secs(10),
-            app_off: false,
-        }
-    }
-}
-
-impl SandboxBuilder {
-    /// The merchant's `aid`; requests for any other aid get `aid_not_exist`.
-    pub fn aid(mut self, aid: impl Into<String>) -> SandboxBuilder {
-        self.aid = aid.into();
-        self
-    }
-
-    /// The merchant's app secret, which checks every request and signs every notification.
-    pub fn secret(mut self, secret: impl Into<String>) -> SandboxBuilder {
-        self.secret = secret.into();
-        self
-    }
-
-    /// The address to listen on; it must be a loopback address. Port 0 picks a free port.
-    pub fn listen(mut self, addr: SocketAddr) -> SandboxBuilder {
-        self.listen = addr;
-        self
-    }
-
-    /// The unit of the retry schedule: retries come 1, 2, 4, 16, 64 and 300 units after the
-    /// previous attempt. XorPay's unit is a minute; tests use a few milliseconds.
-    pub fn retry_unit(mut self, unit: Duration) -> SandboxBuilder {
-        self.retry_unit = unit;
-        self
-    }
-
-    /// Refuse request signatures in uppercase hex (XorPay very probably accepts both).
-    pub fn strict_lowercase_sign(mut self, strict: bool) -> SandboxBuilder {
-        self.strict_lowercase_sign = strict;
-        self
-    }
-
-    /// The merchant's prepaid balance in fen; `None` (the default) is unlimited.
-    pub fn balance_fen(mut self, balance_fen: Option<u64>) -> SandboxBuilder {
-        self.balance_fen = balance_fen;
-        self
-    }
-
-    /// XorPay's fee in basis points of each payment (100 = 1 %); at least 1 fen per paid order
-    /// unless the rate is 0.
-    pub fn fee_rate_bp(mut self, fee_rate_bp: u32) -> SandboxBuilder {
-        self.fee_rate_bp = fee_rate_bp;
-        self
-    }
-
-    /// How long one notification request may take before it counts as failed.
-    pub fn notify_timeout(mut self, timeout: Duration) -> SandboxBuilder {
-        self.notify_timeout = timeout;
-        self
-    }
-
-    /// Start with the merchant account frozen (`app_off`).
-    pub fn app_off(mut self, app_off: bool) -> SandboxBuilder {
-        self.app_off = app_off;
-        self
-    }
-
+impl SandboxConfig {
     /// Binds the configured address and starts serving.
     ///
     /// # Errors
     /// [`io::ErrorKind::InvalidInput`] for a non-loopback address or an empty aid or secret;
     /// otherwise the error of binding.
     pub async fn start(self) -> io::Result<Sandbox> {
-        self.check_addr(self.listen)?;
+        check_addr(self.listen)?;
         let listener = TcpListener::bind(self.listen).await?;
         self.serve(listener).await
     }
@@ -235,10 +46,10 @@ impl SandboxBuilder {
     /// Serves on a listener the caller bound (it must be bound to a loopback address).
     ///
     /// # Errors
-    /// As [`SandboxBuilder::start`].
+    /// As [`SandboxConfig::start`].
     pub async fn serve(self, listener: TcpListener) -> io::Result<Sandbox> {
         let addr = listener.local_addr()?;
-        self.check_addr(addr)?;
+        check_addr(addr)?;
         if self.aid.is_empty() || self.aid.contains(['/', '?', '#']) {
             return Err(invalid(
                 "the aid must be non-empty and fit in a URL path segment",
@@ -255,24 +66,17 @@ impl SandboxBuilder {
             .map_err(io::Error::other)?;
         let base_url = format!("http://{addr}");
         let wechat_app_id = format!("wx{}", &sign::md5_hex(&self.aid)[..16]);
-        let shared = Arc::new(Shared {
-            config: Config {
-                aid: self.aid,
-                secret: self.secret,
-                retry_unit: self.retry_unit,
-                strict_lowercase_sign: self.strict_lowercase_sign,
-                fee_rate_bp: self.fee_rate_bp,
-                notify_timeout: self.notify_timeout,
-                wechat_app_id,
-            },
-            clock: Clock::default(),
-            http,
-            base_url,
-            ledger: Mutex::new(Ledger::new(self.balance_fen, self.app_off)),
-            route_faults: Mutex::new(RouteFaults::default()),
-            tasks: Mutex::new(JoinSet::new()),
-            runtime: tokio::runtime::Handle::current(),
-        });
+        let config = Config {
+            aid: self.aid,
+            secret: self.secret,
+            retry_unit: self.retry_unit,
+            strict_lowercase_sign: self.strict_lowercase_sign,
+            fee_rate_bp: self.fee_rate_bp,
+            notify_timeout: self.notify_timeout,
+            wechat_app_id,
+        };
+        let ledger = Ledger::new(self.balance_fen, self.app_off);
+        let shared = Arc::new(Shared::new(config, http, base_url, ledger));
         let router = routes::router(Arc::clone(&shared));
         let (stop, stopped) = watch::channel(false);
         let server = tokio::spawn(accept_loop(listener, router, stopped));
@@ -283,13 +87,13 @@ impl SandboxBuilder {
             server: Some(server),
         })
     }
+}
 
-    fn check_addr(&self, addr: SocketAddr) -> io::Result<()> {
-        if addr.ip().is_loopback() {
-            Ok(())
-        } else {
-            Err(invalid("the sandbox listens on loopback addresses only"))
-        }
+fn check_addr(addr: SocketAddr) -> io::Result<()> {
+    if addr.ip().is_loopback() {
+        Ok(())
+    } else {
+        Err(invalid("the sandbox listens on loopback addresses only"))
     }
 }
 
@@ -339,6 +143,7 @@ async fn serve_connection(stream: TcpStream, router: Router) {
 ///     .aid("1000")
 ///     .secret("0123456789abcdef0123456789abcdef")
 ///     .retry_unit(std::time::Duration::from_millis(10))
+///     .build()
 ///     .start()
 ///     .await?;
 /// println!("POST {}/api/pay/{}", sandbox.base_url(), sandbox.aid());
@@ -358,9 +163,10 @@ pub struct Sandbox {
 }
 
 impl Sandbox {
-    /// A builder with the defaults listed on [`SandboxBuilder`].
-    pub fn builder() -> SandboxBuilder {
-        SandboxBuilder::default()
+    /// Configures a sandbox, every setting with the default listed on [`SandboxConfig`];
+    /// `build()` gives the configuration, whose `start()` starts it.
+    pub fn builder() -> SandboxConfigBuilder {
+        SandboxConfig::builder()
     }
 
     /// The base URL, `http://127.0.0.1:PORT`, without a trailing slash: what a client uses
@@ -392,7 +198,7 @@ impl Sandbox {
     /// # Errors
     /// [`PayError::NotFound`], or [`PayError::NotPayable`] when the order is not `new`.
     pub async fn pay(&self, aoid: &str) -> Result<OrderView, PayError> {
-        self.shared.pay(aoid)
+        delivery::pay(&self.shared, aoid)
     }
 
     /// A snapshot of the order with this aoid.

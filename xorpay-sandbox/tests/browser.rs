@@ -6,12 +6,13 @@
 //! The DOM is a small recording stand-in; `fetch` is Node's own, so every request really goes
 //! to the sandbox over HTTP.
 
+#[macro_use]
 mod common;
 
 use std::process::Stdio;
 use std::time::Duration;
 
-use common::{Endpoint, Receiver, Req, SECRET, builder, client, create, get};
+use common::{Endpoint, Receiver, Req, SECRET, client, create, get};
 use serde_json::Value;
 use tokio::io::AsyncWriteExt;
 use xorpay_core::JsapiParams;
@@ -145,7 +146,13 @@ async fn bridge_script(sandbox: &Sandbox) -> String {
 #[tokio::test]
 async fn the_bridge_completes_a_jsapi_payment_whichever_script_loads_first() {
     let receiver = Receiver::ok().await;
-    let sandbox = builder().start().await.unwrap();
+    let sandbox = builder!()
+        .retry_unit(common::RETRY_UNIT)
+        .notify_timeout(common::NOTIFY_TIMEOUT)
+        .build()
+        .start()
+        .await
+        .unwrap();
     let bridge = bridge_script(&sandbox).await;
     for (index, bridge_first) in [true, false].into_iter().enumerate() {
         let (aoid, params) = jsapi_order(&sandbox, &receiver, &format!("js-{index}")).await;
@@ -178,7 +185,13 @@ async fn the_bridge_completes_a_jsapi_payment_whichever_script_loads_first() {
 #[tokio::test]
 async fn cancel_leaves_the_order_unpaid() {
     let receiver = Receiver::ok().await;
-    let sandbox = builder().start().await.unwrap();
+    let sandbox = builder!()
+        .retry_unit(common::RETRY_UNIT)
+        .notify_timeout(common::NOTIFY_TIMEOUT)
+        .build()
+        .start()
+        .await
+        .unwrap();
     let (aoid, params) = jsapi_order(&sandbox, &receiver, "js-cancel").await;
     let page = BridgeScript::new(&params)
         .result_url("/orders/42")
@@ -197,7 +210,13 @@ async fn cancel_leaves_the_order_unpaid() {
 #[tokio::test]
 async fn an_expired_order_fails_in_the_bridge() {
     let receiver = Receiver::ok().await;
-    let sandbox = builder().start().await.unwrap();
+    let sandbox = builder!()
+        .retry_unit(common::RETRY_UNIT)
+        .notify_timeout(common::NOTIFY_TIMEOUT)
+        .build()
+        .start()
+        .await
+        .unwrap();
     let (aoid, params) = jsapi_order(&sandbox, &receiver, "js-expired").await;
     sandbox.advance_clock(Duration::from_secs(7200));
     let page = BridgeScript::new(&params).to_script();
@@ -220,7 +239,13 @@ fn between<'a>(html: &'a str, start: &str) -> &'a str {
 #[tokio::test]
 async fn the_cashier_page_pays_through_the_bridge() {
     let receiver = Receiver::ok().await;
-    let sandbox = builder().start().await.unwrap();
+    let sandbox = builder!()
+        .retry_unit(common::RETRY_UNIT)
+        .notify_timeout(common::NOTIFY_TIMEOUT)
+        .build()
+        .start()
+        .await
+        .unwrap();
     let req = Req::new(Endpoint::Cashier, "jsapi", "cashier-1")
         .set("name", "Coffee & Cake <b>")
         .set("price", "12.30")
@@ -293,7 +318,13 @@ setInterval(() => {{
 #[tokio::test]
 async fn bridge_routes_answer_cors_and_check_the_payment() {
     let receiver = Receiver::ok().await;
-    let sandbox = builder().start().await.unwrap();
+    let sandbox = builder!()
+        .retry_unit(common::RETRY_UNIT)
+        .notify_timeout(common::NOTIFY_TIMEOUT)
+        .build()
+        .start()
+        .await
+        .unwrap();
     let base = sandbox.base_url().to_owned();
     let http = client();
 

@@ -2,15 +2,14 @@
 //! (checked by the test's own MD5 and by `xorpay_core`, two implementations other than the
 //! sandbox's), retries under a compressed unit, giving up, and each per-order fault.
 
+#[macro_use]
 mod common;
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use common::{
-    Endpoint, Hit, Receiver, Req, SECRET, builder, client, create, eventually, md5, query,
-};
+use common::{Endpoint, Hit, Receiver, Req, SECRET, client, create, eventually, md5, query};
 use tokio::sync::Semaphore;
 use xorpay_core::{Aoid, AppSecret, ExpectedPayment, Notification, Price};
 use xorpay_sandbox::{DeliveryState, NotificationKind, OrderFault, OrderState, Sandbox};
@@ -41,7 +40,13 @@ async fn wait_delivery(sandbox: &Sandbox, aoid: &str, state: DeliveryState) {
 #[tokio::test]
 async fn notification_fields_and_signature() {
     let receiver = Receiver::ok().await;
-    let sandbox = builder().start().await.unwrap();
+    let sandbox = builder!()
+        .retry_unit(common::RETRY_UNIT)
+        .notify_timeout(common::NOTIFY_TIMEOUT)
+        .build()
+        .start()
+        .await
+        .unwrap();
     let req = Req::new(Endpoint::Pay, "native", "ORD/2026/11/27#1")
         .set("notify_url", &receiver.url)
         .set("price", "1")
@@ -132,7 +137,13 @@ async fn notification_fields_and_signature() {
 #[tokio::test]
 async fn alipay_detail_and_empty_more() {
     let receiver = Receiver::ok().await;
-    let sandbox = builder().start().await.unwrap();
+    let sandbox = builder!()
+        .retry_unit(common::RETRY_UNIT)
+        .notify_timeout(common::NOTIFY_TIMEOUT)
+        .build()
+        .start()
+        .await
+        .unwrap();
     let req = Req::new(Endpoint::Pay, "alipay", "ali-1")
         .set("notify_url", &receiver.url)
         .signed(SECRET);
@@ -159,7 +170,13 @@ fn assert_spacing(hits: &[Hit], unit: Duration) {
 async fn retries_until_acknowledged() {
     let unit = Duration::from_millis(10);
     let receiver = Receiver::failing(3, 500).await;
-    let sandbox = builder().retry_unit(unit).start().await.unwrap();
+    let sandbox = builder!()
+        .retry_unit(unit)
+        .notify_timeout(common::NOTIFY_TIMEOUT)
+        .build()
+        .start()
+        .await
+        .unwrap();
     let aoid = order_for(&sandbox, &receiver, "retry-1").await;
     sandbox.pay(&aoid).await.unwrap();
     wait_delivery(&sandbox, &aoid, DeliveryState::Acknowledged).await;
@@ -197,7 +214,13 @@ async fn retries_until_acknowledged() {
 async fn all_seven_attempts_fail_and_the_order_stays_payed() {
     let unit = Duration::from_millis(5);
     let receiver = Receiver::failing(usize::MAX, 404).await;
-    let sandbox = builder().retry_unit(unit).start().await.unwrap();
+    let sandbox = builder!()
+        .retry_unit(unit)
+        .notify_timeout(common::NOTIFY_TIMEOUT)
+        .build()
+        .start()
+        .await
+        .unwrap();
     let aoid = order_for(&sandbox, &receiver, "never").await;
     sandbox.pay(&aoid).await.unwrap();
     wait_delivery(&sandbox, &aoid, DeliveryState::GaveUp).await;
@@ -220,7 +243,13 @@ async fn all_seven_attempts_fail_and_the_order_stays_payed() {
 async fn connection_errors_and_timeouts_are_failures() {
     // Nothing listens: every attempt is a connection error.
     let unit = Duration::from_millis(1);
-    let sandbox = builder().retry_unit(unit).start().await.unwrap();
+    let sandbox = builder!()
+        .retry_unit(unit)
+        .notify_timeout(common::NOTIFY_TIMEOUT)
+        .build()
+        .start()
+        .await
+        .unwrap();
     let aoid = create(&sandbox, &Req::pay("native", "refused")).await; // notify_url: port 9
     sandbox.pay(&aoid).await.unwrap();
     wait_delivery(&sandbox, &aoid, DeliveryState::GaveUp).await;
@@ -244,9 +273,10 @@ async fn connection_errors_and_timeouts_are_failures() {
         (200, delay)
     }))
     .await;
-    let sandbox = builder()
+    let sandbox = builder!()
         .retry_unit(Duration::from_millis(10))
         .notify_timeout(Duration::from_millis(1000))
+        .build()
         .start()
         .await
         .unwrap();
@@ -270,7 +300,13 @@ async fn connection_errors_and_timeouts_are_failures() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/notify", listener.local_addr().unwrap());
     let server = tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    let sandbox = builder().retry_unit(unit).start().await.unwrap();
+    let sandbox = builder!()
+        .retry_unit(unit)
+        .notify_timeout(common::NOTIFY_TIMEOUT)
+        .build()
+        .start()
+        .await
+        .unwrap();
     let req = Req::new(Endpoint::Pay, "native", "redirect")
         .set("notify_url", &url)
         .signed(SECRET);
@@ -345,9 +381,10 @@ async fn a_200_whose_body_breaks_off_still_acknowledges() {
     ];
     for (order_id, answer, linger) in cases {
         let (url, server) = raw_receiver(answer, linger).await;
-        let sandbox = builder()
+        let sandbox = builder!()
             .retry_unit(Duration::from_millis(1))
             .notify_timeout(Duration::from_millis(500))
+            .build()
             .start()
             .await
             .unwrap();
@@ -378,7 +415,13 @@ async fn a_200_whose_body_breaks_off_still_acknowledges() {
 #[tokio::test]
 async fn duplicate_notification() {
     let receiver = Receiver::ok().await;
-    let sandbox = builder().start().await.unwrap();
+    let sandbox = builder!()
+        .retry_unit(common::RETRY_UNIT)
+        .notify_timeout(common::NOTIFY_TIMEOUT)
+        .build()
+        .start()
+        .await
+        .unwrap();
     let aoid = order_for(&sandbox, &receiver, "dup").await;
     sandbox
         .set_order_fault(&aoid, OrderFault::Duplicate)
@@ -405,7 +448,13 @@ async fn concurrent_notifications() {
     let gate = Arc::new(Semaphore::new(0));
     let receiver =
         Receiver::start_gated(Arc::new(|_, _| (200, Duration::ZERO)), Some(gate.clone())).await;
-    let sandbox = builder().start().await.unwrap();
+    let sandbox = builder!()
+        .retry_unit(common::RETRY_UNIT)
+        .notify_timeout(common::NOTIFY_TIMEOUT)
+        .build()
+        .start()
+        .await
+        .unwrap();
     let aoid = order_for(&sandbox, &receiver, "concurrent").await;
     // Set through the sandbox route, as with the binary.
     let response = client()
@@ -454,7 +503,13 @@ async fn tampered_notifications_fail_verification() {
     ] {
         // A correct shop: 200 only for what the core verifies.
         let receiver = Receiver::verifying(SECRET).await;
-        let sandbox = builder().start().await.unwrap();
+        let sandbox = builder!()
+            .retry_unit(common::RETRY_UNIT)
+            .notify_timeout(common::NOTIFY_TIMEOUT)
+            .build()
+            .start()
+            .await
+            .unwrap();
         let aoid = order_for(&sandbox, &receiver, "tampered").await;
         sandbox.set_order_fault(&aoid, fault).unwrap();
         sandbox.pay(&aoid).await.unwrap();
@@ -496,8 +551,10 @@ async fn an_accepted_forgery_does_not_complete_the_order() {
         (if index == 0 { 200 } else { 500 }, Duration::ZERO)
     }))
     .await;
-    let sandbox = builder()
+    let sandbox = builder!()
         .retry_unit(Duration::from_millis(1))
+        .notify_timeout(common::NOTIFY_TIMEOUT)
+        .build()
         .start()
         .await
         .unwrap();
@@ -519,7 +576,13 @@ async fn an_accepted_forgery_does_not_complete_the_order() {
 #[tokio::test]
 async fn faults_only_shape_the_first_attempt() {
     let receiver = Receiver::failing(2, 500).await;
-    let sandbox = builder().start().await.unwrap();
+    let sandbox = builder!()
+        .retry_unit(common::RETRY_UNIT)
+        .notify_timeout(common::NOTIFY_TIMEOUT)
+        .build()
+        .start()
+        .await
+        .unwrap();
     let aoid = order_for(&sandbox, &receiver, "dup-retry").await;
     sandbox
         .set_order_fault(&aoid, OrderFault::Duplicate)

@@ -2,6 +2,7 @@
 //! client's timeout, a dropped connection; how many requests each applies to; every route can
 //! be faulted and the sandbox's own routes never are.
 
+#[macro_use]
 mod common;
 
 use std::time::Duration;

@@ -3,11 +3,12 @@
 //! each vector's secret, a wrong signature gets `sign_error`, and uppercase hex is accepted
 //! unless the sandbox is strict.
 
+#[macro_use]
 mod common;
 
 use std::time::Duration;
 
-use common::{AID, Endpoint, Receiver, Req, builder, form, get, md5, post_form};
+use common::{AID, Endpoint, Receiver, Req, form, get, md5, post_form};
 use serde_json::Value;
 use xorpay_sandbox::{OrderState, Sandbox};
 
@@ -26,9 +27,13 @@ fn wrong(sign: &str) -> String {
 }
 
 async fn start(secret: &str, strict: bool) -> Sandbox {
-    builder()
+    xorpay_sandbox::Sandbox::builder()
+        .aid(common::AID)
         .secret(secret)
+        .notify_timeout(std::time::Duration::from_secs(5))
         .strict_lowercase_sign(strict)
+        .retry_unit(common::RETRY_UNIT)
+        .build()
         .start()
         .await
         .unwrap()

@@ -16,24 +16,37 @@ use md5::{Digest, Md5};
 use serde_json::Value;
 use tokio::sync::Semaphore;
 use tokio::time::Instant;
-use xorpay_sandbox::{Sandbox, SandboxBuilder};
+use xorpay_sandbox::Sandbox;
 
 pub const AID: &str = "1000";
 pub const SECRET: &str = "0123456789abcdef0123456789abcdef";
 /// Nothing listens on the discard port: notifications there fail at once.
 pub const NOWHERE: &str = "http://127.0.0.1:9/notify";
 
-/// A sandbox with the test credentials and a 10 ms retry unit.
-pub fn builder() -> SandboxBuilder {
-    Sandbox::builder()
-        .aid(AID)
-        .secret(SECRET)
-        .retry_unit(Duration::from_millis(10))
-        .notify_timeout(Duration::from_secs(5))
+/// The retry unit of the tests' sandboxes: XorPay's minutes in milliseconds.
+pub const RETRY_UNIT: Duration = Duration::from_millis(10);
+
+/// How long the tests' sandboxes wait for a notification's answer.
+pub const NOTIFY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A sandbox builder with the test credentials. A macro, not a function: the builder's type
+/// changes with every setting, and each test adds its own (the retry unit and notification
+/// timeout among them: a setting can be made only once).
+macro_rules! builder {
+    () => {
+        ::xorpay_sandbox::Sandbox::builder()
+            .aid($crate::common::AID)
+            .secret($crate::common::SECRET)
+    };
 }
 
 pub async fn sandbox() -> Sandbox {
-    builder().start().await.unwrap()
+    builder!()
+        .retry_unit(RETRY_UNIT)
+        .build()
+        .start()
+        .await
+        .unwrap()
 }
 
 /// Lowercase hex MD5 of the concatenation: the vectors' method.

@@ -31,14 +31,28 @@ use xorpay_core::Price;
 use crate::faults::OrderFault;
 use crate::ledger::Delivery;
 use crate::orders::{DeliveryAttempt, NotificationKind};
-use crate::server::Shared;
+use crate::orders::{OrderView, PayError};
 use crate::sign;
+use crate::state::Shared;
 
 /// The gaps between attempts, in retry units: XorPay's 1, 2, 4, 16, 64 and 300 minutes.
 pub(crate) const RETRY_GAPS: [u32; 6] = [1, 2, 4, 16, 64, 300];
 
 /// The secret a [`OrderFault::TamperedSignature`] forgery is signed with.
 const FORGER_SECRET: &str = "not-the-merchant-secret";
+
+/// The payer pays the order; delivery starts unless it became `fee_error`.
+pub(crate) fn pay(shared: &Arc<Shared>, aoid: &str) -> Result<OrderView, PayError> {
+    let now = shared.clock.now();
+    let mut ledger = shared.ledger();
+    let deliver = ledger.pay(aoid, &shared.config, now)?;
+    let view = ledger.view(aoid, now).ok_or(PayError::NotFound)?;
+    drop(ledger);
+    if deliver {
+        spawn(shared, aoid.to_owned());
+    }
+    Ok(view)
+}
 
 /// Starts delivering the notification of a freshly paid order.
 pub(crate) fn spawn(shared: &Arc<Shared>, aoid: String) {

@@ -1,0 +1,92 @@
+//! The sandbox's configuration: what a test, an example or the binary chooses
+//! ([`SandboxConfig`], built with `Sandbox::builder()`), and the fixed settings every route
+//! reads ([`Config`]). At the bottom of the crate: it imports nothing else of it.
+
+use std::fmt;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::time::Duration;
+
+use typed_builder::TypedBuilder;
+
+/// How a sandbox is set up: built with [`crate::Sandbox::builder`], then started with
+/// [`SandboxConfig::start`] (or [`SandboxConfig::serve`] on a listener of your own).
+///
+/// Every setting has a default: aid `1000`, a random 32-hex-digit secret, `127.0.0.1:0` (an
+/// ephemeral port), retry unit one minute, case-insensitive signatures, unlimited balance, a
+/// fee of 100 basis points (1 %), a notification timeout of 10 seconds, account not frozen.
+#[derive(TypedBuilder)]
+#[builder(builder_method(vis = "pub(crate)"))]
+#[must_use = "a configuration does nothing until started"]
+pub struct SandboxConfig {
+    /// The merchant's `aid`; requests for any other aid get `aid_not_exist`.
+    #[builder(default = "1000".to_owned(), setter(into))]
+    pub(crate) aid: String,
+    /// The merchant's app secret, which checks every request and signs every notification.
+    #[builder(default = crate::ids::nonce(), setter(into))]
+    pub(crate) secret: String,
+    /// The address to listen on; it must be a loopback address. Port 0 picks a free port.
+    #[builder(default = SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))]
+    pub(crate) listen: SocketAddr,
+    /// The unit of the retry schedule: retries come 1, 2, 4, 16, 64 and 300 units after the
+    /// previous attempt. XorPay's unit is a minute; tests use a few milliseconds.
+    #[builder(default = Duration::from_secs(60))]
+    pub(crate) retry_unit: Duration,
+    /// Refuse request signatures in uppercase hex (XorPay very probably accepts both).
+    #[builder(default)]
+    pub(crate) strict_lowercase_sign: bool,
+    /// The merchant's prepaid balance in fen; `None` (the default) is unlimited.
+    #[builder(default)]
+    pub(crate) balance_fen: Option<u64>,
+    /// XorPay's fee in basis points of each payment (100 = 1 %); at least 1 fen per paid order
+    /// unless the rate is 0.
+    #[builder(default = 100)]
+    pub(crate) fee_rate_bp: u32,
+    /// How long one notification request may take before it counts as failed.
+    #[builder(default = Duration::from_secs(10))]
+    pub(crate) notify_timeout: Duration,
+    /// Start with the merchant account frozen (`app_off`).
+    #[builder(default)]
+    pub(crate) app_off: bool,
+}
+
+impl fmt::Debug for SandboxConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SandboxConfig")
+            .field("aid", &self.aid)
+            .field("secret", &"<redacted>")
+            .field("listen", &self.listen)
+            .field("retry_unit", &self.retry_unit)
+            .field("strict_lowercase_sign", &self.strict_lowercase_sign)
+            .field("balance_fen", &self.balance_fen)
+            .field("fee_rate_bp", &self.fee_rate_bp)
+            .field("notify_timeout", &self.notify_timeout)
+            .field("app_off", &self.app_off)
+            .finish()
+    }
+}
+
+/// The sandbox's fixed settings, as every route reads them. The mutable ones (balance,
+/// frozen account) live in the ledger.
+pub(crate) struct Config {
+    pub(crate) aid: String,
+    pub(crate) secret: String,
+    pub(crate) retry_unit: Duration,
+    pub(crate) strict_lowercase_sign: bool,
+    pub(crate) fee_rate_bp: u32,
+    pub(crate) notify_timeout: Duration,
+    /// The `appId` of JSAPI answers: `wx` and 16 hex characters derived from the aid.
+    pub(crate) wechat_app_id: String,
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("aid", &self.aid)
+            .field("secret", &"<redacted>")
+            .field("retry_unit", &self.retry_unit)
+            .field("strict_lowercase_sign", &self.strict_lowercase_sign)
+            .field("fee_rate_bp", &self.fee_rate_bp)
+            .field("notify_timeout", &self.notify_timeout)
+            .finish()
+    }
+}
