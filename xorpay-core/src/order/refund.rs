@@ -1,0 +1,421 @@
+//! A paid order's refunds: what is left, XorPay's limits, and the refund in doubt that a store
+//! records before a refund is sent.
+
+use time::OffsetDateTime;
+
+use super::Order;
+use super::state::{ConfirmedBy, Paid};
+use super::transition::{ConfirmError, exact_aoid};
+use crate::notify::{ExpectedPayment, PaymentMismatch, VerifiedNotification};
+use crate::price::Price;
+use crate::response::Aoid;
+
+/// XorPay allows at most this many (partial) refunds per order (PROTOCOL.md §4.6).
+pub const MAX_REFUNDS: u8 = 50;
+
+/// A refund refused before anything was sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RefundLimit {
+    /// The order has had [`MAX_REFUNDS`] refunds already.
+    #[error("the order has had {MAX_REFUNDS} refunds, xorpay's limit")]
+    TooMany,
+    /// The ticket is not this order's refund in doubt (another order's, or already settled).
+    #[error("the refund ticket does not belong to this order's refund in doubt")]
+    NotThisRefund,
+    /// The order was proven paid by a query, which does not tell XorPay's `aoid`, and no
+    /// notification has named it yet: a refund is addressed by the `aoid`. The notification
+    /// names it when it comes; if XorPay gave up notifying (after about 6.5 hours), read it
+    /// on the merchant dashboard and record it ([`Order::record_aoid`]).
+    #[error(
+        "the order's xorpay aoid is not known (a query confirmed it): wait for its notification, or record the aoid from xorpay's dashboard"
+    )]
+    AoidUnknown,
+    /// The refund in doubt was not saved before sending: a crash or a concurrent copy could
+    /// lose it. Save the order (`update_paid`) after beginning the refund, then send it.
+    #[error("the refund was not recorded as in doubt before sending: save the order first")]
+    NotRecorded,
+    /// An earlier refund's outcome is unknown; resolve it first.
+    #[error("a refund of {amount} is in doubt; resolve it before refunding again")]
+    InDoubt {
+        /// The amount in doubt.
+        amount: Price,
+    },
+    /// The amount is more than what is left to refund.
+    #[error("refund of {requested} exceeds what is left to refund ({})", left_text(*.refundable))]
+    ExceedsPaid {
+        /// The amount asked for.
+        requested: Price,
+        /// What is left, `None` when everything was refunded.
+        refundable: Option<Price>,
+    },
+}
+
+fn left_text(left: Option<Price>) -> String {
+    match left {
+        Some(left) => left.to_string(),
+        None => "nothing".to_owned(),
+    }
+}
+
+impl<O> Order<O, Paid> {
+    /// XorPay's id for the order; `None` while only a query has proven the payment (a query
+    /// answers a status and nothing else, PROTOCOL.md §4.4) and no notification has named it.
+    pub fn aoid(&self) -> Option<&Aoid> {
+        self.data.aoid.as_ref()
+    }
+
+    /// Learns the `aoid` of an order proven paid by a query, from its verified notification,
+    /// which must be about this order, for exactly its amount, with an `aoid` in XorPay's
+    /// exact form. An order whose `aoid` is known only checks that the notification names it.
+    /// Save the order afterwards ([`crate::store::OrderStore::update_paid`]).
+    ///
+    /// # Errors
+    /// [`ConfirmError::Mismatch`] or [`ConfirmError::Ambiguous`]; nothing changes.
+    pub fn learn_aoid(&mut self, notification: &VerifiedNotification) -> Result<(), ConfirmError> {
+        let aoid = match &self.data.aoid {
+            Some(aoid) => aoid.clone(),
+            None => exact_aoid(self.price, notification).ok_or(ConfirmError::Ambiguous)?,
+        };
+        notification.check(&ExpectedPayment {
+            aoid: &aoid,
+            order_id: &self.order_id,
+            price: self.data.paid_price,
+        })?;
+        if self.data.aoid.is_none() {
+            let detail = notification.unverified_payment_detail();
+            self.data.aoid = Some(aoid);
+            self.data.pay_time = notification.pay_time();
+            self.data.raw_pay_time = Some(notification.raw_pay_time().to_owned());
+            self.data.transaction_id = detail.transaction_id;
+            self.changed();
+        }
+        Ok(())
+    }
+
+    /// `pay_time` exactly as XorPay signed it, when a notification confirmed the order: also
+    /// in a form [`Order::pay_time`] could not read.
+    pub fn raw_pay_time(&self) -> Option<&str> {
+        self.data.raw_pay_time.as_deref()
+    }
+
+    /// The amount paid.
+    pub fn paid_price(&self) -> Price {
+        self.data.paid_price
+    }
+
+    /// When it was paid, in China time; `None` when a query, not a notification, confirmed it,
+    /// or when XorPay wrote it in a form nobody documented (see [`Order::raw_pay_time`]).
+    pub fn pay_time(&self) -> Option<OffsetDateTime> {
+        self.data.pay_time
+    }
+
+    /// The payment channel's transaction number, from the notification's `detail`. **Not
+    /// covered by XorPay's signature**: for display and support, not for decisions.
+    pub fn transaction_id(&self) -> Option<&str> {
+        self.data.transaction_id.as_deref()
+    }
+
+    /// What proved the payment.
+    pub fn confirmed_by(&self) -> ConfirmedBy {
+        self.data.confirmed_by
+    }
+
+    /// The total refunded so far, `None` for nothing.
+    pub fn refunded(&self) -> Option<Price> {
+        self.data.refunded
+    }
+
+    /// How many refunds were made.
+    pub fn refund_count(&self) -> u8 {
+        self.data.refunds
+    }
+
+    /// What is left to refund, `None` when everything was. A refund in doubt counts as
+    /// made.
+    pub fn refundable(&self) -> Option<Price> {
+        let mut left = Some(self.data.paid_price);
+        for taken in [self.data.refunded, self.data.in_doubt]
+            .into_iter()
+            .flatten()
+        {
+            left = left.and_then(|left| left.checked_sub(taken));
+        }
+        left
+    }
+
+    /// The refund in doubt: one begun ([`Order::begin_refund`]) and not known to have been
+    /// made or refused. That is the state between saving the order and hearing XorPay's
+    /// answer, and after an answer that did not come (a timeout, a dropped connection, a
+    /// 5xx): XorPay may or may not have refunded, and no query tells. Resolve it with
+    /// [`Order::resolve_refund_in_doubt`] once the merchant dashboard says.
+    pub fn refund_in_doubt(&self) -> Option<Price> {
+        self.data.in_doubt
+    }
+
+    /// When the refund in doubt was begun. Until the request that sends it has surely ended
+    /// (the client's timeout after this), XorPay may still make it: the merchant dashboard
+    /// showing no refund then proves nothing.
+    pub fn refund_in_doubt_since(&self) -> Option<OffsetDateTime> {
+        self.data.in_doubt_since
+    }
+
+    /// The revision this copy saves as: [`Order::loaded_revision`], plus one once it changed.
+    pub fn revision(&self) -> u32 {
+        self.data.revision
+    }
+
+    /// The revision of the stored row this copy was read from, or last saved as. A store
+    /// saves the copy only over a row still at exactly this revision (a compare-and-set), so
+    /// of two copies read at once only the first to save is recorded, however many changes
+    /// either made since.
+    pub fn loaded_revision(&self) -> u32 {
+        self.data.stored_revision
+    }
+
+    /// Records that a store saved this copy: its revision is now the stored one. Only store
+    /// implementations call it, after their conditional write applied.
+    #[doc(hidden)]
+    pub fn __saved(&mut self) {
+        self.data.stored_revision = self.data.revision;
+    }
+
+    /// Marks the record changed since it was read or saved.
+    fn changed(&mut self) {
+        self.data.revision = self.data.stored_revision.wrapping_add(1);
+    }
+
+    /// Whether XorPay would accept refunding `amount` now: no refund in doubt, under the
+    /// refund limit, and within what is left.
+    ///
+    /// # Errors
+    /// The [`RefundLimit`] that refuses it.
+    pub fn check_refund(&self, amount: Price) -> Result<(), RefundLimit> {
+        if self.data.aoid.is_none() {
+            return Err(RefundLimit::AoidUnknown);
+        }
+        if let Some(in_doubt) = self.data.in_doubt {
+            return Err(RefundLimit::InDoubt { amount: in_doubt });
+        }
+        if self.data.refunds >= MAX_REFUNDS {
+            return Err(RefundLimit::TooMany);
+        }
+        let refundable = self.refundable();
+        match refundable {
+            Some(left) if amount <= left => Ok(()),
+            _ => Err(RefundLimit::ExceedsPaid {
+                requested: amount,
+                refundable,
+            }),
+        }
+    }
+
+    /// Begins a refund at `now`: checks the limits and records `amount` as in doubt, so that
+    /// a crash between sending it and hearing the answer cannot lose it. Save the order, then
+    /// send the refund with the ticket (`Client::send_refund`, which refuses a ticket whose
+    /// order was not saved since), then save again; `store::refund` does all of it.
+    ///
+    /// # Errors
+    /// The [`RefundLimit`] that refuses it; nothing is recorded then.
+    pub fn begin_refund(
+        &mut self,
+        amount: Price,
+        now: OffsetDateTime,
+    ) -> Result<RefundTicket, RefundLimit> {
+        self.check_refund(amount)?;
+        let aoid = self.data.aoid.clone().ok_or(RefundLimit::AoidUnknown)?;
+        self.data.in_doubt = Some(amount);
+        self.data.in_doubt_since = Some(now);
+        self.changed();
+        Ok(RefundTicket { aoid, amount })
+    }
+
+    /// Whether the refund begun with `ticket` is recorded as in doubt in the store: this copy
+    /// was saved since it began (a store's `update_paid` applied). Only then may it be sent,
+    /// so that neither a crash nor a concurrent copy can lose a refund XorPay made.
+    pub fn is_recorded(&self, ticket: &RefundTicket) -> bool {
+        self.data.in_doubt == Some(ticket.amount)
+            && self.data.aoid.as_ref() == Some(&ticket.aoid)
+            && self.data.stored_revision == self.data.revision
+    }
+
+    /// Records the `aoid` of an order proven paid by a query alone, as read on XorPay's
+    /// merchant dashboard: when every notification failed (XorPay gives up after about 6.5
+    /// hours), nothing else ever tells it, and refunds need it. Save the order afterwards.
+    ///
+    /// # Errors
+    /// [`ConfirmError::Mismatch`] when the order already knows another `aoid`.
+    pub fn record_aoid(&mut self, aoid: Aoid) -> Result<(), ConfirmError> {
+        match &self.data.aoid {
+            Some(known) if *known == aoid => Ok(()),
+            Some(_) => Err(ConfirmError::Mismatch(PaymentMismatch::Aoid)),
+            None => {
+                self.data.aoid = Some(aoid);
+                self.changed();
+                Ok(())
+            }
+        }
+    }
+
+    fn add_refund(&mut self, amount: Price) {
+        let total = match self.data.refunded {
+            None => amount,
+            // Within the paid price, checked when the refund began.
+            Some(refunded) => refunded.checked_add(amount).unwrap_or(Price::MAX),
+        };
+        self.data.refunded = Some(total);
+        self.data.refunds = self.data.refunds.saturating_add(1);
+    }
+
+    /// Settles the refund in doubt: `made` says whether XorPay made it (its answer, or its
+    /// dashboard). Does nothing when no refund is in doubt.
+    pub fn resolve_refund_in_doubt(&mut self, made: bool) {
+        if let Some(amount) = self.data.in_doubt.take() {
+            if made {
+                self.add_refund(amount);
+            }
+            self.data.in_doubt_since = None;
+            self.changed();
+        }
+    }
+}
+
+/// A begun refund, to be sent once: only [`Order::begin_refund`] makes one, and sending
+/// consumes it. After a crash there is no ticket, so a refund whose fate is unknown cannot be
+/// sent twice by accident.
+#[derive(Debug)]
+#[must_use = "send the refund with it, or resolve the refund in doubt"]
+pub struct RefundTicket {
+    aoid: Aoid,
+    amount: Price,
+}
+
+impl RefundTicket {
+    /// The amount to refund.
+    pub fn amount(&self) -> Price {
+        self.amount
+    }
+
+    /// The order it belongs to.
+    pub fn aoid(&self) -> &Aoid {
+        &self.aoid
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::__private::Visit;
+    use crate::request::{OwnNotifyUrl, ValueSource, XorPayOrder, endpoint};
+
+    /// A hand-written order type: the derive lives in another crate.
+    struct Tea(Price);
+
+    impl XorPayOrder for Tea {
+        const KIND: crate::RequestKind = crate::RequestKind::Native;
+        type NotifyUrl = OwnNotifyUrl;
+        type Endpoint = endpoint::Pay;
+
+        fn __xorpay_visit<V: Visit>(&self, visitor: &mut V) {
+            visitor.signed_str("name", ValueSource::Field("name"), "Tea");
+            visitor.signed_str("pay_type", ValueSource::Kind, "native");
+            visitor.signed_price(ValueSource::Field("price"), self.0);
+            visitor.signed_str("order_id", ValueSource::Field("id"), "t-1");
+            visitor.signed_str(
+                "notify_url",
+                ValueSource::Attribute,
+                "https://shop.example/n",
+            );
+        }
+    }
+
+    fn paid(fen: u64) -> Order<Tea, Paid> {
+        let price = Price::from_fen(fen).unwrap();
+        let created = Order::new(Tea(price)).unwrap();
+        created.paid_by_query(Some(Aoid::new("e19c8c8673ba42419043fc92b99303c1").unwrap()))
+    }
+
+    /// A refund XorPay made, as a client records it.
+    fn refund(order: &mut Order<Tea, Paid>, amount: Price) -> Result<(), RefundLimit> {
+        let _ticket = order.begin_refund(amount, OffsetDateTime::UNIX_EPOCH)?;
+        order.resolve_refund_in_doubt(true);
+        Ok(())
+    }
+
+    fn fen(fen: u64) -> Price {
+        Price::from_fen(fen).unwrap()
+    }
+
+    #[test]
+    fn refunds_are_limited_to_what_is_left_and_to_fifty() {
+        let mut order = paid(100);
+        refund(&mut order, fen(40)).unwrap();
+        assert_eq!(order.refundable(), Some(fen(60)));
+        assert_eq!(
+            refund(&mut order, fen(61)),
+            Err(RefundLimit::ExceedsPaid {
+                requested: fen(61),
+                refundable: Some(fen(60))
+            })
+        );
+        refund(&mut order, fen(60)).unwrap();
+        assert_eq!(order.refundable(), None);
+        assert!(order.check_refund(Price::MIN).is_err());
+
+        let mut order = paid(10_000);
+        for _ in 0..MAX_REFUNDS {
+            refund(&mut order, Price::MIN).unwrap();
+        }
+        assert_eq!(refund(&mut order, Price::MIN), Err(RefundLimit::TooMany));
+        assert_eq!(order.refund_count(), 50);
+        assert_eq!(order.refunded(), Some(fen(50)));
+    }
+
+    #[test]
+    fn a_refund_in_doubt_counts_until_resolved() {
+        let mut order = paid(100);
+        let ticket = order
+            .begin_refund(fen(70), OffsetDateTime::UNIX_EPOCH)
+            .unwrap();
+        assert_eq!(ticket.amount(), fen(70));
+        assert_eq!((order.loaded_revision(), order.revision()), (0, 1));
+        assert_eq!(order.refundable(), Some(fen(30)));
+        assert_eq!(
+            order.check_refund(Price::MIN),
+            Err(RefundLimit::InDoubt { amount: fen(70) })
+        );
+        order.resolve_refund_in_doubt(false);
+        assert_eq!(order.refundable(), Some(fen(100)));
+        assert_eq!(order.refunded(), None);
+        // Every change since the last save is one revision: the store's compare-and-set is on
+        // the revision it was read at.
+        assert_eq!((order.loaded_revision(), order.revision()), (0, 1));
+        order.__saved();
+        let _ticket = order
+            .begin_refund(fen(10), OffsetDateTime::UNIX_EPOCH)
+            .unwrap();
+        assert_eq!((order.loaded_revision(), order.revision()), (1, 2));
+        order.resolve_refund_in_doubt(false);
+
+        let _ticket = order
+            .begin_refund(fen(70), OffsetDateTime::UNIX_EPOCH)
+            .unwrap();
+        order.resolve_refund_in_doubt(true);
+        assert_eq!(order.refunded(), Some(fen(70)));
+        assert_eq!(order.refund_count(), 1);
+        assert_eq!(order.refundable(), Some(fen(30)));
+    }
+
+    #[test]
+    fn limits_read_like_sentences() {
+        let text = RefundLimit::ExceedsPaid {
+            requested: fen(5),
+            refundable: None,
+        }
+        .to_string();
+        assert_eq!(
+            text,
+            "refund of 0.05 exceeds what is left to refund (nothing)"
+        );
+    }
+}
