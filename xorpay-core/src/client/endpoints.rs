@@ -253,25 +253,30 @@ impl Client {
     }
 
     /// Sends a begun refund (`POST /api/refund/{aoid}`), once its refund in doubt has been
-    /// saved: begin it ([`Order::begin_refund`]), save the order (`update_paid`, which
-    /// refuses a stale copy), send it with this, save it again. [`crate::store::refund`] does
-    /// exactly that. XorPay's answer settles it: made (added to the refunded total) or refused
-    /// (cleared). Without a clear answer it stays in doubt ([`Order::refund_in_doubt`]),
-    /// counted against the limits until resolved from XorPay's dashboard. Never retried: a
-    /// retry could refund twice.
+    /// saved: begin it ([`Order::begin_refund`]), save the order (the store refuses a stale
+    /// copy), send it with this, record the answer ([`Order::resolve_refund`]) and save
+    /// again. The lifecycle service does exactly that. It records nothing itself and is never
+    /// retried: a retry could refund twice.
+    ///
+    /// `Ok(())` means XorPay made it. An error whose outcome is unknown
+    /// ([`ClientError::outcome_unknown`]) leaves it in doubt, counted against the limits
+    /// until resolved from XorPay's dashboard; any other error is XorPay's refusal.
     ///
     /// # Errors
     /// [`ClientError::RefundLimit`] with [`RefundLimit::NotThisRefund`] when the ticket is not
     /// the order's refund in doubt, [`RefundLimit::NotRecorded`] when the order was not saved
     /// since the refund began (nothing is sent); otherwise XorPay's refusal, or an error whose
-    /// outcome is unknown ([`ClientError::outcome_unknown`]).
+    /// outcome is unknown.
     pub async fn send_refund<O>(
         &self,
-        order: &mut Order<O, Paid>,
+        order: &Order<O, Paid>,
         ticket: RefundTicket,
     ) -> Result<(), ClientError> {
         let amount = ticket.amount();
-        if order.aoid() != Some(ticket.aoid()) || order.refund_in_doubt() != Some(amount) {
+        let in_doubt = order.refund_in_doubt();
+        if order.aoid() != Some(ticket.aoid())
+            || in_doubt.is_none_or(|refund| refund.key() != ticket.key())
+        {
             return Err(RefundLimit::NotThisRefund.into());
         }
         if !order.is_recorded(&ticket) {
@@ -296,23 +301,15 @@ impl Client {
                     .map_err(|error| ClientError::from_response(Call::Refund, error))
             }
             .await;
-            match result {
-                Ok(()) => {
-                    order.resolve_refund_in_doubt(true);
-                    tracing::info!("refunded");
-                    Ok(())
-                }
+            match &result {
+                Ok(()) => tracing::info!("refunded"),
+                // XorPay may have refunded: it stays counted until someone resolves it.
                 Err(error) if error.outcome_unknown() => {
-                    // XorPay may have refunded: it stays counted until someone resolves it.
                     tracing::warn!(%error, "refund outcome unknown, left in doubt");
-                    Err(error)
                 }
-                Err(error) => {
-                    order.resolve_refund_in_doubt(false);
-                    tracing::warn!(%error, "refund refused");
-                    Err(error)
-                }
+                Err(error) => tracing::warn!(%error, "refund refused"),
             }
+            result
         }
         .instrument(span)
         .await

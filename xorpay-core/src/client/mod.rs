@@ -43,6 +43,14 @@ use endpoints::auto_submit_form;
 pub use endpoints::{CashierPage, openid_from_callback};
 pub use error::{Call, ClientError, ConfirmFailure, SettleError, SubmitError};
 
+/// An order sent to its endpoint ([`Client::send_any`]).
+pub(crate) enum Sent<O> {
+    /// Created or charged: pending.
+    Pending(Order<O, Pending>),
+    /// A cashier order: pending, and the page to send the payer to.
+    Cashier(Order<O, Pending>, CashierPage),
+}
+
 /// XorPay's own base URL.
 pub const XORPAY_BASE_URL: &str = "https://xorpay.com";
 
@@ -261,7 +269,7 @@ impl Client {
     ///
     /// # Errors
     /// [`SubmitError`], holding the order unchanged; a declined code is
-    /// [`ApiError::BarcodeFailed`].
+    /// [`crate::ApiError::BarcodeFailed`].
     pub async fn barcode_pay<O>(
         &self,
         order: Order<O, Created>,
@@ -294,32 +302,63 @@ impl Client {
         O: XorPayOrder,
         O::Endpoint: endpoint::OpenCashier,
     {
-        let request = match request_with_client_url(
-            order.inner(),
-            self.inner.notify_url.as_deref(),
-            &self.inner.secret,
-        ) {
-            Ok(request) => request,
-            Err(error) => {
-                return Err(SubmitError {
-                    order,
-                    error: error.into(),
-                });
-            }
-        };
-        let action = format!("{}/api/cashier/{}", self.inner.base_url, self.inner.aid);
-        let page = CashierPage {
-            url: format!("{action}?{}", request.body()),
-            form_html: auto_submit_form(&action, request.body()),
+        self.open_cashier(order)
+    }
+
+    /// [`Client::cashier`] after a run-time check of the endpoint.
+    pub(crate) fn open_cashier<O: XorPayOrder>(
+        &self,
+        order: Order<O, Created>,
+    ) -> Result<(Order<O, Pending>, CashierPage), SubmitError<O>> {
+        let page = match self.cashier_page(order.inner()) {
+            Ok(page) => page,
+            Err(error) => return Err(SubmitError { order, error }),
         };
         let lifetime = order_facts(order.inner())
             .ok()
             .and_then(|facts| facts.expire)
             .unwrap_or(DEFAULT_EXPIRE_SECS);
-        Ok((
-            order.cashier_opened(lifetime, OffsetDateTime::now_utc()),
-            page,
-        ))
+        Ok((order.opened(lifetime, OffsetDateTime::now_utc()), page))
+    }
+
+    /// XorPay's cashier page for an order: its signed URL and auto-submitting form. No
+    /// request is made; the page can be made again at any time (a repeated checkout).
+    pub(crate) fn cashier_page<O: XorPayOrder>(
+        &self,
+        order: &O,
+    ) -> Result<CashierPage, ClientError> {
+        let request =
+            request_with_client_url(order, self.inner.notify_url.as_deref(), &self.inner.secret)?;
+        let action = format!("{}/api/cashier/{}", self.inner.base_url, self.inner.aid);
+        Ok(CashierPage {
+            url: format!("{action}?{}", request.body()),
+            form_html: auto_submit_form(&action, request.body()),
+        })
+    }
+
+    /// Sends an order to its endpoint, whatever its type (the service's checkout): created at
+    /// `/api/pay`, charged at `/api/barcode_pay`, or opened as a cashier page.
+    pub(crate) async fn send_any<O: XorPayOrder>(
+        &self,
+        order: Order<O, Created>,
+    ) -> Result<Sent<O>, SubmitError<O>> {
+        use crate::request::endpoint::EndpointMarker as _;
+        match <O::Endpoint>::ENDPOINT {
+            crate::pay_type::Endpoint::Cashier => self
+                .open_cashier(order)
+                .map(|(order, page)| Sent::Cashier(order, page)),
+            crate::pay_type::Endpoint::Barcode => self
+                .create(
+                    Call::Barcode,
+                    order,
+                    |body| BarcodeResponse::from_json(body).and_then(BarcodeResponse::into_result),
+                    BarcodePayment::aoid,
+                    Order::charged,
+                )
+                .await
+                .map(Sent::Pending),
+            _ => self.resend(order).await.map(Sent::Pending),
+        }
     }
 }
 
@@ -343,6 +382,11 @@ impl Client {
     /// ended (XorPay may have acted, but will not act on it any more).
     pub fn timeout(&self) -> Duration {
         self.inner.timeout
+    }
+
+    /// The merchant's secret, for the service to verify notifications with.
+    pub(crate) fn secret(&self) -> &AppSecret {
+        &self.inner.secret
     }
 }
 

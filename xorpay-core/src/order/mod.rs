@@ -5,7 +5,7 @@
 //! transition takes the order by value and gives back the next state, and each method exists
 //! only in the states where it makes sense: there is no way to read the JSAPI parameters of
 //! an order that was never submitted, to refund an unpaid one, or to mark one paid without a
-//! [`VerifiedNotification`] (or an authoritative query answer) that matches its `aoid`,
+//! [`VerifiedNotification`](crate::notify::VerifiedNotification) (or an authoritative query answer) that matches its `aoid`,
 //! `order_id` and amount. A refused transition hands the order back inside the error, so
 //! nothing is lost.
 //!
@@ -37,7 +37,9 @@ mod state;
 mod stored;
 mod transition;
 
-pub use refund::{MAX_REFUNDS, RefundLimit, RefundTicket};
+pub use refund::{
+    MAX_REFUND_KEY, MAX_REFUNDS, Refund, RefundEnd, RefundLimit, RefundState, RefundTicket,
+};
 pub use state::{
     ConfirmedBy, Created, Expired, ExpiredData, Paid, PaidData, Pending, PendingData, State,
 };
@@ -119,20 +121,7 @@ impl<O, S: State> Order<O, S> {
     /// or channel transaction (a query tells neither).
     fn paid_by_query(self, aoid: Option<Aoid>) -> Order<O, Paid> {
         let price = self.price;
-        self.with::<Paid>(PaidData {
-            aoid,
-            paid_price: price,
-            pay_time: None,
-            raw_pay_time: None,
-            transaction_id: None,
-            confirmed_by: ConfirmedBy::Query,
-            refunded: None,
-            refunds: 0,
-            in_doubt: None,
-            in_doubt_since: None,
-            revision: 0,
-            stored_revision: 0,
-        })
+        self.with::<Paid>(PaidData::by_query(aoid, price))
     }
 }
 
@@ -161,9 +150,6 @@ impl<O: Serialize, S: State> Serialize for Order<O, S> {
         out.end()
     }
 }
-
-/// An order of any state, as loaded from storage: the one way back into a typed order.
-///
 
 impl From<BarcodeOutcome> for PaymentInfo {
     fn from(outcome: BarcodeOutcome) -> PaymentInfo {

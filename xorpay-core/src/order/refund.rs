@@ -1,10 +1,16 @@
-//! A paid order's refunds: what is left, XorPay's limits, and the refund in doubt that a store
-//! records before a refund is sent.
+//! A paid order's refunds: each one recorded under a key the merchant chooses, what is left,
+//! XorPay's limits, and the refund in doubt that a store records before it is sent.
+//!
+//! XorPay has no refund query, so a refund whose answer is lost can only be settled by a
+//! person reading the merchant dashboard. Hence at most one refund is in doubt at a time, it
+//! counts as made against what is left until it is resolved, and a repeated request with the
+//! same key finds the first one instead of refunding twice.
 
+use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use super::Order;
-use super::state::{ConfirmedBy, Paid};
+use super::state::{ConfirmedBy, Paid, PaidData};
 use super::transition::{ConfirmError, exact_aoid};
 use crate::notify::{ExpectedPayment, PaymentMismatch, VerifiedNotification};
 use crate::price::Price;
@@ -13,8 +19,11 @@ use crate::response::Aoid;
 /// XorPay allows at most this many (partial) refunds per order (PROTOCOL.md §4.6).
 pub const MAX_REFUNDS: u8 = 50;
 
+/// The longest refund key, in bytes.
+pub const MAX_REFUND_KEY: usize = 128;
+
 /// A refund refused before anything was sent.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum RefundLimit {
     /// The order has had [`MAX_REFUNDS`] refunds already.
@@ -28,7 +37,8 @@ pub enum RefundLimit {
     /// names it when it comes; if XorPay gave up notifying (after about 6.5 hours), read it
     /// on the merchant dashboard and record it ([`Order::record_aoid`]).
     #[error(
-        "the order's xorpay aoid is not known (a query confirmed it): wait for its notification, or record the aoid from xorpay's dashboard"
+        "the order's xorpay aoid is not known (a query confirmed it): wait for its \
+         notification, or record the aoid from xorpay's dashboard"
     )]
     AoidUnknown,
     /// The refund in doubt was not saved before sending: a crash or a concurrent copy could
@@ -36,9 +46,11 @@ pub enum RefundLimit {
     #[error("the refund was not recorded as in doubt before sending: save the order first")]
     NotRecorded,
     /// An earlier refund's outcome is unknown; resolve it first.
-    #[error("a refund of {amount} is in doubt; resolve it before refunding again")]
+    #[error("a refund of {amount} (key {key:?}) is in doubt; resolve it before refunding again")]
     InDoubt {
-        /// The amount in doubt.
+        /// Its key.
+        key: String,
+        /// Its amount.
         amount: Price,
     },
     /// The amount is more than what is left to refund.
@@ -49,12 +61,135 @@ pub enum RefundLimit {
         /// What is left, `None` when everything was refunded.
         refundable: Option<Price>,
     },
+    /// This key names an earlier refund of the order (see [`Order::refund`]).
+    #[error("the refund key {0:?} is already used by an earlier refund of this order")]
+    KeyUsed(String),
+    /// The key is empty or longer than [`MAX_REFUND_KEY`] bytes.
+    #[error("a refund key must be 1 to {MAX_REFUND_KEY} bytes")]
+    InvalidKey,
 }
 
 fn left_text(left: Option<Price>) -> String {
     match left {
         Some(left) => left.to_string(),
         None => "nothing".to_owned(),
+    }
+}
+
+/// One refund asked of XorPay for a paid order, under the merchant's key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Refund {
+    key: String,
+    amount: Price,
+    state: RefundState,
+    #[serde(with = "time::serde::rfc3339")]
+    requested_at: OffsetDateTime,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    settled_at: Option<OffsetDateTime>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    note: Option<String>,
+    /// How many of XorPay's refunds it stands for: 1, more only for refunds carried over
+    /// from the record format before refund keys.
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    count: u8,
+}
+
+fn one() -> u8 {
+    1
+}
+
+#[allow(clippy::trivially_copy_pass_by_ref)] // serde's `skip_serializing_if` passes a reference
+fn is_one(count: &u8) -> bool {
+    *count == 1
+}
+
+/// Where a refund stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum RefundState {
+    /// Asked, and not known to be made or not: counted as made against what is left.
+    InDoubt,
+    /// XorPay made it.
+    Made,
+    /// XorPay refused it, or it was resolved as not made from the merchant dashboard.
+    NotMade,
+}
+
+impl Refund {
+    /// The merchant's key for it: a repeated request with this key finds this refund.
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+
+    /// The amount asked for.
+    pub fn amount(&self) -> Price {
+        self.amount
+    }
+
+    /// Where it stands.
+    pub fn state(&self) -> RefundState {
+        self.state
+    }
+
+    /// When it was asked for: while the request may still be under way after this (the
+    /// client's timeout), XorPay's dashboard showing no refund proves nothing.
+    pub fn requested_at(&self) -> OffsetDateTime {
+        self.requested_at
+    }
+
+    /// When it was settled (made or not made).
+    pub fn settled_at(&self) -> Option<OffsetDateTime> {
+        self.settled_at
+    }
+
+    /// Why it was not made: XorPay's refusal, or that it was resolved by hand.
+    pub fn note(&self) -> Option<&str> {
+        self.note.as_deref()
+    }
+}
+
+/// How a refund in doubt ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RefundEnd {
+    /// XorPay made it.
+    Made,
+    /// It was not made; why (XorPay's refusal, or "resolved as not made").
+    NotMade(String),
+}
+
+/// Folds the refund record of the format before refund keys into the history: one made
+/// entry for the refunds made, one in-doubt entry for a refund in doubt.
+pub(super) fn fold_legacy(data: &mut PaidData) {
+    let made = data.legacy_refunded.take();
+    let count = core::mem::take(&mut data.legacy_count);
+    if let Some(amount) = made {
+        data.refunds.insert(
+            0,
+            Refund {
+                key: "before-refund-keys".to_owned(),
+                amount,
+                state: RefundState::Made,
+                requested_at: OffsetDateTime::UNIX_EPOCH,
+                settled_at: None,
+                note: None,
+                count: count.max(1),
+            },
+        );
+    }
+    if let Some(amount) = data.legacy_in_doubt.take() {
+        data.refunds.push(Refund {
+            key: "in-doubt-before-refund-keys".to_owned(),
+            amount,
+            state: RefundState::InDoubt,
+            requested_at: data
+                .legacy_in_doubt_since
+                .take()
+                .unwrap_or(OffsetDateTime::UNIX_EPOCH),
+            settled_at: None,
+            note: None,
+            count: 1,
+        });
     }
 }
 
@@ -68,7 +203,7 @@ impl<O> Order<O, Paid> {
     /// Learns the `aoid` of an order proven paid by a query, from its verified notification,
     /// which must be about this order, for exactly its amount, with an `aoid` in XorPay's
     /// exact form. An order whose `aoid` is known only checks that the notification names it.
-    /// Save the order afterwards ([`crate::store::OrderStore::update_paid`]).
+    /// Save the order afterwards (the lifecycle service does).
     ///
     /// # Errors
     /// [`ConfirmError::Mismatch`] or [`ConfirmError::Ambiguous`]; nothing changes.
@@ -121,21 +256,35 @@ impl<O> Order<O, Paid> {
         self.data.confirmed_by
     }
 
-    /// The total refunded so far, `None` for nothing.
-    pub fn refunded(&self) -> Option<Price> {
-        self.data.refunded
+    /// Every refund asked of XorPay, oldest first.
+    pub fn refunds(&self) -> &[Refund] {
+        &self.data.refunds
     }
 
-    /// How many refunds were made.
+    /// The refund with this key, if one was asked for.
+    pub fn refund(&self, key: &str) -> Option<&Refund> {
+        self.data.refunds.iter().find(|refund| refund.key == key)
+    }
+
+    /// The total XorPay made, `None` for nothing.
+    pub fn refunded(&self) -> Option<Price> {
+        self.total(RefundState::Made)
+    }
+
+    /// How many refunds XorPay made.
     pub fn refund_count(&self) -> u8 {
-        self.data.refunds
+        self.data
+            .refunds
+            .iter()
+            .filter(|refund| refund.state == RefundState::Made)
+            .fold(0u8, |count, refund| count.saturating_add(refund.count))
     }
 
     /// What is left to refund, `None` when everything was. A refund in doubt counts as
     /// made.
     pub fn refundable(&self) -> Option<Price> {
         let mut left = Some(self.data.paid_price);
-        for taken in [self.data.refunded, self.data.in_doubt]
+        for taken in [self.refunded(), self.total(RefundState::InDoubt)]
             .into_iter()
             .flatten()
         {
@@ -145,19 +294,32 @@ impl<O> Order<O, Paid> {
     }
 
     /// The refund in doubt: one begun ([`Order::begin_refund`]) and not known to have been
-    /// made or refused. That is the state between saving the order and hearing XorPay's
-    /// answer, and after an answer that did not come (a timeout, a dropped connection, a
-    /// 5xx): XorPay may or may not have refunded, and no query tells. Resolve it with
-    /// [`Order::resolve_refund_in_doubt`] once the merchant dashboard says.
-    pub fn refund_in_doubt(&self) -> Option<Price> {
-        self.data.in_doubt
+    /// made or not. That is the state between saving the order and hearing XorPay's answer,
+    /// and after an answer that did not come (a timeout, a dropped connection, a 5xx):
+    /// XorPay may or may not have refunded, and no query tells. Resolve it with
+    /// [`Order::resolve_refund`] once the merchant dashboard says.
+    pub fn refund_in_doubt(&self) -> Option<&Refund> {
+        self.data
+            .refunds
+            .iter()
+            .find(|refund| refund.state == RefundState::InDoubt)
     }
 
-    /// When the refund in doubt was begun. Until the request that sends it has surely ended
-    /// (the client's timeout after this), XorPay may still make it: the merchant dashboard
-    /// showing no refund then proves nothing.
-    pub fn refund_in_doubt_since(&self) -> Option<OffsetDateTime> {
-        self.data.in_doubt_since
+    fn total(&self, state: RefundState) -> Option<Price> {
+        let mut total: Option<Price> = None;
+        for refund in self
+            .data
+            .refunds
+            .iter()
+            .filter(|refund| refund.state == state)
+        {
+            // Within the paid price, checked when each refund began.
+            total = Some(match total {
+                None => refund.amount,
+                Some(sum) => sum.checked_add(refund.amount).unwrap_or(Price::MAX),
+            });
+        }
+        total
     }
 
     /// The revision this copy saves as: [`Order::loaded_revision`], plus one once it changed.
@@ -173,10 +335,9 @@ impl<O> Order<O, Paid> {
         self.data.stored_revision
     }
 
-    /// Records that a store saved this copy: its revision is now the stored one. Only store
-    /// implementations call it, after their conditional write applied.
-    #[doc(hidden)]
-    pub fn __saved(&mut self) {
+    /// Records that the store saved this copy: its revision is now the stored one. The
+    /// lifecycle service calls it after its conditional write applied.
+    pub(crate) fn saved(&mut self) {
         self.data.stored_revision = self.data.revision;
     }
 
@@ -185,8 +346,8 @@ impl<O> Order<O, Paid> {
         self.data.revision = self.data.stored_revision.wrapping_add(1);
     }
 
-    /// Whether XorPay would accept refunding `amount` now: no refund in doubt, under the
-    /// refund limit, and within what is left.
+    /// Whether XorPay would accept refunding `amount` now: the `aoid` known, no refund in
+    /// doubt, under the refund limit, and within what is left.
     ///
     /// # Errors
     /// The [`RefundLimit`] that refuses it.
@@ -194,10 +355,13 @@ impl<O> Order<O, Paid> {
         if self.data.aoid.is_none() {
             return Err(RefundLimit::AoidUnknown);
         }
-        if let Some(in_doubt) = self.data.in_doubt {
-            return Err(RefundLimit::InDoubt { amount: in_doubt });
+        if let Some(in_doubt) = self.refund_in_doubt() {
+            return Err(RefundLimit::InDoubt {
+                key: in_doubt.key.clone(),
+                amount: in_doubt.amount,
+            });
         }
-        if self.data.refunds >= MAX_REFUNDS {
+        if self.refund_count() >= MAX_REFUNDS {
             return Err(RefundLimit::TooMany);
         }
         let refundable = self.refundable();
@@ -210,31 +374,52 @@ impl<O> Order<O, Paid> {
         }
     }
 
-    /// Begins a refund at `now`: checks the limits and records `amount` as in doubt, so that
-    /// a crash between sending it and hearing the answer cannot lose it. Save the order, then
-    /// send the refund with the ticket (`Client::send_refund`, which refuses a ticket whose
-    /// order was not saved since), then save again; `store::refund` does all of it.
+    /// Begins the refund `key` of `amount` at `now`: checks the limits and records it as in
+    /// doubt, so that a crash between sending it and hearing the answer cannot lose it. Save
+    /// the order, then send the refund with the ticket (`Client::send_refund`, which refuses
+    /// a ticket whose order was not saved since), then record XorPay's answer
+    /// ([`Order::resolve_refund`]) and save again. The lifecycle service does all of it.
     ///
     /// # Errors
-    /// The [`RefundLimit`] that refuses it; nothing is recorded then.
+    /// The [`RefundLimit`] that refuses it ([`RefundLimit::KeyUsed`] for a key an earlier
+    /// refund has); nothing is recorded then.
     pub fn begin_refund(
         &mut self,
+        key: &str,
         amount: Price,
         now: OffsetDateTime,
     ) -> Result<RefundTicket, RefundLimit> {
+        if key.is_empty() || key.len() > MAX_REFUND_KEY {
+            return Err(RefundLimit::InvalidKey);
+        }
+        if self.refund(key).is_some() {
+            return Err(RefundLimit::KeyUsed(key.to_owned()));
+        }
         self.check_refund(amount)?;
         let aoid = self.data.aoid.clone().ok_or(RefundLimit::AoidUnknown)?;
-        self.data.in_doubt = Some(amount);
-        self.data.in_doubt_since = Some(now);
+        self.data.refunds.push(Refund {
+            key: key.to_owned(),
+            amount,
+            state: RefundState::InDoubt,
+            requested_at: now,
+            settled_at: None,
+            note: None,
+            count: 1,
+        });
         self.changed();
-        Ok(RefundTicket { aoid, amount })
+        Ok(RefundTicket {
+            aoid,
+            amount,
+            key: key.to_owned(),
+        })
     }
 
     /// Whether the refund begun with `ticket` is recorded as in doubt in the store: this copy
-    /// was saved since it began (a store's `update_paid` applied). Only then may it be sent,
-    /// so that neither a crash nor a concurrent copy can lose a refund XorPay made.
+    /// was saved since it began (a store's conditional write applied). Only then may it be
+    /// sent, so that neither a crash nor a concurrent copy can lose a refund XorPay made.
     pub fn is_recorded(&self, ticket: &RefundTicket) -> bool {
-        self.data.in_doubt == Some(ticket.amount)
+        self.refund_in_doubt()
+            .is_some_and(|refund| refund.key == ticket.key && refund.amount == ticket.amount)
             && self.data.aoid.as_ref() == Some(&ticket.aoid)
             && self.data.stored_revision == self.data.revision
     }
@@ -257,26 +442,27 @@ impl<O> Order<O, Paid> {
         }
     }
 
-    fn add_refund(&mut self, amount: Price) {
-        let total = match self.data.refunded {
-            None => amount,
-            // Within the paid price, checked when the refund began.
-            Some(refunded) => refunded.checked_add(amount).unwrap_or(Price::MAX),
+    /// Settles the refund in doubt `key` at `now`: XorPay's answer, or what its dashboard
+    /// shows. Returns whether that refund was in doubt (nothing changes otherwise).
+    pub fn resolve_refund(&mut self, key: &str, end: RefundEnd, now: OffsetDateTime) -> bool {
+        let Some(refund) = self
+            .data
+            .refunds
+            .iter_mut()
+            .find(|refund| refund.key == key && refund.state == RefundState::InDoubt)
+        else {
+            return false;
         };
-        self.data.refunded = Some(total);
-        self.data.refunds = self.data.refunds.saturating_add(1);
-    }
-
-    /// Settles the refund in doubt: `made` says whether XorPay made it (its answer, or its
-    /// dashboard). Does nothing when no refund is in doubt.
-    pub fn resolve_refund_in_doubt(&mut self, made: bool) {
-        if let Some(amount) = self.data.in_doubt.take() {
-            if made {
-                self.add_refund(amount);
+        match end {
+            RefundEnd::Made => refund.state = RefundState::Made,
+            RefundEnd::NotMade(note) => {
+                refund.state = RefundState::NotMade;
+                refund.note = Some(note);
             }
-            self.data.in_doubt_since = None;
-            self.changed();
         }
+        refund.settled_at = Some(now);
+        self.changed();
+        true
     }
 }
 
@@ -288,12 +474,18 @@ impl<O> Order<O, Paid> {
 pub struct RefundTicket {
     aoid: Aoid,
     amount: Price,
+    key: String,
 }
 
 impl RefundTicket {
     /// The amount to refund.
     pub fn amount(&self) -> Price {
         self.amount
+    }
+
+    /// The refund's key.
+    pub fn key(&self) -> &str {
+        &self.key
     }
 
     /// The order it belongs to.
@@ -390,7 +582,7 @@ mod tests {
         // Every change since the last save is one revision: the store's compare-and-set is on
         // the revision it was read at.
         assert_eq!((order.loaded_revision(), order.revision()), (0, 1));
-        order.__saved();
+        order.saved();
         let _ticket = order
             .begin_refund(fen(10), OffsetDateTime::UNIX_EPOCH)
             .unwrap();

@@ -6,6 +6,8 @@ use core::fmt;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+use super::refund::Refund;
+use crate::notify::VerifiedNotification;
 use crate::price::Price;
 use crate::response::{Aoid, PaymentInfo};
 
@@ -117,6 +119,7 @@ impl State for Paid {
 
     fn __loaded(data: &mut PaidData) {
         data.stored_revision = data.revision;
+        super::refund::fold_legacy(data);
     }
 }
 
@@ -133,7 +136,7 @@ impl State for Expired {
     }
 }
 
-/// What a pending order knows. Read it through [`Order<O, Pending>`](Order)'s accessors.
+/// What a pending order knows. Read it through [`Order<O, Pending>`](super::Order)'s accessors.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PendingData {
     pub(super) aoid: Option<Aoid>,
@@ -144,7 +147,7 @@ pub struct PendingData {
     pub(super) expires_at: OffsetDateTime,
 }
 
-/// What a paid order knows. Read it through [`Order<O, Paid>`](Order)'s accessors.
+/// What a paid order knows. Read it through [`Order<O, Paid>`](super::Order)'s accessors.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PaidData {
     /// `None` for an order proven paid by a query alone (which answers only a status): the
@@ -158,16 +161,24 @@ pub struct PaidData {
     pub(super) raw_pay_time: Option<String>,
     pub(super) transaction_id: Option<String>,
     pub(super) confirmed_by: ConfirmedBy,
-    pub(super) refunded: Option<Price>,
-    pub(super) refunds: u8,
-    /// A refund whose outcome is unknown (begun, not known made or refused): counted against
-    /// the limits until resolved.
-    #[serde(default)]
-    pub(super) in_doubt: Option<Price>,
-    /// When the refund in doubt was begun: while it may still be being sent, nobody can
-    /// know from XorPay's dashboard that it was not made.
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub(super) in_doubt_since: Option<OffsetDateTime>,
+    /// Every refund asked of XorPay for this order, oldest first: made, not made, or in
+    /// doubt (at most one).
+    #[serde(default, rename = "refund_history")]
+    pub(super) refunds: Vec<Refund>,
+    /// The refund record before refunds had keys: folded into `refunds` when read.
+    #[serde(default, skip_serializing, rename = "refunded")]
+    pub(super) legacy_refunded: Option<Price>,
+    #[serde(default, skip_serializing, rename = "refunds")]
+    pub(super) legacy_count: u8,
+    #[serde(default, skip_serializing, rename = "in_doubt")]
+    pub(super) legacy_in_doubt: Option<Price>,
+    #[serde(
+        default,
+        skip_serializing,
+        rename = "in_doubt_since",
+        with = "time::serde::rfc3339::option"
+    )]
+    pub(super) legacy_in_doubt_since: Option<OffsetDateTime>,
     /// The revision of this record: one more than the stored one once changed, so that a
     /// store saves it only over the row it was read from (see [`Order::loaded_revision`]).
     #[serde(default)]
@@ -175,6 +186,45 @@ pub struct PaidData {
     /// The revision of the stored row this copy was read from or last saved as.
     #[serde(skip)]
     pub(super) stored_revision: u32,
+}
+
+impl PaidData {
+    /// A payment proven by XorPay's answer to a query: the order's price, no payment time or
+    /// channel transaction (a query tells neither), and the `aoid` only if it was known.
+    pub(super) fn by_query(aoid: Option<Aoid>, price: Price) -> PaidData {
+        PaidData::new(aoid, price, ConfirmedBy::Query)
+    }
+
+    /// A payment proven by a verified notification already checked against the order.
+    pub(crate) fn by_notification(aoid: Aoid, notification: &VerifiedNotification) -> PaidData {
+        let mut data = PaidData::new(
+            Some(aoid),
+            notification.pay_price(),
+            ConfirmedBy::Notification,
+        );
+        data.pay_time = notification.pay_time();
+        data.raw_pay_time = Some(notification.raw_pay_time().to_owned());
+        data.transaction_id = notification.unverified_payment_detail().transaction_id;
+        data
+    }
+
+    fn new(aoid: Option<Aoid>, paid_price: Price, confirmed_by: ConfirmedBy) -> PaidData {
+        PaidData {
+            aoid,
+            paid_price,
+            pay_time: None,
+            raw_pay_time: None,
+            transaction_id: None,
+            confirmed_by,
+            refunds: Vec::new(),
+            legacy_refunded: None,
+            legacy_count: 0,
+            legacy_in_doubt: None,
+            legacy_in_doubt_since: None,
+            revision: 0,
+            stored_revision: 0,
+        }
+    }
 }
 
 /// What an expired order knows.

@@ -7,8 +7,8 @@ use core::marker::PhantomData;
 
 use time::OffsetDateTime;
 
+use super::Order;
 use super::state::{Created, Expired, ExpiredData, Paid, PaidData, Pending, PendingData, State};
-use super::{ConfirmedBy, Order};
 use crate::notify::{ExpectedPayment, PaymentMismatch, VerifiedNotification};
 use crate::price::Price;
 use crate::request::{RequestError, XorPayOrder, endpoint, order_facts};
@@ -70,6 +70,11 @@ impl<O: XorPayOrder> Order<O, Created> {
     where
         O::Endpoint: endpoint::BarcodePay,
     {
+        self.charged(payment, now)
+    }
+
+    /// [`Order::barcode_submitted`] after a run-time check of the endpoint.
+    pub(crate) fn charged(self, payment: BarcodePayment, now: OffsetDateTime) -> Order<O, Pending> {
         let outcome = payment.outcome();
         self.with::<Pending>(PendingData {
             aoid: Some(payment.into_aoid()),
@@ -486,21 +491,7 @@ fn confirm_known<O, S: State>(
     }) {
         return Err(reject(order, mismatch.into()));
     }
-    let detail = notification.unverified_payment_detail();
-    Ok(order.with::<Paid>(PaidData {
-        aoid: Some(aoid),
-        paid_price: notification.pay_price(),
-        pay_time: notification.pay_time(),
-        raw_pay_time: Some(notification.raw_pay_time().to_owned()),
-        transaction_id: detail.transaction_id,
-        confirmed_by: ConfirmedBy::Notification,
-        refunded: None,
-        refunds: 0,
-        in_doubt: None,
-        in_doubt_since: None,
-        revision: 0,
-        stored_revision: 0,
-    }))
+    Ok(order.with::<Paid>(PaidData::by_notification(aoid, &notification)))
 }
 
 impl<O> Order<O, Expired> {

@@ -1,29 +1,25 @@
 //! [`SqliteStore`]: orders in an embedded SQLite file (feature `sqlite`).
 //!
 //! The file is opened in WAL mode with `synchronous = FULL`, so a write that has returned
-//! survives a crash of the process or of the machine; migrations run when it is opened.
-//! Each order is one row: its number, its state, its `aoid`, price and refund revision as
-//! columns, and the whole [`StoredOrder`] as JSON. Every change is an `UPDATE … WHERE` the row
-//! is still as expected (its state, its price, and for a paid order's record exactly the
-//! revision the copy was read at), so concurrent writers cannot both move the same order.
+//! survives a crash of the process or of the machine; migrations run when it is opened, under
+//! SQLite's write lock, so two processes opening the file at once apply each once. Each order
+//! is one row (see [`Record`]); every change is one `UPDATE … WHERE` the row is still as
+//! expected, `RETURNING` the merchant's struct. Fulfilment leases are counted on SQLite's own
+//! clock.
 //!
 //! SQLite is synchronous: operations run one at a time on tokio's blocking pool, through one
 //! connection. Callers wait for their turn on an async semaphore, not on a blocked thread.
 
-use std::marker::PhantomData;
 use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
-use serde::Serialize;
-use serde::de::DeserializeOwned;
+use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 use time::OffsetDateTime;
 use tokio::sync::Semaphore;
 
-use super::{OrderStore, StoreError, Transition};
-use crate::order::{Created, Expired, Order, Paid, Pending, State, StoredOrder};
-
-use crate::request::XorPayOrder;
+use super::{
+    AoidCondition, Change, Claim, OrderStore, Record, RecordState, StoreError, Transition,
+};
 
 /// The schema, one entry per version; applied in order on open (`PRAGMA user_version`).
 const MIGRATIONS: &[&str] = &[
@@ -46,26 +42,61 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE orders ADD COLUMN check_after_unix INTEGER;
     UPDATE orders SET expired_unix = updated_unix WHERE state = 'expired';
     CREATE INDEX orders_expired ON orders (state, expired_unix);",
+    // 3: the merchant's struct and the state's data apart (a payment is recorded without
+    // reading the row first), the fulfilment record and its claim, and whether a person
+    // must act on an order. Paid orders carried over are fulfilled again: fulfilment hooks
+    // are idempotent by contract.
+    "CREATE TABLE orders_v3 (
+        order_id         TEXT PRIMARY KEY NOT NULL,
+        state            TEXT NOT NULL CHECK (state IN ('created', 'pending', 'paid', 'expired')),
+        aoid             TEXT,
+        price_fen        INTEGER NOT NULL,
+        revision         INTEGER NOT NULL DEFAULT 0,
+        order_json       TEXT NOT NULL,
+        data_json        TEXT NOT NULL,
+        created_unix     INTEGER NOT NULL,
+        submitted_unix   INTEGER,
+        expired_unix     INTEGER,
+        check_after_unix INTEGER,
+        fulfilled_unix   INTEGER,
+        claim_token      TEXT,
+        claimed_until_ms INTEGER,
+        attention        INTEGER NOT NULL DEFAULT 0,
+        updated_unix     INTEGER NOT NULL
+    );
+    INSERT INTO orders_v3 (order_id, state, aoid, price_fen, revision, order_json, data_json,
+                           created_unix, submitted_unix, expired_unix, check_after_unix,
+                           attention, updated_unix)
+    SELECT order_id, state, aoid, price_fen, revision, json_extract(record, '$.order'),
+           COALESCE(json_extract(record, '$.data'), 'null'), created_unix, submitted_unix,
+           expired_unix, check_after_unix,
+           state = 'paid' AND (aoid IS NULL OR json_extract(record, '$.data.in_doubt') IS NOT NULL),
+           updated_unix
+    FROM orders;
+    DROP TABLE orders;
+    ALTER TABLE orders_v3 RENAME TO orders;
+    CREATE INDEX orders_pending ON orders (state, submitted_unix);
+    CREATE INDEX orders_recent ON orders (created_unix);
+    CREATE INDEX orders_expired ON orders (state, expired_unix);
+    CREATE INDEX orders_unfulfilled ON orders (state, fulfilled_unix);
+    CREATE INDEX orders_attention ON orders (attention) WHERE attention;",
 ];
 
-/// An [`OrderStore`] for orders of type `O` in a SQLite file.
-pub struct SqliteStore<O> {
+/// The columns of a record, in [`read_record`]'s order.
+const COLUMNS: &str = "order_id, state, aoid, price_fen, revision, order_json, data_json, \
+                       created_unix, submitted_unix, expired_unix, fulfilled_unix, attention";
+
+/// SQLite's clock in milliseconds, for fulfilment leases.
+const DB_NOW_MS: &str = "CAST(unixepoch('subsec') * 1000 AS INTEGER)";
+
+/// An [`OrderStore`] in a SQLite file.
+#[derive(Clone)]
+pub struct SqliteStore {
     connection: Arc<Mutex<Connection>>,
     turn: Arc<Semaphore>,
-    orders: PhantomData<fn() -> O>,
 }
 
-impl<O> Clone for SqliteStore<O> {
-    fn clone(&self) -> Self {
-        SqliteStore {
-            connection: Arc::clone(&self.connection),
-            turn: Arc::clone(&self.turn),
-            orders: PhantomData,
-        }
-    }
-}
-
-impl<O> std::fmt::Debug for SqliteStore<O> {
+impl std::fmt::Debug for SqliteStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SqliteStore").finish_non_exhaustive()
     }
@@ -75,13 +106,13 @@ fn database(error: impl std::fmt::Display) -> StoreError {
     StoreError::Database(error.to_string())
 }
 
-impl<O> SqliteStore<O> {
+impl SqliteStore {
     /// Opens (or creates) the store at `path` and brings its schema up to date.
     ///
     /// # Errors
     /// [`StoreError::Database`] when the file cannot be opened or migrated, or was written by
     /// a newer version of this crate.
-    pub fn open(path: impl AsRef<Path>) -> Result<SqliteStore<O>, StoreError> {
+    pub fn open(path: impl AsRef<Path>) -> Result<SqliteStore, StoreError> {
         SqliteStore::setup(Connection::open(path).map_err(database)?)
     }
 
@@ -89,11 +120,11 @@ impl<O> SqliteStore<O> {
     ///
     /// # Errors
     /// [`StoreError::Database`] when SQLite cannot set it up.
-    pub fn in_memory() -> Result<SqliteStore<O>, StoreError> {
+    pub fn in_memory() -> Result<SqliteStore, StoreError> {
         SqliteStore::setup(Connection::open_in_memory().map_err(database)?)
     }
 
-    fn setup(mut connection: Connection) -> Result<SqliteStore<O>, StoreError> {
+    fn setup(mut connection: Connection) -> Result<SqliteStore, StoreError> {
         // WAL lets readers proceed during a write; FULL syncs every commit, so an
         // acknowledged payment is on disk before XorPay hears "ok".
         connection
@@ -131,7 +162,6 @@ impl<O> SqliteStore<O> {
         Ok(SqliteStore {
             connection: Arc::new(Mutex::new(connection)),
             turn: Arc::new(Semaphore::new(1)),
-            orders: PhantomData,
         })
     }
 
@@ -157,215 +187,190 @@ impl<O> SqliteStore<O> {
         .map_err(database)?
     }
 
-    /// Moves one row to the order's state and record if it is still in one of `from`, at the
-    /// same price and `aoid` (where both know one). A moved order's next reconciliation
-    /// check starts afresh.
-    async fn transition<S: State>(
+    /// The records a query selects, with its parameters.
+    async fn select(
         &self,
-        order: &Order<O, S>,
-        from: &'static [&'static str],
-    ) -> Result<Transition, StoreError>
-    where
-        O: Serialize,
-    {
-        let row = Row::of(order)?;
+        sql: String,
+        parameters: Vec<rusqlite::types::Value>,
+    ) -> Result<Vec<Record>, StoreError> {
         self.with(move |connection| {
-            let changed = connection
-                .execute(
-                    "UPDATE orders SET state = ?1, aoid = COALESCE(?2, aoid), record = ?3,
-                         submitted_unix = COALESCE(?4, submitted_unix), revision = ?5,
-                         expired_unix = ?6, check_after_unix = NULL, updated_unix = ?7
-                     WHERE order_id = ?8 AND price_fen = ?9
-                       AND (aoid IS NULL OR ?2 IS NULL OR aoid = ?2)
-                       AND state IN (SELECT value FROM json_each(?10))",
-                    params![
-                        row.state,
-                        row.aoid,
-                        row.record,
-                        row.submitted_unix,
-                        row.revision,
-                        row.expired_unix,
-                        now_unix(),
-                        row.order_id,
-                        row.price_fen,
-                        serde_json::Value::from(from.to_vec()).to_string(),
-                    ],
-                )
-                .map_err(database)?;
-            Ok(applied(changed))
-        })
-        .await
-    }
-
-    /// The records of the rows a query selects.
-    async fn records(
-        &self,
-        sql: &'static str,
-        parameter: i64,
-    ) -> Result<Vec<(String, String)>, StoreError> {
-        self.with(move |connection| {
-            let mut statement = connection.prepare(sql).map_err(database)?;
+            let mut statement = connection.prepare_cached(&sql).map_err(database)?;
             let rows = statement
-                .query_map(params![parameter], |row| Ok((row.get(0)?, row.get(1)?)))
+                .query_map(rusqlite::params_from_iter(parameters), read_record)
                 .map_err(database)?;
-            rows.collect::<Result<_, _>>().map_err(database)
+            rows.collect::<Result<Vec<_>, _>>()
+                .map_err(database)?
+                .into_iter()
+                .collect()
         })
         .await
     }
 }
 
-fn now_unix() -> i64 {
-    OffsetDateTime::now_utc().unix_timestamp()
+fn unix(time: OffsetDateTime) -> i64 {
+    time.unix_timestamp()
 }
 
-fn applied(changed: usize) -> Transition {
-    if changed == 1 {
-        Transition::Applied
-    } else {
-        Transition::NotApplied
-    }
-}
-
-fn read_all<O>(rows: Vec<(String, String)>) -> Result<Vec<StoredOrder<O>>, StoreError>
-where
-    O: XorPayOrder + DeserializeOwned,
-{
-    rows.iter()
-        .map(|(order_id, record)| read(order_id, record))
-        .collect()
-}
-
-/// The columns of one order.
-struct Row {
-    order_id: String,
-    state: &'static str,
-    aoid: Option<String>,
-    price_fen: i64,
-    revision: i64,
-    record: String,
-    submitted_unix: Option<i64>,
-    expired_unix: Option<i64>,
-}
-
-impl Row {
-    fn of<O: Serialize, S: State>(order: &Order<O, S>) -> Result<Row, StoreError> {
-        let record = serde_json::to_string(order).map_err(database)?;
-        Ok(Row {
-            order_id: order.order_id().to_owned(),
-            state: order.state_name(),
-            aoid: order.known_aoid().map(|aoid| aoid.as_str().to_owned()),
-            price_fen: i64::try_from(order.price().fen()).unwrap_or(i64::MAX),
-            revision: i64::from(order.known_revision()),
-            record,
-            submitted_unix: order
-                .known_submitted_at()
-                .map(OffsetDateTime::unix_timestamp),
-            expired_unix: order.known_expired_at().map(OffsetDateTime::unix_timestamp),
+fn time_of(order_id: &str, seconds: Option<i64>) -> Result<Option<OffsetDateTime>, StoreError> {
+    seconds
+        .map(|seconds| {
+            OffsetDateTime::from_unix_timestamp(seconds).map_err(|error| StoreError::Corrupt {
+                order_id: order_id.to_owned(),
+                reason: error.to_string(),
+            })
         })
-    }
+        .transpose()
 }
 
-fn read<O>(order_id: &str, record: &str) -> Result<StoredOrder<O>, StoreError>
-where
-    O: XorPayOrder + DeserializeOwned,
-{
-    serde_json::from_str(record).map_err(|error| StoreError::Corrupt {
-        order_id: order_id.to_owned(),
-        reason: error.to_string(),
-    })
+/// One row as a record; what SQLite cannot hold for us is checked here.
+fn read_record(row: &Row<'_>) -> rusqlite::Result<Result<Record, StoreError>> {
+    let order_id: String = row.get(0)?;
+    let state: String = row.get(1)?;
+    let price_fen: i64 = row.get(3)?;
+    let revision: i64 = row.get(4)?;
+    let created: i64 = row.get(7)?;
+    let (submitted, expired, fulfilled): (Option<i64>, Option<i64>, Option<i64>) =
+        (row.get(8)?, row.get(9)?, row.get(10)?);
+    let corrupt = |reason: &str| StoreError::Corrupt {
+        order_id: order_id.clone(),
+        reason: reason.to_owned(),
+    };
+    let record = (|| {
+        Ok(Record {
+            state: RecordState::parse(&state).ok_or_else(|| corrupt("unknown state"))?,
+            aoid: row.get(2).map_err(database)?,
+            price_fen: u64::try_from(price_fen).map_err(|_| corrupt("negative price"))?,
+            revision: u32::try_from(revision).map_err(|_| corrupt("revision out of range"))?,
+            order: row.get(5).map_err(database)?,
+            data: row.get(6).map_err(database)?,
+            created_at: time_of(&order_id, Some(created))?.unwrap_or(OffsetDateTime::UNIX_EPOCH),
+            submitted_at: time_of(&order_id, submitted)?,
+            expired_at: time_of(&order_id, expired)?,
+            fulfilled_at: time_of(&order_id, fulfilled)?,
+            attention: row.get(11).map_err(database)?,
+            order_id: order_id.clone(),
+        })
+    })();
+    Ok(record)
 }
 
-impl<O> OrderStore<O> for SqliteStore<O>
-where
-    O: XorPayOrder + Serialize + DeserializeOwned + Send + Sync + 'static,
-{
-    async fn insert(&self, order: &Order<O, Created>) -> Result<(), StoreError> {
-        let row = Row::of(order)?;
+fn fen(price_fen: u64) -> i64 {
+    i64::try_from(price_fen).unwrap_or(i64::MAX)
+}
+
+fn limit(limit: usize) -> i64 {
+    i64::try_from(limit).unwrap_or(i64::MAX)
+}
+
+impl OrderStore for SqliteStore {
+    async fn insert(&self, record: &Record) -> Result<(), StoreError> {
+        let record = record.clone();
         self.with(move |connection| {
             let inserted = connection
-                .execute(
-                    "INSERT INTO orders (order_id, state, aoid, price_fen, revision, record,
-                         created_unix, submitted_unix, updated_unix)
-                     VALUES (?1, ?2, NULL, ?3, 0, ?4, ?5, NULL, ?5)
+                .prepare_cached(
+                    "INSERT INTO orders (order_id, state, aoid, price_fen, revision, order_json,
+                         data_json, created_unix, submitted_unix, expired_unix, attention,
+                         updated_unix)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?8)
                      ON CONFLICT (order_id) DO NOTHING",
-                    params![
-                        row.order_id,
-                        row.state,
-                        row.price_fen,
-                        row.record,
-                        now_unix()
-                    ],
                 )
+                .and_then(|mut statement| {
+                    statement.execute(params![
+                        record.order_id,
+                        record.state.as_str(),
+                        record.aoid,
+                        fen(record.price_fen),
+                        record.revision,
+                        record.order,
+                        record.data,
+                        unix(record.created_at),
+                        record.submitted_at.map(unix),
+                        record.expired_at.map(unix),
+                        record.attention,
+                    ])
+                })
                 .map_err(database)?;
             if inserted == 0 {
-                return Err(StoreError::Duplicate(row.order_id));
+                return Err(StoreError::Duplicate(record.order_id));
             }
             Ok(())
         })
         .await
     }
 
-    async fn mark_pending(&self, order: &Order<O, Pending>) -> Result<Transition, StoreError> {
-        self.transition(order, &["created"]).await
+    async fn change(&self, change: &Change<'_>) -> Result<Option<String>, StoreError> {
+        let (aoid_mode, aoid) = match change.aoid {
+            AoidCondition::Any => (0, None),
+            AoidCondition::Is(aoid) => (1, Some(aoid.to_owned())),
+            AoidCondition::UnknownOr(aoid) => (2, Some(aoid.to_owned())),
+        };
+        let from: Vec<&'static str> = change.from.iter().map(|state| state.as_str()).collect();
+        let values = (
+            change.order_id.to_owned(),
+            serde_json::Value::from(from).to_string(),
+            fen(change.price_fen),
+            change.revision,
+            change.to.as_str(),
+            change.new_aoid.map(str::to_owned),
+            change.new_revision,
+            change.data.to_owned(),
+            change.submitted_at.map(unix),
+            change.expired_at.map(unix),
+            change.attention,
+            unix(change.at),
+        );
+        self.with(move |connection| {
+            let (order_id, from, price, revision, to, new_aoid, new_revision, data) = (
+                values.0, values.1, values.2, values.3, values.4, values.5, values.6, values.7,
+            );
+            let (submitted, expired, attention, at) = (values.8, values.9, values.10, values.11);
+            connection
+                .prepare_cached(
+                    "UPDATE orders SET
+                         check_after_unix = CASE WHEN state = ?5 THEN check_after_unix END,
+                         state = ?5, aoid = COALESCE(?6, aoid), revision = ?7, data_json = ?8,
+                         submitted_unix = COALESCE(?9, submitted_unix),
+                         expired_unix = COALESCE(?10, expired_unix), attention = ?11,
+                         updated_unix = ?12
+                     WHERE order_id = ?1 AND price_fen = ?3
+                       AND state IN (SELECT value FROM json_each(?2))
+                       AND (?4 IS NULL OR revision = ?4)
+                       AND CASE ?13 WHEN 0 THEN 1 WHEN 1 THEN aoid = ?14
+                                    ELSE aoid IS NULL OR aoid = ?14 END
+                     RETURNING order_json",
+                )
+                .and_then(|mut statement| {
+                    statement
+                        .query_row(
+                            params![
+                                order_id,
+                                from,
+                                price,
+                                revision,
+                                to,
+                                new_aoid,
+                                new_revision,
+                                data,
+                                submitted,
+                                expired,
+                                attention,
+                                at,
+                                aoid_mode,
+                                aoid,
+                            ],
+                            |row| row.get::<_, String>(0),
+                        )
+                        .optional()
+                })
+                .map_err(database)
+        })
+        .await
     }
 
-    async fn mark_paid(&self, order: &Order<O, Paid>) -> Result<Transition, StoreError> {
-        // From created or expired too: a submission whose answer was lost, or a payment that
-        // arrives late, is still money received (the caller has checked it with XorPay).
-        self.transition(order, &["created", "pending", "expired"])
-            .await
-    }
-
-    async fn mark_expired(&self, order: &Order<O, Expired>) -> Result<Transition, StoreError> {
-        self.transition(order, &["created", "pending"]).await
-    }
-
-    async fn update_paid(&self, order: &mut Order<O, Paid>) -> Result<Transition, StoreError> {
-        let row = Row::of(order)?;
-        let loaded = i64::from(order.loaded_revision());
-        let transition = self
-            .with(move |connection| {
-                let changed = connection
-                    .execute(
-                        "UPDATE orders SET aoid = COALESCE(?1, aoid), record = ?2, revision = ?3,
-                             updated_unix = ?4
-                         WHERE order_id = ?5 AND price_fen = ?6 AND state = 'paid'
-                           AND (aoid IS NULL OR aoid = ?1) AND revision = ?7",
-                        params![
-                            row.aoid,
-                            row.record,
-                            row.revision,
-                            now_unix(),
-                            row.order_id,
-                            row.price_fen,
-                            loaded,
-                        ],
-                    )
-                    .map_err(database)?;
-                Ok(applied(changed))
-            })
-            .await?;
-        if transition == Transition::Applied {
-            order.__saved();
-        }
-        Ok(transition)
-    }
-
-    async fn load(&self, order_id: &str) -> Result<Option<StoredOrder<O>>, StoreError> {
-        let key = order_id.to_owned();
-        let record: Option<String> = self
-            .with(move |connection| {
-                connection
-                    .query_row(
-                        "SELECT record FROM orders WHERE order_id = ?1",
-                        params![key],
-                        |row| row.get(0),
-                    )
-                    .optional()
-                    .map_err(database)
-            })
-            .await?;
-        record.map(|record| read(order_id, &record)).transpose()
+    async fn load(&self, order_id: &str) -> Result<Option<Record>, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM orders WHERE order_id = ?1");
+        let records = self.select(sql, vec![order_id.to_owned().into()]).await?;
+        Ok(records.into_iter().next())
     }
 
     async fn due_for_check(
@@ -373,85 +378,124 @@ where
         now: OffsetDateTime,
         stale_before: OffsetDateTime,
         expired_since: OffsetDateTime,
-        limit: usize,
-    ) -> Result<Vec<StoredOrder<O>>, StoreError> {
-        let (now, stale, expired) = (
-            now.unix_timestamp(),
-            stale_before.unix_timestamp(),
-            expired_since.unix_timestamp(),
+        limit_to: usize,
+    ) -> Result<Vec<Record>, StoreError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM orders
+             WHERE ((state = 'created' AND created_unix < ?2)
+                 OR (state = 'pending' AND submitted_unix < ?2)
+                 OR (state = 'expired' AND expired_unix >= ?3))
+               AND (check_after_unix IS NULL OR check_after_unix <= ?1)
+             ORDER BY updated_unix, order_id LIMIT ?4"
         );
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let rows = self
-            .with(move |connection| {
-                let mut statement = connection
-                    .prepare_cached(
-                        "SELECT order_id, record FROM orders
-                         WHERE ((state = 'created' AND created_unix < ?2)
-                             OR (state = 'pending' AND submitted_unix < ?2)
-                             OR (state = 'expired' AND expired_unix >= ?3))
-                           AND (check_after_unix IS NULL OR check_after_unix <= ?1)
-                         ORDER BY updated_unix, order_id LIMIT ?4",
-                    )
-                    .map_err(database)?;
-                let rows = statement
-                    .query_map(params![now, stale, expired, limit], |row| {
-                        Ok((row.get(0)?, row.get(1)?))
-                    })
-                    .map_err(database)?;
-                rows.collect::<Result<Vec<(String, String)>, _>>()
-                    .map_err(database)
-            })
-            .await?;
-        read_all(rows)
+        self.select(
+            sql,
+            vec![
+                unix(now).into(),
+                unix(stale_before).into(),
+                unix(expired_since).into(),
+                limit(limit_to).into(),
+            ],
+        )
+        .await
     }
 
     async fn check_again_at(&self, order_id: &str, at: OffsetDateTime) -> Result<(), StoreError> {
-        let (key, at) = (order_id.to_owned(), at.unix_timestamp());
+        let (key, at) = (order_id.to_owned(), unix(at));
         self.with(move |connection| {
             connection
-                .execute(
-                    "UPDATE orders SET check_after_unix = ?2 WHERE order_id = ?1",
-                    params![key, at],
-                )
+                .prepare_cached("UPDATE orders SET check_after_unix = ?2 WHERE order_id = ?1")
+                .and_then(|mut statement| statement.execute(params![key, at]))
                 .map(drop)
                 .map_err(database)
         })
         .await
     }
 
-    async fn list(
-        &self,
-        after: Option<&str>,
-        limit: usize,
-    ) -> Result<Vec<StoredOrder<O>>, StoreError> {
-        let after = after.map(str::to_owned);
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let rows = self
-            .with(move |connection| {
-                let mut statement = connection
-                    .prepare_cached(
-                        "SELECT order_id, record FROM orders
-                         WHERE ?1 IS NULL OR order_id > ?1 ORDER BY order_id LIMIT ?2",
-                    )
-                    .map_err(database)?;
-                let rows = statement
-                    .query_map(params![after, limit], |row| Ok((row.get(0)?, row.get(1)?)))
-                    .map_err(database)?;
-                rows.collect::<Result<Vec<(String, String)>, _>>()
-                    .map_err(database)
-            })
-            .await?;
-        read_all(rows)
+    async fn list(&self, after: Option<&str>, limit_to: usize) -> Result<Vec<Record>, StoreError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM orders
+             WHERE ?1 IS NULL OR order_id > ?1 ORDER BY order_id LIMIT ?2"
+        );
+        let after: rusqlite::types::Value = after.map(str::to_owned).into();
+        self.select(sql, vec![after, limit(limit_to).into()]).await
     }
 
-    async fn recent(&self, limit: usize) -> Result<Vec<StoredOrder<O>>, StoreError> {
-        let rows = self
-            .records(
-                "SELECT order_id, record FROM orders
-                 ORDER BY created_unix DESC, rowid DESC LIMIT ?1",
-                i64::try_from(limit).unwrap_or(i64::MAX),
-            )
-            .await?;
-        read_all(rows)
+    async fn recent(&self, limit_to: usize) -> Result<Vec<Record>, StoreError> {
+        let sql =
+            format!("SELECT {COLUMNS} FROM orders ORDER BY created_unix DESC, rowid DESC LIMIT ?1");
+        self.select(sql, vec![limit(limit_to).into()]).await
+    }
+
+    async fn needing_attention(&self, limit_to: usize) -> Result<Vec<Record>, StoreError> {
+        let sql =
+            format!("SELECT {COLUMNS} FROM orders WHERE attention ORDER BY order_id LIMIT ?1");
+        self.select(sql, vec![limit(limit_to).into()]).await
+    }
+
+    async fn claim(&self, claim: &Claim<'_>) -> Result<Vec<Record>, StoreError> {
+        let sql = format!(
+            "UPDATE orders SET claim_token = ?1,
+                 claimed_until_ms = {DB_NOW_MS} + ?2
+             WHERE order_id IN (
+                 SELECT order_id FROM orders
+                 WHERE state = 'paid' AND fulfilled_unix IS NULL
+                   AND (claimed_until_ms IS NULL OR claimed_until_ms <= {DB_NOW_MS})
+                   AND (?3 IS NULL OR order_id = ?3)
+                 ORDER BY updated_unix, order_id LIMIT ?4)
+             RETURNING {COLUMNS}"
+        );
+        let lease = i64::try_from(claim.lease.as_millis()).unwrap_or(i64::MAX);
+        let order_id: rusqlite::types::Value = claim.order_id.map(str::to_owned).into();
+        self.select(
+            sql,
+            vec![
+                claim.token.to_owned().into(),
+                lease.into(),
+                order_id,
+                limit(claim.limit).into(),
+            ],
+        )
+        .await
+    }
+
+    async fn mark_fulfilled(
+        &self,
+        order_id: &str,
+        token: &str,
+        at: OffsetDateTime,
+    ) -> Result<Transition, StoreError> {
+        let (key, token, at) = (order_id.to_owned(), token.to_owned(), unix(at));
+        self.with(move |connection| {
+            let changed = connection
+                .prepare_cached(
+                    "UPDATE orders SET fulfilled_unix = ?3, claim_token = NULL,
+                         claimed_until_ms = NULL
+                     WHERE order_id = ?1 AND claim_token = ?2 AND fulfilled_unix IS NULL",
+                )
+                .and_then(|mut statement| statement.execute(params![key, token, at]))
+                .map_err(database)?;
+            Ok(if changed == 1 {
+                Transition::Applied
+            } else {
+                Transition::NotApplied
+            })
+        })
+        .await
+    }
+
+    async fn release_claim(&self, order_id: &str, token: &str) -> Result<(), StoreError> {
+        let (key, token) = (order_id.to_owned(), token.to_owned());
+        self.with(move |connection| {
+            connection
+                .prepare_cached(
+                    "UPDATE orders SET claim_token = NULL, claimed_until_ms = NULL
+                     WHERE order_id = ?1 AND claim_token = ?2",
+                )
+                .and_then(|mut statement| statement.execute(params![key, token]))
+                .map(drop)
+                .map_err(database)
+        })
+        .await
     }
 }

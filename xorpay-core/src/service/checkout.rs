@@ -1,0 +1,208 @@
+//! Checkout: store the order, send it to XorPay, record it pending. An answer that is lost
+//! leaves the order in doubt, settled at once if XorPay can be asked (`query2`, then the
+//! identical request), and by reconciliation otherwise. A repeated checkout of the same order
+//! (a double click, a retried request) finds the first.
+
+use super::reconcile::Outcome;
+use super::record::{self, mark_expired, mark_pending};
+use super::{Payments, ServiceOrder};
+use crate::client::{CashierPage, ClientError, Sent};
+use crate::order::{Abandoned, Created, Order, Paid, Pending, StoredOrder};
+use crate::request::RequestError;
+use crate::status::ApiError;
+use crate::store::{OrderStore, Record, StoreError, Transition};
+
+/// Where a checkout left the order.
+#[derive(Debug)]
+#[must_use = "show the payer what to pay with"]
+pub enum Checkout<O> {
+    /// Accepted by XorPay: show the payer what to pay with ([`Order::payment`]: a QR text,
+    /// the JSAPI parameters, or a barcode's first answer).
+    Pending(Order<O, Pending>),
+    /// A cashier order: send the payer's browser to the page.
+    Cashier(Order<O, Pending>, CashierPage),
+    /// Already paid: a repeated checkout, or a notification faster than XorPay's answer.
+    Paid(Order<O, Paid>),
+}
+
+/// Why a checkout did not give the payer something to pay with. Each says whether calling
+/// [`Payments::checkout`] again with the same order is safe ([`CheckoutError::is_safe_to_retry`])
+/// and what to do.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CheckoutError {
+    /// The order holds a value XorPay would refuse; nothing was stored or sent. Fix the
+    /// order.
+    #[error("the order cannot be sent: {0}")]
+    Invalid(#[from] RequestError),
+    /// Another order has this number (different contents, or long closed). Use a new order
+    /// number.
+    #[error("order number {0:?} is taken by another order: use a new one")]
+    Duplicate(String),
+    /// The order was sent, XorPay's answer was lost, and XorPay could not be asked yet. Do
+    /// not create another order for this purchase: checking out the same order again
+    /// resumes it, and reconciliation settles it otherwise.
+    #[error(
+        "order {0:?} was sent but xorpay's answer was lost: check it out again (same order) \
+         to resume, or let reconciliation settle it"
+    )]
+    InDoubt(String),
+    /// XorPay could not be reached; nothing was sent. Check the same order out again.
+    #[error("xorpay is unreachable, nothing was sent for order {order_id:?}: try again ({error})")]
+    Unreachable {
+        /// The order number.
+        order_id: String,
+        /// What the HTTP stack said.
+        error: ClientError,
+    },
+    /// XorPay refused the order; it is given up (its number is spent). What to do depends
+    /// on the refusal: see [`ApiError::retry`] (a frozen account or a low prepaid balance
+    /// needs the merchant; risk control passes).
+    #[error("xorpay refused order {order_id:?}: {error}")]
+    Refused {
+        /// The order number.
+        order_id: String,
+        /// XorPay's refusal.
+        error: ApiError,
+    },
+    /// The order can no longer be paid: XorPay says it expired, or refused the identical
+    /// request for good. Use a new order number.
+    #[error("order {0:?} can no longer be paid: use a new order number")]
+    Closed(String),
+    /// The store failed. If the order was already sent, it is in doubt and resumes on a
+    /// repeated checkout.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl CheckoutError {
+    /// Whether checking out the same order again is safe and may succeed: it never creates
+    /// a second order for it.
+    pub fn is_safe_to_retry(&self) -> bool {
+        matches!(
+            self,
+            CheckoutError::InDoubt(_) | CheckoutError::Unreachable { .. } | CheckoutError::Store(_)
+        )
+    }
+}
+
+impl<O: ServiceOrder, S: OrderStore> Payments<O, S> {
+    /// Checks an order out: stores it, sends it to its endpoint (`/api/pay` for native,
+    /// JSAPI, Alipay and mini-program orders, `/api/barcode_pay` for a scanned code, the
+    /// cashier page for cashier orders) and records it pending.
+    ///
+    /// Checking out the same order again (the same number and contents) is safe: it returns
+    /// where the first left it, or resumes it if that one's answer was lost.
+    ///
+    /// # Errors
+    /// [`CheckoutError`], which says whether trying again is safe.
+    pub async fn checkout(&self, order: O) -> Result<Checkout<O>, CheckoutError> {
+        let order = Order::new(order)?;
+        let record = record::new_record(&order, self.now())?;
+        match self.inner.store.insert(&record).await {
+            Ok(()) => self.send(order).await,
+            Err(StoreError::Duplicate(_)) => self.resume(&record).await,
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    /// Sends a stored order and records what XorPay answered.
+    async fn send(&self, order: Order<O, Created>) -> Result<Checkout<O>, CheckoutError> {
+        let order_id = order.order_id().to_owned();
+        let now = self.now();
+        let sent = match self.inner.client.send_any(order).await {
+            Ok(sent) => sent,
+            Err(failed) if failed.error().outcome_unknown() => {
+                return self.in_doubt(failed.into_order()).await;
+            }
+            Err(failed) => {
+                let (order, error) = failed.into_parts();
+                return match error {
+                    // Stays created: a repeated checkout resumes it.
+                    ClientError::Unreachable { .. } => {
+                        Err(CheckoutError::Unreachable { order_id, error })
+                    }
+                    ClientError::Api(error) => {
+                        let given_up = order.abandon(now, Abandoned::Refused);
+                        let _ = mark_expired(&self.inner.store, &given_up, now).await?;
+                        Err(CheckoutError::Refused { order_id, error })
+                    }
+                    ClientError::Request(error) => Err(CheckoutError::Invalid(error)),
+                    _ => Err(CheckoutError::InDoubt(order_id)),
+                };
+            }
+        };
+        let (pending, page) = match sent {
+            Sent::Pending(pending) => (pending, None),
+            Sent::Cashier(pending, page) => (pending, Some(page)),
+        };
+        match mark_pending(&self.inner.store, &pending, now).await? {
+            Transition::Applied => Ok(match page {
+                Some(page) => Checkout::Cashier(pending, page),
+                None => Checkout::Pending(pending),
+            }),
+            // A notification faster than XorPay's answer paid it meanwhile.
+            Transition::NotApplied => self.current(&order_id).await,
+        }
+    }
+
+    /// Settles a submission whose answer was lost, at once.
+    async fn in_doubt(&self, order: Order<O, Created>) -> Result<Checkout<O>, CheckoutError> {
+        let order_id = order.order_id().to_owned();
+        match self.settle_created(order, self.now(), false).await? {
+            Outcome::Pending(pending) => Ok(Checkout::Pending(pending)),
+            Outcome::Paid(paid) => Ok(Checkout::Paid(paid)),
+            Outcome::Expired => Err(CheckoutError::Closed(order_id)),
+            Outcome::Superseded => self.current(&order_id).await,
+            Outcome::FeeError | Outcome::Open | Outcome::Failed => {
+                Err(CheckoutError::InDoubt(order_id))
+            }
+        }
+    }
+
+    /// A repeated checkout: the stored order, if it is this one.
+    async fn resume(&self, record: &Record) -> Result<Checkout<O>, CheckoutError> {
+        let order_id = record.order_id.clone();
+        let stored = self.inner.store.load(&order_id).await?;
+        let Some(stored) = stored.filter(|stored| stored.order == record.order) else {
+            return Err(CheckoutError::Duplicate(order_id));
+        };
+        match record::typed::<O>(&stored)? {
+            StoredOrder::Created(order) => self.in_doubt(order).await,
+            other => self.checkout_of(other),
+        }
+    }
+
+    /// Where the order stands now, read back.
+    async fn current(&self, order_id: &str) -> Result<Checkout<O>, CheckoutError> {
+        match self.order(order_id).await? {
+            Some(StoredOrder::Created(_)) => Err(CheckoutError::InDoubt(order_id.to_owned())),
+            Some(other) => self.checkout_of(other),
+            None => Err(CheckoutError::InDoubt(order_id.to_owned())),
+        }
+    }
+
+    fn checkout_of(&self, stored: StoredOrder<O>) -> Result<Checkout<O>, CheckoutError> {
+        match stored {
+            StoredOrder::Pending(pending) => {
+                if matches!(pending.payment(), crate::response::PaymentInfo::Cashier) {
+                    let page = self
+                        .inner
+                        .client
+                        .cashier_page(pending.inner())
+                        .map_err(|_| CheckoutError::InDoubt(pending.order_id().to_owned()))?;
+                    Ok(Checkout::Cashier(pending, page))
+                } else {
+                    Ok(Checkout::Pending(pending))
+                }
+            }
+            StoredOrder::Paid(paid) => Ok(Checkout::Paid(paid)),
+            StoredOrder::Expired(expired) => {
+                Err(CheckoutError::Closed(expired.order_id().to_owned()))
+            }
+            StoredOrder::Created(created) => {
+                Err(CheckoutError::InDoubt(created.order_id().to_owned()))
+            }
+        }
+    }
+}
