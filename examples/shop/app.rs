@@ -1,11 +1,10 @@
-//! The demo shop's web application: a product page, the openid step, order creation, the
-//! JSAPI pay page, the notify route, an order page that turns to paid by itself, and a small
-//! admin list with refunds. `main.rs` configures and starts it; the tests run it in process.
+//! The demo shop's web application: a product page, the openid step, checkout, the JSAPI pay
+//! page, the notify route, an order page that turns to paid by itself, and (in `admin.rs`) a
+//! small admin with refunds. `main.rs` configures and starts it; the tests run it in process.
 //!
-//! Orders live in a [`SqliteStore`] before they are sent to XorPay; the notify route applies
-//! verified notifications with [`confirm_notification`] and answers XorPay only after the
-//! store's write. Fulfilment (here: recording a delivery) is idempotent, keyed by the order
-//! number, so a repeated, concurrent or post-crash delivery never delivers twice.
+//! Every step that moves money is the lifecycle service's ([`Payments`]): the shop derives its
+//! order struct, builds the service, and calls it. Its fulfilment hook (recording a delivery)
+//! is idempotent, keyed by the order number, as the service requires.
 
 // The tests include this file as a module and use only part of it.
 #![allow(dead_code)]
@@ -14,21 +13,21 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
-use axum::extract::{FromRef, Path, RawQuery, State};
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
-use xorpay::axum::XorPayNotification;
-use xorpay::client::{Client, openid_from_callback};
+use xorpay::client::openid_from_callback;
 use xorpay::jsapi::BridgeScript;
 use xorpay::order::{Order, Paid, StoredOrder};
 use xorpay::prelude::*;
-use xorpay::store::{
-    Acknowledgement, Confirmed, OrderStore, ReconcilePolicy, RefundOutcome, SqliteStore,
-    Submission, Transition, confirm_notification_with, reconcile, settle_submission,
-};
-use xorpay::{AppSecret, Price};
+use xorpay::service::InBackground;
+use xorpay::CheckoutError;
+
+use super::admin;
+use super::html::{error_page, esc, page, page_with_head, path_segment};
 
 /// What the shop sells.
 pub(crate) struct Product {
@@ -98,12 +97,8 @@ pub(crate) enum Bridge {
 
 /// Everything the shop needs.
 pub(crate) struct ShopConfig {
-    /// The XorPay client (its notify URL points at this shop's `/xorpay/notify`).
-    pub(crate) client: Client,
-    /// The merchant's secret, to verify notifications.
-    pub(crate) secret: AppSecret,
-    /// The order store.
-    pub(crate) store: SqliteStore<ShopOrder>,
+    /// The lifecycle service: XorPay, the order store, the shop's notify URL.
+    pub(crate) payments: Payments<ShopOrder, SqliteStore>,
     /// The shop's public base URL, for the openid callback.
     pub(crate) public_url: String,
     /// Where `WeixinJSBridge` comes from.
@@ -111,7 +106,7 @@ pub(crate) struct ShopConfig {
     /// `None`: the admin pages are open (the demo, on loopback). `Some(token)`: they answer
     /// only requests carrying `?token=…` (the shop talking to XorPay for real).
     pub(crate) admin_token: Option<String>,
-    /// Test hook, debug builds only: abort the process after the store's write of a new
+    /// Test hook, debug builds only: abort the process after the service recorded a new
     /// payment and before answering XorPay.
     pub(crate) crash_after_confirm: bool,
 }
@@ -124,16 +119,45 @@ pub(crate) struct Shop {
 
 struct Inner {
     config: ShopConfig,
-    deliveries: Arc<Mutex<rusqlite::Connection>>,
+    deliveries: Deliveries,
     newly_paid: AtomicUsize,
     /// Put in every admin form and checked on submission: another site cannot make the
     /// admin's browser post a refund.
-    csrf: String,
+    pub(crate) csrf: String,
 }
 
-impl FromRef<Shop> for AppSecret {
-    fn from_ref(shop: &Shop) -> AppSecret {
-        shop.inner.config.secret.clone()
+/// The shop's fulfilment: a delivery recorded once per order, however often it is asked
+/// (the service asks at least once; more only after a crash between delivering and
+/// recording it). Every call is counted, for the tests.
+#[derive(Clone)]
+pub(crate) struct Deliveries(Arc<Mutex<rusqlite::Connection>>);
+
+impl Fulfil<ShopOrder> for Deliveries {
+    async fn fulfil(&self, order: &Order<ShopOrder, Paid>) -> Result<(), FulfilError> {
+        let connection = Arc::clone(&self.0);
+        let id = order.order_id().to_owned();
+        let title = order.inner().title.clone();
+        tokio::task::spawn_blocking(move || {
+            let connection = connection
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let first = connection
+                .query_row(
+                    "INSERT INTO deliveries (order_id, delivered_unix, runs)
+                     VALUES (?1, unixepoch(), 1)
+                     ON CONFLICT (order_id) DO UPDATE SET runs = runs + 1
+                     RETURNING runs = 1",
+                    [&id],
+                    |row| row.get::<_, bool>(0),
+                )
+                .map_err(|e| FulfilError::new(e.to_string()))?;
+            if first {
+                println!("delivered order {id} ({title})");
+            }
+            Ok(())
+        })
+        .await
+        .map_err(|e| FulfilError::new(e.to_string()))?
     }
 }
 
@@ -152,23 +176,46 @@ impl Shop {
                  );",
             )
             .map_err(|e| e.to_string())?;
+        // The run count came with the lifecycle service; older files lack it.
+        let _ = deliveries.execute(
+            "ALTER TABLE deliveries ADD COLUMN runs INTEGER NOT NULL DEFAULT 1",
+            [],
+        );
         Ok(Shop {
             inner: Arc::new(Inner {
                 config,
-                deliveries: Arc::new(Mutex::new(deliveries)),
+                deliveries: Deliveries(Arc::new(Mutex::new(deliveries))),
                 newly_paid: AtomicUsize::new(0),
                 csrf: uuid::Uuid::new_v4().simple().to_string(),
             }),
         })
     }
 
-    fn config(&self) -> &ShopConfig {
+    pub(crate) fn config(&self) -> &ShopConfig {
         &self.inner.config
     }
 
-    /// The order store.
-    pub(crate) fn store(&self) -> &SqliteStore<ShopOrder> {
-        &self.inner.config.store
+    /// The lifecycle service.
+    pub(crate) fn payments(&self) -> &Payments<ShopOrder, SqliteStore> {
+        &self.inner.config.payments
+    }
+
+    /// The admin forms' CSRF token.
+    pub(crate) fn csrf(&self) -> &str {
+        &self.inner.csrf
+    }
+
+    /// Reconciles and delivers every `every`, and delivers at once after each payment.
+    pub(crate) fn run_in_background(&self, every: std::time::Duration) -> InBackground {
+        self.payments()
+            .run_in_background(self.inner.deliveries.clone(), every)
+    }
+
+    /// Delivers every paid order not delivered yet.
+    pub(crate) async fn deliver_outstanding(&self) {
+        if let Err(error) = self.payments().fulfil_paid(&self.inner.deliveries).await {
+            eprintln!("delivery sweep failed: {error}");
+        }
     }
 
     /// How many notifications paid an order in this process (each order once).
@@ -178,117 +225,25 @@ impl Shop {
 
     /// How many deliveries are recorded for an order (0 or 1).
     pub(crate) fn deliveries_of(&self, order_id: &str) -> usize {
-        let Ok(connection) = self.inner.deliveries.lock() else {
+        usize::from(self.delivery_runs(order_id) > 0)
+    }
+
+    /// How often the fulfilment hook ran for an order.
+    pub(crate) fn delivery_runs(&self, order_id: &str) -> usize {
+        let Ok(connection) = self.inner.deliveries.0.lock() else {
             return 0;
         };
         connection
             .query_row(
-                "SELECT COUNT(*) FROM deliveries WHERE order_id = ?1",
+                "SELECT COALESCE(SUM(runs), 0) FROM deliveries WHERE order_id = ?1",
                 [order_id],
                 |row| row.get::<_, i64>(0),
             )
             .map_or(0, |count| usize::try_from(count).unwrap_or(0))
     }
 
-    /// Fulfils a paid order: records its delivery once, whoever asks how often. SQLite is
-    /// synchronous, so this runs on the blocking pool.
-    async fn deliver(&self, order: &Order<ShopOrder, Paid>) -> Result<bool, String> {
-        let deliveries = Arc::clone(&self.inner.deliveries);
-        let id = order.order_id().to_owned();
-        let title = order.inner().title.clone();
-        tokio::task::spawn_blocking(move || {
-            let connection = deliveries
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            let inserted = connection
-                .execute(
-                    "INSERT INTO deliveries (order_id, delivered_unix) VALUES (?1, unixepoch())
-                     ON CONFLICT (order_id) DO NOTHING",
-                    [&id],
-                )
-                .map_err(|e| e.to_string())?;
-            if inserted == 1 {
-                println!("delivered order {id} ({title})");
-            }
-            Ok(inserted == 1)
-        })
-        .await
-        .map_err(|e| e.to_string())?
-    }
-
-    /// Delivers every paid order that has not been delivered yet: the ones a crash left
-    /// behind, and the ones reconciliation found paid. Pages through every order.
-    pub(crate) async fn deliver_outstanding(&self) {
-        let mut after: Option<String> = None;
-        loop {
-            let page = match self.store().list(after.as_deref(), 500).await {
-                Ok(page) => page,
-                Err(error) => return eprintln!("delivery sweep failed: {error}"),
-            };
-            let Some(last) = page.last() else { return };
-            after = Some(last.order_id().to_owned());
-            for order in &page {
-                if let StoredOrder::Paid(paid) = order
-                    && self.deliveries_of(paid.order_id()) == 0
-                    && let Err(error) = self.deliver(paid).await
-                {
-                    eprintln!("delivery of {} failed: {error}", paid.order_id());
-                }
-            }
-        }
-    }
-
-    /// Every paid order a person must act on: a refund in doubt, or an aoid only XorPay's
-    /// dashboard can tell. Pages through every order.
-    async fn needing_attention(&self) -> Result<Vec<StoredOrder<ShopOrder>>, String> {
-        let mut found = Vec::new();
-        let mut after: Option<String> = None;
-        loop {
-            let page = self
-                .store()
-                .list(after.as_deref(), 500)
-                .await
-                .map_err(|error| error.to_string())?;
-            let Some(last) = page.last() else {
-                return Ok(found);
-            };
-            after = Some(last.order_id().to_owned());
-            found.extend(page.into_iter().filter(|order| {
-                matches!(order, StoredOrder::Paid(paid)
-                    if paid.refund_in_doubt().is_some() || paid.aoid().is_none())
-            }));
-        }
-    }
-
-    /// Asks XorPay about orders whose fate the store cannot know (submissions in doubt,
-    /// pending orders whose notification has not come, orders expired within a day), and
-    /// delivers those it finds paid.
-    pub(crate) async fn reconcile_once(&self) {
-        let now = xorpay::time::OffsetDateTime::now_utc();
-        let policy = ReconcilePolicy::default();
-        match reconcile(self.store(), &self.config().client, now, &policy).await {
-            Ok(report) => {
-                if !report.paid.is_empty() || report.expired > 0 || report.recovered > 0 {
-                    println!("reconciled: {report:?}");
-                }
-                for paid in &report.paid {
-                    if let Err(error) = self.deliver(paid).await {
-                        eprintln!("delivery of {} failed: {error}", paid.order_id());
-                    }
-                }
-                for order_id in &report.fee_error {
-                    eprintln!(
-                        "order {order_id} was paid, but XorPay could not take its fee \
-                         (fee_error): top up the prepaid balance in XorPay's dashboard"
-                    );
-                }
-            }
-            Err(error) => eprintln!("reconcile failed: {error}"),
-        }
-    }
-
     /// Whether an admin request may proceed.
-    fn admin_allowed(&self, query: Option<&str>) -> bool {
+    pub(crate) fn admin_allowed(&self, query: Option<&str>) -> bool {
         match &self.config().admin_token {
             None => true,
             Some(token) => query
@@ -312,23 +267,8 @@ pub(crate) fn router(shop: Shop) -> Router {
         .route("/orders/{id}/pay", get(pay_page))
         .route("/orders/{id}/status", get(order_status))
         .route("/xorpay/notify", post(notify))
-        .route("/admin", get(admin))
-        .route("/admin/orders/{id}/refund", post(refund))
-        .route("/admin/orders/{id}/resolve", post(resolve))
-        .route("/admin/orders/{id}/aoid", post(record_aoid))
+        .merge(admin::router())
         .with_state(shop)
-}
-
-/// An error page with a status.
-fn error_page(status: StatusCode, message: &str) -> Response {
-    let body = page(
-        "出错了 Error",
-        &format!(
-            "<p class=\"error\">{}</p><p><a href=\"/\">返回 Back</a></p>",
-            esc(message)
-        ),
-    );
-    (status, Html(body)).into_response()
 }
 
 async fn index() -> Html<String> {
@@ -359,13 +299,14 @@ async fn buy(State(shop): State<Shop>, Path(product_id): Path<String>) -> Respon
         return error_page(StatusCode::NOT_FOUND, "no such product");
     }
     let callback = format!("{}/checkout/{product_id}", shop.config().public_url);
-    match shop.config().client.openid_url(&callback) {
+    match shop.payments().client().openid_url(&callback) {
         Ok(url) => Redirect::to(&url).into_response(),
         Err(error) => error_page(StatusCode::INTERNAL_SERVER_ERROR, &error.to_string()),
     }
 }
 
-/// Back from the openid redirect: store the order, then submit it, then show the pay page.
+/// Back from the openid redirect: the service checks the order out (stores it, sends it,
+/// records it pending), then the pay page.
 async fn checkout(
     State(shop): State<Shop>,
     Path(product_id): Path<String>,
@@ -380,61 +321,22 @@ async fn checkout(
     let Ok(price) = Price::from_fen(product.fen) else {
         return error_page(StatusCode::INTERNAL_SERVER_ERROR, "bad catalogue price");
     };
+    let id = new_order_id();
     let order = ShopOrder {
-        id: new_order_id(),
+        id: id.clone(),
         title: product.name.to_owned(),
         price,
         openid,
         product: product.id.to_owned(),
     };
-    let order = match Order::new(order) {
-        Ok(order) => order,
-        Err(error) => return error_page(StatusCode::BAD_REQUEST, &error.to_string()),
-    };
-    let id = order.order_id().to_owned();
-    // Stored before it is sent: a notification that comes back fast finds it.
-    if let Err(error) = shop.store().insert(&order).await {
-        return error_page(StatusCode::SERVICE_UNAVAILABLE, &error.to_string());
+    let to = |page: &str| Redirect::to(&format!("/orders/{}{page}", path_segment(&id)));
+    match shop.payments().checkout(order).await {
+        Ok(Checkout::Pending(_) | Checkout::Cashier(..)) => to("/pay").into_response(),
+        Ok(Checkout::Paid(_)) => to("").into_response(),
+        // XorPay's answer was lost: the order page shows where it stands while it settles.
+        Err(CheckoutError::InDoubt(_)) => to("").into_response(),
+        Err(error) => error_page(StatusCode::BAD_GATEWAY, &error.to_string()),
     }
-    let pending = match shop.config().client.submit(order).await {
-        Ok(pending) => pending,
-        // XorPay may have created it and the answer been lost: ask, and re-submit the
-        // identical order to recover it (reconciliation would do the same later).
-        Err(failed) if failed.error().outcome_unknown() => {
-            let now = xorpay::time::OffsetDateTime::now_utc();
-            let client = &shop.config().client;
-            return match settle_submission(shop.store(), client, failed.into_order(), now).await {
-                Ok(Submission::Pending(_) | Submission::Superseded) => {
-                    Redirect::to(&format!("/orders/{}/pay", path_segment(&id))).into_response()
-                }
-                Ok(_) => Redirect::to(&format!("/orders/{}", path_segment(&id))).into_response(),
-                Err(error) => error_page(StatusCode::SERVICE_UNAVAILABLE, &error.to_string()),
-            };
-        }
-        Err(failed) => {
-            return error_page(
-                StatusCode::BAD_GATEWAY,
-                &format!("XorPay did not accept the order: {}", failed.error()),
-            );
-        }
-    };
-    if let Err(error) = shop.store().mark_pending(&pending).await {
-        return error_page(StatusCode::SERVICE_UNAVAILABLE, &error.to_string());
-    }
-    Redirect::to(&format!("/orders/{}/pay", path_segment(&id))).into_response()
-}
-
-/// Percent-encodes text for one URL path segment.
-fn path_segment(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
-            out.push(char::from(byte));
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
 }
 
 /// A fresh order number: the time and a random tail.
@@ -444,8 +346,8 @@ fn new_order_id() -> String {
     format!("shop-{}-{}", now.unix_timestamp(), &tail[..8])
 }
 
-async fn load(shop: &Shop, id: &str) -> Result<StoredOrder<ShopOrder>, Response> {
-    match shop.store().load(id).await {
+pub(crate) async fn load(shop: &Shop, id: &str) -> Result<StoredOrder<ShopOrder>, Response> {
+    match shop.payments().order(id).await {
         Ok(Some(order)) => Ok(order),
         Ok(None) => Err(error_page(StatusCode::NOT_FOUND, "no such order")),
         Err(error) => Err(error_page(
@@ -569,327 +471,21 @@ async fn order_page(State(shop): State<Shop>, Path(id): Path<String>) -> Respons
     Html(page("订单 Order", &body)).into_response()
 }
 
-/// XorPay's notification: verified by the extractor, applied to the store, then delivered
-/// (idempotently), and only then acknowledged.
-async fn notify(
-    State(shop): State<Shop>,
-    XorPayNotification(notification): XorPayNotification,
-) -> Result<Acknowledgement, Response> {
-    let confirmed = confirm_notification_with(shop.store(), &shop.config().client, notification)
-        .await
-        .map_err(IntoResponse::into_response)?;
-    if let Confirmed::Newly(..) = &confirmed {
-        shop.inner.newly_paid.fetch_add(1, Ordering::SeqCst);
-        // Test hook, debug builds only: the payment is durable, XorPay has no answer yet.
-        if cfg!(debug_assertions) && shop.config().crash_after_confirm {
-            eprintln!("crash hook: aborting after the store's write");
-            std::process::abort();
-        }
-    }
-    shop.deliver(confirmed.order())
-        .await
-        .map_err(|error| error_page(StatusCode::SERVICE_UNAVAILABLE, &error))?;
-    let (_, ack) = confirmed.into_parts();
-    Ok(ack)
-}
-
-/// The admin list: every order, with a refund form for paid ones.
-async fn admin(State(shop): State<Shop>, RawQuery(query): RawQuery) -> Response {
-    if !shop.admin_allowed(query.as_deref()) {
-        return error_page(StatusCode::NOT_FOUND, "not found");
-    }
-    let token = query.map(|query| format!("?{query}")).unwrap_or_default();
-    let orders = match shop.store().recent(100).await {
-        Ok(orders) => orders,
-        Err(error) => return error_page(StatusCode::SERVICE_UNAVAILABLE, &error.to_string()),
-    };
-    // Orders a person must act on, however old: refunds in doubt, and payments whose aoid
-    // only the dashboard can tell.
-    let attention = match shop.needing_attention().await {
-        Ok(orders) => orders,
-        Err(error) => return error_page(StatusCode::SERVICE_UNAVAILABLE, &error.to_string()),
-    };
-    let rows = |orders: &[StoredOrder<ShopOrder>]| {
-        let mut rows = String::new();
-        for stored in orders {
-            rows.push_str(&admin_row(&shop, stored, &token));
-        }
-        rows
-    };
-    let header = "<tr><th>订单 Order</th><th>商品 Product</th><th>金额 Price</th>\
-                  <th>状态 State</th><th>已退 Refunded</th><th></th></tr>";
-    let attention = if attention.is_empty() {
-        String::new()
-    } else {
-        format!(
-            "<h2>待处理 Needs attention</h2><table id=\"attention\">{header}{}</table>",
-            rows(&attention)
-        )
-    };
-    Html(page(
-        "订单管理 Admin",
-        &format!(
-            "{attention}<h2>最近订单 Recent orders</h2><table>{header}{}</table>\
-             <p><a href=\"/\">返回 Shop</a></p>",
-            rows(&orders)
-        ),
-    ))
-    .into_response()
-}
-
-/// One order's row in the admin, with the action its state allows.
-fn admin_row(shop: &Shop, stored: &StoredOrder<ShopOrder>, token: &str) -> String {
-    let form = |id: &str, action: &str, fields: &str| {
-        format!(
-            "<form method=\"post\" action=\"/admin/orders/{id}/{action}{token}\">\
-             <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">{fields}</form>",
-            id = esc(id),
-            token = esc(token),
-            csrf = shop.inner.csrf,
-        )
-    };
-    let (refunded, action) = match stored {
-        StoredOrder::Paid(paid) => (
-            paid.refunded().map(|p| p.to_string()).unwrap_or_default(),
-            match (paid.refund_in_doubt(), paid.refundable()) {
-                (Some(amount), _) => {
-                    let rfc3339 = &xorpay::time::format_description::well_known::Rfc3339;
-                    let began = paid
-                        .refund_in_doubt_since()
-                        .and_then(|since| since.format(rfc3339).ok())
-                        .unwrap_or_default();
-                    format!(
-                        "<p class=\"doubt\">退款 {amount} 结果待确认 refund of {amount} in \
-                         doubt: check XorPay's dashboard</p>{}",
-                        form(
-                            paid.order_id(),
-                            "resolve",
-                            &format!(
-                                "<input type=\"hidden\" name=\"began\" value=\"{began}\">\
-                                 <button name=\"made\" value=\"yes\">已退款 Made</button> \
-                                 <button name=\"made\" value=\"no\">未退款 Not made</button>"
-                            ),
-                        )
-                    )
+/// XorPay's notification: the service verifies it, records the payment, and only then
+/// hands out the acknowledgement. Delivery follows in the background.
+async fn notify(State(shop): State<Shop>, body: Bytes) -> Response {
+    match shop.payments().confirm(&body).await {
+        Ok(confirmed) => {
+            if confirmed.is_new() {
+                shop.inner.newly_paid.fetch_add(1, Ordering::SeqCst);
+                // Test hook, debug builds only: the payment is durable, XorPay has no answer.
+                if cfg!(debug_assertions) && shop.config().crash_after_confirm {
+                    eprintln!("crash hook: aborting after the store's write");
+                    std::process::abort();
                 }
-                (None, Some(left)) if paid.aoid().is_some() => form(
-                    paid.order_id(),
-                    "refund",
-                    &format!(
-                        "<input name=\"amount\" value=\"{left}\" size=\"8\">\
-                         <button type=\"submit\">退款 Refund</button>"
-                    ),
-                ),
-                (None, Some(_)) => format!(
-                    "<p>等待通知 waiting for XorPay's notification to name the aoid, or enter \
-                     it from XorPay's dashboard:</p>{}",
-                    form(
-                        paid.order_id(),
-                        "aoid",
-                        "<input name=\"aoid\" size=\"34\">\
-                         <button type=\"submit\">记录 Record</button>",
-                    )
-                ),
-                (None, None) => "已全额退款 fully refunded".to_owned(),
-            },
-        ),
-        _ => (String::new(), String::new()),
-    };
-    let (id, title, price) = match stored {
-        StoredOrder::Created(o) => (o.order_id(), &o.inner().title, o.price()),
-        StoredOrder::Pending(o) => (o.order_id(), &o.inner().title, o.price()),
-        StoredOrder::Paid(o) => (o.order_id(), &o.inner().title, o.price()),
-        StoredOrder::Expired(o) => (o.order_id(), &o.inner().title, o.price()),
-    };
-    format!(
-        "<tr><td><a href=\"/orders/{id}\">{id}</a></td><td>{title}</td><td>{price}</td>\
-         <td class=\"state\">{state}</td><td>{refunded}</td><td>{action}</td></tr>",
-        id = esc(id),
-        title = esc(title),
-        state = stored.state_name(),
-    )
-}
-
-#[derive(Deserialize)]
-struct RefundForm {
-    amount: String,
-    csrf: String,
-}
-
-/// Refunds part or all of a paid order: the refund is saved as in doubt before it is sent,
-/// so that a crash in between cannot lose it, and saved again with XorPay's answer.
-async fn refund(
-    State(shop): State<Shop>,
-    Path(id): Path<String>,
-    RawQuery(query): RawQuery,
-    axum::Form(form): axum::Form<RefundForm>,
-) -> Response {
-    if !shop.admin_allowed(query.as_deref()) {
-        return error_page(StatusCode::NOT_FOUND, "not found");
-    }
-    if form.csrf != shop.inner.csrf {
-        return error_page(
-            StatusCode::FORBIDDEN,
-            "the form is stale: reload the admin page",
-        );
-    }
-    let Ok(amount) = form.amount.parse::<Price>() else {
-        return error_page(StatusCode::BAD_REQUEST, "the amount is not a price");
-    };
-    // Recorded in doubt before it is sent, sent once, answer recorded (the store's refund
-    // protocol): a crash, a double click or a second admin cannot refund twice.
-    let now = xorpay::time::OffsetDateTime::now_utc();
-    let client = &shop.config().client;
-    match xorpay::store::refund(shop.store(), client, &id, amount, now).await {
-        Ok(RefundOutcome::Made) => Redirect::to(&admin_url(query.as_deref())).into_response(),
-        Ok(RefundOutcome::InDoubt(error)) => error_page(
-            StatusCode::BAD_GATEWAY,
-            &format!(
-                "退款结果待确认 The refund of {amount} is in doubt: XorPay's answer did not \
-                 come ({error}). It stays counted; check XorPay's dashboard, then resolve it \
-                 in the admin."
-            ),
-        ),
-        Err(error) => error_page(StatusCode::CONFLICT, &format!("refund failed: {error}")),
-    }
-}
-
-#[derive(Deserialize)]
-struct ResolveForm {
-    made: String,
-    /// When the refund in doubt began (RFC 3339, exactly as stored): ties the decision to
-    /// that refund, so a stale page cannot resolve a later one.
-    began: String,
-    csrf: String,
-}
-
-/// Settles a refund in doubt as XorPay's dashboard shows it: made, or not made.
-async fn resolve(
-    State(shop): State<Shop>,
-    Path(id): Path<String>,
-    RawQuery(query): RawQuery,
-    axum::Form(form): axum::Form<ResolveForm>,
-) -> Response {
-    if !shop.admin_allowed(query.as_deref()) {
-        return error_page(StatusCode::NOT_FOUND, "not found");
-    }
-    if form.csrf != shop.inner.csrf {
-        return error_page(
-            StatusCode::FORBIDDEN,
-            "the form is stale: reload the admin page",
-        );
-    }
-    let made = match form.made.as_str() {
-        "yes" => true,
-        "no" => false,
-        _ => return error_page(StatusCode::BAD_REQUEST, "made must be yes or no"),
-    };
-    let rfc3339 = &xorpay::time::format_description::well_known::Rfc3339;
-    let Ok(began) = xorpay::time::OffsetDateTime::parse(&form.began, rfc3339) else {
-        return error_page(StatusCode::BAD_REQUEST, "began is not a time");
-    };
-    let now = xorpay::time::OffsetDateTime::now_utc();
-    let client = &shop.config().client;
-    match xorpay::store::resolve(shop.store(), client, &id, began, made, now).await {
-        Ok(()) => Redirect::to(&admin_url(query.as_deref())).into_response(),
-        Err(error) => error_page(StatusCode::CONFLICT, &error.to_string()),
-    }
-}
-
-#[derive(Deserialize)]
-struct AoidForm {
-    aoid: String,
-    csrf: String,
-}
-
-/// Records the aoid of an order a query proved paid, as read on XorPay's dashboard: when
-/// every notification failed, nothing else tells it, and refunds need it.
-async fn record_aoid(
-    State(shop): State<Shop>,
-    Path(id): Path<String>,
-    RawQuery(query): RawQuery,
-    axum::Form(form): axum::Form<AoidForm>,
-) -> Response {
-    if !shop.admin_allowed(query.as_deref()) {
-        return error_page(StatusCode::NOT_FOUND, "not found");
-    }
-    if form.csrf != shop.inner.csrf {
-        return error_page(
-            StatusCode::FORBIDDEN,
-            "the form is stale: reload the admin page",
-        );
-    }
-    let Ok(aoid) = xorpay::Aoid::new(form.aoid.trim()) else {
-        return error_page(StatusCode::BAD_REQUEST, "that is not an aoid");
-    };
-    let mut paid = match load(&shop, &id).await {
-        Ok(StoredOrder::Paid(paid)) => paid,
-        Ok(_) => {
-            return error_page(
-                StatusCode::CONFLICT,
-                "only paid orders have an aoid to record",
-            );
+            }
+            confirmed.into_parts().1.into_response()
         }
-        Err(response) => return response,
-    };
-    if let Err(error) = paid.record_aoid(aoid) {
-        return error_page(StatusCode::CONFLICT, &error.to_string());
+        Err(error) => error.into_response(),
     }
-    if let Err(response) = save_paid(&shop, &mut paid).await {
-        return response;
-    }
-    Redirect::to(&admin_url(query.as_deref())).into_response()
-}
-
-fn admin_url(query: Option<&str>) -> String {
-    format!(
-        "/admin{}",
-        query.map(|q| format!("?{q}")).unwrap_or_default()
-    )
-}
-
-async fn save_paid(shop: &Shop, paid: &mut Order<ShopOrder, Paid>) -> Result<(), Response> {
-    match shop.store().update_paid(paid).await {
-        Ok(Transition::Applied) => Ok(()),
-        Ok(Transition::NotApplied) => Err(error_page(
-            StatusCode::CONFLICT,
-            "the order changed meanwhile (another refund?): reload the admin page",
-        )),
-        Err(error) => Err(error_page(
-            StatusCode::SERVICE_UNAVAILABLE,
-            &error.to_string(),
-        )),
-    }
-}
-
-fn page(title: &str, body: &str) -> String {
-    page_with_head(title, "", body)
-}
-
-fn page_with_head(title: &str, head: &str, body: &str) -> String {
-    format!(
-        "<!doctype html><html lang=\"zh\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{title}</title><style>body{{font-family:sans-serif;max-width:40em;margin:2em auto;\
-         padding:0 1em}}li{{margin:.5em 0}}.price,.amount{{font-weight:bold}}\
-         table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:.3em .6em}}\
-         .error{{color:#b00}}</style>{head}</head><body>{body}</body></html>",
-        title = esc(title),
-    )
-}
-
-/// Escapes text for HTML.
-fn esc(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }

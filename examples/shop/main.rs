@@ -18,13 +18,13 @@
 //!   write of a new payment and before answering XorPay.
 //! - `RUST_LOG`-style verbosity is fixed at `info`: refused notifications are logged.
 
+mod admin;
 mod app;
+mod html;
 
 use std::time::Duration;
 
-use xorpay::client::Client;
-use xorpay::store::SqliteStore;
-use xorpay::{Aid, AppSecret};
+use xorpay::prelude::*;
 
 fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|value| !value.is_empty())
@@ -83,14 +83,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
         };
 
-    let secret = AppSecret::new(secret)?;
-    let client = Client::builder()
+    let payments = Payments::builder()
         .aid(Aid::new(aid)?)
-        .secret(secret.clone())
+        .secret(AppSecret::new(secret)?)
         .notify_url(format!("{public_url}/xorpay/notify"))
         .base_url(base_url.as_str())
+        .store(SqliteStore::open(&db)?)
         .build()?;
-    let store = SqliteStore::open(&db)?;
     // The demo's admin is open on loopback; against XorPay it needs a token, and without one
     // it is off (a token nobody knows).
     let admin_token = match (real, env("SHOP_ADMIN_TOKEN")) {
@@ -100,9 +99,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let shop = app::Shop::new(
         app::ShopConfig {
-            client,
-            secret,
-            store,
+            payments,
             public_url: public_url.clone(),
             bridge,
             admin_token,
@@ -110,18 +107,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         },
         std::path::Path::new(&db),
     )?;
-    // Paid orders a crash left undelivered are delivered now.
-    shop.deliver_outstanding().await;
-
-    // Notifications that never arrive are caught up by asking XorPay.
-    let reconciling = shop.clone();
-    tokio::spawn(async move {
-        let mut every = tokio::time::interval(Duration::from_secs(30));
-        loop {
-            every.tick().await;
-            reconciling.reconcile_once().await;
-        }
-    });
+    // Reconciliation and deliveries: every 30 s, and at once after each payment. Paid orders
+    // a crash left undelivered are delivered on the first round.
+    let _background = shop.run_in_background(Duration::from_secs(30));
 
     match &sandbox {
         Some(sandbox) => println!("XorPay sandbox at {}", sandbox.base_url()),

@@ -7,16 +7,20 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use xorpay::client::Client;
 use xorpay::form::FormBody;
+use xorpay::prelude::*;
+use xorpay::service::InBackground;
 use xorpay::sign::{self, NotifyFields};
-use xorpay::store::SqliteStore;
-use xorpay::{Aid, AppSecret};
 use xorpay_sandbox::Sandbox;
 
+#[path = "../../examples/shop/admin.rs"]
+pub(crate) mod admin;
 #[path = "../../examples/shop/app.rs"]
 pub(crate) mod app;
+#[path = "../../examples/shop/html.rs"]
+pub(crate) mod html;
 pub(crate) mod receiver;
+pub(crate) mod world;
 
 pub(crate) const SECRET: &str = "0123456789abcdef0123456789abcdef";
 
@@ -29,6 +33,8 @@ pub(crate) struct Running {
     pub(crate) shop: app::Shop,
     pub(crate) url: String,
     pub(crate) db: tempdir::Dir,
+    /// Reconciliation and deliveries, as `main.rs` runs them (every second here).
+    pub(crate) background: InBackground,
 }
 
 /// A temporary directory, removed on drop.
@@ -77,22 +83,21 @@ pub(crate) async fn start_shop(sandbox: Sandbox, bridge: Option<app::Bridge>) ->
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr: SocketAddr = listener.local_addr().unwrap();
     let url = format!("http://{addr}");
-    let client = Client::builder()
+    let bridge = bridge.unwrap_or_else(|| app::Bridge::SandboxStandIn {
+        sandbox_url: sandbox.base_url().to_owned(),
+    });
+    let payments = Payments::builder()
         .aid(Aid::new(sandbox.aid()).unwrap())
         .secret(AppSecret::new(SECRET).unwrap())
         .notify_url(format!("{url}/xorpay/notify"))
         .base_url(sandbox.base_url())
         .timeout(SHOP_TIMEOUT)
+        .store(SqliteStore::open(&file).unwrap())
         .build()
         .unwrap();
-    let bridge = bridge.unwrap_or_else(|| app::Bridge::SandboxStandIn {
-        sandbox_url: sandbox.base_url().to_owned(),
-    });
     let shop = app::Shop::new(
         app::ShopConfig {
-            client,
-            secret: AppSecret::new(SECRET).unwrap(),
-            store: SqliteStore::open(&file).unwrap(),
+            payments,
             public_url: url.clone(),
             bridge,
             admin_token: None,
@@ -101,6 +106,7 @@ pub(crate) async fn start_shop(sandbox: Sandbox, bridge: Option<app::Bridge>) ->
         &file,
     )
     .unwrap();
+    let background = shop.run_in_background(Duration::from_secs(1));
     let router = app::router(shop.clone());
     tokio::spawn(async move { axum::serve(listener, router).await });
     Running {
@@ -108,6 +114,7 @@ pub(crate) async fn start_shop(sandbox: Sandbox, bridge: Option<app::Bridge>) ->
         shop,
         url,
         db,
+        background,
     }
 }
 

@@ -87,7 +87,7 @@ fn pay_response(result: Result<crate::OrderView, PayError>) -> Response {
 }
 
 async fn pay_order(State(shared): State<Arc<Shared>>, Path(aoid): Path<String>) -> Response {
-    pay_response(delivery::pay(&shared, &aoid))
+    pay_response(delivery::pay(&shared, &aoid, false))
 }
 
 async fn set_order_fault(
@@ -295,7 +295,7 @@ async fn bridge_pay(State(shared): State<Arc<Shared>>, body: axum::body::Bytes) 
     if !fields.pay_sign.eq_ignore_ascii_case(&expected) {
         return bridge_fail(StatusCode::BAD_REQUEST, "paySign does not match");
     }
-    match delivery::pay(&shared, &aoid) {
+    match delivery::pay(&shared, &aoid, false) {
         Ok(order) => with_cors(
             Json(json!({ "err_msg": "get_brand_wcpay_request:ok", "aoid": order.aoid }))
                 .into_response(),

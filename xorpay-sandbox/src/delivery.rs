@@ -41,11 +41,12 @@ pub(crate) const RETRY_GAPS: [u32; 6] = [1, 2, 4, 16, 64, 300];
 /// The secret a [`OrderFault::TamperedSignature`] forgery is signed with.
 const FORGER_SECRET: &str = "not-the-merchant-secret";
 
-/// The payer pays the order; delivery starts unless it became `fee_error`.
-pub(crate) fn pay(shared: &Arc<Shared>, aoid: &str) -> Result<OrderView, PayError> {
+/// The payer pays the order (`late`: also one XorPay has already expired); delivery starts
+/// unless it became `fee_error`.
+pub(crate) fn pay(shared: &Arc<Shared>, aoid: &str, late: bool) -> Result<OrderView, PayError> {
     let now = shared.clock.now();
     let mut ledger = shared.ledger();
-    let deliver = ledger.pay(aoid, &shared.config, now)?;
+    let deliver = ledger.pay(aoid, &shared.config, now, late)?;
     let view = ledger.view(aoid, now).ok_or(PayError::NotFound)?;
     drop(ledger);
     if deliver {

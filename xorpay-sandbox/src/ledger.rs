@@ -396,7 +396,7 @@ impl Ledger {
 
         let start_delivery = match barcode {
             Some(BarcodeOutcome::Paid) => {
-                let start = self.pay(&aoid, config, now).unwrap_or(false);
+                let start = self.pay(&aoid, config, now, false).unwrap_or(false);
                 let detail = self
                     .orders
                     .get(&aoid)
@@ -439,10 +439,12 @@ impl Ledger {
         aoid: &str,
         config: &Config,
         now: SystemTime,
+        late: bool,
     ) -> Result<bool, PayError> {
         let order = self.orders.get_mut(aoid).ok_or(PayError::NotFound)?;
         order.refresh(now);
-        if order.state != OrderState::New {
+        let payable = order.state == OrderState::New || (late && order.state == OrderState::Expire);
+        if !payable {
             return Err(PayError::NotPayable(order.state));
         }
         let fee = fee_fen(order.request.price_fen, config.fee_rate_bp);

@@ -198,7 +198,19 @@ impl Sandbox {
     /// # Errors
     /// [`PayError::NotFound`], or [`PayError::NotPayable`] when the order is not `new`.
     pub async fn pay(&self, aoid: &str) -> Result<OrderView, PayError> {
-        delivery::pay(&self.shared, aoid)
+        delivery::pay(&self.shared, aoid, false)
+    }
+
+    /// The payer's channel completes a payment of an order XorPay had already reported
+    /// expired: the race at the very end of an order's lifetime, which is why a merchant
+    /// must accept a late payment of an order it holds as expired. The order becomes
+    /// `payed` and its notification is delivered, as [`Sandbox::pay`].
+    ///
+    /// # Errors
+    /// [`PayError::NotFound`], or [`PayError::NotPayable`] when the order is neither `new`
+    /// nor `expire`.
+    pub async fn pay_late(&self, aoid: &str) -> Result<OrderView, PayError> {
+        delivery::pay(&self.shared, aoid, true)
     }
 
     /// A snapshot of the order with this aoid.

@@ -1,0 +1,254 @@
+//! The demo shop's admin: recent orders, the ones a person must act on, and refunds through
+//! the service. Refund forms carry a key made when the page is shown, so a double click or a
+//! resent form finds the first refund instead of refunding twice; refunds in doubt are
+//! resolved as XorPay's dashboard shows them.
+
+use axum::Router;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+use xorpay::order::StoredOrder;
+use xorpay::service::Listed;
+use xorpay::{Price, RefundError, RefundOutcome};
+
+use super::app::{Shop, ShopOrder};
+use super::html::{error_page, esc, page};
+
+/// The admin's routes.
+pub(crate) fn router() -> Router<Shop> {
+    Router::new()
+        .route("/admin", get(admin))
+        .route("/admin/orders/{id}/refund", post(refund))
+        .route("/admin/orders/{id}/resolve", post(resolve))
+        .route("/admin/orders/{id}/aoid", post(record_aoid))
+}
+
+/// The admin list: orders that need a person first, then the recent ones.
+async fn admin(State(shop): State<Shop>, RawQuery(query): RawQuery) -> Response {
+    if !shop.admin_allowed(query.as_deref()) {
+        return error_page(StatusCode::NOT_FOUND, "not found");
+    }
+    let token = query.map(|query| format!("?{query}")).unwrap_or_default();
+    let (recent, attention) = match (
+        shop.payments().recent(100).await,
+        shop.payments().needing_attention(100).await,
+    ) {
+        (Ok(recent), Ok(attention)) => (recent, attention),
+        (Err(error), _) | (_, Err(error)) => {
+            return error_page(StatusCode::SERVICE_UNAVAILABLE, &error.to_string());
+        }
+    };
+    let rows = |orders: &[Listed<ShopOrder>]| {
+        orders
+            .iter()
+            .map(|listed| row(&shop, &listed.order, &token))
+            .collect::<String>()
+    };
+    let header = "<tr><th>订单 Order</th><th>商品 Product</th><th>金额 Price</th>\
+                  <th>状态 State</th><th>已退 Refunded</th><th></th></tr>";
+    let attention = if attention.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "<h2>待处理 Needs attention</h2><table id=\"attention\">{header}{}</table>",
+            rows(&attention)
+        )
+    };
+    Html(page(
+        "订单管理 Admin",
+        &format!(
+            "{attention}<h2>最近订单 Recent orders</h2><table>{header}{}</table>\
+             <p><a href=\"/\">返回 Shop</a></p>",
+            rows(&recent)
+        ),
+    ))
+    .into_response()
+}
+
+/// One order's row, with the action its state allows.
+fn row(shop: &Shop, stored: &StoredOrder<ShopOrder>, token: &str) -> String {
+    let form = |id: &str, action: &str, fields: &str| {
+        format!(
+            "<form method=\"post\" action=\"/admin/orders/{id}/{action}{token}\">\
+             <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">{fields}</form>",
+            id = esc(id),
+            token = esc(token),
+            csrf = shop.csrf(),
+        )
+    };
+    let (refunded, action) = match stored {
+        StoredOrder::Paid(paid) => (
+            paid.refunded().map(|p| p.to_string()).unwrap_or_default(),
+            match (paid.refund_in_doubt(), paid.refundable()) {
+                (Some(refund), _) => format!(
+                    "<p class=\"doubt\">退款 {amount} 结果待确认 refund of {amount} in doubt: \
+                     check XorPay's dashboard</p>{}",
+                    form(
+                        paid.order_id(),
+                        "resolve",
+                        &format!(
+                            "<input type=\"hidden\" name=\"key\" value=\"{key}\">\
+                             <button name=\"made\" value=\"yes\">已退款 Made</button> \
+                             <button name=\"made\" value=\"no\">未退款 Not made</button>",
+                            key = esc(refund.key()),
+                        ),
+                    ),
+                    amount = refund.amount(),
+                ),
+                (None, Some(left)) if paid.aoid().is_some() => form(
+                    paid.order_id(),
+                    "refund",
+                    &format!(
+                        "<input type=\"hidden\" name=\"key\" value=\"{key}\">\
+                         <input name=\"amount\" value=\"{left}\" size=\"8\">\
+                         <button type=\"submit\">退款 Refund</button>",
+                        key = uuid::Uuid::new_v4().simple(),
+                    ),
+                ),
+                (None, Some(_)) => format!(
+                    "<p>等待通知 waiting for XorPay's notification to name the aoid, or enter \
+                     it from XorPay's dashboard:</p>{}",
+                    form(
+                        paid.order_id(),
+                        "aoid",
+                        "<input name=\"aoid\" size=\"34\">\
+                         <button type=\"submit\">记录 Record</button>",
+                    )
+                ),
+                (None, None) => "已全额退款 fully refunded".to_owned(),
+            },
+        ),
+        _ => (String::new(), String::new()),
+    };
+    let (id, title, price) = match stored {
+        StoredOrder::Created(o) => (o.order_id(), &o.inner().title, o.price()),
+        StoredOrder::Pending(o) => (o.order_id(), &o.inner().title, o.price()),
+        StoredOrder::Paid(o) => (o.order_id(), &o.inner().title, o.price()),
+        StoredOrder::Expired(o) => (o.order_id(), &o.inner().title, o.price()),
+    };
+    format!(
+        "<tr><td><a href=\"/orders/{id}\">{id}</a></td><td>{title}</td><td>{price}</td>\
+         <td class=\"state\">{state}</td><td>{refunded}</td><td>{action}</td></tr>",
+        id = esc(id),
+        title = esc(title),
+        state = stored.state_name(),
+    )
+}
+
+/// Checks the admin token and the form's CSRF token.
+fn allowed(shop: &Shop, query: Option<&str>, csrf: &str) -> Result<(), Response> {
+    if !shop.admin_allowed(query) {
+        return Err(error_page(StatusCode::NOT_FOUND, "not found"));
+    }
+    if csrf != shop.csrf() {
+        return Err(error_page(
+            StatusCode::FORBIDDEN,
+            "the form is stale: reload the admin page",
+        ));
+    }
+    Ok(())
+}
+
+fn back(query: Option<&str>) -> Response {
+    Redirect::to(&format!(
+        "/admin{}",
+        query.map(|q| format!("?{q}")).unwrap_or_default()
+    ))
+    .into_response()
+}
+
+#[derive(Deserialize)]
+struct RefundForm {
+    amount: String,
+    key: String,
+    csrf: String,
+}
+
+/// Refunds part or all of a paid order, under the form's key.
+async fn refund(
+    State(shop): State<Shop>,
+    Path(id): Path<String>,
+    RawQuery(query): RawQuery,
+    axum::Form(form): axum::Form<RefundForm>,
+) -> Response {
+    if let Err(response) = allowed(&shop, query.as_deref(), &form.csrf) {
+        return response;
+    }
+    let Ok(amount) = form.amount.parse::<Price>() else {
+        return error_page(StatusCode::BAD_REQUEST, "the amount is not a price");
+    };
+    match shop.payments().refund(&id, amount, &form.key).await {
+        Ok(RefundOutcome::Made(_)) => back(query.as_deref()),
+        Ok(RefundOutcome::InDoubt(refund, error)) => error_page(
+            StatusCode::BAD_GATEWAY,
+            &format!(
+                "退款结果待确认 The refund of {} is in doubt: XorPay's answer did not come{}. \
+                 It stays counted; check XorPay's dashboard, then resolve it in the admin.",
+                refund.amount(),
+                error.map(|error| format!(" ({error})")).unwrap_or_default()
+            ),
+        ),
+        Err(error @ RefundError::NotMade { .. }) => {
+            error_page(StatusCode::CONFLICT, &format!("refund refused: {error}"))
+        }
+        Err(error) => error_page(StatusCode::CONFLICT, &format!("refund failed: {error}")),
+    }
+}
+
+#[derive(Deserialize)]
+struct ResolveForm {
+    made: String,
+    /// The refund's key: ties the decision to that refund, so a stale page cannot resolve a
+    /// later one.
+    key: String,
+    csrf: String,
+}
+
+/// Settles a refund in doubt as XorPay's dashboard shows it: made, or not made.
+async fn resolve(
+    State(shop): State<Shop>,
+    Path(id): Path<String>,
+    RawQuery(query): RawQuery,
+    axum::Form(form): axum::Form<ResolveForm>,
+) -> Response {
+    if let Err(response) = allowed(&shop, query.as_deref(), &form.csrf) {
+        return response;
+    }
+    let made = match form.made.as_str() {
+        "yes" => true,
+        "no" => false,
+        _ => return error_page(StatusCode::BAD_REQUEST, "made must be yes or no"),
+    };
+    match shop.payments().resolve_refund(&id, &form.key, made).await {
+        Ok(()) => back(query.as_deref()),
+        Err(error) => error_page(StatusCode::CONFLICT, &error.to_string()),
+    }
+}
+
+#[derive(Deserialize)]
+struct AoidForm {
+    aoid: String,
+    csrf: String,
+}
+
+/// Records the aoid of an order a query proved paid, as read on XorPay's dashboard: when
+/// every notification failed, nothing else tells it, and refunds need it.
+async fn record_aoid(
+    State(shop): State<Shop>,
+    Path(id): Path<String>,
+    RawQuery(query): RawQuery,
+    axum::Form(form): axum::Form<AoidForm>,
+) -> Response {
+    if let Err(response) = allowed(&shop, query.as_deref(), &form.csrf) {
+        return response;
+    }
+    let Ok(aoid) = xorpay::Aoid::new(form.aoid.trim()) else {
+        return error_page(StatusCode::BAD_REQUEST, "that is not an aoid");
+    };
+    match shop.payments().record_aoid(&id, aoid).await {
+        Ok(()) => back(query.as_deref()),
+        Err(error) => error_page(StatusCode::CONFLICT, &error.to_string()),
+    }
+}

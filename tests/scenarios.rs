@@ -1,0 +1,745 @@
+//! The lifecycle service against the in-process sandbox, scenario by scenario: every answer
+//! XorPay can lose after acting, concurrent and repeated refunds, late payments, `fee_error`,
+//! a notification faster than XorPay's answer, a secret rotation, and a restart of the service
+//! (store reopened, sandbox still up) between steps. After each, the store and the sandbox
+//! agree on every order's state, paid amount and refunded amount (refunds in doubt resolved
+//! from the sandbox's ledger, as a merchant would from the dashboard), and the fulfilment hook
+//! ran once per paid order; more only where a holder is killed between hook and record, and
+//! the test says so.
+
+mod support;
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use support::SECRET;
+use support::world::World;
+use xorpay::order::StoredOrder;
+use xorpay::prelude::*;
+use xorpay::store::{Claim, OrderStore};
+use xorpay::{CheckoutError, RefundError, RefundOutcome, RetiredSecret};
+use xorpay_sandbox::{FaultTimes, OrderState, Route, RouteFault};
+
+fn price(text: &str) -> Price {
+    text.parse().unwrap()
+}
+
+fn minutes(n: i64) -> xorpay::time::Duration {
+    xorpay::time::Duration::minutes(n)
+}
+
+#[derive(XorPayOrder, Serialize, Deserialize, Debug, Clone)]
+#[xorpay(kind = alipay, notify_url = from_client)]
+struct Tea {
+    #[xorpay(order_id)]
+    id: String,
+    #[xorpay(name)]
+    title: String,
+    #[xorpay(price)]
+    total: Price,
+}
+
+fn tea(id: &str, total: &str) -> Tea {
+    Tea {
+        id: id.into(),
+        title: "乌龙茶".into(),
+        total: price(total),
+    }
+}
+
+#[derive(XorPayOrder, Serialize, Deserialize, Debug, Clone)]
+#[xorpay(kind = wechat_barcode, notify_url = from_client)]
+struct Till {
+    #[xorpay(order_id)]
+    id: String,
+    #[xorpay(name)]
+    title: String,
+    #[xorpay(price)]
+    total: Price,
+    #[xorpay(barcode)]
+    code: String,
+}
+
+/// A code paid at once, and one that waits for the payer's password (ends in 0000).
+const PAID_AT_ONCE: &str = "134657556554411111";
+const WAITS: &str = "134657556554410000";
+
+fn till(id: &str, total: &str, code: &str) -> Till {
+    Till {
+        id: id.into(),
+        title: "门店订单".into(),
+        total: price(total),
+        code: code.into(),
+    }
+}
+
+#[derive(XorPayOrder, Serialize, Deserialize, Debug, Clone)]
+#[xorpay(kind = cashier, notify_url = from_client)]
+struct Counter {
+    #[xorpay(order_id)]
+    id: String,
+    #[xorpay(name)]
+    title: String,
+    #[xorpay(price)]
+    total: Price,
+}
+
+/// A paid Tea order, checked out, paid and confirmed through the notify endpoint.
+async fn paid_tea(world: &World<Tea>, id: &str, total: &str) {
+    let checkout = world.payments().checkout(tea(id, total)).await.unwrap();
+    assert!(matches!(checkout, Checkout::Pending(_)), "{checkout:?}");
+    world.pay(id).await;
+    world.wait_until(id, OrderState::Success).await;
+    world.wait_stored(id, "paid").await;
+}
+
+/// The fulfilment hook runs once for the order, after a restart too.
+async fn fulfilled_once<O: xorpay::service::ServiceOrder>(world: &World<O>, id: &str) {
+    world.fulfil().await;
+    world.restart();
+    world.fulfil().await;
+    assert_eq!(world.hook.runs(id), 1, "{id}: the hook ran other than once");
+}
+
+#[tokio::test]
+async fn a_created_order_whose_answer_was_lost_is_recovered_and_paid_once() {
+    // Lost after XorPay created it, answered too late, dropped before XorPay did anything:
+    // the service cannot tell these apart, and must settle each.
+    for (n, fault) in [
+        RouteFault::AnswerLost,
+        RouteFault::answer_late(Duration::from_millis(1500)),
+        RouteFault::DropConnection,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let world = World::<Tea>::new().await;
+        let id = format!("lost-create-{n}");
+        world
+            .sandbox
+            .inject_route_fault(Route::Pay, fault, FaultTimes::Once);
+        let checkout = world.payments().checkout(tea(&id, "12.50")).await;
+        let Ok(Checkout::Pending(pending)) = checkout else {
+            panic!("{fault:?}: the submission was not recovered: {checkout:?}")
+        };
+        assert!(pending.qr().is_some());
+        // One order at XorPay: the identical re-submission found the first.
+        assert_eq!(world.sandbox.orders().len(), 1, "{fault:?}");
+        world.agree(&id).await;
+        world.restart();
+        world.pay(&id).await;
+        world.wait_stored(&id, "paid").await;
+        world.restart();
+        world.agree(&id).await;
+        fulfilled_once(&world, &id).await;
+    }
+}
+
+#[tokio::test]
+async fn a_charged_barcode_whose_answer_was_lost_is_paid_and_learns_its_aoid() {
+    let world = World::<Till>::new().await;
+    world
+        .sandbox
+        .inject_route_fault(Route::Barcode, RouteFault::AnswerLost, FaultTimes::Once);
+    // query2 says paid: recorded paid, without the aoid a query cannot tell.
+    let checkout = world
+        .payments()
+        .checkout(till("till-1", "8.80", PAID_AT_ONCE))
+        .await;
+    let Ok(Checkout::Paid(paid)) = checkout else {
+        panic!("the charge was not recorded: {checkout:?}")
+    };
+    assert_eq!(paid.aoid(), None);
+    world.restart();
+    // The notification names the aoid; the order learns it, and is not paid twice.
+    world.wait_until("till-1", OrderState::Success).await;
+    assert_eq!(
+        world.paid("till-1").await.aoid().map(|a| a.to_string()),
+        Some(world.aoid("till-1"))
+    );
+    world.agree("till-1").await;
+    fulfilled_once(&world, "till-1").await;
+    // Never charged twice: one order at XorPay.
+    assert_eq!(world.sandbox.orders().len(), 1);
+}
+
+#[tokio::test]
+async fn a_waiting_barcode_whose_answer_was_lost_is_never_sent_twice() {
+    let world = World::<Till>::new().await;
+    world
+        .sandbox
+        .inject_route_fault(Route::Barcode, RouteFault::AnswerLost, FaultTimes::Once);
+    let checkout = world
+        .payments()
+        .checkout(till("till-2", "300.00", WAITS))
+        .await;
+    assert!(
+        matches!(checkout, Err(CheckoutError::InDoubt(_))),
+        "{checkout:?}"
+    );
+    assert_eq!(world.sandbox.orders().len(), 1);
+    world.restart();
+    // The payer confirms; the notification pays the order still stored as created.
+    world.pay("till-2").await;
+    world.wait_stored("till-2", "paid").await;
+    world.restart();
+    world.agree("till-2").await;
+    fulfilled_once(&world, "till-2").await;
+}
+
+#[tokio::test]
+async fn a_barcode_whose_request_reaches_xorpay_late_is_kept_in_doubt_then_paid() {
+    let world = World::<Till>::new().await;
+    // The request is slow to reach XorPay: the service gives up before XorPay charges.
+    world.sandbox.inject_route_fault(
+        Route::Barcode,
+        RouteFault::delay(Duration::from_millis(1500)),
+        FaultTimes::Once,
+    );
+    let checkout = world
+        .payments()
+        .checkout(till("till-3", "6.60", PAID_AT_ONCE))
+        .await;
+    assert!(
+        matches!(checkout, Err(CheckoutError::InDoubt(_))),
+        "{checkout:?}"
+    );
+    assert!(world.sandbox.order_by_order_id("till-3").is_none());
+    // Reconciliation, while the request may still run (the order is not stale yet), does
+    // not give it up.
+    world.restart();
+    let report = world.payments().reconcile().await.unwrap();
+    assert_eq!(report.expired, 0, "{report:?}");
+    // XorPay charges the code after all; the notification pays the order once.
+    world.wait_stored("till-3", "paid").await;
+    world.agree("till-3").await;
+    fulfilled_once(&world, "till-3").await;
+}
+
+#[tokio::test]
+async fn refunds_whose_answers_were_lost_stay_in_doubt_until_resolved_from_the_ledger() {
+    let world = World::<Tea>::new().await;
+    paid_tea(&world, "refund-1", "20.00").await;
+    let aoid = world.aoid("refund-1");
+
+    // Lost after the refund was made, late after it was made, dropped before XorPay did
+    // anything.
+    let cases = [
+        (RouteFault::AnswerLost, "1.00", true),
+        (RouteFault::answer_late(Duration::from_millis(1500)), "2.00", true),
+        (RouteFault::DropConnection, "4.00", false),
+    ];
+    for (n, (fault, amount, made)) in cases.into_iter().enumerate() {
+        let key = format!("r-{n}");
+        world
+            .sandbox
+            .inject_route_fault(Route::Refund, fault, FaultTimes::Once);
+        let outcome = world
+            .payments()
+            .refund("refund-1", price(amount), &key)
+            .await;
+        let Ok(RefundOutcome::InDoubt(refund, Some(error))) = outcome else {
+            panic!("{fault:?}: expected the refund in doubt, got {outcome:?}")
+        };
+        assert!(error.outcome_unknown());
+        assert_eq!(refund.amount(), price(amount));
+        world.restart();
+        // Asked again with the same key: still the same refund, in doubt; nothing is sent.
+        let again = world
+            .payments()
+            .refund("refund-1", price(amount), &key)
+            .await;
+        assert!(matches!(again, Ok(RefundOutcome::InDoubt(_, None))), "{again:?}");
+        // Another refund waits for this one.
+        let other = world
+            .payments()
+            .refund("refund-1", Price::MIN, "other")
+            .await;
+        assert!(
+            matches!(other, Err(RefundError::Limit(_))),
+            "{other:?}"
+        );
+        // Too early, the dashboard proves nothing: resolving is refused.
+        let early = world
+            .payments()
+            .resolve_refund("refund-1", &key, false)
+            .await;
+        assert!(
+            matches!(early, Err(xorpay::ResolveError::TooEarly { .. })),
+            "{early:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(1600)).await;
+        world.clock.advance(minutes(1));
+        // The merchant reads XorPay's books and resolves it.
+        let ledger = world.sandbox.order(&aoid).unwrap();
+        let on_ledger = ledger.refunds.iter().any(|r| r.fen == price(amount).fen());
+        assert_eq!(on_ledger, made, "{fault:?}");
+        world
+            .payments()
+            .resolve_refund("refund-1", &key, on_ledger)
+            .await
+            .unwrap();
+        world.restart();
+        world.agree("refund-1").await;
+    }
+    let paid = world.paid("refund-1").await;
+    assert_eq!(paid.refunded(), Some(price("3.00")));
+    assert_eq!(paid.refundable(), Some(price("17.00")));
+    fulfilled_once(&world, "refund-1").await;
+}
+
+#[tokio::test]
+async fn concurrent_refunds_never_refund_more_than_was_paid() {
+    let world = World::<Tea>::new().await;
+    paid_tea(&world, "race-1", "10.00").await;
+    // Eight refunds of 3.00 at once, each under its own key (two admins, double clicks):
+    // each reads the order, and only one at a time can record its refund in doubt.
+    let tasks: Vec<_> = (0..8)
+        .map(|n| {
+            let payments = world.payments();
+            tokio::spawn(async move {
+                payments
+                    .refund("race-1", price("3.00"), &format!("k-{n}"))
+                    .await
+            })
+        })
+        .collect();
+    let mut made = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(RefundOutcome::Made(_)) => made += 1,
+            Err(RefundError::Limit(_) | RefundError::Contended(_)) => {}
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert!((1..=3).contains(&made), "{made} refunds of 3.00 from 10.00");
+    world.restart();
+    world.agree("race-1").await;
+    // What is left is still refundable, exactly.
+    let left = world.paid("race-1").await.refundable().unwrap();
+    world
+        .payments()
+        .refund("race-1", left, "the-rest")
+        .await
+        .unwrap();
+    world.agree("race-1").await;
+    assert_eq!(world.paid("race-1").await.refundable(), None);
+}
+
+#[tokio::test]
+async fn a_repeated_refund_key_returns_the_first_outcome() {
+    let world = World::<Tea>::new().await;
+    paid_tea(&world, "key-1", "5.00").await;
+    let first = world
+        .payments()
+        .refund("key-1", price("2.00"), "ticket-7")
+        .await;
+    assert!(matches!(first, Ok(RefundOutcome::Made(_))), "{first:?}");
+    world.restart();
+    // The same request again (a double click, a retried HTTP call): the first outcome.
+    let again = world
+        .payments()
+        .refund("key-1", price("2.00"), "ticket-7")
+        .await;
+    assert!(matches!(again, Ok(RefundOutcome::Made(_))), "{again:?}");
+    assert_eq!(
+        world.sandbox.order_by_order_id("key-1").unwrap().refunds.len(),
+        1
+    );
+    // The key for another amount is a mistake, refused.
+    let other = world
+        .payments()
+        .refund("key-1", price("3.00"), "ticket-7")
+        .await;
+    assert!(matches!(other, Err(RefundError::KeyReused { .. })), "{other:?}");
+    // A refusal is remembered too: over the amount left, XorPay is not even asked.
+    let over = world
+        .payments()
+        .refund("key-1", price("4.00"), "ticket-8")
+        .await;
+    assert!(matches!(over, Err(RefundError::Limit(_))), "{over:?}");
+    world.agree("key-1").await;
+    let history: Vec<_> = world
+        .paid("key-1")
+        .await
+        .refunds()
+        .iter()
+        .map(|r| (r.key().to_owned(), r.amount()))
+        .collect();
+    assert_eq!(history, [("ticket-7".to_owned(), price("2.00"))]);
+}
+
+#[tokio::test]
+async fn a_late_payment_after_expiry_is_recorded_with_and_without_an_aoid() {
+    // With an aoid: XorPay reported the order expired, then its channel completed the
+    // payment (the race at the end of a lifetime).
+    let world = World::<Tea>::new().await;
+    let checkout = world.payments().checkout(tea("late-1", "3.00")).await.unwrap();
+    assert!(matches!(checkout, Checkout::Pending(_)));
+    world.sandbox.advance_clock(Duration::from_secs(7300));
+    world.clock.advance(minutes(5));
+    let report = world.payments().reconcile().await.unwrap();
+    assert_eq!(report.expired, 1, "{report:?}");
+    world.restart();
+    world.sandbox.pay_late(&world.aoid("late-1")).await.unwrap();
+    world.wait_stored("late-1", "paid").await;
+    world.agree("late-1").await;
+    fulfilled_once(&world, "late-1").await;
+
+    // Without an aoid: a cashier page nobody opened expires by the clock; the payer opens it
+    // late and pays. XorPay names the aoid only in the notification, which is paired with
+    // XorPay's own answer to a query.
+    let world = World::<Counter>::new().await;
+    let order = Counter {
+        id: "late-2".into(),
+        title: "收银台".into(),
+        total: price("3.00"),
+    };
+    let Checkout::Cashier(_, page) = world.payments().checkout(order).await.unwrap() else {
+        panic!("expected a cashier page")
+    };
+    world.clock.advance(minutes(5));
+    let report = world.payments().reconcile().await.unwrap();
+    assert_eq!(report.open, 1, "{report:?}");
+    world.clock.advance(xorpay::time::Duration::hours(3));
+    let report = world.payments().reconcile().await.unwrap();
+    assert_eq!(report.expired, 1, "{report:?}");
+    world.restart();
+    assert_eq!(reqwest::get(&page.url).await.unwrap().status(), 200);
+    world.pay("late-2").await;
+    world.wait_stored("late-2", "paid").await;
+    world.agree("late-2").await;
+    fulfilled_once(&world, "late-2").await;
+}
+
+#[tokio::test]
+async fn fee_error_is_reported_and_the_order_kept_open() {
+    let world = World::<Tea>::new().await;
+    let _ = world.payments().checkout(tea("fee-1", "10.00")).await.unwrap();
+    world.sandbox.set_balance_fen(Some(0));
+    world.pay("fee-1").await;
+    world.restart();
+    world.clock.advance(minutes(5));
+    let report = world.payments().reconcile().await.unwrap();
+    assert_eq!(report.fee_error, ["fee-1".to_owned()], "{report:?}");
+    // Still pending (the payer paid, XorPay has not confirmed it): nothing is fulfilled.
+    assert_eq!(world.stored("fee-1").await.unwrap().state_name(), "pending");
+    world.fulfil().await;
+    assert_eq!(world.hook.runs("fee-1"), 0);
+}
+
+#[tokio::test]
+async fn a_notification_before_the_submissions_answer_pays_the_order_once() {
+    let world = World::<Tea>::with_timeout(Duration::from_secs(5)).await;
+    world.sandbox.inject_route_fault(
+        Route::Pay,
+        RouteFault::answer_late(Duration::from_millis(1500)),
+        FaultTimes::Once,
+    );
+    let payments = world.payments();
+    let checkout = tokio::spawn(async move { payments.checkout(tea("fast-1", "7.00")).await });
+    // XorPay created the order and the payer pays before XorPay's answer reaches the shop.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while world.sandbox.order_by_order_id("fast-1").is_none() {
+        assert!(tokio::time::Instant::now() < deadline);
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    world.pay("fast-1").await;
+    world.wait_until("fast-1", OrderState::Success).await;
+    assert_eq!(world.stored("fast-1").await.unwrap().state_name(), "paid");
+    let checkout = checkout.await.unwrap();
+    assert!(matches!(checkout, Ok(Checkout::Paid(_))), "{checkout:?}");
+    world.restart();
+    world.agree("fast-1").await;
+    fulfilled_once(&world, "fast-1").await;
+}
+
+#[tokio::test]
+async fn notifications_signed_with_the_previous_secret_count_only_within_the_rotation_window() {
+    const NEXT: &str = "fedcba9876543210fedcba9876543210";
+    let world = World::<Tea>::new().await;
+    // Two orders paid before the rotation, whose notifications fail until after it.
+    for id in ["rot-1", "rot-2"] {
+        let _ = world.payments().checkout(tea(id, "1.00")).await.unwrap();
+    }
+    world.notifications_answer(503);
+    world.pay("rot-1").await;
+    // The secret is rotated now.
+    let retired = || RetiredSecret::new(AppSecret::new(SECRET).unwrap(), world.clock.now());
+    world.restart_with(Some((NEXT, Some(retired()))));
+    world.notifications_answer(0);
+    // Inside the window: XorPay's retry, signed with the previous secret, is accepted.
+    world.wait_stored("rot-1", "paid").await;
+    world.wait_until("rot-1", OrderState::Success).await;
+
+    // Outside the window it is refused and pays nothing.
+    world.notifications_answer(503);
+    world.pay("rot-2").await;
+    world.clock.advance(xorpay::time::Duration::hours(7));
+    world.restart_with(Some((NEXT, Some(retired_at(world.clock.now() - xorpay::time::Duration::hours(7))))));
+    world.notifications_answer(0);
+    let aoid = world.aoid("rot-2");
+    let refused = world
+        .sandbox
+        .wait_for(&aoid, Duration::from_secs(10), |order| {
+            order.deliveries.iter().any(|d| d.status == Some(400))
+        })
+        .await
+        .unwrap();
+    assert!(refused.deliveries.iter().any(|d| d.status == Some(400)), "{refused:?}");
+    assert_eq!(world.stored("rot-2").await.unwrap().state_name(), "pending");
+}
+
+fn retired_at(at: xorpay::time::OffsetDateTime) -> RetiredSecret {
+    RetiredSecret::new(AppSecret::new(SECRET).unwrap(), at)
+}
+
+#[tokio::test]
+async fn a_holder_killed_before_recording_its_fulfilment_is_taken_over_after_its_lease() {
+    let world = World::<Tea>::new().await;
+    paid_tea(&world, "claim-1", "2.00").await;
+    paid_tea(&world, "claim-2", "2.00").await;
+    let store = world.payments().store().clone();
+    // A process claims claim-1 and dies before running the hook; another claims claim-2,
+    // runs the hook (counted here), and dies before recording it.
+    let dead = store
+        .claim(&Claim {
+            order_id: Some("claim-1"),
+            token: "dead-before-hook",
+            lease: Duration::from_secs(1),
+            limit: 1,
+        })
+        .await
+        .unwrap();
+    assert_eq!(dead.len(), 1);
+    let dead = store
+        .claim(&Claim {
+            order_id: Some("claim-2"),
+            token: "dead-after-hook",
+            lease: Duration::from_secs(1),
+            limit: 1,
+        })
+        .await
+        .unwrap();
+    assert_eq!(dead.len(), 1);
+    let StoredOrder::Paid(claimed) = world.stored("claim-2").await.unwrap() else {
+        panic!("expected paid")
+    };
+    Fulfil::fulfil(&world.hook, &claimed).await.unwrap();
+    // While the leases run, nobody else hands either order to the hook.
+    world.fulfil().await;
+    assert_eq!((world.hook.runs("claim-1"), world.hook.runs("claim-2")), (0, 1));
+    // After them, both are taken over: claim-1 is delivered once, claim-2 a second time
+    // (its holder died between hook and record: the hook must be idempotent).
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    world.fulfil().await;
+    assert_eq!((world.hook.runs("claim-1"), world.hook.runs("claim-2")), (1, 2));
+    world.fulfil().await;
+    assert_eq!((world.hook.runs("claim-1"), world.hook.runs("claim-2")), (1, 2));
+}
+
+#[tokio::test]
+async fn checkout_is_safe_to_repeat() {
+    let world = World::<Tea>::new().await;
+    let first = world.payments().checkout(tea("again-1", "1.00")).await.unwrap();
+    let Checkout::Pending(first) = first else { panic!() };
+    world.restart();
+    let Checkout::Pending(second) = world.payments().checkout(tea("again-1", "1.00")).await.unwrap()
+    else {
+        panic!("a repeated checkout did not find the first")
+    };
+    assert_eq!(first.aoid(), second.aoid());
+    assert_eq!(world.sandbox.orders().len(), 1);
+    // Another order under the same number is refused.
+    let other = world.payments().checkout(tea("again-1", "2.00")).await;
+    assert!(matches!(other, Err(CheckoutError::Duplicate(_))), "{other:?}");
+    // XorPay unreachable: nothing sent, and checking the same order out again works.
+    world
+        .sandbox
+        .inject_route_fault(Route::Pay, RouteFault::DropConnection, FaultTimes::Once);
+    let dropped = world.payments().checkout(tea("again-2", "1.00")).await;
+    assert!(matches!(dropped, Ok(Checkout::Pending(_))), "{dropped:?}");
+    world.agree("again-2").await;
+}
+
+#[derive(XorPayOrder, Serialize, Deserialize, Debug, Clone)]
+#[xorpay(kind = native, notify_url = from_client)]
+struct Scan {
+    #[xorpay(order_id)]
+    id: String,
+    #[xorpay(name)]
+    title: String,
+    #[xorpay(price)]
+    total: Price,
+}
+
+#[derive(XorPayOrder, Serialize, Deserialize, Debug, Clone)]
+#[xorpay(kind = jsapi, notify_url = from_client)]
+struct InWeChat {
+    #[xorpay(order_id)]
+    id: String,
+    #[xorpay(name)]
+    title: String,
+    #[xorpay(price)]
+    total: Price,
+    #[xorpay(openid)]
+    openid: String,
+}
+
+#[derive(XorPayOrder, Serialize, Deserialize, Debug, Clone)]
+#[xorpay(kind = mini_program, appid = "wx6c2423928b92ca14", notify_url = from_client)]
+struct Mini {
+    #[xorpay(order_id)]
+    id: String,
+    #[xorpay(name)]
+    title: String,
+    #[xorpay(price)]
+    total: Price,
+    #[xorpay(openid)]
+    openid: String,
+}
+
+#[tokio::test]
+async fn every_kind_of_order_checks_out_and_is_paid_once() {
+    let world = World::<Scan>::new().await;
+    let order = Scan { id: "k-native".into(), title: "扫码".into(), total: price("1.00") };
+    let Checkout::Pending(pending) = world.payments().checkout(order).await.unwrap() else {
+        panic!()
+    };
+    assert!(pending.qr().unwrap().starts_with("weixin://"));
+    world.pay("k-native").await;
+    world.wait_stored("k-native", "paid").await;
+    fulfilled_once(&world, "k-native").await;
+
+    let world = World::<Tea>::new().await;
+    let Checkout::Pending(pending) = world.payments().checkout(tea("k-alipay", "1.00")).await.unwrap()
+    else {
+        panic!()
+    };
+    assert!(pending.qr().unwrap().starts_with("https://qr.alipay.com/"));
+
+    let world = World::<InWeChat>::new().await;
+    let order = InWeChat {
+        id: "k-jsapi".into(),
+        title: "公众号".into(),
+        total: price("1.00"),
+        openid: world.sandbox.issue_openid(),
+    };
+    let Checkout::Pending(pending) = world.payments().checkout(order).await.unwrap() else {
+        panic!()
+    };
+    assert!(pending.jsapi_params().unwrap().package.starts_with("prepay_id="));
+    world.pay("k-jsapi").await;
+    world.wait_stored("k-jsapi", "paid").await;
+    world.agree("k-jsapi").await;
+    fulfilled_once(&world, "k-jsapi").await;
+
+    let world = World::<Mini>::new().await;
+    let order = Mini {
+        id: "k-mini".into(),
+        title: "小程序".into(),
+        total: price("1.00"),
+        openid: "o-from-the-mini-program".into(),
+    };
+    let Checkout::Pending(pending) = world.payments().checkout(order).await.unwrap() else {
+        panic!()
+    };
+    assert!(pending.jsapi_params().is_some());
+
+    let world = World::<Counter>::new().await;
+    let order = Counter { id: "k-cashier".into(), title: "收银台".into(), total: price("1.00") };
+    let Checkout::Cashier(_, page) = world.payments().checkout(order.clone()).await.unwrap() else {
+        panic!()
+    };
+    assert!(page.url.contains("/api/cashier/"));
+    // A repeated checkout gives the page again.
+    assert!(matches!(
+        world.payments().checkout(order).await.unwrap(),
+        Checkout::Cashier(..)
+    ));
+    reqwest::get(&page.url).await.unwrap();
+    world.pay("k-cashier").await;
+    world.wait_stored("k-cashier", "paid").await;
+    world.agree("k-cashier").await;
+
+    let world = World::<Till>::new().await;
+    let Checkout::Pending(pending) = world
+        .payments()
+        .checkout(till("k-barcode", "1.00", PAID_AT_ONCE))
+        .await
+        .unwrap()
+    else {
+        panic!()
+    };
+    assert!(pending.aoid().is_some());
+    world.wait_stored("k-barcode", "paid").await;
+    world.agree("k-barcode").await;
+    fulfilled_once(&world, "k-barcode").await;
+}
+
+#[tokio::test]
+async fn an_order_xorpay_refuses_for_good_is_never_paid_by_another_orders_query() {
+    let world = World::<Tea>::new().await;
+    // XorPay already holds this number with other parameters (another process, an earlier
+    // version of the shop).
+    let other = Tea { id: "taken-1".into(), title: "另一个 Another".into(), total: price("1.00") };
+    let other = xorpay::order::Order::new(other).unwrap();
+    let other = world.payments().client().submit(other).await.unwrap();
+    let refused = world.payments().checkout(tea("taken-1", "12.50")).await;
+    assert!(
+        matches!(
+            refused,
+            Err(CheckoutError::Refused { error: xorpay::ApiError::OrderExist, .. })
+        ),
+        "{refused:?}"
+    );
+    world.restart();
+    // The other order is paid. query2 says `payed`, but about XorPay's order, not this one.
+    world
+        .sandbox
+        .pay(other.aoid().unwrap().as_str())
+        .await
+        .unwrap();
+    world.clock.advance(minutes(5));
+    let report = world.payments().reconcile().await.unwrap();
+    assert!(report.paid.is_empty(), "{report:?}");
+    let state = world.stored("taken-1").await.map(|o| o.state_name());
+    assert_ne!(state, Some("paid"));
+    world.fulfil().await;
+    assert_eq!(world.hook.runs("taken-1"), 0);
+}
+
+#[tokio::test]
+async fn a_payment_only_a_query_proved_is_refundable_once_its_aoid_is_recorded_from_the_dashboard()
+ {
+    let world = World::<Till>::new().await;
+    // Every notification fails, so nothing but XorPay's dashboard will name the aoid.
+    world.notifications_answer(500);
+    world
+        .sandbox
+        .inject_route_fault(Route::Barcode, RouteFault::AnswerLost, FaultTimes::Once);
+    let checkout = world
+        .payments()
+        .checkout(till("till-4", "9.00", PAID_AT_ONCE))
+        .await;
+    assert!(matches!(checkout, Ok(Checkout::Paid(_))), "{checkout:?}");
+    let refused = world.payments().refund("till-4", price("1.00"), "r").await;
+    assert!(
+        matches!(refused, Err(RefundError::Limit(xorpay::order::RefundLimit::AoidUnknown))),
+        "{refused:?}"
+    );
+    assert_eq!(world.payments().needing_attention(10).await.unwrap().len(), 1);
+    world.restart();
+    // The merchant reads the aoid on the dashboard (here: the sandbox's ledger).
+    let aoid = xorpay::Aoid::new(world.aoid("till-4")).unwrap();
+    world.payments().record_aoid("till-4", aoid).await.unwrap();
+    assert!(world.payments().needing_attention(10).await.unwrap().is_empty());
+    // XorPay refunds only `success` orders: the endpoint comes back, XorPay's retry is
+    // acknowledged.
+    world.notifications_answer(0);
+    world.wait_until("till-4", OrderState::Success).await;
+    let made = world.payments().refund("till-4", price("1.00"), "r").await;
+    assert!(matches!(made, Ok(RefundOutcome::Made(_))), "{made:?}");
+    world.agree("till-4").await;
+    fulfilled_once(&world, "till-4").await;
+}

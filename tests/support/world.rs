@@ -1,0 +1,247 @@
+//! A merchant's world for service-level tests: an in-process sandbox, the lifecycle service on
+//! a store file, the service's notify endpoint on a loopback port (forwarding to whichever
+//! service instance is current, so a test can restart the service between steps), a
+//! fulfilment hook that counts its calls, and a check that the store and the sandbox agree.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU16, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use xorpay::order::{Order, Paid, StoredOrder};
+use xorpay::prelude::*;
+use xorpay::service::{Clock, ServiceOrder};
+use xorpay_sandbox::{OrderState, Sandbox};
+
+use super::{SECRET, tempdir};
+
+/// A fulfilment hook that counts how often it ran for each order.
+#[derive(Clone, Default)]
+pub(crate) struct Counting(Arc<Mutex<HashMap<String, usize>>>);
+
+impl Counting {
+    pub(crate) fn runs(&self, order_id: &str) -> usize {
+        self.0.lock().unwrap().get(order_id).copied().unwrap_or(0)
+    }
+}
+
+impl<O: Send + Sync> Fulfil<O> for Counting {
+    async fn fulfil(&self, order: &Order<O, Paid>) -> Result<(), FulfilError> {
+        *self
+            .0
+            .lock()
+            .unwrap()
+            .entry(order.order_id().to_owned())
+            .or_default() += 1;
+        Ok(())
+    }
+}
+
+pub(crate) struct World<O> {
+    pub(crate) sandbox: Sandbox,
+    pub(crate) clock: Clock,
+    pub(crate) hook: Counting,
+    pub(crate) notify_url: String,
+    current: Arc<RwLock<Payments<O, SqliteStore>>>,
+    /// When not 0, the notify endpoint answers this status without looking (it is down).
+    down: Arc<AtomicU16>,
+    timeout: Duration,
+    dir: tempdir::Dir,
+}
+
+impl<O: ServiceOrder> World<O> {
+    pub(crate) async fn new() -> World<O> {
+        World::with_timeout(Duration::from_millis(500)).await
+    }
+
+    /// With this client timeout (answers later than it are lost to the service).
+    pub(crate) async fn with_timeout(timeout: Duration) -> World<O> {
+        let sandbox = Sandbox::builder()
+            .secret(SECRET)
+            .retry_unit(Duration::from_millis(20))
+            .build()
+            .start()
+            .await
+            .unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let notify_url = format!("http://{}/notify", listener.local_addr().unwrap());
+        let dir = tempdir::Dir::new("world");
+        let clock = Clock::manual(xorpay::time::OffsetDateTime::now_utc());
+        let payments = build(&sandbox, &notify_url, &dir, &clock, timeout, None);
+        let current = Arc::new(RwLock::new(payments));
+        let down = Arc::new(AtomicU16::new(0));
+        let (route_current, route_down) = (Arc::clone(&current), Arc::clone(&down));
+        let app = axum::Router::new().route(
+            "/notify",
+            axum::routing::post(move |body: Bytes| {
+                let payments = route_current.read().unwrap().clone();
+                let down = route_down.load(Ordering::SeqCst);
+                async move {
+                    if down != 0 {
+                        return StatusCode::from_u16(down).unwrap().into_response();
+                    }
+                    match payments.confirm(&body).await {
+                        Ok(confirmed) => confirmed.into_parts().1.into_response(),
+                        Err(error) => error.into_response(),
+                    }
+                }
+            }),
+        );
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        World {
+            sandbox,
+            clock,
+            hook: Counting::default(),
+            notify_url,
+            current,
+            down,
+            timeout,
+            dir,
+        }
+    }
+
+    /// The service as it is now.
+    pub(crate) fn payments(&self) -> Payments<O, SqliteStore> {
+        self.current.read().unwrap().clone()
+    }
+
+    /// The merchant's process restarts: a new service on the same store file and clock (the
+    /// sandbox stays up).
+    pub(crate) fn restart(&self) {
+        self.restart_with(None);
+    }
+
+    /// Restarts with a retired secret accepted until its window ends.
+    pub(crate) fn restart_with(&self, secret: Option<(&str, Option<xorpay::RetiredSecret>)>) {
+        let payments = build(
+            &self.sandbox,
+            &self.notify_url,
+            &self.dir,
+            &self.clock,
+            self.timeout,
+            secret,
+        );
+        *self.current.write().unwrap() = payments;
+    }
+
+    /// The notify endpoint answers `status` to everything (0: it is back).
+    pub(crate) fn notifications_answer(&self, status: u16) {
+        self.down.store(status, Ordering::SeqCst);
+    }
+
+    /// The sandbox's aoid of an order.
+    pub(crate) fn aoid(&self, order_id: &str) -> String {
+        self.sandbox.order_by_order_id(order_id).unwrap().aoid
+    }
+
+    /// The payer pays, and the notification is applied (or given up).
+    pub(crate) async fn pay(&self, order_id: &str) {
+        let aoid = self.aoid(order_id);
+        self.sandbox.pay(&aoid).await.unwrap();
+    }
+
+    /// Waits until XorPay's books show the order in `state`.
+    pub(crate) async fn wait_until(&self, order_id: &str, state: OrderState) {
+        let aoid = self.aoid(order_id);
+        let seen = self
+            .sandbox
+            .wait_for(&aoid, Duration::from_secs(15), |order| order.state == state)
+            .await
+            .unwrap();
+        assert_eq!(seen.state, state, "{order_id}: {seen:?}");
+    }
+
+    /// Waits until the store holds the order in `state`.
+    pub(crate) async fn wait_stored(&self, order_id: &str, state: &str) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+        loop {
+            let now = self.stored(order_id).await.map(|o| o.state_name());
+            if now == Some(state) {
+                return;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{order_id} never became {state} (is {now:?})"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    pub(crate) async fn stored(&self, order_id: &str) -> Option<StoredOrder<O>> {
+        self.payments().order(order_id).await.unwrap()
+    }
+
+    pub(crate) async fn paid(&self, order_id: &str) -> Order<O, Paid> {
+        match self.stored(order_id).await {
+            Some(StoredOrder::Paid(paid)) => paid,
+            other => panic!("expected {order_id} paid, found {:?}", other.map(|o| o.state_name())),
+        }
+    }
+
+    /// Runs the fulfilment sweep.
+    pub(crate) async fn fulfil(&self) {
+        self.payments().fulfil_paid(&self.hook).await.unwrap();
+    }
+
+    /// The store and the sandbox agree on the order: its state, its `aoid` when the store
+    /// knows it, the amount paid and the amount refunded (a refund in doubt is neither).
+    pub(crate) async fn agree(&self, order_id: &str) {
+        let xorpay = self
+            .sandbox
+            .order_by_order_id(order_id)
+            .expect("xorpay has the order");
+        let stored = self.stored(order_id).await.expect("stored");
+        let (state, aoid) = match &stored {
+            StoredOrder::Created(_) => ("created", None),
+            StoredOrder::Pending(order) => ("pending", order.aoid()),
+            StoredOrder::Paid(order) => ("paid", order.aoid()),
+            StoredOrder::Expired(order) => ("expired", order.aoid()),
+        };
+        let expected = match xorpay.state {
+            OrderState::New => "pending",
+            OrderState::Payed | OrderState::Success => "paid",
+            OrderState::Expire => "expired",
+            other => panic!("unexpected state {other:?}"),
+        };
+        assert_eq!(state, expected, "{order_id}: store {state}, xorpay {xorpay:?}");
+        if let Some(aoid) = aoid {
+            assert_eq!(aoid.as_str(), xorpay.aoid);
+        }
+        if let StoredOrder::Paid(paid) = &stored {
+            assert_eq!(paid.paid_price().fen(), xorpay.price_fen);
+            assert_eq!(
+                paid.refunded().map_or(0, Price::fen),
+                xorpay.refunded_fen,
+                "{order_id}: refunded"
+            );
+            assert_eq!(usize::from(paid.refund_count()), xorpay.refunds.len());
+        }
+    }
+}
+
+fn build<O>(
+    sandbox: &Sandbox,
+    notify_url: &str,
+    dir: &tempdir::Dir,
+    clock: &Clock,
+    timeout: Duration,
+    secret: Option<(&str, Option<xorpay::RetiredSecret>)>,
+) -> Payments<O, SqliteStore> {
+    let (current, retired) = secret.unwrap_or((SECRET, None));
+    let config = Payments::builder()
+        .aid(Aid::new(sandbox.aid()).unwrap())
+        .secret(AppSecret::new(current).unwrap())
+        .notify_url(notify_url)
+        .store(SqliteStore::open(dir.path().join("orders.sqlite")).unwrap())
+        .base_url(sandbox.base_url())
+        .clock(clock.clone())
+        .timeout(timeout)
+        .fulfil_lease(Duration::from_secs(2));
+    match retired {
+        Some(retired) => config.previous_secret(retired).build().unwrap(),
+        None => config.build().unwrap(),
+    }
+}
