@@ -141,7 +141,9 @@ async fn a_charged_barcode_whose_answer_was_lost_is_paid_and_learns_its_aoid() {
     world
         .sandbox
         .inject_route_fault(Route::Barcode, RouteFault::AnswerLost, FaultTimes::Once);
-    // query2 says paid: recorded paid, without the aoid a query cannot tell.
+    // query2 says paid: recorded paid, without the aoid a query cannot tell. (The charge's
+    // notification is held back meanwhile, so that it comes second.)
+    world.notifications_answer(503);
     let checkout = world
         .payments()
         .checkout(till("till-1", "8.80", PAID_AT_ONCE))
@@ -151,6 +153,7 @@ async fn a_charged_barcode_whose_answer_was_lost_is_paid_and_learns_its_aoid() {
     };
     assert_eq!(paid.aoid(), None);
     world.restart();
+    world.notifications_answer(0);
     // The notification names the aoid; the order learns it, and is not paid twice.
     world.wait_until("till-1", OrderState::Success).await;
     assert_eq!(
@@ -226,7 +229,11 @@ async fn refunds_whose_answers_were_lost_stay_in_doubt_until_resolved_from_the_l
     // anything.
     let cases = [
         (RouteFault::AnswerLost, "1.00", true),
-        (RouteFault::answer_late(Duration::from_millis(1500)), "2.00", true),
+        (
+            RouteFault::answer_late(Duration::from_millis(1500)),
+            "2.00",
+            true,
+        ),
         (RouteFault::DropConnection, "4.00", false),
     ];
     for (n, (fault, amount, made)) in cases.into_iter().enumerate() {
@@ -249,16 +256,16 @@ async fn refunds_whose_answers_were_lost_stay_in_doubt_until_resolved_from_the_l
             .payments()
             .refund("refund-1", price(amount), &key)
             .await;
-        assert!(matches!(again, Ok(RefundOutcome::InDoubt(_, None))), "{again:?}");
+        assert!(
+            matches!(again, Ok(RefundOutcome::InDoubt(_, None))),
+            "{again:?}"
+        );
         // Another refund waits for this one.
         let other = world
             .payments()
             .refund("refund-1", Price::MIN, "other")
             .await;
-        assert!(
-            matches!(other, Err(RefundError::Limit(_))),
-            "{other:?}"
-        );
+        assert!(matches!(other, Err(RefundError::Limit(_))), "{other:?}");
         // Too early, the dashboard proves nothing: resolving is refused.
         let early = world
             .payments()
@@ -343,7 +350,12 @@ async fn a_repeated_refund_key_returns_the_first_outcome() {
         .await;
     assert!(matches!(again, Ok(RefundOutcome::Made(_))), "{again:?}");
     assert_eq!(
-        world.sandbox.order_by_order_id("key-1").unwrap().refunds.len(),
+        world
+            .sandbox
+            .order_by_order_id("key-1")
+            .unwrap()
+            .refunds
+            .len(),
         1
     );
     // The key for another amount is a mistake, refused.
@@ -351,7 +363,10 @@ async fn a_repeated_refund_key_returns_the_first_outcome() {
         .payments()
         .refund("key-1", price("3.00"), "ticket-7")
         .await;
-    assert!(matches!(other, Err(RefundError::KeyReused { .. })), "{other:?}");
+    assert!(
+        matches!(other, Err(RefundError::KeyReused { .. })),
+        "{other:?}"
+    );
     // A refusal is remembered too: over the amount left, XorPay is not even asked.
     let over = world
         .payments()
@@ -374,7 +389,11 @@ async fn a_late_payment_after_expiry_is_recorded_with_and_without_an_aoid() {
     // With an aoid: XorPay reported the order expired, then its channel completed the
     // payment (the race at the end of a lifetime).
     let world = World::<Tea>::new().await;
-    let checkout = world.payments().checkout(tea("late-1", "3.00")).await.unwrap();
+    let checkout = world
+        .payments()
+        .checkout(tea("late-1", "3.00"))
+        .await
+        .unwrap();
     assert!(matches!(checkout, Checkout::Pending(_)));
     world.sandbox.advance_clock(Duration::from_secs(7300));
     world.clock.advance(minutes(5));
@@ -415,7 +434,11 @@ async fn a_late_payment_after_expiry_is_recorded_with_and_without_an_aoid() {
 #[tokio::test]
 async fn fee_error_is_reported_and_the_order_kept_open() {
     let world = World::<Tea>::new().await;
-    let _ = world.payments().checkout(tea("fee-1", "10.00")).await.unwrap();
+    let _ = world
+        .payments()
+        .checkout(tea("fee-1", "10.00"))
+        .await
+        .unwrap();
     world.sandbox.set_balance_fen(Some(0));
     world.pay("fee-1").await;
     world.restart();
@@ -476,7 +499,12 @@ async fn notifications_signed_with_the_previous_secret_count_only_within_the_rot
     world.notifications_answer(503);
     world.pay("rot-2").await;
     world.clock.advance(xorpay::time::Duration::hours(7));
-    world.restart_with(Some((NEXT, Some(retired_at(world.clock.now() - xorpay::time::Duration::hours(7))))));
+    world.restart_with(Some((
+        NEXT,
+        Some(retired_at(
+            world.clock.now() - xorpay::time::Duration::hours(7),
+        )),
+    )));
     world.notifications_answer(0);
     let aoid = world.aoid("rot-2");
     let refused = world
@@ -486,7 +514,10 @@ async fn notifications_signed_with_the_previous_secret_count_only_within_the_rot
         })
         .await
         .unwrap();
-    assert!(refused.deliveries.iter().any(|d| d.status == Some(400)), "{refused:?}");
+    assert!(
+        refused.deliveries.iter().any(|d| d.status == Some(400)),
+        "{refused:?}"
+    );
     assert_eq!(world.stored("rot-2").await.unwrap().state_name(), "pending");
 }
 
@@ -528,23 +559,42 @@ async fn a_holder_killed_before_recording_its_fulfilment_is_taken_over_after_its
     Fulfil::fulfil(&world.hook, &claimed).await.unwrap();
     // While the leases run, nobody else hands either order to the hook.
     world.fulfil().await;
-    assert_eq!((world.hook.runs("claim-1"), world.hook.runs("claim-2")), (0, 1));
+    assert_eq!(
+        (world.hook.runs("claim-1"), world.hook.runs("claim-2")),
+        (0, 1)
+    );
     // After them, both are taken over: claim-1 is delivered once, claim-2 a second time
     // (its holder died between hook and record: the hook must be idempotent).
     tokio::time::sleep(Duration::from_millis(1100)).await;
     world.fulfil().await;
-    assert_eq!((world.hook.runs("claim-1"), world.hook.runs("claim-2")), (1, 2));
+    assert_eq!(
+        (world.hook.runs("claim-1"), world.hook.runs("claim-2")),
+        (1, 2)
+    );
     world.fulfil().await;
-    assert_eq!((world.hook.runs("claim-1"), world.hook.runs("claim-2")), (1, 2));
+    assert_eq!(
+        (world.hook.runs("claim-1"), world.hook.runs("claim-2")),
+        (1, 2)
+    );
 }
 
 #[tokio::test]
 async fn checkout_is_safe_to_repeat() {
     let world = World::<Tea>::new().await;
-    let first = world.payments().checkout(tea("again-1", "1.00")).await.unwrap();
-    let Checkout::Pending(first) = first else { panic!() };
+    let first = world
+        .payments()
+        .checkout(tea("again-1", "1.00"))
+        .await
+        .unwrap();
+    let Checkout::Pending(first) = first else {
+        panic!()
+    };
     world.restart();
-    let Checkout::Pending(second) = world.payments().checkout(tea("again-1", "1.00")).await.unwrap()
+    let Checkout::Pending(second) = world
+        .payments()
+        .checkout(tea("again-1", "1.00"))
+        .await
+        .unwrap()
     else {
         panic!("a repeated checkout did not find the first")
     };
@@ -552,7 +602,10 @@ async fn checkout_is_safe_to_repeat() {
     assert_eq!(world.sandbox.orders().len(), 1);
     // Another order under the same number is refused.
     let other = world.payments().checkout(tea("again-1", "2.00")).await;
-    assert!(matches!(other, Err(CheckoutError::Duplicate(_))), "{other:?}");
+    assert!(
+        matches!(other, Err(CheckoutError::Duplicate(_))),
+        "{other:?}"
+    );
     // XorPay unreachable: nothing sent, and checking the same order out again works.
     world
         .sandbox
@@ -602,7 +655,11 @@ struct Mini {
 #[tokio::test]
 async fn every_kind_of_order_checks_out_and_is_paid_once() {
     let world = World::<Scan>::new().await;
-    let order = Scan { id: "k-native".into(), title: "扫码".into(), total: price("1.00") };
+    let order = Scan {
+        id: "k-native".into(),
+        title: "扫码".into(),
+        total: price("1.00"),
+    };
     let Checkout::Pending(pending) = world.payments().checkout(order).await.unwrap() else {
         panic!()
     };
@@ -612,7 +669,11 @@ async fn every_kind_of_order_checks_out_and_is_paid_once() {
     fulfilled_once(&world, "k-native").await;
 
     let world = World::<Tea>::new().await;
-    let Checkout::Pending(pending) = world.payments().checkout(tea("k-alipay", "1.00")).await.unwrap()
+    let Checkout::Pending(pending) = world
+        .payments()
+        .checkout(tea("k-alipay", "1.00"))
+        .await
+        .unwrap()
     else {
         panic!()
     };
@@ -628,7 +689,13 @@ async fn every_kind_of_order_checks_out_and_is_paid_once() {
     let Checkout::Pending(pending) = world.payments().checkout(order).await.unwrap() else {
         panic!()
     };
-    assert!(pending.jsapi_params().unwrap().package.starts_with("prepay_id="));
+    assert!(
+        pending
+            .jsapi_params()
+            .unwrap()
+            .package
+            .starts_with("prepay_id=")
+    );
     world.pay("k-jsapi").await;
     world.wait_stored("k-jsapi", "paid").await;
     world.agree("k-jsapi").await;
@@ -647,7 +714,11 @@ async fn every_kind_of_order_checks_out_and_is_paid_once() {
     assert!(pending.jsapi_params().is_some());
 
     let world = World::<Counter>::new().await;
-    let order = Counter { id: "k-cashier".into(), title: "收银台".into(), total: price("1.00") };
+    let order = Counter {
+        id: "k-cashier".into(),
+        title: "收银台".into(),
+        total: price("1.00"),
+    };
     let Checkout::Cashier(_, page) = world.payments().checkout(order.clone()).await.unwrap() else {
         panic!()
     };
@@ -682,14 +753,21 @@ async fn an_order_xorpay_refuses_for_good_is_never_paid_by_another_orders_query(
     let world = World::<Tea>::new().await;
     // XorPay already holds this number with other parameters (another process, an earlier
     // version of the shop).
-    let other = Tea { id: "taken-1".into(), title: "另一个 Another".into(), total: price("1.00") };
+    let other = Tea {
+        id: "taken-1".into(),
+        title: "另一个 Another".into(),
+        total: price("1.00"),
+    };
     let other = xorpay::order::Order::new(other).unwrap();
     let other = world.payments().client().submit(other).await.unwrap();
     let refused = world.payments().checkout(tea("taken-1", "12.50")).await;
     assert!(
         matches!(
             refused,
-            Err(CheckoutError::Refused { error: xorpay::ApiError::OrderExist, .. })
+            Err(CheckoutError::Refused {
+                error: xorpay::ApiError::OrderExist,
+                ..
+            })
         ),
         "{refused:?}"
     );
@@ -711,7 +789,7 @@ async fn an_order_xorpay_refuses_for_good_is_never_paid_by_another_orders_query(
 
 #[tokio::test]
 async fn a_payment_only_a_query_proved_is_refundable_once_its_aoid_is_recorded_from_the_dashboard()
- {
+{
     let world = World::<Till>::new().await;
     // Every notification fails, so nothing but XorPay's dashboard will name the aoid.
     world.notifications_answer(500);
@@ -725,15 +803,28 @@ async fn a_payment_only_a_query_proved_is_refundable_once_its_aoid_is_recorded_f
     assert!(matches!(checkout, Ok(Checkout::Paid(_))), "{checkout:?}");
     let refused = world.payments().refund("till-4", price("1.00"), "r").await;
     assert!(
-        matches!(refused, Err(RefundError::Limit(xorpay::order::RefundLimit::AoidUnknown))),
+        matches!(
+            refused,
+            Err(RefundError::Limit(xorpay::order::RefundLimit::AoidUnknown))
+        ),
         "{refused:?}"
     );
-    assert_eq!(world.payments().needing_attention(10).await.unwrap().len(), 1);
+    assert_eq!(
+        world.payments().needing_attention(10).await.unwrap().len(),
+        1
+    );
     world.restart();
     // The merchant reads the aoid on the dashboard (here: the sandbox's ledger).
     let aoid = xorpay::Aoid::new(world.aoid("till-4")).unwrap();
     world.payments().record_aoid("till-4", aoid).await.unwrap();
-    assert!(world.payments().needing_attention(10).await.unwrap().is_empty());
+    assert!(
+        world
+            .payments()
+            .needing_attention(10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     // XorPay refunds only `success` orders: the endpoint comes back, XorPay's retry is
     // acknowledged.
     world.notifications_answer(0);

@@ -9,12 +9,11 @@ use support::{
     SECRET, SHOP_TIMEOUT, app, buy, eventually, sandbox, signed_notification, start_shop,
 };
 use xorpay::order::StoredOrder;
-use xorpay::store::OrderStore as _;
 use xorpay_sandbox::OrderFault;
 
 async fn state(shop: &app::Shop, id: &str) -> &'static str {
-    shop.store()
-        .load(id)
+    shop.payments()
+        .order(id)
         .await
         .unwrap()
         .map_or("missing", |order| order.state_name())
@@ -247,12 +246,7 @@ async fn a_shop_killed_before_acknowledging_loses_nothing() {
         .unwrap();
     assert!(!status.success());
     // The payment was durable before the crash: the file already says paid.
-    let on_disk = xorpay::store::SqliteStore::<app::ShopOrder>::open(&db).unwrap();
-    assert!(matches!(
-        on_disk.load(&id).await.unwrap(),
-        Some(StoredOrder::Paid(_))
-    ));
-    drop(on_disk);
+    assert_eq!(state_on_disk(&db, &id), "paid");
 
     let restarted = spawn_shop(&sandbox, &db, &addr, false).await;
     // XorPay's retry reaches the restarted shop, which finds the order paid, delivers it
@@ -275,21 +269,44 @@ async fn a_shop_killed_before_acknowledging_loses_nothing() {
     assert!(attempts.len() >= 2, "{attempts:?}");
     assert_ne!(attempts[0].status, Some(200));
 
-    // Exactly one delivery, recorded in the shop's own database.
-    let deliveries: i64 = rusqlite::Connection::open(&db)
+    // Exactly one delivery, recorded in the shop's own database, by the restarted shop's
+    // fulfilment sweep; the service recorded it fulfilled.
+    let runs = || -> i64 {
+        rusqlite::Connection::open(&db)
+            .unwrap()
+            .query_row(
+                "SELECT COALESCE(SUM(runs), 0) FROM deliveries WHERE order_id = ?1",
+                [&id],
+                |row| row.get(0),
+            )
+            .unwrap()
+    };
+    eventually("the order to be delivered", async || runs() == 1).await;
+    eventually("the delivery to be recorded", async || {
+        rusqlite::Connection::open(&db)
+            .unwrap()
+            .query_row(
+                "SELECT fulfilled_unix IS NOT NULL FROM orders WHERE order_id = ?1",
+                [&id],
+                |row| row.get::<_, bool>(0),
+            )
+            .unwrap()
+    })
+    .await;
+    assert_eq!(runs(), 1);
+    assert_eq!(state_on_disk(&db, &id), "paid");
+}
+
+/// The order's state column in the store's file.
+fn state_on_disk(db: &std::path::Path, id: &str) -> String {
+    rusqlite::Connection::open(db)
         .unwrap()
         .query_row(
-            "SELECT COUNT(*) FROM deliveries WHERE order_id = ?1",
-            [&id],
+            "SELECT state FROM orders WHERE order_id = ?1",
+            [id],
             |row| row.get(0),
         )
-        .unwrap();
-    assert_eq!(deliveries, 1);
-    let stored = xorpay::store::SqliteStore::<app::ShopOrder>::open(&db).unwrap();
-    assert!(matches!(
-        stored.load(&id).await.unwrap(),
-        Some(StoredOrder::Paid(_))
-    ));
+        .unwrap()
 }
 
 /// The admin's CSRF token, read from its page as a browser would submit it.
@@ -319,12 +336,12 @@ async fn admin_post(url: &str, path: &str, fields: &[(&str, &str)]) -> (u16, Str
     (answer.status().as_u16(), answer.text().await.unwrap())
 }
 
-/// The admin's first resolve form for an order's refund in doubt: when it began.
-fn began_in(admin: &str, id: &str) -> String {
+/// The key in an order's first admin form of this kind (`refund` or `resolve`).
+fn key_in(admin: &str, id: &str, action: &str) -> String {
     let form = admin
-        .find(&format!("/admin/orders/{id}/resolve"))
-        .expect("a resolve form");
-    let needle = "name=\"began\" value=\"";
+        .find(&format!("/admin/orders/{id}/{action}"))
+        .expect("the form");
+    let needle = "name=\"key\" value=\"";
     let start = admin[form..].find(needle).unwrap() + form + needle.len();
     let end = admin[start..].find('"').unwrap() + start;
     admin[start..end].to_owned()
@@ -358,7 +375,7 @@ async fn a_refund_in_doubt_is_shown_and_resolved_in_the_admin() {
             .await
             .unwrap()
     };
-    let paid = async || match running.shop.store().load(&id).await.unwrap() {
+    let paid = async || match running.shop.payments().order(&id).await.unwrap() {
         Some(StoredOrder::Paid(paid)) => paid,
         other => panic!("expected the order paid, found {other:?}"),
     };
@@ -372,33 +389,40 @@ async fn a_refund_in_doubt_is_shown_and_resolved_in_the_admin() {
         xorpay_sandbox::RouteFault::answer_late(SHOP_TIMEOUT * 3),
         xorpay_sandbox::FaultTimes::Once,
     );
+    let refund_key = key_in(&admin_page().await, &id, "refund");
     let (_, page) = admin_post(
         &running.url,
         &refund_path,
-        &[("amount", "5.00"), ("csrf", &csrf)],
+        &[("amount", "5.00"), ("key", &refund_key), ("csrf", &csrf)],
     )
     .await;
     assert!(!page.contains("changed meanwhile"), "{page}");
     assert!(page.contains("in doubt"), "{page}");
-    assert_eq!(paid().await.refund_in_doubt(), "5.00".parse().ok());
+    assert_eq!(
+        paid().await.refund_in_doubt().map(|r| r.amount()),
+        "5.00".parse().ok()
+    );
     // Too early, the dashboard proves nothing: "not made" is refused.
-    let began = began_in(&admin_page().await, &id);
+    let key = key_in(&admin_page().await, &id, "resolve");
     let (status, page) = admin_post(
         &running.url,
         &resolve_path,
-        &[("made", "no"), ("began", &began), ("csrf", &csrf)],
+        &[("made", "no"), ("key", &key), ("csrf", &csrf)],
     )
     .await;
     assert_eq!(status, 409, "{page}");
     assert!(page.contains("under way"), "{page}");
-    assert_eq!(paid().await.refund_in_doubt(), "5.00".parse().ok());
+    assert_eq!(
+        paid().await.refund_in_doubt().map(|r| r.amount()),
+        "5.00".parse().ok()
+    );
     // Later, the dashboard (here: the sandbox's ledger) shows it made.
     tokio::time::sleep(SHOP_TIMEOUT * 3 + Duration::from_millis(500)).await;
     assert_eq!(running.sandbox.order(&aoid).unwrap().refunded_fen, 500);
     let (status, page) = admin_post(
         &running.url,
         &resolve_path,
-        &[("made", "yes"), ("began", &began), ("csrf", &csrf)],
+        &[("made", "yes"), ("key", &key), ("csrf", &csrf)],
     )
     .await;
     assert!(status < 400, "{status}: {page}");
@@ -407,7 +431,7 @@ async fn a_refund_in_doubt_is_shown_and_resolved_in_the_admin() {
     let (status, _) = admin_post(
         &running.url,
         &resolve_path,
-        &[("made", "yes"), ("began", &began), ("csrf", &csrf)],
+        &[("made", "yes"), ("key", &key), ("csrf", &csrf)],
     )
     .await;
     assert_eq!(status, 409);
@@ -419,20 +443,21 @@ async fn a_refund_in_doubt_is_shown_and_resolved_in_the_admin() {
         xorpay_sandbox::RouteFault::DropConnection,
         xorpay_sandbox::FaultTimes::Once,
     );
+    let refund_key = key_in(&admin_page().await, &id, "refund");
     let (_, page) = admin_post(
         &running.url,
         &refund_path,
-        &[("amount", "2.00"), ("csrf", &csrf)],
+        &[("amount", "2.00"), ("key", &refund_key), ("csrf", &csrf)],
     )
     .await;
     assert!(page.contains("in doubt"), "{page}");
-    let began = began_in(&admin_page().await, &id);
+    let key = key_in(&admin_page().await, &id, "resolve");
     tokio::time::sleep(SHOP_TIMEOUT * 3).await;
     assert_eq!(running.sandbox.order(&aoid).unwrap().refunds.len(), 1);
     let (status, page) = admin_post(
         &running.url,
         &resolve_path,
-        &[("made", "no"), ("began", &began), ("csrf", &csrf)],
+        &[("made", "no"), ("key", &key), ("csrf", &csrf)],
     )
     .await;
     assert!(status < 400, "{status}: {page}");
@@ -456,23 +481,31 @@ async fn the_delivery_sweep_reaches_every_paid_order() {
     })
     .await;
 
-    // A crash lost its delivery; since then 10,000 newer orders came in.
+    // Delivered once by the background sweep; then a crash lost the delivery before it was
+    // recorded, and since then 10,000 newer orders came in.
+    let shop = running.shop.clone();
+    eventually("the order to be delivered", async || {
+        shop.deliveries_of(&id) == 1
+    })
+    .await;
     let filler = buy(&running.url, "cookie").await;
     let file = running.db.path().join("shop.sqlite");
     let db = rusqlite::Connection::open(&file).unwrap();
     db.execute("DELETE FROM deliveries WHERE order_id = ?1", [&id])
         .unwrap();
     db.execute(
-        "UPDATE orders SET created_unix = 0 WHERE order_id = ?1",
+        "UPDATE orders SET created_unix = 0, updated_unix = 0, fulfilled_unix = NULL
+         WHERE order_id = ?1",
         [&id],
     )
     .unwrap();
     db.execute(
         "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10000)
-         INSERT INTO orders (order_id, state, aoid, price_fen, revision, record, created_unix,
-                             submitted_unix, updated_unix)
+         INSERT INTO orders (order_id, state, aoid, price_fen, revision, order_json, data_json,
+                             created_unix, submitted_unix, updated_unix)
          SELECT ?1 || '-' || i, state, NULL, price_fen, revision,
-                replace(record, ?1, ?1 || '-' || i), created_unix + i, submitted_unix, updated_unix
+                replace(order_json, ?1, ?1 || '-' || i), data_json, created_unix + i,
+                submitted_unix, updated_unix
          FROM orders, n WHERE order_id = ?1",
         [&filler],
     )

@@ -8,7 +8,6 @@ use std::time::Duration;
 use fantoccini::{ClientBuilder, Locator};
 use support::{app, buy, sandbox, start_shop};
 use xorpay::order::StoredOrder;
-use xorpay::store::OrderStore as _;
 
 /// A headless Chromium under its own chromedriver, both ended on drop.
 struct Browser {
@@ -117,7 +116,7 @@ async fn a_whole_purchase_in_the_browser_ends_on_a_paid_order_page() {
     assert_eq!(order_url.query(), Some("result=ok"));
 
     let id = order_url.path().trim_start_matches("/orders/").to_owned();
-    let stored = running.shop.store().load(&id).await.unwrap();
+    let stored = running.shop.payments().order(&id).await.unwrap();
     assert!(matches!(stored, Some(StoredOrder::Paid(_))));
     assert_eq!(running.shop.deliveries_of(&id), 1);
     browser.client.close().await.unwrap();
@@ -132,7 +131,8 @@ async fn inside_wechat_the_page_invokes_the_bridge_with_the_orders_six_parameter
     )
     .await;
     let id = buy(&running.url, "tea").await;
-    let Some(StoredOrder::Pending(pending)) = running.shop.store().load(&id).await.unwrap() else {
+    let Some(StoredOrder::Pending(pending)) = running.shop.payments().order(&id).await.unwrap()
+    else {
         panic!("the order is pending")
     };
     let expected = serde_json::to_value(pending.jsapi_params().unwrap()).unwrap();

@@ -137,18 +137,17 @@ fn row(shop: &Shop, stored: &StoredOrder<ShopOrder>, token: &str) -> String {
     )
 }
 
-/// Checks the admin token and the form's CSRF token.
-fn allowed(shop: &Shop, query: Option<&str>, csrf: &str) -> Result<(), Response> {
+/// The refusal of a form without the admin token or with a stale CSRF token, if any.
+fn refusal(shop: &Shop, query: Option<&str>, csrf: &str) -> Option<Response> {
     if !shop.admin_allowed(query) {
-        return Err(error_page(StatusCode::NOT_FOUND, "not found"));
+        return Some(error_page(StatusCode::NOT_FOUND, "not found"));
     }
-    if csrf != shop.csrf() {
-        return Err(error_page(
+    (csrf != shop.csrf()).then(|| {
+        error_page(
             StatusCode::FORBIDDEN,
             "the form is stale: reload the admin page",
-        ));
-    }
-    Ok(())
+        )
+    })
 }
 
 fn back(query: Option<&str>) -> Response {
@@ -173,7 +172,7 @@ async fn refund(
     RawQuery(query): RawQuery,
     axum::Form(form): axum::Form<RefundForm>,
 ) -> Response {
-    if let Err(response) = allowed(&shop, query.as_deref(), &form.csrf) {
+    if let Some(response) = refusal(&shop, query.as_deref(), &form.csrf) {
         return response;
     }
     let Ok(amount) = form.amount.parse::<Price>() else {
@@ -213,7 +212,7 @@ async fn resolve(
     RawQuery(query): RawQuery,
     axum::Form(form): axum::Form<ResolveForm>,
 ) -> Response {
-    if let Err(response) = allowed(&shop, query.as_deref(), &form.csrf) {
+    if let Some(response) = refusal(&shop, query.as_deref(), &form.csrf) {
         return response;
     }
     let made = match form.made.as_str() {
@@ -241,7 +240,7 @@ async fn record_aoid(
     RawQuery(query): RawQuery,
     axum::Form(form): axum::Form<AoidForm>,
 ) -> Response {
-    if let Err(response) = allowed(&shop, query.as_deref(), &form.csrf) {
+    if let Some(response) = refusal(&shop, query.as_deref(), &form.csrf) {
         return response;
     }
     let Ok(aoid) = xorpay::Aoid::new(form.aoid.trim()) else {

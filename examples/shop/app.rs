@@ -19,12 +19,12 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
+use xorpay::CheckoutError;
 use xorpay::client::openid_from_callback;
 use xorpay::jsapi::BridgeScript;
 use xorpay::order::{Order, Paid, StoredOrder};
 use xorpay::prelude::*;
 use xorpay::service::InBackground;
-use xorpay::CheckoutError;
 
 use super::admin;
 use super::html::{error_page, esc, page, page_with_head, path_segment};

@@ -132,6 +132,11 @@ impl<O: ServiceOrder> World<O> {
         self.down.store(status, Ordering::SeqCst);
     }
 
+    /// The store's file.
+    pub(crate) fn db(&self) -> std::path::PathBuf {
+        self.dir.path().join("orders.sqlite")
+    }
+
     /// The sandbox's aoid of an order.
     pub(crate) fn aoid(&self, order_id: &str) -> String {
         self.sandbox.order_by_order_id(order_id).unwrap().aoid
@@ -177,7 +182,10 @@ impl<O: ServiceOrder> World<O> {
     pub(crate) async fn paid(&self, order_id: &str) -> Order<O, Paid> {
         match self.stored(order_id).await {
             Some(StoredOrder::Paid(paid)) => paid,
-            other => panic!("expected {order_id} paid, found {:?}", other.map(|o| o.state_name())),
+            other => panic!(
+                "expected {order_id} paid, found {:?}",
+                other.map(|o| o.state_name())
+            ),
         }
     }
 
@@ -206,7 +214,10 @@ impl<O: ServiceOrder> World<O> {
             OrderState::Expire => "expired",
             other => panic!("unexpected state {other:?}"),
         };
-        assert_eq!(state, expected, "{order_id}: store {state}, xorpay {xorpay:?}");
+        assert_eq!(
+            state, expected,
+            "{order_id}: store {state}, xorpay {xorpay:?}"
+        );
         if let Some(aoid) = aoid {
             assert_eq!(aoid.as_str(), xorpay.aoid);
         }

@@ -335,9 +335,12 @@ impl<O> Order<O, Paid> {
         self.data.stored_revision
     }
 
-    /// Records that the store saved this copy: its revision is now the stored one. The
-    /// lifecycle service calls it after its conditional write applied.
-    pub(crate) fn saved(&mut self) {
+    /// Records that this copy was saved: its revision is now the stored one. The lifecycle
+    /// service calls it after its conditional write applied. A custom flow with its own
+    /// storage calls it only after saving this copy over a row still at exactly
+    /// [`Order::loaded_revision`]: `Client::send_refund` trusts it to mean the refund in
+    /// doubt is durable.
+    pub fn saved(&mut self) {
         self.data.stored_revision = self.data.revision;
     }
 
@@ -527,10 +530,13 @@ mod tests {
         created.paid_by_query(Some(Aoid::new("e19c8c8673ba42419043fc92b99303c1").unwrap()))
     }
 
-    /// A refund XorPay made, as a client records it.
+    const T0: OffsetDateTime = OffsetDateTime::UNIX_EPOCH;
+
+    /// A refund XorPay made, as the service records it.
     fn refund(order: &mut Order<Tea, Paid>, amount: Price) -> Result<(), RefundLimit> {
-        let _ticket = order.begin_refund(amount, OffsetDateTime::UNIX_EPOCH)?;
-        order.resolve_refund_in_doubt(true);
+        let key = format!("k-{}", order.refunds().len());
+        let _ticket = order.begin_refund(&key, amount, T0)?;
+        order.resolve_refund(&key, RefundEnd::Made, T0);
         Ok(())
     }
 
@@ -564,38 +570,66 @@ mod tests {
     }
 
     #[test]
-    fn a_refund_in_doubt_counts_until_resolved() {
+    fn a_refund_in_doubt_counts_until_resolved_and_keys_are_unique() {
         let mut order = paid(100);
-        let ticket = order
-            .begin_refund(fen(70), OffsetDateTime::UNIX_EPOCH)
-            .unwrap();
-        assert_eq!(ticket.amount(), fen(70));
+        let ticket = order.begin_refund("a", fen(70), T0).unwrap();
+        assert_eq!((ticket.amount(), ticket.key()), (fen(70), "a"));
         assert_eq!((order.loaded_revision(), order.revision()), (0, 1));
         assert_eq!(order.refundable(), Some(fen(30)));
         assert_eq!(
             order.check_refund(Price::MIN),
-            Err(RefundLimit::InDoubt { amount: fen(70) })
+            Err(RefundLimit::InDoubt {
+                key: "a".into(),
+                amount: fen(70)
+            })
         );
-        order.resolve_refund_in_doubt(false);
+        assert!(!order.is_recorded(&ticket));
+        order.saved();
+        assert!(order.is_recorded(&ticket));
+        // Not made: kept in the history, no longer counted.
+        assert!(order.resolve_refund("a", RefundEnd::NotMade("refused".into()), T0));
+        assert!(!order.resolve_refund("a", RefundEnd::Made, T0));
         assert_eq!(order.refundable(), Some(fen(100)));
-        assert_eq!(order.refunded(), None);
+        assert_eq!(order.refund("a").unwrap().state(), RefundState::NotMade);
         // Every change since the last save is one revision: the store's compare-and-set is on
         // the revision it was read at.
-        assert_eq!((order.loaded_revision(), order.revision()), (0, 1));
-        order.saved();
-        let _ticket = order
-            .begin_refund(fen(10), OffsetDateTime::UNIX_EPOCH)
-            .unwrap();
         assert_eq!((order.loaded_revision(), order.revision()), (1, 2));
-        order.resolve_refund_in_doubt(false);
-
-        let _ticket = order
-            .begin_refund(fen(70), OffsetDateTime::UNIX_EPOCH)
-            .unwrap();
-        order.resolve_refund_in_doubt(true);
+        assert_eq!(
+            order.begin_refund("a", fen(1), T0).unwrap_err(),
+            RefundLimit::KeyUsed("a".into())
+        );
+        assert_eq!(
+            order.begin_refund("", fen(1), T0).unwrap_err(),
+            RefundLimit::InvalidKey
+        );
+        let _ = order.begin_refund("b", fen(70), T0).unwrap();
+        order.resolve_refund("b", RefundEnd::Made, T0);
         assert_eq!(order.refunded(), Some(fen(70)));
         assert_eq!(order.refund_count(), 1);
         assert_eq!(order.refundable(), Some(fen(30)));
+    }
+
+    #[test]
+    fn a_record_from_before_refund_keys_keeps_its_refunds() {
+        let data: PaidData = serde_json::from_str(
+            r#"{"aoid":"e19c8c8673ba42419043fc92b99303c1","paid_price":"5.00","pay_time":null,
+                "transaction_id":null,"confirmed_by":"query","refunded":"2.00","refunds":3,
+                "in_doubt":"1.00","in_doubt_since":"2026-11-30T10:00:00Z","revision":4}"#,
+        )
+        .unwrap();
+        let mut data = data;
+        <Paid as super::super::State>::__loaded(&mut data);
+        let created = Order::new(Tea(fen(500))).unwrap();
+        let order = created.with::<Paid>(data);
+        assert_eq!(order.refunded(), Some(fen(200)));
+        assert_eq!(order.refund_count(), 3);
+        assert_eq!(order.refund_in_doubt().map(Refund::amount), Some(fen(100)));
+        assert_eq!(order.refundable(), Some(fen(200)));
+        assert_eq!(order.loaded_revision(), 4);
+        // Written back in the keyed form only.
+        let json = serde_json::to_string(&order.data).unwrap();
+        assert!(!json.contains("\"in_doubt\":"), "{json}");
+        assert!(json.contains("refund_history"), "{json}");
     }
 
     #[test]

@@ -1,0 +1,388 @@
+//! The order store contract (`xorpay::store`), as a suite any store must pass: inserts,
+//! every conditional change and every refusal, the compare-and-set on a paid order's
+//! revision, reconciliation candidates, paging, and fulfilment claims with their leases. It
+//! runs against `SqliteStore` here; each test is generic over the store.
+
+mod support;
+
+use std::time::Duration;
+
+use support::tempdir;
+use xorpay::store::{
+    AoidCondition, Change, Claim, OrderStore, Record, RecordState, SqliteStore, StoreError,
+    Transition,
+};
+use xorpay::time::OffsetDateTime;
+
+const AOID: &str = "e19c8c8673ba42419043fc92b99303c1";
+
+fn at(seconds: i64) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp(1_800_000_000 + seconds).unwrap()
+}
+
+fn record(id: &str, created: i64) -> Record {
+    Record {
+        order_id: id.to_owned(),
+        state: RecordState::Created,
+        aoid: None,
+        price_fen: 1250,
+        revision: 0,
+        order: format!(r#"{{"id":"{id}"}}"#),
+        data: "null".to_owned(),
+        created_at: at(created),
+        submitted_at: None,
+        expired_at: None,
+        fulfilled_at: None,
+        attention: false,
+    }
+}
+
+/// A change from `from` to `to`, with the defaults every test starts from.
+fn change<'a>(id: &'a str, from: &'a [RecordState], to: RecordState) -> Change<'a> {
+    Change {
+        order_id: id,
+        from,
+        price_fen: 1250,
+        aoid: AoidCondition::Any,
+        revision: None,
+        to,
+        new_aoid: None,
+        new_revision: 0,
+        data: r#"{"changed":true}"#,
+        submitted_at: None,
+        expired_at: None,
+        attention: false,
+        at: at(100),
+    }
+}
+
+struct Stores {
+    _dir: tempdir::Dir,
+    file: std::path::PathBuf,
+}
+
+impl Stores {
+    fn new() -> Stores {
+        let dir = tempdir::Dir::new("store");
+        let file = dir.path().join("orders.sqlite");
+        Stores { _dir: dir, file }
+    }
+
+    fn open(&self) -> SqliteStore {
+        SqliteStore::open(&self.file).unwrap()
+    }
+}
+
+async fn inserts_are_durable_and_unique(store: impl OrderStore) {
+    store.insert(&record("a", 0)).await.unwrap();
+    assert!(matches!(
+        store.insert(&record("a", 1)).await,
+        Err(StoreError::Duplicate(id)) if id == "a"
+    ));
+    assert_eq!(store.load("a").await.unwrap(), Some(record("a", 0)));
+    assert_eq!(store.load("nope").await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn sqlite_inserts_are_durable_and_unique() {
+    let stores = Stores::new();
+    inserts_are_durable_and_unique(stores.open()).await;
+    // Reopened, and migrated only once: still there.
+    assert!(stores.open().load("a").await.unwrap().is_some());
+}
+
+async fn changes_apply_only_to_the_row_they_expect(store: impl OrderStore) {
+    store.insert(&record("a", 0)).await.unwrap();
+    let pending = [RecordState::Created];
+    // Wrong state, wrong price: refused, nothing changes.
+    let wrong_state = change("a", &[RecordState::Pending], RecordState::Paid);
+    assert_eq!(store.change(&wrong_state).await.unwrap(), None);
+    let mut wrong_price = change("a", &pending, RecordState::Pending);
+    wrong_price.price_fen = 1;
+    assert_eq!(store.change(&wrong_price).await.unwrap(), None);
+    assert_eq!(store.load("a").await.unwrap(), Some(record("a", 0)));
+    // Applied: the merchant's struct comes back, the new values stay.
+    let mut to_pending = change("a", &pending, RecordState::Pending);
+    to_pending.new_aoid = Some(AOID);
+    to_pending.submitted_at = Some(at(5));
+    assert_eq!(
+        store.change(&to_pending).await.unwrap().as_deref(),
+        Some(r#"{"id":"a"}"#)
+    );
+    let now = store.load("a").await.unwrap().unwrap();
+    assert_eq!(now.state, RecordState::Pending);
+    assert_eq!(now.aoid.as_deref(), Some(AOID));
+    assert_eq!(now.submitted_at, Some(at(5)));
+    assert_eq!(now.data, r#"{"changed":true}"#);
+    // Once: the same change does not apply twice.
+    assert_eq!(store.change(&to_pending).await.unwrap(), None);
+
+    // The aoid conditions.
+    let from = [RecordState::Pending];
+    let mut other = change("a", &from, RecordState::Paid);
+    other.aoid = AoidCondition::Is("ffffffffffffffffffffffffffffffff");
+    assert_eq!(store.change(&other).await.unwrap(), None);
+    other.aoid = AoidCondition::UnknownOr("ffffffffffffffffffffffffffffffff");
+    assert_eq!(store.change(&other).await.unwrap(), None);
+    let mut same = change("a", &from, RecordState::Paid);
+    same.aoid = AoidCondition::Is(AOID);
+    assert!(store.change(&same).await.unwrap().is_some());
+    // An unknown aoid satisfies UnknownOr, never Is.
+    store.insert(&record("b", 1)).await.unwrap();
+    let created = [RecordState::Created];
+    let mut strict = change("b", &created, RecordState::Paid);
+    strict.aoid = AoidCondition::Is(AOID);
+    assert_eq!(store.change(&strict).await.unwrap(), None);
+    strict.aoid = AoidCondition::UnknownOr(AOID);
+    assert!(store.change(&strict).await.unwrap().is_some());
+    // A change that names no aoid keeps the stored one.
+    let paid = [RecordState::Paid];
+    let keep = change("a", &paid, RecordState::Paid);
+    assert!(store.change(&keep).await.unwrap().is_some());
+    assert_eq!(
+        store.load("a").await.unwrap().unwrap().aoid.as_deref(),
+        Some(AOID)
+    );
+}
+
+#[tokio::test]
+async fn sqlite_changes_apply_only_to_the_row_they_expect() {
+    changes_apply_only_to_the_row_they_expect(Stores::new().open()).await;
+}
+
+/// Issue 9, point 1. Two copies read at revision 0: Y saves revision 1; X, which changed
+/// more than once since its reading, must not overwrite Y's save. (On the first version the
+/// store applied a save over any *older* revision, and X's went through.)
+async fn a_copy_changed_twice_since_its_load_cannot_overwrite_a_newer_save(store: impl OrderStore) {
+    let mut paid = record("cas-1", 0);
+    paid.state = RecordState::Paid;
+    paid.aoid = Some(AOID.to_owned());
+    store.insert(&paid).await.unwrap();
+    let from = [RecordState::Paid];
+    let save = |revision, data| {
+        let mut save = change("cas-1", &from, RecordState::Paid);
+        save.revision = Some(revision);
+        save.new_revision = revision + 1;
+        save.data = data;
+        save
+    };
+    // Y, read at 0, saves its refund in doubt: revision 1.
+    assert!(store.change(&save(0, "y")).await.unwrap().is_some());
+    // X, read at 0 too, changed twice since: its save, over revision 0, is refused.
+    let mut x = save(0, "x");
+    x.new_revision = 2;
+    assert_eq!(store.change(&x).await.unwrap(), None);
+    // Y, read back at 1, saves again: applied.
+    assert!(store.change(&save(1, "y2")).await.unwrap().is_some());
+    let now = store.load("cas-1").await.unwrap().unwrap();
+    assert_eq!((now.revision, now.data.as_str()), (2, "y2"));
+}
+
+#[tokio::test]
+async fn sqlite_a_copy_changed_twice_since_its_load_cannot_overwrite_a_newer_save() {
+    a_copy_changed_twice_since_its_load_cannot_overwrite_a_newer_save(Stores::new().open()).await;
+}
+
+async fn reconciliation_sees_only_what_is_due(store: impl OrderStore) {
+    store.insert(&record("created", 0)).await.unwrap();
+    store.insert(&record("pending", 0)).await.unwrap();
+    store.insert(&record("expired", 0)).await.unwrap();
+    store.insert(&record("fresh", 90)).await.unwrap();
+    let mut to_pending = change("pending", &[RecordState::Created], RecordState::Pending);
+    to_pending.submitted_at = Some(at(10));
+    assert!(store.change(&to_pending).await.unwrap().is_some());
+    let mut to_expired = change("expired", &[RecordState::Created], RecordState::Expired);
+    to_expired.expired_at = Some(at(50));
+    assert!(store.change(&to_expired).await.unwrap().is_some());
+
+    let ids = |records: Vec<Record>| {
+        let mut ids: Vec<String> = records.into_iter().map(|r| r.order_id).collect();
+        ids.sort();
+        ids
+    };
+    // Stale before 60, expired since 40.
+    let due = store
+        .due_for_check(at(100), at(60), at(40), 10)
+        .await
+        .unwrap();
+    assert_eq!(ids(due), ["created", "expired", "pending"]);
+    // Expired only since 60: the expired one is out of the window.
+    let due = store
+        .due_for_check(at(100), at(60), at(60), 10)
+        .await
+        .unwrap();
+    assert_eq!(ids(due), ["created", "pending"]);
+    // Checked and left open: out until the time set, then back.
+    store.check_again_at("pending", at(200)).await.unwrap();
+    let due = store
+        .due_for_check(at(100), at(60), at(60), 10)
+        .await
+        .unwrap();
+    assert_eq!(ids(due), ["created"]);
+    let due = store
+        .due_for_check(at(200), at(60), at(60), 10)
+        .await
+        .unwrap();
+    assert_eq!(ids(due), ["created", "pending"]);
+    // A change of state clears it.
+    store.check_again_at("created", at(900)).await.unwrap();
+    let moved = change("created", &[RecordState::Created], RecordState::Pending);
+    assert!(store.change(&moved).await.unwrap().is_some());
+    let moved = change("created", &[RecordState::Pending], RecordState::Created);
+    assert!(store.change(&moved).await.unwrap().is_some());
+    let due = store
+        .due_for_check(at(100), at(60), at(60), 1)
+        .await
+        .unwrap();
+    assert_eq!(due.len(), 1);
+}
+
+#[tokio::test]
+async fn sqlite_reconciliation_sees_only_what_is_due() {
+    reconciliation_sees_only_what_is_due(Stores::new().open()).await;
+}
+
+async fn every_order_can_be_paged_through(store: impl OrderStore) {
+    for (n, id) in ["c", "a", "b"].into_iter().enumerate() {
+        let mut r = record(id, i64::try_from(n).unwrap());
+        r.attention = id == "b";
+        store.insert(&r).await.unwrap();
+    }
+    let first = store.list(None, 2).await.unwrap();
+    assert_eq!(
+        first
+            .iter()
+            .map(|r| r.order_id.as_str())
+            .collect::<Vec<_>>(),
+        ["a", "b"]
+    );
+    let rest = store.list(Some("b"), 2).await.unwrap();
+    assert_eq!(
+        rest.iter().map(|r| r.order_id.as_str()).collect::<Vec<_>>(),
+        ["c"]
+    );
+    assert!(store.list(Some("c"), 2).await.unwrap().is_empty());
+    let recent = store.recent(2).await.unwrap();
+    assert_eq!(
+        recent
+            .iter()
+            .map(|r| r.order_id.as_str())
+            .collect::<Vec<_>>(),
+        ["b", "a"]
+    );
+    let attention = store.needing_attention(10).await.unwrap();
+    assert_eq!(
+        attention
+            .iter()
+            .map(|r| r.order_id.as_str())
+            .collect::<Vec<_>>(),
+        ["b"]
+    );
+}
+
+#[tokio::test]
+async fn sqlite_every_order_can_be_paged_through() {
+    every_order_can_be_paged_through(Stores::new().open()).await;
+}
+
+async fn fulfilment_claims_are_exclusive_until_their_lease_ends(store: impl OrderStore) {
+    for id in ["p1", "p2"] {
+        let mut paid = record(id, 0);
+        paid.state = RecordState::Paid;
+        store.insert(&paid).await.unwrap();
+    }
+    store.insert(&record("unpaid", 0)).await.unwrap();
+    let lease = Duration::from_millis(500);
+    let claim = |token, order_id| Claim {
+        order_id,
+        token,
+        lease,
+        limit: 10,
+    };
+    // One claimer gets both paid orders; a second one gets nothing meanwhile.
+    let first = store.claim(&claim("t1", None)).await.unwrap();
+    assert_eq!(first.len(), 2);
+    assert!(store.claim(&claim("t2", None)).await.unwrap().is_empty());
+    // Recorded with its own token only.
+    assert_eq!(
+        store.mark_fulfilled("p1", "t2", at(1)).await.unwrap(),
+        Transition::NotApplied
+    );
+    assert_eq!(
+        store.mark_fulfilled("p1", "t1", at(1)).await.unwrap(),
+        Transition::Applied
+    );
+    assert_eq!(
+        store.load("p1").await.unwrap().unwrap().fulfilled_at,
+        Some(at(1))
+    );
+    // A released claim is free at once; an expired lease lets another claimer take over.
+    store.release_claim("p2", "t1").await.unwrap();
+    let again = store.claim(&claim("t3", Some("p2"))).await.unwrap();
+    assert_eq!(again.len(), 1);
+    tokio::time::sleep(lease + Duration::from_millis(100)).await;
+    let taken = store.claim(&claim("t4", None)).await.unwrap();
+    assert_eq!(
+        taken
+            .iter()
+            .map(|r| r.order_id.as_str())
+            .collect::<Vec<_>>(),
+        ["p2"]
+    );
+    // The holder whose lease ended cannot record it any more; the new one can.
+    assert_eq!(
+        store.mark_fulfilled("p2", "t3", at(2)).await.unwrap(),
+        Transition::NotApplied
+    );
+    assert_eq!(
+        store.mark_fulfilled("p2", "t4", at(2)).await.unwrap(),
+        Transition::Applied
+    );
+    // Fulfilled orders are never claimed again.
+    tokio::time::sleep(lease + Duration::from_millis(100)).await;
+    assert!(store.claim(&claim("t5", None)).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn sqlite_fulfilment_claims_are_exclusive_until_their_lease_ends() {
+    fulfilment_claims_are_exclusive_until_their_lease_ends(Stores::new().open()).await;
+}
+
+/// A file written by the first version (schema 1, the whole order as one JSON record) is
+/// migrated when opened: the struct and the state data apart, nothing lost.
+#[tokio::test]
+async fn sqlite_migrates_a_first_version_file() {
+    let stores = Stores::new();
+    let db = rusqlite::Connection::open(&stores.file).unwrap();
+    db.execute_batch(
+        r#"CREATE TABLE orders (
+            order_id TEXT PRIMARY KEY NOT NULL,
+            state TEXT NOT NULL CHECK (state IN ('created', 'pending', 'paid', 'expired')),
+            aoid TEXT, price_fen INTEGER NOT NULL, revision INTEGER NOT NULL DEFAULT 0,
+            record TEXT NOT NULL, created_unix INTEGER NOT NULL, submitted_unix INTEGER,
+            updated_unix INTEGER NOT NULL);
+        CREATE INDEX orders_pending ON orders (state, submitted_unix);
+        CREATE INDEX orders_recent ON orders (created_unix);
+        INSERT INTO orders VALUES ('old-1', 'paid', 'e19c8c8673ba42419043fc92b99303c1', 1250, 3,
+            '{"state":"paid","order":{"id":"old-1"},"data":{"aoid":"e19c8c8673ba42419043fc92b99303c1","paid_price":"12.50","in_doubt":"1.00"}}',
+            1800000000, 1800000001, 1800000002);
+        INSERT INTO orders VALUES ('old-2', 'created', NULL, 100, 0,
+            '{"state":"created","order":{"id":"old-2"},"data":null}', 1800000000, NULL, 1800000000);
+        PRAGMA user_version = 1;"#,
+    )
+    .unwrap();
+    drop(db);
+    let store = stores.open();
+    let old = store.load("old-1").await.unwrap().unwrap();
+    assert_eq!(old.order, r#"{"id":"old-1"}"#);
+    assert!(old.data.contains(r#""in_doubt":"1.00""#), "{}", old.data);
+    assert_eq!(
+        (old.state, old.revision, old.price_fen),
+        (RecordState::Paid, 3, 1250)
+    );
+    // A refund in doubt needs a person: the migration says so.
+    assert!(old.attention);
+    assert_eq!(old.fulfilled_at, None);
+    let created = store.load("old-2").await.unwrap().unwrap();
+    assert_eq!(created.data, "null");
+}
