@@ -48,22 +48,8 @@ struct Fixture {
 impl Fixture {
     async fn new() -> Fixture {
         let main = sandbox().await;
-        let poor = builder!()
-            .balance_fen(Some(0))
-            .retry_unit(common::RETRY_UNIT)
-            .notify_timeout(common::NOTIFY_TIMEOUT)
-            .build()
-            .start()
-            .await
-            .unwrap();
-        let frozen = builder!()
-            .app_off(true)
-            .retry_unit(common::RETRY_UNIT)
-            .notify_timeout(common::NOTIFY_TIMEOUT)
-            .build()
-            .start()
-            .await
-            .unwrap();
+        let poor = sandbox_with!(balance_fen(Some(0)));
+        let frozen = sandbox_with!(app_off(true));
         let openid = main.issue_openid();
 
         // One order of each reused id per endpoint, in the state its name says.
@@ -967,14 +953,7 @@ async fn query_statuses() {
 #[tokio::test]
 async fn fee_error_at_creation_and_at_payment() {
     // 1 fen covers exactly one fee of 1 fen (1% of 0.01, rounded up to the 1-fen minimum).
-    let sandbox = builder!()
-        .balance_fen(Some(1))
-        .retry_unit(common::RETRY_UNIT)
-        .notify_timeout(common::NOTIFY_TIMEOUT)
-        .build()
-        .start()
-        .await
-        .unwrap();
+    let sandbox = sandbox_with!(balance_fen(Some(1)));
     let a = create(&sandbox, &Req::pay("native", "fee-a")).await;
     let b = create(&sandbox, &Req::pay("native", "fee-b")).await;
     let paid = sandbox.pay(&a).await.unwrap();
@@ -1041,14 +1020,7 @@ async fn fee_error_at_creation_and_at_payment() {
     );
 
     // The fee rule: 1% rounded up, at least 1 fen. 123.45 → 1.2345 → 124 fen.
-    let sandbox = builder!()
-        .balance_fen(Some(124))
-        .retry_unit(common::RETRY_UNIT)
-        .notify_timeout(common::NOTIFY_TIMEOUT)
-        .build()
-        .start()
-        .await
-        .unwrap();
+    let sandbox = sandbox_with!(balance_fen(Some(124)));
     let big = Req::new(Endpoint::Pay, "native", "fee-big")
         .set("price", "123.45")
         .signed(SECRET);
@@ -1057,15 +1029,7 @@ async fn fee_error_at_creation_and_at_payment() {
     assert_eq!(paid.payment.unwrap().fee_fen, 124);
     assert_eq!(sandbox.balance_fen(), Some(0));
     // A zero rate takes nothing.
-    let free = builder!()
-        .fee_rate_bp(0)
-        .balance_fen(Some(0))
-        .retry_unit(common::RETRY_UNIT)
-        .notify_timeout(common::NOTIFY_TIMEOUT)
-        .build()
-        .start()
-        .await
-        .unwrap();
+    let free = sandbox_with!(fee_rate_bp(0), balance_fen(Some(0)));
     assert_eq!(
         Req::pay("native", "fee-free").send(&free).await.code(),
         "ok"
@@ -1171,14 +1135,7 @@ async fn refund_statuses_and_limits() {
 #[tokio::test]
 async fn strict_mode_refunds_refuse_uppercase() {
     let receiver = Receiver::ok().await;
-    let sandbox = builder!()
-        .strict_lowercase_sign(true)
-        .retry_unit(common::RETRY_UNIT)
-        .notify_timeout(common::NOTIFY_TIMEOUT)
-        .build()
-        .start()
-        .await
-        .unwrap();
+    let sandbox = sandbox_with!(strict_lowercase_sign(true));
     let aoid = success_order(&sandbox, &receiver, "strict-r", "1.00").await;
     let url = format!("{}/api/refund/{aoid}", sandbox.base_url());
     let sign = md5(&["0.10", SECRET]);
@@ -1249,14 +1206,7 @@ async fn openid_redirect_appends_blindly() {
         "aid_not_exist"
     );
     assert_eq!(get(&openid_url(AID, None)).await.code(), "missing_argument");
-    let frozen = builder!()
-        .app_off(true)
-        .retry_unit(common::RETRY_UNIT)
-        .notify_timeout(common::NOTIFY_TIMEOUT)
-        .build()
-        .start()
-        .await
-        .unwrap();
+    let frozen = sandbox_with!(app_off(true));
     let url = format!(
         "{}/api/openid/{AID}?callback=http%3A%2F%2Fa%2F%3Fb%3D1",
         frozen.base_url()

@@ -146,13 +146,7 @@ async fn bridge_script(sandbox: &Sandbox) -> String {
 #[tokio::test]
 async fn the_bridge_completes_a_jsapi_payment_whichever_script_loads_first() {
     let receiver = Receiver::ok().await;
-    let sandbox = builder!()
-        .retry_unit(common::RETRY_UNIT)
-        .notify_timeout(common::NOTIFY_TIMEOUT)
-        .build()
-        .start()
-        .await
-        .unwrap();
+    let sandbox = sandbox_with!();
     let bridge = bridge_script(&sandbox).await;
     for (index, bridge_first) in [true, false].into_iter().enumerate() {
         let (aoid, params) = jsapi_order(&sandbox, &receiver, &format!("js-{index}")).await;
@@ -185,13 +179,7 @@ async fn the_bridge_completes_a_jsapi_payment_whichever_script_loads_first() {
 #[tokio::test]
 async fn cancel_leaves_the_order_unpaid() {
     let receiver = Receiver::ok().await;
-    let sandbox = builder!()
-        .retry_unit(common::RETRY_UNIT)
-        .notify_timeout(common::NOTIFY_TIMEOUT)
-        .build()
-        .start()
-        .await
-        .unwrap();
+    let sandbox = sandbox_with!();
     let (aoid, params) = jsapi_order(&sandbox, &receiver, "js-cancel").await;
     let page = BridgeScript::new(&params)
         .result_url("/orders/42")
@@ -210,13 +198,7 @@ async fn cancel_leaves_the_order_unpaid() {
 #[tokio::test]
 async fn an_expired_order_fails_in_the_bridge() {
     let receiver = Receiver::ok().await;
-    let sandbox = builder!()
-        .retry_unit(common::RETRY_UNIT)
-        .notify_timeout(common::NOTIFY_TIMEOUT)
-        .build()
-        .start()
-        .await
-        .unwrap();
+    let sandbox = sandbox_with!();
     let (aoid, params) = jsapi_order(&sandbox, &receiver, "js-expired").await;
     sandbox.advance_clock(Duration::from_secs(7200));
     let page = BridgeScript::new(&params).to_script();
@@ -239,13 +221,7 @@ fn between<'a>(html: &'a str, start: &str) -> &'a str {
 #[tokio::test]
 async fn the_cashier_page_pays_through_the_bridge() {
     let receiver = Receiver::ok().await;
-    let sandbox = builder!()
-        .retry_unit(common::RETRY_UNIT)
-        .notify_timeout(common::NOTIFY_TIMEOUT)
-        .build()
-        .start()
-        .await
-        .unwrap();
+    let sandbox = sandbox_with!();
     let req = Req::new(Endpoint::Cashier, "jsapi", "cashier-1")
         .set("name", "Coffee & Cake <b>")
         .set("price", "12.30")
@@ -318,13 +294,7 @@ setInterval(() => {{
 #[tokio::test]
 async fn bridge_routes_answer_cors_and_check_the_payment() {
     let receiver = Receiver::ok().await;
-    let sandbox = builder!()
-        .retry_unit(common::RETRY_UNIT)
-        .notify_timeout(common::NOTIFY_TIMEOUT)
-        .build()
-        .start()
-        .await
-        .unwrap();
+    let sandbox = sandbox_with!();
     let base = sandbox.base_url().to_owned();
     let http = client();
 

@@ -40,13 +40,7 @@ async fn wait_delivery(sandbox: &Sandbox, aoid: &str, state: DeliveryState) {
 #[tokio::test]
 async fn notification_fields_and_signature() {
     let receiver = Receiver::ok().await;
-    let sandbox = builder!()
-        .retry_unit(common::RETRY_UNIT)
-        .notify_timeout(common::NOTIFY_TIMEOUT)
-        .build()
-        .start()
-        .await
-        .unwrap();
+    let sandbox = sandbox_with!();
     let req = Req::new(Endpoint::Pay, "native", "ORD/2026/11/27#1")
         .set("notify_url", &receiver.url)
         .set("price", "1")
@@ -137,13 +131,7 @@ async fn notification_fields_and_signature() {
 #[tokio::test]
 async fn alipay_detail_and_empty_more() {
     let receiver = Receiver::ok().await;
-    let sandbox = builder!()
-        .retry_unit(common::RETRY_UNIT)
-        .notify_timeout(common::NOTIFY_TIMEOUT)
-        .build()
-        .start()
-        .await
-        .unwrap();
+    let sandbox = sandbox_with!();
     let req = Req::new(Endpoint::Pay, "alipay", "ali-1")
         .set("notify_url", &receiver.url)
         .signed(SECRET);
@@ -415,13 +403,7 @@ async fn a_200_whose_body_breaks_off_still_acknowledges() {
 #[tokio::test]
 async fn duplicate_notification() {
     let receiver = Receiver::ok().await;
-    let sandbox = builder!()
-        .retry_unit(common::RETRY_UNIT)
-        .notify_timeout(common::NOTIFY_TIMEOUT)
-        .build()
-        .start()
-        .await
-        .unwrap();
+    let sandbox = sandbox_with!();
     let aoid = order_for(&sandbox, &receiver, "dup").await;
     sandbox
         .set_order_fault(&aoid, OrderFault::Duplicate)
@@ -448,13 +430,7 @@ async fn concurrent_notifications() {
     let gate = Arc::new(Semaphore::new(0));
     let receiver =
         Receiver::start_gated(Arc::new(|_, _| (200, Duration::ZERO)), Some(gate.clone())).await;
-    let sandbox = builder!()
-        .retry_unit(common::RETRY_UNIT)
-        .notify_timeout(common::NOTIFY_TIMEOUT)
-        .build()
-        .start()
-        .await
-        .unwrap();
+    let sandbox = sandbox_with!();
     let aoid = order_for(&sandbox, &receiver, "concurrent").await;
     // Set through the sandbox route, as with the binary.
     let response = client()
@@ -503,13 +479,7 @@ async fn tampered_notifications_fail_verification() {
     ] {
         // A correct shop: 200 only for what the core verifies.
         let receiver = Receiver::verifying(SECRET).await;
-        let sandbox = builder!()
-            .retry_unit(common::RETRY_UNIT)
-            .notify_timeout(common::NOTIFY_TIMEOUT)
-            .build()
-            .start()
-            .await
-            .unwrap();
+        let sandbox = sandbox_with!();
         let aoid = order_for(&sandbox, &receiver, "tampered").await;
         sandbox.set_order_fault(&aoid, fault).unwrap();
         sandbox.pay(&aoid).await.unwrap();
@@ -576,13 +546,7 @@ async fn an_accepted_forgery_does_not_complete_the_order() {
 #[tokio::test]
 async fn faults_only_shape_the_first_attempt() {
     let receiver = Receiver::failing(2, 500).await;
-    let sandbox = builder!()
-        .retry_unit(common::RETRY_UNIT)
-        .notify_timeout(common::NOTIFY_TIMEOUT)
-        .build()
-        .start()
-        .await
-        .unwrap();
+    let sandbox = sandbox_with!();
     let aoid = order_for(&sandbox, &receiver, "dup-retry").await;
     sandbox
         .set_order_fault(&aoid, OrderFault::Duplicate)

@@ -14,9 +14,10 @@
 //! exists exactly when the state does. Every state serialises; [`StoredOrder`] is the one way
 //! back from storage, and it re-checks the stored order against its struct.
 //!
-//! This module performs no I/O. Submitting, querying and refunding over HTTP is the client's
-//! job (`crate::client`, feature `client`); custom transports can use the public transition
-//! functions directly.
+//! This module performs no I/O. It is the low-level door: the lifecycle service
+//! (`crate::service::Payments`, feature `client`) moves orders through it and keeps the
+//! store in step; custom flows can use the public transitions directly, with the client
+//! (`crate::client`) or their own transport, and must then store each step themselves.
 //!
 //! The module is split along its seams: `state` (the sealed states and what each knows),
 //! `transition` (how an order moves), `refund` (a paid order's refunds), `stored` (the way

@@ -130,6 +130,7 @@ impl<O: XorPayOrder + serde::de::DeserializeOwned> StoredOrder<O> {
     /// # Errors
     /// What is wrong: an unknown state, JSON that is not the struct or the state's data, or
     /// a struct that disagrees with the data.
+    #[cfg_attr(not(feature = "client"), allow(dead_code))]
     pub(crate) fn from_json(
         state: &str,
         order: &str,
@@ -155,6 +156,7 @@ impl<O: XorPayOrder + serde::de::DeserializeOwned> StoredOrder<O> {
 
 impl<O, S: State> Order<O, S> {
     /// What the state knows, as JSON (kept apart from the merchant's struct by stores).
+    #[cfg_attr(not(feature = "client"), allow(dead_code))]
     pub(crate) fn data_json(&self) -> Result<String, serde_json::Error> {
         serde_json::to_string(&self.data)
     }
@@ -165,6 +167,7 @@ impl<O: XorPayOrder> Order<O, Paid> {
     /// payment data that write recorded: how a confirmation that applied in one round trip
     /// gets its typed order. Only the lifecycle service calls it, with data it built from the
     /// verified notification that the write matched against the stored order.
+    #[cfg_attr(not(feature = "client"), allow(dead_code))]
     pub(crate) fn from_recorded_payment(
         order: O,
         data: PaidData,

@@ -40,6 +40,21 @@ macro_rules! builder {
     };
 }
 
+/// Starts a sandbox with the test credentials, the tests' retry unit and notification
+/// timeout, and these settings: `sandbox_with!(balance_fen(Some(0)), app_off(true))`.
+macro_rules! sandbox_with {
+    ($($setting:ident($value:expr)),* $(,)?) => {
+        builder!()
+            $(.$setting($value))*
+            .retry_unit($crate::common::RETRY_UNIT)
+            .notify_timeout($crate::common::NOTIFY_TIMEOUT)
+            .build()
+            .start()
+            .await
+            .unwrap()
+    };
+}
+
 pub async fn sandbox() -> Sandbox {
     builder!()
         .retry_unit(RETRY_UNIT)
