@@ -847,6 +847,13 @@ async fn a_refund_without_a_clear_answer_is_held_in_doubt() {
         .refunds
         .is_empty();
     assert!(made);
+    // The window is 5 minutes by default: XorPay may still be making a refund until then.
+    store.clock().advance(xorpay::time::Duration::minutes(4));
+    let early = store.resolve_refund("doubt-1", &key, made).await;
+    assert!(
+        matches!(early, Err(xorpay::ResolveError::TooEarly { .. })),
+        "{early:?}"
+    );
     store.clock().advance(xorpay::time::Duration::minutes(1));
     store.resolve_refund("doubt-1", &key, made).await.unwrap();
     let paid = load_paid(&store, "doubt-1").await;

@@ -316,8 +316,18 @@ async fn fulfilment_claims_are_exclusive_until_their_lease_ends(store: impl Orde
         store.load("p1").await.unwrap().unwrap().fulfilled_at,
         Some(at(1))
     );
-    // A released claim is free at once; an expired lease lets another claimer take over.
-    store.release_claim("p2", "t1").await.unwrap();
+    // A released claim (its hook failed) is free again after the retry time it names, not
+    // before; an expired lease lets another claimer take over.
+    store.release_claim("p2", "t1", lease).await.unwrap();
+    assert!(
+        store
+            .claim(&claim("t3", Some("p2")))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(store.claim(&claim("t3", None)).await.unwrap().is_empty());
+    tokio::time::sleep(lease + Duration::from_millis(100)).await;
     let again = store.claim(&claim("t3", Some("p2"))).await.unwrap();
     assert_eq!(again.len(), 1);
     tokio::time::sleep(lease + Duration::from_millis(100)).await;
@@ -380,9 +390,144 @@ async fn sqlite_migrates_a_first_version_file() {
         (old.state, old.revision, old.price_fen),
         (RecordState::Paid, 3, 1250)
     );
-    // A refund in doubt needs a person: the migration says so.
+    // A refund in doubt needs a person: the migration says so. The first version fulfilled
+    // its paid orders itself: they count as fulfilled, not handed to the hook again.
     assert!(old.attention);
-    assert_eq!(old.fulfilled_at, None);
+    assert_eq!(old.fulfilled_at, Some(at(2)));
     let created = store.load("old-2").await.unwrap().unwrap();
     assert_eq!(created.data, "null");
+}
+
+#[derive(xorpay::XorPayOrder, serde::Serialize, serde::Deserialize, Debug)]
+#[xorpay(kind = alipay, notify_url = from_client)]
+struct Tea {
+    #[xorpay(order_id)]
+    id: String,
+    #[xorpay(name)]
+    title: String,
+    #[xorpay(price)]
+    total: xorpay::Price,
+}
+
+/// A file as the version before the service wrote it (schema 2: one JSON record per order,
+/// refunds as totals with one amount in doubt), opened by the service: the paid order is
+/// read, counts as fulfilled (the old version fulfilled it), needs a person for its refund
+/// in doubt, and that refund is resolved and saved over the migrated row.
+#[tokio::test]
+async fn the_service_takes_over_a_file_of_the_version_before() {
+    let stores = Stores::new();
+    let db = rusqlite::Connection::open(&stores.file).unwrap();
+    db.execute_batch(
+        r#"CREATE TABLE orders (
+            order_id TEXT PRIMARY KEY NOT NULL,
+            state TEXT NOT NULL CHECK (state IN ('created', 'pending', 'paid', 'expired')),
+            aoid TEXT, price_fen INTEGER NOT NULL, revision INTEGER NOT NULL DEFAULT 0,
+            record TEXT NOT NULL, created_unix INTEGER NOT NULL, submitted_unix INTEGER,
+            updated_unix INTEGER NOT NULL);
+        CREATE INDEX orders_pending ON orders (state, submitted_unix);
+        CREATE INDEX orders_recent ON orders (created_unix);
+        ALTER TABLE orders ADD COLUMN expired_unix INTEGER;
+        ALTER TABLE orders ADD COLUMN check_after_unix INTEGER;
+        CREATE INDEX orders_expired ON orders (state, expired_unix);
+        INSERT INTO orders VALUES ('mig-1', 'paid', 'e19c8c8673ba42419043fc92b99303c1', 400, 2,
+            '{"state":"paid","order":{"id":"mig-1","title":"乌龙茶","total":"4.00"},"data":{"aoid":"e19c8c8673ba42419043fc92b99303c1","paid_price":"4.00","pay_time":"2026-11-30T10:00:00Z","raw_pay_time":"2026-11-30 18:00:00","transaction_id":"4200001234","confirmed_by":"notification","refunded":"1.00","refunds":1,"in_doubt":"0.50","in_doubt_since":"2026-11-30T10:05:00Z","revision":2}}',
+            1796032000, 1796032001, 1796032300, NULL, NULL);
+        PRAGMA user_version = 2;"#,
+    )
+    .unwrap();
+    drop(db);
+    let payments: xorpay::Payments<Tea, SqliteStore> = xorpay::Payments::builder()
+        .aid(xorpay::Aid::new("1").unwrap())
+        .secret(xorpay::AppSecret::new(support::SECRET).unwrap())
+        .notify_url("https://shop.example/xorpay/notify")
+        .store(stores.open())
+        .clock(xorpay::service::Clock::manual(at(0)))
+        .build()
+        .unwrap();
+    let Some(xorpay::order::StoredOrder::Paid(paid)) = payments.order("mig-1").await.unwrap()
+    else {
+        panic!("expected the migrated order paid")
+    };
+    assert_eq!(paid.refunded(), "1.00".parse().ok());
+    assert_eq!(paid.refundable(), "2.50".parse().ok());
+    let in_doubt = paid.refund_in_doubt().expect("the refund in doubt").clone();
+    assert_eq!(in_doubt.amount(), "0.50".parse().unwrap());
+    let listed = payments.needing_attention(10).await.unwrap();
+    assert_eq!(listed.len(), 1);
+
+    // Fulfilled already by the version before: not handed to the hook again.
+    let hook = support::world::Counting::default();
+    let swept = payments.fulfil_paid(&hook).await.unwrap();
+    assert_eq!(swept.fulfilled, 0);
+    assert_eq!(hook.runs("mig-1"), 0);
+
+    // The dashboard shows the refund made: resolved and saved over the migrated row.
+    payments
+        .resolve_refund("mig-1", in_doubt.key(), true)
+        .await
+        .unwrap();
+    let Some(xorpay::order::StoredOrder::Paid(paid)) = payments.order("mig-1").await.unwrap()
+    else {
+        panic!("expected paid")
+    };
+    assert_eq!(paid.refunded(), "1.50".parse().ok());
+    assert_eq!(paid.refund_in_doubt(), None);
+    assert!(payments.needing_attention(10).await.unwrap().is_empty());
+}
+
+/// Two processes on one file (two stores, two connections): of two changes made from the same
+/// reading at once, exactly one applies, and claimers sweeping at once never take the same
+/// order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_two_processes_on_one_file_never_both_win() {
+    let stores = Stores::new();
+    let (one, two) = (stores.open(), stores.open());
+    let ids: Vec<String> = (0..20).map(|n| format!("p{n}")).collect();
+    for id in &ids {
+        let mut paid = record(id, 0);
+        paid.state = RecordState::Paid;
+        one.insert(&paid).await.unwrap();
+    }
+    let paid = [RecordState::Paid];
+    for id in &ids {
+        let write = |data: &'static str| {
+            let mut change = change(id, &paid, RecordState::Paid);
+            change.revision = Some(0);
+            change.new_revision = 1;
+            change.data = data;
+            change
+        };
+        let (first, second) = (write("one"), write("two"));
+        let (first, second) = tokio::join!(one.change(&first), two.change(&second));
+        let applied = [first.unwrap().is_some(), second.unwrap().is_some()];
+        assert_eq!(
+            applied.iter().filter(|a| **a).count(),
+            1,
+            "{id}: {applied:?}"
+        );
+        let stored = one.load(id).await.unwrap().unwrap();
+        let winner = if applied[0] { "one" } else { "two" };
+        assert_eq!((stored.data.as_str(), stored.revision), (winner, 1));
+    }
+    let sweep = |store: SqliteStore, token: &'static str| async move {
+        let mut taken = Vec::new();
+        loop {
+            let claim = Claim {
+                order_id: None,
+                token,
+                lease: Duration::from_secs(60),
+                limit: 1,
+            };
+            let Some(record) = store.claim(&claim).await.unwrap().pop() else {
+                return taken;
+            };
+            taken.push(record.order_id);
+        }
+    };
+    let (a, b) = tokio::join!(sweep(one, "one"), sweep(two, "two"));
+    let mut all: Vec<String> = a.iter().chain(&b).cloned().collect();
+    all.sort();
+    let mut expected = ids.clone();
+    expected.sort();
+    assert_eq!(all, expected, "one took {a:?}, two took {b:?}");
 }

@@ -92,6 +92,7 @@ pub(crate) async fn start_shop(sandbox: Sandbox, bridge: Option<app::Bridge>) ->
         .notify_url(format!("{url}/xorpay/notify"))
         .base_url(sandbox.base_url())
         .timeout(SHOP_TIMEOUT)
+        .refund_resolve_after(SHOP_TIMEOUT * 3)
         .store(SqliteStore::open(&file).unwrap())
         .build()
         .unwrap();

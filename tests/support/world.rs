@@ -70,7 +70,8 @@ impl<O: ServiceOrder> World<O> {
         let notify_url = format!("http://{}/notify", listener.local_addr().unwrap());
         let dir = tempdir::Dir::new("world");
         let clock = Clock::manual(xorpay::time::OffsetDateTime::now_utc());
-        let payments = build(&sandbox, &notify_url, &dir, &clock, timeout, None);
+        let setup = Setup::new(&sandbox, &notify_url, &dir, &clock, timeout);
+        let payments = build(setup);
         let current = Arc::new(RwLock::new(payments));
         let down = Arc::new(AtomicU16::new(0));
         let (route_current, route_down) = (Arc::clone(&current), Arc::clone(&down));
@@ -116,15 +117,39 @@ impl<O: ServiceOrder> World<O> {
 
     /// Restarts with a retired secret accepted until its window ends.
     pub(crate) fn restart_with(&self, secret: Option<(&str, Option<xorpay::RetiredSecret>)>) {
-        let payments = build(
+        let mut setup = self.setup();
+        if let Some((current, retired)) = secret {
+            setup.secret = current;
+            setup.retired = retired;
+        }
+        *self.current.write().unwrap() = build(setup);
+    }
+
+    /// Restarts with XorPay unreachable: nothing the service sends gets through.
+    pub(crate) fn restart_unreachable(&self) {
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let base_url = format!("http://{}", closed.local_addr().unwrap());
+        drop(closed);
+        let mut setup = self.setup();
+        setup.base_url = base_url;
+        *self.current.write().unwrap() = build(setup);
+    }
+
+    /// Restarts with this reconciliation policy.
+    pub(crate) fn restart_with_policy(&self, policy: xorpay::service::ReconcilePolicy) {
+        let mut setup = self.setup();
+        setup.reconcile = policy;
+        *self.current.write().unwrap() = build(setup);
+    }
+
+    fn setup(&self) -> Setup<'_> {
+        Setup::new(
             &self.sandbox,
             &self.notify_url,
             &self.dir,
             &self.clock,
             self.timeout,
-            secret,
-        );
-        *self.current.write().unwrap() = payments;
+        )
     }
 
     /// The notify endpoint answers `status` to everything (0: it is back).
@@ -233,25 +258,53 @@ impl<O: ServiceOrder> World<O> {
     }
 }
 
-fn build<O>(
-    sandbox: &Sandbox,
-    notify_url: &str,
-    dir: &tempdir::Dir,
-    clock: &Clock,
+/// How a service instance is set up.
+struct Setup<'a> {
+    notify_url: &'a str,
+    dir: &'a tempdir::Dir,
+    clock: &'a Clock,
     timeout: Duration,
-    secret: Option<(&str, Option<xorpay::RetiredSecret>)>,
-) -> Payments<O, SqliteStore> {
-    let (current, retired) = secret.unwrap_or((SECRET, None));
+    aid: String,
+    base_url: String,
+    secret: &'a str,
+    retired: Option<xorpay::RetiredSecret>,
+    reconcile: xorpay::service::ReconcilePolicy,
+}
+
+impl<'a> Setup<'a> {
+    fn new(
+        sandbox: &Sandbox,
+        notify_url: &'a str,
+        dir: &'a tempdir::Dir,
+        clock: &'a Clock,
+        timeout: Duration,
+    ) -> Setup<'a> {
+        Setup {
+            notify_url,
+            dir,
+            clock,
+            timeout,
+            aid: sandbox.aid().to_owned(),
+            base_url: sandbox.base_url().to_owned(),
+            secret: SECRET,
+            retired: None,
+            reconcile: xorpay::service::ReconcilePolicy::default(),
+        }
+    }
+}
+
+fn build<O>(setup: Setup<'_>) -> Payments<O, SqliteStore> {
     let config = Payments::builder()
-        .aid(Aid::new(sandbox.aid()).unwrap())
-        .secret(AppSecret::new(current).unwrap())
-        .notify_url(notify_url)
-        .store(SqliteStore::open(dir.path().join("orders.sqlite")).unwrap())
-        .base_url(sandbox.base_url())
-        .clock(clock.clone())
-        .timeout(timeout)
+        .aid(Aid::new(&setup.aid).unwrap())
+        .secret(AppSecret::new(setup.secret).unwrap())
+        .notify_url(setup.notify_url)
+        .store(SqliteStore::open(setup.dir.path().join("orders.sqlite")).unwrap())
+        .base_url(setup.base_url)
+        .clock(setup.clock.clone())
+        .timeout(setup.timeout)
+        .reconcile(setup.reconcile)
         .fulfil_lease(Duration::from_secs(2));
-    match retired {
+    match setup.retired {
         Some(retired) => config.previous_secret(retired).build().unwrap(),
         None => config.build().unwrap(),
     }

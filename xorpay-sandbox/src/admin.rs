@@ -290,7 +290,7 @@ async fn bridge_pay(State(shared): State<Arc<Shared>>, body: axum::body::Bytes) 
         &fields.nonce_str,
         &fields.package,
         &fields.sign_type,
-        &shared.config.secret,
+        &shared.config.secret.get(),
     );
     if !fields.pay_sign.eq_ignore_ascii_case(&expected) {
         return bridge_fail(StatusCode::BAD_REQUEST, "paySign does not match");

@@ -65,11 +65,11 @@ impl fmt::Debug for SandboxConfig {
     }
 }
 
-/// The sandbox's fixed settings, as every route reads them. The mutable ones (balance,
-/// frozen account) live in the ledger.
+/// The sandbox's settings, as every route reads them. The mutable ones (balance, frozen
+/// account) live in the ledger; the secret, which a merchant can reset, has its own lock.
 pub(crate) struct Config {
     pub(crate) aid: String,
-    pub(crate) secret: String,
+    pub(crate) secret: Secret,
     pub(crate) retry_unit: Duration,
     pub(crate) strict_lowercase_sign: bool,
     pub(crate) fee_rate_bp: u32,
@@ -88,5 +88,31 @@ impl fmt::Debug for Config {
             .field("fee_rate_bp", &self.fee_rate_bp)
             .field("notify_timeout", &self.notify_timeout)
             .finish()
+    }
+}
+
+/// The merchant's app secret, which the merchant can reset ([`crate::Sandbox::rotate_secret`]).
+pub(crate) struct Secret(std::sync::RwLock<std::sync::Arc<str>>);
+
+impl Secret {
+    pub(crate) fn new(secret: String) -> Secret {
+        Secret(std::sync::RwLock::new(secret.into()))
+    }
+
+    /// The secret now.
+    pub(crate) fn get(&self) -> std::sync::Arc<str> {
+        let secret = self
+            .0
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        std::sync::Arc::clone(&secret)
+    }
+
+    pub(crate) fn set(&self, secret: &str) {
+        let mut current = self
+            .0
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        *current = secret.into();
     }
 }

@@ -355,7 +355,7 @@ impl Ledger {
                     &nonce_str,
                     &package,
                     "MD5",
-                    &config.secret,
+                    &config.secret.get(),
                 );
                 json!({
                     "appId": app_id,
@@ -482,7 +482,7 @@ impl Ledger {
         .to_string();
         let sign = sign::sign(
             &[aoid, &order.request.order_id, &pay_price, &pay_time],
-            &config.secret,
+            &config.secret.get(),
         );
         let fields = vec![
             ("aoid".to_owned(), aoid.to_owned()),
@@ -565,7 +565,7 @@ impl Ledger {
             return "missing_argument";
         };
         // refund: md5(price + secret) over the price as sent (PROTOCOL.md §1.3).
-        let expected = sign::sign(&[price], &config.secret);
+        let expected = sign::sign(&[price], &config.secret.get());
         if !sign::matches(received, &expected, config.strict_lowercase_sign) {
             return "sign_error";
         }

@@ -151,7 +151,7 @@ fn check_order(
     // barcode: the same with `barcode` before the secret (PROTOCOL.md §1.3).
     let mut signed = vec![name, pay_type, price, order_id, notify_url];
     signed.extend(barcode);
-    let expected = sign::sign(&signed, &config.secret);
+    let expected = sign::sign(&signed, &config.secret.get());
     if !sign::matches(received_sign, &expected, config.strict_lowercase_sign) {
         return Err("sign_error");
     }
@@ -325,7 +325,7 @@ async fn query2(
     let (Some(order_id), Some(received)) = (params.get("order_id"), params.get("sign")) else {
         return status("missing_argument");
     };
-    let expected = sign::sign(&[order_id], &shared.config.secret);
+    let expected = sign::sign(&[order_id], &shared.config.secret.get());
     if !sign::matches(received, &expected, shared.config.strict_lowercase_sign) {
         return status("sign_error");
     }

@@ -24,7 +24,7 @@ use tokio::sync::watch;
 use tokio::task::{JoinHandle, JoinSet};
 use tower::ServiceExt;
 
-use crate::config::{Config, SandboxConfig, SandboxConfigBuilder};
+use crate::config::{Config, SandboxConfig, SandboxConfigBuilder, Secret};
 use crate::faults::{ConnectionKill, FaultTimes, OrderFault, Route, RouteFault};
 use crate::ledger::Ledger;
 use crate::orders::{DeliveryAttempt, OrderView, PayError, UnknownOrder};
@@ -68,7 +68,7 @@ impl SandboxConfig {
         let wechat_app_id = format!("wx{}", &sign::md5_hex(&self.aid)[..16]);
         let config = Config {
             aid: self.aid,
-            secret: self.secret,
+            secret: Secret::new(self.secret),
             retry_unit: self.retry_unit,
             strict_lowercase_sign: self.strict_lowercase_sign,
             fee_rate_bp: self.fee_rate_bp,
@@ -187,8 +187,19 @@ impl Sandbox {
 
     /// The merchant's app secret. This is the test server's own value, so it is handed out;
     /// never use a real secret with the sandbox.
-    pub fn secret(&self) -> &str {
-        &self.shared.config.secret
+    pub fn secret(&self) -> String {
+        self.shared.config.secret.get().to_string()
+    }
+
+    /// The merchant resets the app secret in the dashboard: from now on every request is
+    /// checked, and every new notification signed, with `secret`. The notifications of orders
+    /// paid before keep the signature they were made with (each is signed once, when its
+    /// order is paid) and are still retried: a merchant accepts the previous secret for a
+    /// while. An empty `secret` is ignored.
+    pub fn rotate_secret(&self, secret: &str) {
+        if !secret.is_empty() {
+            self.shared.config.secret.set(secret);
+        }
     }
 
     /// The payer pays the order, exactly as `POST /_sandbox/orders/{aoid}/pay`: it becomes

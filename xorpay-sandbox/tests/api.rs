@@ -1046,7 +1046,7 @@ async fn success_order(
     let req = Req::new(Endpoint::Pay, "native", order_id)
         .set("price", price)
         .set("notify_url", &receiver.url)
-        .signed(sandbox.secret());
+        .signed(&sandbox.secret());
     let aoid = create(sandbox, &req).await;
     sandbox.pay(&aoid).await.unwrap();
     let order = sandbox

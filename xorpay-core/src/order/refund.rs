@@ -156,6 +156,9 @@ pub enum RefundEnd {
     Made,
     /// It was not made; why (XorPay's refusal, or "resolved as not made").
     NotMade(String),
+    /// It was never sent: no connection to XorPay could be made. The entry is withdrawn, as
+    /// if the refund had never begun, so its key can be used again.
+    NotSent,
 }
 
 /// Folds the refund record of the format before refund keys into the history: one made
@@ -448,15 +451,22 @@ impl<O> Order<O, Paid> {
     /// Settles the refund in doubt `key` at `now`: XorPay's answer, or what its dashboard
     /// shows. Returns whether that refund was in doubt (nothing changes otherwise).
     pub fn resolve_refund(&mut self, key: &str, end: RefundEnd, now: OffsetDateTime) -> bool {
-        let Some(refund) = self
+        let Some(index) = self
             .data
             .refunds
-            .iter_mut()
-            .find(|refund| refund.key == key && refund.state == RefundState::InDoubt)
+            .iter()
+            .position(|refund| refund.key == key && refund.state == RefundState::InDoubt)
         else {
             return false;
         };
+        if end == RefundEnd::NotSent {
+            self.data.refunds.remove(index);
+            self.changed();
+            return true;
+        }
+        let refund = &mut self.data.refunds[index];
         match end {
+            RefundEnd::NotSent => {}
             RefundEnd::Made => refund.state = RefundState::Made,
             RefundEnd::NotMade(note) => {
                 refund.state = RefundState::NotMade;
@@ -589,6 +599,7 @@ mod tests {
         // Not made: kept in the history, no longer counted.
         assert!(order.resolve_refund("a", RefundEnd::NotMade("refused".into()), T0));
         assert!(!order.resolve_refund("a", RefundEnd::Made, T0));
+        assert!(!order.resolve_refund("a", RefundEnd::NotSent, T0));
         assert_eq!(order.refundable(), Some(fen(100)));
         assert_eq!(order.refund("a").unwrap().state(), RefundState::NotMade);
         // Every change since the last save is one revision: the store's compare-and-set is on
@@ -607,6 +618,20 @@ mod tests {
         assert_eq!(order.refunded(), Some(fen(70)));
         assert_eq!(order.refund_count(), 1);
         assert_eq!(order.refundable(), Some(fen(30)));
+    }
+
+    #[test]
+    fn a_refund_never_sent_is_withdrawn_and_its_key_freed() {
+        let mut order = paid(100);
+        let _ = order.begin_refund("a", fen(70), T0).unwrap();
+        order.saved();
+        assert!(order.resolve_refund("a", RefundEnd::NotSent, T0));
+        assert_eq!(order.refund("a"), None);
+        assert!(order.refunds().is_empty());
+        assert_eq!(order.refundable(), Some(fen(100)));
+        assert_eq!((order.loaded_revision(), order.revision()), (1, 2));
+        let _ = order.begin_refund("a", fen(70), T0).unwrap();
+        assert_eq!(order.refund_in_doubt().map(Refund::amount), Some(fen(70)));
     }
 
     #[test]

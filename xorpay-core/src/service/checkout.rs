@@ -3,14 +3,14 @@
 //! identical request), and by reconciliation otherwise. A repeated checkout of the same order
 //! (a double click, a retried request) finds the first.
 
-use super::reconcile::Outcome;
+use super::reconcile::{Outcome, refuses_for_good};
 use super::record::{self, mark_expired, mark_pending};
 use super::{Payments, ServiceOrder};
 use crate::client::{CashierPage, ClientError, Sent};
 use crate::order::{Abandoned, Created, Order, Paid, Pending, StoredOrder};
 use crate::request::RequestError;
 use crate::status::ApiError;
-use crate::store::{OrderStore, Record, StoreError, Transition};
+use crate::store::{OrderStore, Record, RecordState, StoreError, Transition};
 
 /// Where a checkout left the order.
 #[derive(Debug)]
@@ -122,9 +122,19 @@ impl<O: ServiceOrder, S: OrderStore> Payments<O, S> {
                     ClientError::Unreachable { .. } => {
                         Err(CheckoutError::Unreachable { order_id, error })
                     }
+                    // XorPay holds this number paid already: settled as a submission whose
+                    // answer was lost, by its answer to a query.
+                    ClientError::Api(ApiError::OrderPayed) => self.in_doubt(order).await,
                     ClientError::Api(error) => {
-                        let given_up = order.abandon(now, Abandoned::Refused);
-                        let _ = mark_expired(&self.inner.store, &given_up, now).await?;
+                        // Refused for good (`order_exist`, …): XorPay's order with this
+                        // number, if any, is not this one. Otherwise XorPay holds no order.
+                        let why = match refuses_for_good(&error) {
+                            true => Abandoned::Refused,
+                            false => Abandoned::NeverPaid,
+                        };
+                        let given_up = order.abandon(now, why);
+                        let from = RecordState::Created;
+                        let _ = mark_expired(&self.inner.store, &given_up, from, now).await?;
                         Err(CheckoutError::Refused { order_id, error })
                     }
                     ClientError::Request(error) => Err(CheckoutError::Invalid(error)),

@@ -7,8 +7,10 @@
 //! does not apply, the order is read back and decided on: a repeat of the payment already
 //! recorded is "already paid"; an order whose `aoid` XorPay never named (a cashier order, a
 //! submission whose answer was lost) is confirmed with XorPay's own answer to a query as
-//! well; anything else is refused. Only an order the store holds as paid, by this payment,
-//! is ever acknowledged.
+//! well; anything else is refused. A notification signed only with the retired secret (see
+//! [`super::RetiredSecret`]) skips the single write and always needs XorPay's answer to a
+//! query: a retired secret may have leaked. Only an order the store holds as paid, by this
+//! payment, is ever acknowledged.
 
 use time::OffsetDateTime;
 
@@ -130,8 +132,8 @@ const TRIES: usize = 3;
 
 /// What one reading of the order decided.
 enum Step<O> {
-    /// Write this newly paid order.
-    Pay(Order<O, Paid>),
+    /// Write this newly paid order over the row in the state it was read in.
+    Pay(Order<O, Paid>, RecordState),
     /// Save this paid order, which learnt its `aoid`.
     Learn(Order<O, Paid>),
     /// Already paid by this payment, as stored.
@@ -146,15 +148,19 @@ impl<O: ServiceOrder, S: OrderStore> Payments<O, S> {
     /// # Errors
     /// [`NotifyError`]; nothing was written. Answer with its [`NotifyError::status`].
     pub async fn confirm(&self, body: &[u8]) -> Result<Confirmed<O>, NotifyError> {
-        let notification = self.verify(body)?;
+        let (notification, trust) = self.verify(body)?;
         let now = self.now();
-        let confirmed = match self.pay_at_once(&notification, now).await? {
+        let at_once = match trust {
+            Trust::Current => self.pay_at_once(&notification, now).await?,
+            Trust::Retired => None,
+        };
+        let confirmed = match at_once {
             Some(order) => Confirmed {
                 order,
                 newly: true,
                 ack: Acknowledgement { _durable: () },
             },
-            None => self.confirm_read_back(notification, now).await?,
+            None => self.confirm_read_back(notification, trust, now).await?,
         };
         if confirmed.newly {
             self.inner.paid.notify_one();
@@ -163,14 +169,16 @@ impl<O: ServiceOrder, S: OrderStore> Payments<O, S> {
     }
 
     /// Verifies with the current secret, then with the retired one while it is accepted.
-    fn verify(&self, body: &[u8]) -> Result<VerifiedNotification, NotifyError> {
+    fn verify(&self, body: &[u8]) -> Result<(VerifiedNotification, Trust), NotifyError> {
         let notification = Notification::parse(body)?;
         match notification.clone().verify(self.inner.client.secret()) {
             Err(NotificationError::Signature(error)) => match &self.inner.retired {
-                Some((retired, until)) if self.now() < *until => Ok(notification.verify(retired)?),
+                Some((retired, until)) if self.now() < *until => {
+                    Ok((notification.verify(retired)?, Trust::Retired))
+                }
                 _ => Err(NotificationError::Signature(error).into()),
             },
-            result => Ok(result?),
+            result => Ok((result?, Trust::Current)),
         }
     }
 
@@ -218,6 +226,7 @@ impl<O: ServiceOrder, S: OrderStore> Payments<O, S> {
     async fn confirm_read_back(
         &self,
         notification: VerifiedNotification,
+        trust: Trust,
         now: OffsetDateTime,
     ) -> Result<Confirmed<O>, NotifyError> {
         let order_id = notification.order_id().to_owned();
@@ -229,7 +238,7 @@ impl<O: ServiceOrder, S: OrderStore> Payments<O, S> {
                 .await?
                 .ok_or_else(|| NotifyError::UnknownOrder(order_id.clone()))?;
             let stored = record::typed::<O>(&record)?;
-            if needs_query(&stored) && answer.is_none() {
+            if needs_query(&stored, trust) && answer.is_none() {
                 let state = self.inner.client.query2(&order_id).await.map_err(|error| {
                     NotifyError::Query {
                         order_id: order_id.clone(),
@@ -239,12 +248,13 @@ impl<O: ServiceOrder, S: OrderStore> Payments<O, S> {
                 answer = Some(QueryAnswer::for_order_id(order_id.clone(), state));
             }
             let ack = Acknowledgement { _durable: () };
-            let step = decide(stored, notification.clone(), answer.as_ref()).map_err(|reason| {
-                NotifyError::Mismatch {
-                    order_id: order_id.clone(),
-                    reason,
-                }
-            })?;
+            let step =
+                decide(stored, notification.clone(), trust, answer.as_ref()).map_err(|reason| {
+                    NotifyError::Mismatch {
+                        order_id: order_id.clone(),
+                        reason,
+                    }
+                })?;
             match step {
                 Step::Done(order) => {
                     return Ok(Confirmed {
@@ -253,8 +263,8 @@ impl<O: ServiceOrder, S: OrderStore> Payments<O, S> {
                         ack,
                     });
                 }
-                Step::Pay(order) => {
-                    if mark_paid(store, &order, now).await? == Transition::Applied {
+                Step::Pay(order, from) => {
+                    if mark_paid(store, &order, from, now).await? == Transition::Applied {
                         return Ok(Confirmed {
                             order,
                             newly: true,
@@ -279,14 +289,28 @@ impl<O: ServiceOrder, S: OrderStore> Payments<O, S> {
     }
 }
 
+/// How far a verified notification is trusted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Trust {
+    /// Signed with the current secret.
+    Current,
+    /// Signed only with the retired secret, within its window. A secret is retired because it
+    /// may have leaked, so such a notification pays nothing by itself: XorPay's own answer to
+    /// a query must say the order is paid, and it never names an `aoid` the order did not
+    /// know.
+    Retired,
+}
+
 /// Whether only XorPay's answer to a query, with the notification, can pin the payment to
-/// this order: XorPay has not named its `aoid`.
-fn needs_query<O>(stored: &StoredOrder<O>) -> bool {
+/// this order: XorPay has not named its `aoid`, or the notification is signed only with the
+/// retired secret.
+fn needs_query<O>(stored: &StoredOrder<O>, trust: Trust) -> bool {
     match stored {
+        StoredOrder::Paid(_) => false,
+        _ if trust == Trust::Retired => true,
         StoredOrder::Created(_) => true,
         StoredOrder::Pending(order) => order.aoid().is_none(),
         StoredOrder::Expired(order) => order.aoid().is_none(),
-        StoredOrder::Paid(_) => false,
     }
 }
 
@@ -294,45 +318,60 @@ fn needs_query<O>(stored: &StoredOrder<O>) -> bool {
 fn decide<O>(
     stored: StoredOrder<O>,
     notification: VerifiedNotification,
+    trust: Trust,
     answer: Option<&QueryAnswer>,
 ) -> Result<Step<O>, ConfirmError> {
     let reason = |reason: &ConfirmError| reason.clone();
+    let queried = trust == Trust::Retired;
     Ok(match (stored, answer) {
         (StoredOrder::Paid(mut paid), _) => {
             let had_aoid = paid.aoid().is_some();
-            paid.learn_aoid(&notification)?;
-            if had_aoid {
+            // A retired-secret notification is checked against a known aoid, never learnt
+            // from: the order is paid already, so it is acknowledged either way.
+            if had_aoid || !queried {
+                paid.learn_aoid(&notification)?;
+            }
+            if had_aoid || queried {
                 Step::Done(paid)
             } else {
                 Step::Learn(paid)
             }
         }
-        (StoredOrder::Pending(order), Some(answer)) if order.aoid().is_none() => Step::Pay(
-            order
-                .confirm_with_query(notification, answer)
-                .map_err(|r| reason(r.reason()))?,
-        ),
+        (StoredOrder::Pending(order), Some(answer)) if queried || order.aoid().is_none() => {
+            Step::Pay(
+                order
+                    .confirm_with_query(notification, answer)
+                    .map_err(|r| reason(r.reason()))?,
+                RecordState::Pending,
+            )
+        }
         (StoredOrder::Pending(order), _) => Step::Pay(
             order
                 .confirm(notification)
                 .map_err(|r| reason(r.reason()))?,
+            RecordState::Pending,
         ),
-        (StoredOrder::Expired(order), Some(answer)) if order.aoid().is_none() => Step::Pay(
-            order
-                .confirm_with_query(notification, answer)
-                .map_err(|r| reason(r.reason()))?,
-        ),
+        (StoredOrder::Expired(order), Some(answer)) if queried || order.aoid().is_none() => {
+            Step::Pay(
+                order
+                    .confirm_with_query(notification, answer)
+                    .map_err(|r| reason(r.reason()))?,
+                RecordState::Expired,
+            )
+        }
         // XorPay retries a notification for hours: a payment for an order that expired by the
         // clock in the meantime is still a payment.
         (StoredOrder::Expired(order), _) => Step::Pay(
             order
                 .confirm(notification)
                 .map_err(|r| reason(r.reason()))?,
+            RecordState::Expired,
         ),
         (StoredOrder::Created(order), Some(answer)) => Step::Pay(
             order
                 .confirm_with_query(notification, answer)
                 .map_err(|r| reason(r.reason()))?,
+            RecordState::Created,
         ),
         (StoredOrder::Created(_), None) => return Err(ConfirmError::AoidUnknown),
     })

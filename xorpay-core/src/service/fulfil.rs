@@ -47,15 +47,12 @@ impl FulfilError {
 pub struct Fulfilled {
     /// Orders fulfilled and recorded.
     pub fulfilled: usize,
-    /// Orders whose hook failed (or ran out of its lease): handed over again later.
+    /// Orders whose hook failed (or ran out of its lease): handed over again one lease later.
     pub failed: usize,
     /// Orders whose hook ran, but whose claim another process took over (its lease ended
     /// first): that process runs the hook again.
     pub taken_over: usize,
 }
-
-/// How many orders one claim takes.
-const BATCH: usize = 32;
 
 /// A claim token nobody else holds: a per-process random part and a counter.
 fn token() -> String {
@@ -71,9 +68,10 @@ fn token() -> String {
 }
 
 impl<O: ServiceOrder, S: OrderStore> Payments<O, S> {
-    /// Hands every paid, unfulfilled order to `hook`, each under a claim, and records those
-    /// it fulfilled. Returns when no claimable order is left, or after a batch in which a
-    /// hook failed.
+    /// Hands every paid, unfulfilled order to `hook`, one at a time, each under its own
+    /// claim, and records those it fulfilled. An order whose hook failed is handed over again
+    /// one lease later (by this sweep's successor, not by this sweep), so one order that keeps
+    /// failing never holds up the others. Returns when no claimable order is left.
     ///
     /// # Errors
     /// [`StoreError`]; what was recorded stays recorded. Safe to call again at any time, from
@@ -83,60 +81,53 @@ impl<O: ServiceOrder, S: OrderStore> Payments<O, S> {
         let lease = self.inner.lease;
         let mut report = Fulfilled::default();
         loop {
+            // One order per claim: each hook gets the whole lease to itself.
             let token = token();
-            let claimed = store
+            let Some(claimed) = store
                 .claim(&Claim {
                     order_id: None,
                     token: &token,
                     lease,
-                    limit: BATCH,
+                    limit: 1,
                 })
-                .await?;
-            let full = claimed.len() == BATCH;
-            let mut failed = false;
-            for claimed in claimed {
-                let paid = match record::typed::<O>(&claimed) {
-                    Ok(StoredOrder::Paid(paid)) => paid,
-                    Ok(_) | Err(_) => {
-                        tracing::error!(
-                            order_id = claimed.order_id,
-                            "fulfilment: unreadable paid order"
-                        );
-                        store.release_claim(&claimed.order_id, &token).await?;
-                        report.failed += 1;
-                        failed = true;
-                        continue;
-                    }
-                };
-                // Within the lease, or the claim could pass to another process mid-hook.
-                let ran = tokio::time::timeout(lease.mul_f64(0.9), hook.fulfil(&paid)).await;
-                match ran {
-                    Ok(Ok(())) => {
-                        let now = self.now();
-                        match store.mark_fulfilled(paid.order_id(), &token, now).await? {
-                            Transition::Applied => report.fulfilled += 1,
-                            Transition::NotApplied => report.taken_over += 1,
-                        }
-                    }
-                    Ok(Err(error)) => {
-                        tracing::warn!(order_id = paid.order_id(), %error, "fulfilment failed");
-                        store.release_claim(paid.order_id(), &token).await?;
-                        report.failed += 1;
-                        failed = true;
-                    }
-                    Err(_) => {
-                        tracing::warn!(
-                            order_id = paid.order_id(),
-                            "fulfilment outlasted its lease"
-                        );
-                        store.release_claim(paid.order_id(), &token).await?;
-                        report.failed += 1;
-                        failed = true;
+                .await?
+                .pop()
+            else {
+                return Ok(report);
+            };
+            let paid = match record::typed::<O>(&claimed) {
+                Ok(StoredOrder::Paid(paid)) => paid,
+                Ok(_) | Err(_) => {
+                    tracing::error!(
+                        order_id = claimed.order_id,
+                        "fulfilment: unreadable paid order"
+                    );
+                    store
+                        .release_claim(&claimed.order_id, &token, lease)
+                        .await?;
+                    report.failed += 1;
+                    continue;
+                }
+            };
+            // Within the lease, or the claim could pass to another process mid-hook.
+            match tokio::time::timeout(lease.mul_f64(0.9), hook.fulfil(&paid)).await {
+                Ok(Ok(())) => {
+                    let now = self.now();
+                    match store.mark_fulfilled(paid.order_id(), &token, now).await? {
+                        Transition::Applied => report.fulfilled += 1,
+                        Transition::NotApplied => report.taken_over += 1,
                     }
                 }
-            }
-            if !full || failed {
-                return Ok(report);
+                Ok(Err(error)) => {
+                    tracing::warn!(order_id = paid.order_id(), %error, "fulfilment failed");
+                    store.release_claim(paid.order_id(), &token, lease).await?;
+                    report.failed += 1;
+                }
+                Err(_) => {
+                    tracing::warn!(order_id = paid.order_id(), "fulfilment outlasted its lease");
+                    store.release_claim(paid.order_id(), &token, lease).await?;
+                    report.failed += 1;
+                }
             }
         }
     }

@@ -117,6 +117,8 @@ struct Inner<S> {
     clock: Clock,
     reconcile: ReconcilePolicy,
     lease: Duration,
+    /// How long after it was asked a refund in doubt may be resolved by hand.
+    resolve_after: Duration,
     /// Woken when a payment is recorded, so a background fulfiller runs at once.
     paid: tokio::sync::Notify,
 }
@@ -178,9 +180,17 @@ pub struct PaymentsConfig<O, S> {
     /// How queries are retried. Default: [`RetryPolicy::default`].
     #[builder(default)]
     query_retry: RetryPolicy,
-    /// Which orders reconciliation asks about. Default: [`ReconcilePolicy::default`].
+    /// Which orders reconciliation asks about. Default: [`ReconcilePolicy::default`]. Its
+    /// `stale_after` is raised to `timeout` plus 2 seconds when shorter: an order whose
+    /// request may still be under way is never taken for a lost one.
     #[builder(default)]
     reconcile: ReconcilePolicy,
+    /// How long after a refund was asked, its answer lost, it may be resolved by hand
+    /// ([`Payments::resolve_refund`]): XorPay may still be making it until then, so its
+    /// dashboard showing no refund proves nothing yet. Raised to `timeout` plus 2 seconds
+    /// when shorter. Default: 5 minutes.
+    #[builder(default = Duration::from_secs(300))]
+    refund_resolve_after: Duration,
     /// How long a fulfilment claim is exclusive: longer than the fulfilment hook ever takes.
     /// Default: 5 minutes.
     #[builder(default = Duration::from_secs(300))]
@@ -188,6 +198,9 @@ pub struct PaymentsConfig<O, S> {
     #[builder(default, setter(skip))]
     orders: PhantomData<fn() -> O>,
 }
+
+/// Beyond the client's timeout, how long a request's answer may take to be recorded.
+const IN_FLIGHT_MARGIN: Duration = Duration::from_secs(2);
 
 /// Why a service could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -226,14 +239,19 @@ impl<O, S> From<PaymentsConfig<O, S>> for Result<Payments<O, S>, ConfigError> {
                 + time::Duration::try_from(NOTIFY_RETRY_SPAN).unwrap_or(time::Duration::ZERO);
             (previous.secret, until)
         });
+        // Longer than any request to XorPay takes, with the time to record its answer.
+        let in_flight = config.timeout + IN_FLIGHT_MARGIN;
+        let mut reconcile = config.reconcile;
+        reconcile.stale_after = reconcile.stale_after.max(in_flight);
         Ok(Payments {
             inner: Arc::new(Inner {
                 client,
                 store: config.store,
                 retired,
                 clock: config.clock,
-                reconcile: config.reconcile,
+                reconcile,
                 lease: config.fulfil_lease,
+                resolve_after: config.refund_resolve_after.max(in_flight),
                 paid: tokio::sync::Notify::new(),
             }),
             orders: PhantomData,
@@ -290,7 +308,8 @@ impl<O: ServiceOrder, S: OrderStore> Payments<O, S> {
     }
 
     /// The orders a person must act on, however old: paid orders with a refund in doubt, or
-    /// whose `aoid` only XorPay's dashboard can tell. At most `limit`.
+    /// whose `aoid` only XorPay's dashboard can tell, and orders XorPay holds as `fee_error`
+    /// (the payer paid; top up the prepaid balance). At most `limit`.
     ///
     /// # Errors
     /// [`StoreError`].

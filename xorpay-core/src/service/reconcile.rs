@@ -35,7 +35,7 @@ use crate::order::{
     State, StoredOrder,
 };
 use crate::status::{ApiError, OrderState};
-use crate::store::{OrderStore, StoreError, Transition};
+use crate::store::{OrderStore, RecordState, StoreError, Transition};
 
 /// How long XorPay keeps notifying an unacknowledged payment: 7 attempts, 1 + 2 + 4 + 16 +
 /// 64 + 300 minutes apart (PROTOCOL.md §7), 6 h 27 min in all.
@@ -46,7 +46,8 @@ pub const NOTIFY_RETRY_SPAN: Duration = Duration::from_secs((1 + 2 + 4 + 16 + 64
 pub struct ReconcilePolicy {
     /// A `created` or `pending` order is asked about once it is this old. Longer than any
     /// request takes (the client's timeout), so that a submission still under way is not
-    /// taken for a lost one. Default: 2 minutes.
+    /// taken for a lost one (the service raises a shorter setting to the timeout plus 2
+    /// seconds). Default: 2 minutes.
     pub stale_after: Duration,
     /// How long after its expiry an order is still asked about: never less than
     /// [`NOTIFY_RETRY_SPAN`] (a shorter setting is raised to it). Default: 24 hours.
@@ -155,8 +156,14 @@ impl<O: ServiceOrder, S: OrderStore> Payments<O, S> {
             let stored = match record::typed::<O>(&candidate) {
                 Ok(stored) => stored,
                 Err(error) => {
+                    // Logged, and put back like an order whose query failed, so that it does
+                    // not stand first in every batch.
                     tracing::error!(order_id = candidate.order_id, %error, "reconcile: unreadable order");
                     report.failed += 1;
+                    let age = now - candidate.created_at;
+                    store
+                        .check_again_at(&candidate.order_id, now + backoff(age))
+                        .await?;
                     continue;
                 }
             };
@@ -166,7 +173,7 @@ impl<O: ServiceOrder, S: OrderStore> Payments<O, S> {
                 // The store names created orders older than `stale_after` only.
                 StoredOrder::Created(order) => self.settle_created(order, now, true).await?,
                 StoredOrder::Pending(order) => {
-                    self.settle_known(order, |order, answer| {
+                    self.settle_known(order, RecordState::Pending, |order, answer| {
                         // XorPay does not know an order whose lifetime has passed (a cashier
                         // page never opened): it expires by the clock, or it would be asked
                         // about forever.
@@ -185,7 +192,7 @@ impl<O: ServiceOrder, S: OrderStore> Payments<O, S> {
                     .await?
                 }
                 StoredOrder::Expired(order) => {
-                    self.settle_known(order, Order::<O, Expired>::settle)
+                    self.settle_known(order, RecordState::Expired, Order::<O, Expired>::settle)
                         .await?
                 }
                 StoredOrder::Paid(_) => continue,
@@ -207,6 +214,8 @@ impl<O: ServiceOrder, S: OrderStore> Payments<O, S> {
                 }
                 Outcome::Superseded => false,
                 Outcome::FeeError => {
+                    // The payer paid: a person must act (top up, then it is paid).
+                    let _ = record::flag_attention(store, &candidate, now).await?;
                     report.fee_error.push(order_id.clone());
                     true
                 }
@@ -256,7 +265,7 @@ impl<O: ServiceOrder, S: OrderStore> Payments<O, S> {
         };
         let (order, state) = match settled {
             Settled::Unchanged(order, state) => (order, state),
-            settled => return record_settled(store, settled, now).await,
+            settled => return record_settled(store, settled, RecordState::Created, now).await,
         };
         let failed = match client.resend(order).await {
             Ok(pending) => {
@@ -290,13 +299,15 @@ impl<O: ServiceOrder, S: OrderStore> Payments<O, S> {
             });
         };
         let abandoned = failed.into_order().abandon(now, why);
-        record_settled(store, Settled::<O, Created>::Expired(abandoned), now).await
+        let settled = Settled::<O, Created>::Expired(abandoned);
+        record_settled(store, settled, RecordState::Created, now).await
     }
 
     /// Queries a pending or expired order and records the answer.
     async fn settle_known<T: State>(
         &self,
         order: Order<O, T>,
+        from: RecordState,
         settle: impl FnOnce(Order<O, T>, &QueryAnswer) -> Result<Settled<O, T>, Rejected<O, T>>,
     ) -> Result<Outcome<O>, StoreError> {
         let answer = match self.inner.client.check(&order).await {
@@ -307,25 +318,27 @@ impl<O: ServiceOrder, S: OrderStore> Payments<O, S> {
             }
         };
         match settle(order, &answer) {
-            Ok(settled) => record_settled(&self.inner.store, settled, self.now()).await,
+            Ok(settled) => record_settled(&self.inner.store, settled, from, self.now()).await,
             Err(_) => Ok(Outcome::Failed),
         }
     }
 }
 
-/// Stores what XorPay's answer moved an order to.
+/// Stores what XorPay's answer moved an order, read in state `from`, to.
 async fn record_settled<O, S: OrderStore, T: State>(
     store: &S,
     settled: Settled<O, T>,
+    from: RecordState,
     now: OffsetDateTime,
 ) -> Result<Outcome<O>, StoreError> {
     let applied = |transition| transition == Transition::Applied;
     Ok(match settled {
-        Settled::Paid(paid) => match applied(mark_paid(store, &paid, now).await?) {
+        Settled::Paid(paid) => match applied(mark_paid(store, &paid, from, now).await?) {
             true => Outcome::Paid(paid),
             false => Outcome::Superseded,
         },
-        Settled::Expired(expired) => match applied(mark_expired(store, &expired, now).await?) {
+        Settled::Expired(expired) => match applied(mark_expired(store, &expired, from, now).await?)
+        {
             true => Outcome::Expired,
             false => Outcome::Superseded,
         },
@@ -337,7 +350,7 @@ async fn record_settled<O, S: OrderStore, T: State>(
 /// The refusals of a create request that no identical request can overcome. Not those whose
 /// outcome is unknown (an undocumented code), not `order_payed` or `order_expire` (the next
 /// query records them), not those that pass (`fee_error`, risk control).
-fn refuses_for_good(error: &ApiError) -> bool {
+pub(super) fn refuses_for_good(error: &ApiError) -> bool {
     matches!(
         error,
         ApiError::OrderExist

@@ -86,12 +86,13 @@ async fn apply<S: OrderStore>(store: &S, change: &Change<'_>) -> Result<Transiti
     })
 }
 
-/// A state change from one of `from` to the order's state, at its price and with its `aoid`
-/// where it knows one.
+/// A state change from `from`, the state the copy was read in, to the order's state, at its
+/// price and its `aoid`: the one it knows, or none. A row another writer moved on since (to
+/// another state, or to a named `aoid`) is left alone; the caller reads it again.
 async fn advance<O, T: State, S: OrderStore>(
     store: &S,
     order: &Order<O, T>,
-    from: &[RecordState],
+    from: RecordState,
     to: RecordState,
     attention: bool,
     now: OffsetDateTime,
@@ -105,9 +106,9 @@ async fn advance<O, T: State, S: OrderStore>(
         store,
         &Change {
             order_id,
-            from,
+            from: &[from],
             price_fen: order.price().fen(),
-            aoid: aoid.map_or(AoidCondition::Any, AoidCondition::UnknownOr),
+            aoid: aoid.map_or(AoidCondition::Unknown, AoidCondition::UnknownOr),
             revision: None,
             to,
             new_aoid: aoid,
@@ -128,41 +129,66 @@ pub(super) async fn mark_pending<O, S: OrderStore>(
     order: &Order<O, Pending>,
     now: OffsetDateTime,
 ) -> Result<Transition, StoreError> {
-    let from = [RecordState::Created];
-    advance(store, order, &from, RecordState::Pending, false, now).await
-}
-
-/// The order is paid: `created` (a submission whose answer was lost), `pending` or
-/// `expired` (a late payment is still money received) → `paid`.
-pub(super) async fn mark_paid<O, S: OrderStore>(
-    store: &S,
-    order: &Order<O, Paid>,
-    now: OffsetDateTime,
-) -> Result<Transition, StoreError> {
-    let from = [
-        RecordState::Created,
-        RecordState::Pending,
-        RecordState::Expired,
-    ];
     advance(
         store,
         order,
-        &from,
-        RecordState::Paid,
-        attention(order),
+        RecordState::Created,
+        RecordState::Pending,
+        false,
         now,
     )
     .await
 }
 
-/// The order expired (or was given up): `created` or `pending` → `expired`.
+/// The order is paid: from `created` (a submission whose answer was lost), `pending` or
+/// `expired` (a late payment is still money received), whichever the copy was read in.
+pub(super) async fn mark_paid<O, S: OrderStore>(
+    store: &S,
+    order: &Order<O, Paid>,
+    from: RecordState,
+    now: OffsetDateTime,
+) -> Result<Transition, StoreError> {
+    let attention = attention(order);
+    advance(store, order, from, RecordState::Paid, attention, now).await
+}
+
+/// The order expired (or was given up): from `created` or `pending`, whichever the copy was
+/// read in.
 pub(super) async fn mark_expired<O, S: OrderStore>(
     store: &S,
     order: &Order<O, Expired>,
+    from: RecordState,
     now: OffsetDateTime,
 ) -> Result<Transition, StoreError> {
-    let from = [RecordState::Created, RecordState::Pending];
-    advance(store, order, &from, RecordState::Expired, false, now).await
+    advance(store, order, from, RecordState::Expired, false, now).await
+}
+
+/// Flags an order for a person (XorPay said `fee_error`: paid, its fee not taken), leaving
+/// all else as read; a row changed since is left alone.
+pub(super) async fn flag_attention<S: OrderStore>(
+    store: &S,
+    record: &Record,
+    now: OffsetDateTime,
+) -> Result<Transition, StoreError> {
+    apply(
+        store,
+        &Change {
+            order_id: &record.order_id,
+            from: &[record.state],
+            price_fen: record.price_fen,
+            aoid: AoidCondition::Any,
+            revision: Some(record.revision),
+            to: record.state,
+            new_aoid: None,
+            new_revision: record.revision,
+            data: &record.data,
+            submitted_at: None,
+            expired_at: None,
+            attention: true,
+            at: now,
+        },
+    )
+    .await
 }
 
 /// Saves a paid order whose record changed (a refund begun or settled, its `aoid` learnt),
@@ -200,4 +226,94 @@ pub(super) async fn update_paid<O, S: OrderStore>(
         order.saved();
     }
     Ok(transition)
+}
+
+#[cfg(all(test, feature = "sqlite"))]
+mod tests {
+    use super::*;
+    use crate::__private::Visit;
+    use crate::order::Settled;
+    use crate::price::Price;
+    use crate::request::{OwnNotifyUrl, ValueSource, endpoint};
+    use crate::response::CreateOrderResponse;
+    use crate::status::OrderState;
+    use crate::store::SqliteStore;
+
+    /// A hand-written order type: the derive lives in another crate.
+    #[derive(serde::Serialize, serde::Deserialize)]
+    struct Tea(Price);
+
+    impl XorPayOrder for Tea {
+        const KIND: crate::RequestKind = crate::RequestKind::Native;
+        type NotifyUrl = OwnNotifyUrl;
+        type Endpoint = endpoint::Pay;
+
+        fn __xorpay_visit<V: Visit>(&self, visitor: &mut V) {
+            visitor.signed_str("name", ValueSource::Field("name"), "Tea");
+            visitor.signed_str("pay_type", ValueSource::Kind, "native");
+            visitor.signed_price(ValueSource::Field("price"), self.0);
+            visitor.signed_str("order_id", ValueSource::Field("id"), "t-1");
+            visitor.signed_str(
+                "notify_url",
+                ValueSource::Attribute,
+                "https://shop.example/n",
+            );
+        }
+    }
+
+    const ANSWER: &str = r#"{"status":"ok","aoid":"e19c8c8673ba42419043fc92b99303c1",
+        "expires_in":600,"info":{"qr":"weixin://wxpay/bizpayurl?pr=abc"}}"#;
+
+    /// Two writers, one row: a submission in doubt is read as created by reconciliation,
+    /// which asks XorPay (paid, says `query2`, naming no `aoid`), while a repeated checkout
+    /// re-sends it and records it pending with its `aoid`. The stale copy's write must not
+    /// apply: applied, it would leave a row whose struct says "no aoid" beside a column that
+    /// names one, which nobody could read again.
+    #[tokio::test]
+    async fn a_copy_read_before_another_writer_moved_the_row_is_not_written() {
+        let store = SqliteStore::in_memory().unwrap();
+        let now = OffsetDateTime::UNIX_EPOCH;
+        let price = Price::from_fen(100).unwrap();
+        let created = Order::new(Tea(price)).unwrap();
+        store
+            .insert(&new_record(&created, now).unwrap())
+            .await
+            .unwrap();
+
+        // The repeated checkout: XorPay's answer names the aoid.
+        let answer = CreateOrderResponse::from_json(ANSWER.as_bytes())
+            .unwrap()
+            .into_result()
+            .unwrap();
+        let pending = Order::new(Tea(price)).unwrap().accepted(answer, now);
+        let moved = mark_pending(&store, &pending, now).await.unwrap();
+        assert_eq!(moved, Transition::Applied);
+
+        // Reconciliation's copy, read as created before that, settles paid by the query.
+        let query = crate::order::QueryAnswer::for_order_id("t-1".into(), OrderState::Payed);
+        let Ok(Settled::Paid(paid)) = created.settle(&query, now) else {
+            panic!("expected paid")
+        };
+        let stale = mark_paid(&store, &paid, RecordState::Created, now)
+            .await
+            .unwrap();
+        assert_eq!(stale, Transition::NotApplied);
+        let record = store.load("t-1").await.unwrap().unwrap();
+        let Ok(StoredOrder::Pending(order)) = typed::<Tea>(&record) else {
+            panic!("expected the row pending and readable: {record:?}")
+        };
+        assert!(order.aoid().is_some());
+
+        // Read again, the same answer applies from where the row now is.
+        let query = crate::order::QueryAnswer::for_order_id("t-1".into(), OrderState::Payed);
+        let Ok(Settled::Paid(paid)) = order.settle(&query) else {
+            panic!("expected paid")
+        };
+        let fresh = mark_paid(&store, &paid, RecordState::Pending, now)
+            .await
+            .unwrap();
+        assert_eq!(fresh, Transition::Applied);
+        let record = store.load("t-1").await.unwrap().unwrap();
+        assert!(matches!(typed::<Tea>(&record), Ok(StoredOrder::Paid(_))));
+    }
 }

@@ -18,10 +18,6 @@ use crate::store::{OrderStore, StoreError, Transition};
 /// How often a refund reads the order again when another writer changed it meanwhile.
 const TRIES: usize = 3;
 
-/// Beyond the client's timeout, how long a refund in doubt waits before it may be resolved
-/// by hand: the time between a request ending and its answer being saved.
-const RESOLVE_MARGIN: time::Duration = time::Duration::seconds(2);
-
 /// What became of a refund XorPay was asked for and did not refuse.
 #[derive(Debug)]
 pub enum RefundOutcome {
@@ -70,6 +66,15 @@ pub enum RefundError {
         /// XorPay's refusal, or that it was resolved by hand.
         reason: String,
     },
+    /// No connection to XorPay could be made: nothing was sent, and nothing is left recorded.
+    /// Try again with the same key.
+    #[error("refund {key:?} was not sent: {error}")]
+    NotSent {
+        /// The key.
+        key: String,
+        /// How the connection failed.
+        error: ClientError,
+    },
     /// Another writer kept changing the order; nothing was sent. Try again.
     #[error("order {0:?} changed while the refund was being recorded; nothing was sent")]
     Contended(String),
@@ -81,7 +86,7 @@ pub enum RefundError {
     OutcomeNotRecorded {
         /// The order number.
         order_id: String,
-        /// What XorPay answered: `"made"` or `"not made"`.
+        /// What XorPay answered: `"made"` or `"not made"` (or that it was `"not sent"`).
         made: &'static str,
     },
     /// The store failed. If the refund was already recorded in doubt, it stays so.
@@ -92,7 +97,10 @@ pub enum RefundError {
 impl RefundError {
     /// Whether asking again with the same order, amount and key is safe and may succeed.
     pub fn is_safe_to_retry(&self) -> bool {
-        matches!(self, RefundError::Contended(_) | RefundError::Store(_))
+        matches!(
+            self,
+            RefundError::NotSent { .. } | RefundError::Contended(_) | RefundError::Store(_)
+        )
     }
 }
 
@@ -170,8 +178,19 @@ impl<O: ServiceOrder, S: OrderStore> Payments<O, S> {
                 ))
             }
             Ok(()) => {
-                let refund = self.record(&mut order, key, RefundEnd::Made).await?;
-                Ok(RefundOutcome::Made(refund))
+                self.record(&mut order, key, RefundEnd::Made).await?;
+                order
+                    .refund(key)
+                    .cloned()
+                    .map(RefundOutcome::Made)
+                    .ok_or_else(|| RefundError::Contended(order_id.to_owned()))
+            }
+            Err(error @ ClientError::Unreachable { .. }) => {
+                self.record(&mut order, key, RefundEnd::NotSent).await?;
+                Err(RefundError::NotSent {
+                    key: key.to_owned(),
+                    error,
+                })
             }
             Err(error) => {
                 let reason = format!("xorpay refused it: {error}");
@@ -185,24 +204,21 @@ impl<O: ServiceOrder, S: OrderStore> Payments<O, S> {
         }
     }
 
-    /// Saves XorPay's answer to the refund `key`. When another writer changed the order since
-    /// the refund was recorded, the answer is applied to the order as it now is, if that
-    /// refund is still in doubt there.
+    /// Saves how the refund `key` ended. When another writer changed the order since the
+    /// refund was recorded, the end is applied to the order as it now is, if that refund is
+    /// still in doubt there.
     async fn record(
         &self,
         order: &mut Order<O, Paid>,
         key: &str,
         end: RefundEnd,
-    ) -> Result<Refund, RefundError> {
+    ) -> Result<(), RefundError> {
         let order_id = order.order_id().to_owned();
         for _ in 0..TRIES {
             if order.resolve_refund(key, end.clone(), self.now())
                 && update_paid(&self.inner.store, order, self.now()).await? == Transition::Applied
             {
-                return order
-                    .refund(key)
-                    .cloned()
-                    .ok_or(RefundError::Contended(order_id));
+                return Ok(());
             }
             *order = self.load_paid(&order_id).await?;
             if order.refund(key).map(Refund::state) != Some(RefundState::InDoubt) {
@@ -212,6 +228,7 @@ impl<O: ServiceOrder, S: OrderStore> Payments<O, S> {
         let made = match end {
             RefundEnd::Made => "made",
             RefundEnd::NotMade(_) => "not made",
+            RefundEnd::NotSent => "not sent",
         };
         tracing::error!(
             order_id,
@@ -223,8 +240,11 @@ impl<O: ServiceOrder, S: OrderStore> Payments<O, S> {
     }
 
     /// Settles the refund `key` of order `order_id`, in doubt, as XorPay's merchant
-    /// dashboard shows it: `made` or not. Refused while the request that sent it may still
-    /// be under way (the client's timeout after it was asked, and a little more).
+    /// dashboard shows it: `made` or not. Refused until [`PaymentsConfig`]'s
+    /// `refund_resolve_after` has passed since it was asked: until then XorPay may still be
+    /// making it, and its dashboard showing no refund proves nothing.
+    ///
+    /// [`PaymentsConfig`]: super::PaymentsConfig
     ///
     /// # Errors
     /// [`ResolveError`]; nothing changed.
@@ -247,9 +267,9 @@ impl<O: ServiceOrder, S: OrderStore> Payments<O, S> {
                 key: key.to_owned(),
             });
         };
-        let timeout =
-            time::Duration::try_from(self.inner.client.timeout()).unwrap_or(time::Duration::MAX);
-        let after = refund.requested_at() + timeout + RESOLVE_MARGIN;
+        let wait =
+            time::Duration::try_from(self.inner.resolve_after).unwrap_or(time::Duration::MAX);
+        let after = refund.requested_at() + wait;
         let now = self.now();
         if now < after {
             return Err(ResolveError::TooEarly { after });

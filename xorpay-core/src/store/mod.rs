@@ -122,7 +122,8 @@ pub struct Record {
     /// When its fulfilment was recorded.
     pub fulfilled_at: Option<OffsetDateTime>,
     /// Whether a person must act on it: a paid order with a refund in doubt, or whose `aoid`
-    /// only XorPay's dashboard can tell.
+    /// only XorPay's dashboard can tell; an order XorPay holds as `fee_error` (paid, its fee
+    /// not taken: the prepaid balance needs topping up).
     pub attention: bool,
 }
 
@@ -135,6 +136,8 @@ pub enum AoidCondition<'a> {
     Is(&'a str),
     /// Unknown, or this.
     UnknownOr(&'a str),
+    /// Unknown.
+    Unknown,
 }
 
 /// A conditional change of one record: applied only if the row is in one of `from`, at
@@ -213,8 +216,9 @@ pub trait OrderStore: Send + Sync + 'static {
 
     /// The orders reconciliation should ask XorPay about at `now`, least recently changed
     /// first, at most `limit`: `created` ones stored before `stale_before`, `pending` ones
-    /// submitted before it, and `expired` ones that expired at or after `expired_since`, each
-    /// only once the time set by [`OrderStore::check_again_at`] has come.
+    /// submitted before it, and `expired` ones that expired at or after `expired_since` or
+    /// need a person ([`Record::attention`]), each only once the time set by
+    /// [`OrderStore::check_again_at`] has come.
     fn due_for_check(
         &self,
         now: OffsetDateTime,
@@ -262,11 +266,13 @@ pub trait OrderStore: Send + Sync + 'static {
         at: OffsetDateTime,
     ) -> impl Future<Output = Result<Transition, StoreError>> + Send;
 
-    /// Gives up the claim `token` holds on the order (its fulfilment failed; the next sweep
-    /// tries again).
+    /// Gives up the claim `token` holds on the order because its fulfilment failed: no
+    /// claimer takes it for `retry_after` (on the database's clock), so that an order that
+    /// keeps failing does not hold up the others.
     fn release_claim(
         &self,
         order_id: &str,
         token: &str,
+        retry_after: Duration,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 }

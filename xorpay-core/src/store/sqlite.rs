@@ -12,8 +12,9 @@
 
 use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
-use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
+use rusqlite::{Connection, Row, TransactionBehavior, params};
 use time::OffsetDateTime;
 use tokio::sync::Semaphore;
 
@@ -44,8 +45,9 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX orders_expired ON orders (state, expired_unix);",
     // 3: the merchant's struct and the state's data apart (a payment is recorded without
     // reading the row first), the fulfilment record and its claim, and whether a person
-    // must act on an order. Paid orders carried over are fulfilled again: fulfilment hooks
-    // are idempotent by contract.
+    // must act on an order. Paid orders carried over count as fulfilled: the first version
+    // fulfilled them in its notify route and its sweep, so handing its whole history to the
+    // hook again would deliver every old order twice.
     "CREATE TABLE orders_v3 (
         order_id         TEXT PRIMARY KEY NOT NULL,
         state            TEXT NOT NULL CHECK (state IN ('created', 'pending', 'paid', 'expired')),
@@ -66,10 +68,10 @@ const MIGRATIONS: &[&str] = &[
     );
     INSERT INTO orders_v3 (order_id, state, aoid, price_fen, revision, order_json, data_json,
                            created_unix, submitted_unix, expired_unix, check_after_unix,
-                           attention, updated_unix)
+                           fulfilled_unix, attention, updated_unix)
     SELECT order_id, state, aoid, price_fen, revision, json_extract(record, '$.order'),
            COALESCE(json_extract(record, '$.data'), 'null'), created_unix, submitted_unix,
-           expired_unix, check_after_unix,
+           expired_unix, check_after_unix, CASE WHEN state = 'paid' THEN updated_unix END,
            state = 'paid' AND (aoid IS NULL OR json_extract(record, '$.data.in_doubt') IS NOT NULL),
            updated_unix
     FROM orders;
@@ -303,6 +305,7 @@ impl OrderStore for SqliteStore {
             AoidCondition::Any => (0, None),
             AoidCondition::Is(aoid) => (1, Some(aoid.to_owned())),
             AoidCondition::UnknownOr(aoid) => (2, Some(aoid.to_owned())),
+            AoidCondition::Unknown => (3, None),
         };
         let from: Vec<&'static str> = change.from.iter().map(|state| state.as_str()).collect();
         let values = (
@@ -336,12 +339,15 @@ impl OrderStore for SqliteStore {
                        AND state IN (SELECT value FROM json_each(?2))
                        AND (?4 IS NULL OR revision = ?4)
                        AND CASE ?13 WHEN 0 THEN 1 WHEN 1 THEN aoid = ?14
-                                    ELSE aoid IS NULL OR aoid = ?14 END
+                                    WHEN 2 THEN aoid IS NULL OR aoid = ?14
+                                    ELSE aoid IS NULL END
                      RETURNING order_json",
                 )
                 .and_then(|mut statement| {
+                    // Stepped to the end, not just to the first row: the statement commits
+                    // when it completes, and only then does a failed commit show.
                     statement
-                        .query_row(
+                        .query_map(
                             params![
                                 order_id,
                                 from,
@@ -359,9 +365,10 @@ impl OrderStore for SqliteStore {
                                 aoid,
                             ],
                             |row| row.get::<_, String>(0),
-                        )
-                        .optional()
+                        )?
+                        .collect::<rusqlite::Result<Vec<String>>>()
                 })
+                .map(|rows| rows.into_iter().next())
                 .map_err(database)
         })
         .await
@@ -384,7 +391,7 @@ impl OrderStore for SqliteStore {
             "SELECT {COLUMNS} FROM orders
              WHERE ((state = 'created' AND created_unix < ?2)
                  OR (state = 'pending' AND submitted_unix < ?2)
-                 OR (state = 'expired' AND expired_unix >= ?3))
+                 OR (state = 'expired' AND (expired_unix >= ?3 OR attention)))
                AND (check_after_unix IS NULL OR check_after_unix <= ?1)
              ORDER BY updated_unix, order_id LIMIT ?4"
         );
@@ -484,15 +491,22 @@ impl OrderStore for SqliteStore {
         .await
     }
 
-    async fn release_claim(&self, order_id: &str, token: &str) -> Result<(), StoreError> {
+    async fn release_claim(
+        &self,
+        order_id: &str,
+        token: &str,
+        retry_after: Duration,
+    ) -> Result<(), StoreError> {
         let (key, token) = (order_id.to_owned(), token.to_owned());
+        let retry = i64::try_from(retry_after.as_millis()).unwrap_or(i64::MAX);
+        let sql = format!(
+            "UPDATE orders SET claim_token = NULL, claimed_until_ms = {DB_NOW_MS} + ?3
+             WHERE order_id = ?1 AND claim_token = ?2"
+        );
         self.with(move |connection| {
             connection
-                .prepare_cached(
-                    "UPDATE orders SET claim_token = NULL, claimed_until_ms = NULL
-                     WHERE order_id = ?1 AND claim_token = ?2",
-                )
-                .and_then(|mut statement| statement.execute(params![key, token]))
+                .prepare_cached(&sql)
+                .and_then(|mut statement| statement.execute(params![key, token, retry]))
                 .map(drop)
                 .map_err(database)
         })

@@ -1,10 +1,11 @@
 //! Helpers shared by the sandbox's integration tests. Each test binary uses a different
-//! subset, hence the `dead_code` allowance (and `pub` is how a test module shares).
+//! subset, hence the `dead_code` and `unused_macros` allowances (and `pub` is how a test
+//! module shares).
 //!
 //! Everything here talks to the sandbox as a merchant would: plain HTTP through `reqwest`,
 //! forms built by hand, and signatures computed with the test's own MD5 concatenation (the
 //! method of the shared vectors), never with the sandbox's or the core's signer.
-#![allow(dead_code, unreachable_pub)]
+#![allow(dead_code, unused_macros, unreachable_pub)]
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -278,7 +279,7 @@ pub async fn query2(sandbox: &Sandbox, order_id: &str) -> String {
         sandbox.aid(),
         form(&[
             ("order_id".into(), order_id.into()),
-            ("sign".into(), md5(&[order_id, sandbox.secret()])),
+            ("sign".into(), md5(&[order_id, &sandbox.secret()])),
         ])
     );
     get(&url).await.code()
@@ -286,7 +287,7 @@ pub async fn query2(sandbox: &Sandbox, order_id: &str) -> String {
 
 /// `POST /api/refund/{aoid}`'s status, correctly signed.
 pub async fn refund(sandbox: &Sandbox, aoid: &str, price: &str) -> String {
-    let sign = md5(&[price, sandbox.secret()]);
+    let sign = md5(&[price, &sandbox.secret()]);
     post_form(
         &format!("{}/api/refund/{aoid}", sandbox.base_url()),
         &[("price", price), ("sign", &sign)],
