@@ -195,7 +195,8 @@ impl Sandbox {
     /// checked, and every new notification signed, with `secret`. The notifications of orders
     /// paid before keep the signature they were made with (each is signed once, when its
     /// order is paid) and are still retried: a merchant accepts the previous secret for a
-    /// while. An empty `secret` is ignored.
+    /// while. XorPay's documents say nothing of rotation; this is the sandbox's model of it.
+    /// An empty `secret` is ignored.
     pub fn rotate_secret(&self, secret: &str) {
         if !secret.is_empty() {
             self.shared.config.secret.set(secret);
