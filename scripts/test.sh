@@ -24,6 +24,17 @@ install_missing() {
 install_missing node nodejs                 # runs the WeixinJSBridge scripts in a real JS engine
 install_missing chromium chromium           # the demo shop's browser tests (headless)
 install_missing chromedriver chromium-driver
+install_missing fc-match fontconfig
+# A CJK font, or Chromium draws every Chinese character as a box (and DOM text cannot tell).
+if ! fc-list :lang=zh-cn family | grep -q .; then
+    log "installing fonts-wqy-microhei (Chinese text in the browser tests)"
+    sudo=""
+    if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends fonts-wqy-microhei
+fi
+fc-match :lang=zh-cn family | grep -qi 'wenquanyi\|noto sans cjk\|noto serif cjk' \
+    || { echo "no CJK font: fc-match :lang=zh-cn finds $(fc-match :lang=zh-cn)"; exit 1; }
 rustup component list --installed 2>/dev/null | grep -q '^rustfmt' || rustup component add rustfmt
 rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy
 
@@ -38,5 +49,19 @@ RUSTDOCFLAGS="-D warnings" cargo doc --workspace --all-features --no-deps --quie
 
 log "cargo test"
 cargo test --workspace --all-features
+
+# The README's install snippet, run in a new crate (with xorpay taken from this checkout),
+# must build the README's complete server as it stands.
+log "install snippet"
+root=$PWD
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
+cargo init --quiet --name install-check "$scratch"
+cp Cargo.lock "$scratch/"
+sed -n '/^## Install/,/^```$/p' README.md | grep '^cargo add ' \
+    | sed "s#^cargo add xorpay #cargo add --path $root #" > "$scratch/install.sh"
+(cd "$scratch" && sh -e install.sh 2>/dev/null)
+cp examples/notify_server.rs "$scratch/src/main.rs"
+CARGO_TARGET_DIR="$root/target" cargo build --quiet --manifest-path "$scratch/Cargo.toml"
 
 echo "all checks passed"

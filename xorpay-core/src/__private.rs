@@ -60,9 +60,13 @@ pub fn sign_display<V: Visit, T: Text + ?Sized>(
 
 /// The price field.
 #[inline]
-pub fn sign_price<V: Visit, P: AsPrice + ?Sized>(visitor: &mut V, field: &'static str, price: &P) {
-    visitor.signed_price(ValueSource::Field(field), price.price());
+pub fn sign_price<V: Visit>(visitor: &mut V, field: &'static str, price: Price) {
+    visitor.signed_price(ValueSource::Field(field), price);
 }
+
+/// The price field's value, through the public trait, so that a wrong type is reported as
+/// "not a price" on the field.
+pub use crate::price::AsPrice;
 
 /// `pay_type`, from the request kind.
 #[inline]
@@ -109,31 +113,6 @@ pub fn send_expire<V: Visit, E: AsExpireSeconds + ?Sized>(visitor: &mut V, expir
 pub trait Text: Display {}
 
 impl<T: Display + ?Sized> Text for T {}
-
-/// The price field's type: [`Price`], or a reference to one.
-#[diagnostic::on_unimplemented(
-    message = "`{Self}` is not a price: use `xorpay::Price`",
-    label = "the price must be a `xorpay::Price`",
-    note = "`Price` holds integer fen and has exactly one wire form (\"50.00\"); parse it with `\"50.00\".parse::<Price>()` or build it with `Price::from_fen`; floats and plain integers (yuan? fen?) are refused"
-)]
-pub trait AsPrice {
-    /// The price.
-    fn price(&self) -> Price;
-}
-
-impl AsPrice for Price {
-    #[inline]
-    fn price(&self) -> Price {
-        *self
-    }
-}
-
-impl<P: AsPrice + ?Sized> AsPrice for &P {
-    #[inline]
-    fn price(&self) -> Price {
-        (**self).price()
-    }
-}
 
 /// The `expire` field's type: whole seconds.
 #[diagnostic::on_unimplemented(

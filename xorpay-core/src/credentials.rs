@@ -41,11 +41,11 @@ pub enum CredentialError {
 /// to 64 characters, so that it can always be placed in a URL path unescaped.
 ///
 /// ```
-/// use xorpay_core::Aid;
+/// use xorpay::Aid;
 /// let aid = Aid::new("999")?;
 /// assert_eq!(aid.as_str(), "999");
 /// assert!(Aid::new("9/9").is_err());
-/// # Ok::<(), xorpay_core::CredentialError>(())
+/// # Ok::<(), xorpay::CredentialError>(())
 /// ```
 #[derive(Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(try_from = "String", into = "String")]
@@ -113,11 +113,11 @@ impl fmt::Debug for Aid {
 /// wherever you keep secrets:
 ///
 /// ```
-/// use xorpay_core::AppSecret;
+/// use xorpay::AppSecret;
 /// let secret = AppSecret::new("0123456789abcdef0123456789abcdef")?;
 /// assert_eq!(format!("{secret:?}"), "AppSecret(<redacted>)");
 /// assert_eq!(secret.to_string(), "<redacted>");
-/// # Ok::<(), xorpay_core::CredentialError>(())
+/// # Ok::<(), xorpay::CredentialError>(())
 /// ```
 #[derive(Clone)]
 pub struct AppSecret(String);

@@ -43,7 +43,7 @@ pub enum FormError {
 /// A form body under construction: `key=value` pairs joined by `&`, percent-encoded.
 ///
 /// ```
-/// use xorpay_core::form::FormBody;
+/// use xorpay::form::FormBody;
 /// let mut body = FormBody::new();
 /// body.pair("name", "测试 & <b>").pair("price", "0.01");
 /// assert_eq!(body.as_str(), "name=%E6%B5%8B%E8%AF%95+%26+%3Cb%3E&price=0.01");

@@ -1,5 +1,5 @@
 //! The JSAPI pay page: the script that hands a JSAPI order's parameters to WeChat's
-//! `WeixinJSBridge` (PROTOCOL.md §3.3).
+//! `WeixinJSBridge` (docs/protocol.md §3.3).
 //!
 //! WeChat's in-app browser injects `WeixinJSBridge` asynchronously. The script calls
 //! `WeixinJSBridge.invoke('getBrandWCPayRequest', params, callback)` at once if the bridge is
@@ -23,7 +23,7 @@ use crate::response::JsapiParams;
 /// result URL was given, navigates to it with `result=ok|cancel|fail` added to its query.
 ///
 /// ```
-/// use xorpay_core::{jsapi::BridgeScript, response::JsapiParams};
+/// use xorpay::{jsapi::BridgeScript, response::JsapiParams};
 ///
 /// let params = JsapiParams {
 ///     app_id: "wx2421b1c4370ec43b".into(),
@@ -36,7 +36,7 @@ use crate::response::JsapiParams;
 /// let html = BridgeScript::new(&params).result_url("/orders/42")?.to_script_tag();
 /// assert!(html.contains("getBrandWCPayRequest"));
 /// assert!(html.starts_with("<script>"));
-/// # Ok::<(), xorpay_core::jsapi::InvalidResultUrl>(())
+/// # Ok::<(), xorpay::jsapi::InvalidResultUrl>(())
 /// ```
 #[derive(Debug, Clone)]
 #[must_use = "a BridgeScript does nothing until rendered"]

@@ -60,7 +60,7 @@ pub use notify::{
     VerifiedNotification,
 };
 pub use pay_type::{BarcodePayType, Endpoint, PayType, RequestKind};
-pub use price::{Price, PriceError, WirePrice};
+pub use price::{AsPrice, Price, PriceError, WirePrice};
 pub use request::{NotifyUrlFromClient, RequestError, Signable, SignedRequest, XorPayOrder};
 pub use response::{Aoid, JsapiParams};
 pub use sign::{Signature, SignatureError};

@@ -1,4 +1,4 @@
-//! Payment notifications (回调通知, PROTOCOL.md §7): parse the form XorPay posts, verify its
+//! Payment notifications (回调通知, docs/protocol.md §7): parse the form XorPay posts, verify its
 //! signature, and only then hand out a [`VerifiedNotification`].
 //!
 //! A notification is untrusted input from the internet until its signature checks out, so
@@ -22,7 +22,8 @@ use crate::price::{Price, PriceError};
 use crate::response::Aoid;
 use crate::sign::{self, NotifyFields, SignatureError};
 
-/// China Standard Time, UTC+8: the zone of `pay_time` (PROTOCOL.md §6.4).
+/// China Standard Time, UTC+8: the zone `pay_time` is presumed to be in (the docs give none;
+/// docs/protocol.md §6.4).
 pub const CHINA_STANDARD_TIME: UtcOffset = match UtcOffset::from_hms(8, 0, 0) {
     Ok(offset) => offset,
     Err(_) => UtcOffset::UTC,
@@ -146,7 +147,7 @@ impl Notification {
     /// values as received, then reads `aoid`, `pay_price` and `pay_time`.
     ///
     /// ```
-    /// use xorpay_core::{AppSecret, Notification};
+    /// use xorpay::{AppSecret, Notification};
     ///
     /// let body = b"aoid=e19c8c8673ba42419043fc92b99303c1&order_id=order-1&pay_price=50.00\
     ///     &pay_time=2019-01-01+00%3A00%3A00&more=&detail=%7B%7D&sign=1697d616f596edc250419d79f754ad16";
@@ -191,7 +192,7 @@ impl Notification {
 }
 
 /// `pay_time` is `YYYY-MM-DD HH:MM:SS` in China time per the docs; one peer SDK's tests use
-/// Unix seconds (PROTOCOL.md §8 item 18), which is accepted too.
+/// Unix seconds (docs/protocol.md §8 item 18), which is accepted too.
 fn parse_pay_time(text: &str) -> Option<OffsetDateTime> {
     if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
         let seconds = text.parse::<i64>().ok()?;
@@ -344,8 +345,8 @@ pub enum PaymentMismatch {
     },
 }
 
-/// The channel's details of a payment (PROTOCOL.md §6.5). Every field is optional: WeChat
-/// sometimes sends `{}`.
+/// The channel's details of a payment (docs/protocol.md §6.5). Every field is optional: WeChat
+/// reportedly sends `{}` at times.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PaymentDetail {

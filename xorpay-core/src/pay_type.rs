@@ -1,5 +1,5 @@
 //! What kind of payment a request asks for: the `pay_type` values and the endpoints behind
-//! them (PROTOCOL.md §2–§4).
+//! them (docs/protocol.md §2–§4).
 //!
 //! XorPay's `pay_type` alone does not say where a request goes: the cashier and the mini
 //! program both send `pay_type=jsapi`, to different endpoints or with extra parameters.
@@ -72,7 +72,7 @@ pub enum Endpoint {
     /// `POST /api/pay/{aid}`: answers JSON.
     Pay,
     /// `GET|POST /api/cashier/{aid}`: a page the payer's browser navigates to; answers HTML
-    /// on success and JSON only on errors (PROTOCOL.md §4.2).
+    /// on success and JSON only on errors (docs/protocol.md §4.2).
     Cashier,
     /// `POST /api/barcode_pay/{aid}`: answers JSON.
     Barcode,
@@ -102,10 +102,10 @@ pub enum RequestKind {
     /// Alipay QR code (`/api/pay`, `pay_type=alipay`).
     Alipay,
     /// Payment inside the merchant's own mini program (`/api/pay`, `pay_type=jsapi`, plus
-    /// `appid`, `openid` and `is_mini=true`; PROTOCOL.md §3.5a).
+    /// `appid`, `openid` and `is_mini=true`; docs/protocol.md §3.5a).
     MiniProgram,
     /// XorPay's cashier page (`/api/cashier`, `pay_type=jsapi`): XorPay obtains the openid
-    /// itself (PROTOCOL.md §4.2).
+    /// itself (docs/protocol.md §4.2).
     Cashier,
     /// A scanned WeChat payment code (`/api/barcode_pay`, `pay_type=wechat_barcode`).
     WechatBarcode,
@@ -151,7 +151,7 @@ impl RequestKind {
     }
 
     /// The signature formula of this kind: the protocol names of the signed values in order,
-    /// the app secret last (PROTOCOL.md §1.3).
+    /// the app secret last (docs/protocol.md §1.3).
     pub const fn signature_fields(self) -> &'static [&'static str] {
         match self.endpoint() {
             Endpoint::Pay | Endpoint::Cashier => &[

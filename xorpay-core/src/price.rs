@@ -1,6 +1,6 @@
 //! Money: [`Price`], an exact amount of Chinese yuan held as integer fen (分, 0.01 yuan).
 //!
-//! XorPay signs and compares the *string* a merchant sends as `price` (PROTOCOL.md §6.1), so
+//! XorPay signs and compares the *string* a merchant sends as `price` (docs/protocol.md §6.1), so
 //! the one thing that matters is that the string which is signed is byte-for-byte the string
 //! which is sent. `Price` has exactly one wire form, with two decimals (`"50.00"`), produced
 //! without allocation by [`Price::to_wire`]; its `Display` and its serde form are that same
@@ -22,14 +22,14 @@ use core::str::FromStr;
 /// decimals.
 ///
 /// ```
-/// use xorpay_core::Price;
+/// use xorpay::Price;
 ///
 /// let price: Price = "50".parse()?;
 /// assert_eq!(price.fen(), 5000);
 /// assert_eq!(price.to_string(), "50.00");
 /// assert_eq!("0.5".parse::<Price>()?.to_wire().as_str(), "0.50");
 /// assert!("1e3".parse::<Price>().is_err());
-/// # Ok::<(), xorpay_core::PriceError>(())
+/// # Ok::<(), xorpay::PriceError>(())
 /// ```
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Price(NonZeroU64);
@@ -234,12 +234,12 @@ impl Price {
     /// `self - other`, or `None` when the result would not be a price (zero or negative).
     ///
     /// ```
-    /// # use xorpay_core::Price;
+    /// # use xorpay::Price;
     /// let paid = Price::from_fen(5000)?;
     /// let refunded = Price::from_fen(1250)?;
     /// assert_eq!(paid.checked_sub(refunded), Some(Price::from_fen(3750)?));
     /// assert_eq!(paid.checked_sub(paid), None);
-    /// # Ok::<(), xorpay_core::PriceError>(())
+    /// # Ok::<(), xorpay::PriceError>(())
     /// ```
     pub const fn checked_sub(self, other: Price) -> Option<Price> {
         match self.fen().checked_sub(other.fen()) {
@@ -382,6 +382,35 @@ impl<'de> serde::Deserialize<'de> for Price {
             }
         }
         deserializer.deserialize_str(Visitor)
+    }
+}
+
+/// What the derive accepts in a `#[xorpay(price)]` field: a [`Price`], or a reference to one.
+/// Nothing else implements it: a float or a plain integer (yuan? fen?) is refused at compile
+/// time.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a price: use `xorpay::Price`",
+    label = "the price must be a `xorpay::Price`",
+    note = "`Price` holds integer fen and has exactly one wire form (\"50.00\"); parse it with `\"50.00\".parse::<Price>()` or build it with `Price::from_fen`"
+)]
+pub trait AsPrice {
+    /// The price.
+    fn price(&self) -> Price;
+}
+
+#[diagnostic::do_not_recommend]
+impl AsPrice for Price {
+    #[inline]
+    fn price(&self) -> Price {
+        *self
+    }
+}
+
+#[diagnostic::do_not_recommend]
+impl<P: AsPrice + ?Sized> AsPrice for &P {
+    #[inline]
+    fn price(&self) -> Price {
+        (**self).price()
     }
 }
 

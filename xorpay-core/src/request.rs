@@ -192,7 +192,39 @@ pub trait NotifyUrlFromClient: XorPayOrder<NotifyUrl = ClientNotifyUrl> + Sized 
             notify_url,
         }
     }
+
+    // The two below cannot be called (nothing implements `NotifyUrlAttached`, which is
+    // sealed). They exist so
+    // that `order.to_request(secret)` on an order without its URL is an error that says how to
+    // attach it, instead of a list of unmet trait bounds.
+
+    #[doc(hidden)]
+    fn to_request(&self, secret: &AppSecret) -> Result<SignedRequest, RequestError>
+    where
+        Self: NotifyUrlAttached,
+    {
+        let _ = secret;
+        Err(RequestError::NoClientNotifyUrl)
+    }
+
+    #[doc(hidden)]
+    fn signature(&self, secret: &AppSecret) -> Result<Signature, RequestError>
+    where
+        Self: NotifyUrlAttached,
+    {
+        let _ = secret;
+        Err(RequestError::NoClientNotifyUrl)
+    }
 }
+
+/// Implemented by nothing: the bound of `to_request` and `signature` on an order that takes
+/// its `notify_url` from the client, which must be signed as `order.with_notify_url(url)`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` takes its notify_url from the client: sign `order.with_notify_url(url)` instead",
+    label = "declared with `#[xorpay(notify_url = from_client)]`: it has no notify_url of its own",
+    note = "`order.with_notify_url(\"https://shop.example.com/xorpay/notify\").to_request(&secret)` signs it; `Client` and `Payments` attach their own notify_url when they send it"
+)]
+pub trait NotifyUrlAttached: sealed::Sealed {}
 
 impl<O: XorPayOrder<NotifyUrl = ClientNotifyUrl>> NotifyUrlFromClient for O {}
 

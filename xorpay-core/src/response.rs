@@ -1,7 +1,7 @@
 //! XorPay's JSON answers, read leniently where XorPay is inconsistent and strictly where money
 //! is concerned.
 //!
-//! Quirks handled here (PROTOCOL.md §3.6, §8): the lifetime field is `expires_in` in practice
+//! Quirks handled here (docs/protocol.md §1.2, §3.6, §8): the lifetime field is `expires_in` in practice
 //! and `expire_in` in the docs' tables (both are accepted); `info` is an object on success and
 //! a string on some errors; keys nobody documented (`paid`, `success`) are ignored.
 //!
@@ -194,7 +194,7 @@ pub struct CreateOrderResponse {
     /// The order lifetime in seconds, as the docs' examples and real answers spell it.
     #[serde(default, deserialize_with = "lenient_seconds")]
     pub expires_in: Option<u64>,
-    /// The order lifetime in seconds, as the docs' tables spell it (PROTOCOL.md §3.6).
+    /// The order lifetime in seconds, as the docs' tables spell it (docs/protocol.md §3.6).
     #[serde(default, deserialize_with = "lenient_seconds")]
     pub expire_in: Option<u64>,
     /// `info`: an object on success, maybe a string on errors.
@@ -233,7 +233,7 @@ impl CreatedOrder {
     }
 }
 
-/// XorPay's default order lifetime in seconds (PROTOCOL.md §6.3).
+/// XorPay's default order lifetime in seconds (docs/protocol.md §6.3).
 pub const DEFAULT_EXPIRE_SECS: u64 = 7200;
 
 impl CreateOrderResponse {
@@ -254,13 +254,13 @@ impl CreateOrderResponse {
     /// The created order, or why there is none.
     ///
     /// ```
-    /// use xorpay_core::response::{CreateOrderResponse, PaymentInfo};
+    /// use xorpay::response::{CreateOrderResponse, PaymentInfo};
     ///
     /// let body = br#"{"status":"ok","info":{"qr":"weixin://wxpay/bizpayurl?pr=KGdA4v4"},
     ///     "expires_in":7200,"aoid":"e19c8c8673ba42419043fc92b99303c1","paid":false}"#;
     /// let order = CreateOrderResponse::from_json(body)?.into_result()?;
     /// assert_eq!(order.payment(), &PaymentInfo::Qr("weixin://wxpay/bizpayurl?pr=KGdA4v4".into()));
-    /// # Ok::<(), xorpay_core::response::ResponseError>(())
+    /// # Ok::<(), xorpay::response::ResponseError>(())
     /// ```
     ///
     /// # Errors
@@ -301,7 +301,7 @@ pub struct BarcodeResponse {
     /// XorPay's order id, on `success` and `new`.
     #[serde(default)]
     pub aoid: Option<String>,
-    /// On `success`: the payment detail, a JSON string (PROTOCOL.md §6.5).
+    /// On `success`: the payment detail, a JSON string (docs/protocol.md §6.5).
     #[serde(default)]
     pub detail: Option<serde_json::Value>,
     /// `info`, on some errors.

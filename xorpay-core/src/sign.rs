@@ -2,7 +2,7 @@
 //! time.
 //!
 //! Every XorPay signature is `md5(v1 + v2 + … + app_secret)` over the UTF-8 bytes of the
-//! plain, decoded values, concatenated with no separator, as lowercase hex (PROTOCOL.md §1.3).
+//! plain, decoded values, concatenated with no separator, as lowercase hex (docs/protocol.md §1.3).
 //! What differs between endpoints is which values, and in which order. This module offers one
 //! function per formula, each taking its values by name so that they cannot be swapped:
 //!
@@ -235,7 +235,7 @@ pub struct NotifyFields<'a> {
 /// `md5(name + pay_type + price + order_id + notify_url + secret)`.
 ///
 /// ```
-/// use xorpay_core::{sign, AppSecret, PayType, Price};
+/// use xorpay::{sign, AppSecret, PayType, Price};
 ///
 /// let secret = AppSecret::new("mock_secret")?;
 /// let signature = sign::pay(
@@ -285,7 +285,7 @@ pub fn query2(order_id: &str, secret: &AppSecret) -> Signature {
 
 /// Signs a refund for `/api/refund/{aoid}`: `md5(price + secret)`.
 ///
-/// The order's `aoid` is not part of the formula (PROTOCOL.md §8 item 10): a refund signature
+/// The order's `aoid` is not part of the formula (docs/protocol.md §8 item 10): a refund signature
 /// is valid for any order with the same amount, so never hand one to a browser.
 pub fn refund(price: Price, secret: &AppSecret) -> Signature {
     let mut signer = Signer::new();
@@ -324,7 +324,7 @@ mod tests {
         AppSecret::new("secret").unwrap()
     }
 
-    // `md5("0.01secret")`, from PROTOCOL.md §1.3 (computed outside this crate).
+    // `md5("0.01secret")`, from docs/protocol.md §1.3 (computed outside this crate).
     const REFUND_VECTOR: &str = "4c70d5a61c87bd3b9709488f37779f05";
 
     #[test]

@@ -1,4 +1,4 @@
-//! XorPay's status codes (PROTOCOL.md §5): one open enum per endpoint, and [`ApiError`], the
+//! XorPay's status codes (docs/protocol.md §5): one open enum per endpoint, and [`ApiError`], the
 //! typed error for every code that means "refused".
 //!
 //! Every response of XorPay carries a `status` string. The set differs per endpoint, the docs
@@ -159,7 +159,7 @@ status_enum! {
         /// `expire`: expired unpaid (已过期).
         Expire = "expire",
         /// `sign_error`: query2 only, the signature does not match. Not documented; the
-        /// natural guess of PROTOCOL.md §4.5.
+        /// natural guess of docs/protocol.md §4.5.
         SignError = "sign_error",
     }
 }
@@ -454,7 +454,7 @@ pub enum OrderState {
 
 impl OrderState {
     /// Whether the order has been paid (`payed` or `success`). `fee_error` is not counted:
-    /// whether such an order is ever notified is unknown (PROTOCOL.md §11).
+    /// whether such an order is ever notified is unknown (docs/protocol.md §11).
     pub fn is_paid(self) -> bool {
         matches!(self, OrderState::Payed | OrderState::Success)
     }
@@ -483,7 +483,7 @@ impl QueryStatus {
 mod tests {
     use super::*;
 
-    /// Every code of PROTOCOL.md §5, with the endpoint enums that must know it.
+    /// Every code of docs/protocol.md §5, with the endpoint enums that must know it.
     #[test]
     fn every_documented_code_is_known_and_round_trips() {
         let pay = [

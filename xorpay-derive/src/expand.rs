@@ -131,9 +131,10 @@ fn visits(container: &Container<'_>, kind: Kind) -> Vec<TokenStream> {
         }
     }
     if kind == Kind::MiniProgram {
-        // PROTOCOL.md §3.5a: a mini-program payment is a jsapi order with `appid`, `openid`
+        // docs/protocol.md §3.5a: a mini-program payment is a jsapi order with `appid`, `openid`
         // and `is_mini=true`. The doc shows the three in the query string, one peer SDK sends
-        // them in the body; XorPay merges both (§1.2), so they go in the body with the rest.
+        // them in the body; XorPay seems to accept parameters in either (§1.2), so they go in
+        // the body with the rest.
         visits.push(quote!(__xorpay::send_constant(__visitor, "is_mini", "true");));
     }
     visits
@@ -154,7 +155,7 @@ fn visit_field(field: &Field<'_>, key: Key) -> TokenStream {
     };
     let call = match key {
         Key::Price => quote_spanned! {span=>
-            __xorpay::sign_price(__visitor, #name, #value);
+            __xorpay::sign_price(__visitor, #name, __xorpay::AsPrice::price(#value));
         },
         Key::Expire => quote_spanned! {span=>
             __xorpay::send_expire(__visitor, #value);

@@ -1,6 +1,6 @@
 //! The slice of XorPay's protocol that must be known at compile time: the request kinds, the
 //! protocol fields a struct can map, which fields each kind requires, allows or forbids, and
-//! the order of the signed ones (PROTOCOL.md §1.3, §3, §4.2, §4.3).
+//! the order of the signed ones (docs/protocol.md §1.3, §3, §4.2, §4.3).
 //!
 //! Everything that can be decided at run time lives in `xorpay-core`; this table exists here
 //! because a missing or misplaced field must be a compile error.
@@ -75,7 +75,7 @@ impl Kind {
             Key::Name | Key::Price | Key::OrderId | Key::NotifyUrl => Required,
             Key::OrderUid | Key::More => Optional,
             Key::Expire if self.is_barcode() => {
-                Forbidden("barcode payments take no `expire` (PROTOCOL.md §4.3)")
+                Forbidden("barcode payments take no `expire` (docs/protocol.md §4.3)")
             }
             Key::Expire => Optional,
             Key::Barcode if self.is_barcode() => Required,
@@ -90,12 +90,12 @@ impl Kind {
             Key::ReturnUrl => match self {
                 Kind::Jsapi | Kind::Cashier => Optional,
                 _ => Forbidden(
-                    "only `jsapi` and `cashier` orders take a return_url (PROTOCOL.md §6.6)",
+                    "only `jsapi` and `cashier` orders take a return_url (docs/protocol.md §6.6)",
                 ),
             },
             Key::CancelUrl => match self {
                 Kind::Cashier => Optional,
-                _ => Forbidden("only `cashier` orders take a cancel_url (PROTOCOL.md §6.6)"),
+                _ => Forbidden("only `cashier` orders take a cancel_url (docs/protocol.md §6.6)"),
             },
             Key::Appid => match self {
                 Kind::MiniProgram => Required,
@@ -215,7 +215,7 @@ mod tests {
             .filter(|key| key.is_signed())
             .map(|key| key.keyword())
             .collect();
-        // PROTOCOL.md §1.3, with pay_type (from the kind) between name and price.
+        // docs/protocol.md §1.3, with pay_type (from the kind) between name and price.
         assert_eq!(
             signed,
             ["name", "price", "order_id", "notify_url", "barcode"]

@@ -5,7 +5,7 @@
 //! retries are real waits, scaled by the retry unit instead.
 //!
 //! Times shown to merchants are China Standard Time, UTC+8, as XorPay's `pay_time` presumably
-//! is (PROTOCOL.md §6.4).
+//! is (docs/protocol.md §6.4).
 
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, SystemTime};
@@ -56,7 +56,8 @@ fn china(time: SystemTime) -> OffsetDateTime {
         .unwrap_or(PrimitiveDateTime::MAX.assume_offset(CHINA))
 }
 
-/// `YYYY-MM-DD HH:MM:SS` in China time: the documented `pay_time` format (§7).
+/// `YYYY-MM-DD HH:MM:SS` in China time: the documented `pay_time` format, in the zone it is
+/// presumed to be in (docs/protocol.md §6.4, §7).
 pub(crate) fn china_time(time: SystemTime) -> String {
     china(time)
         .format(format_description!(

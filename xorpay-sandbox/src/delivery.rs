@@ -1,4 +1,4 @@
-//! Notification delivery (PROTOCOL.md §7): XorPay's form POST to the order's `notify_url`,
+//! Notification delivery (docs/protocol.md §7): XorPay's form POST to the order's `notify_url`,
 //! with its retry schedule.
 //!
 //! - The form carries `aoid`, `order_id`, `pay_price` (two decimals), `pay_time`

@@ -76,7 +76,7 @@ pub enum Route {
 }
 
 impl Route {
-    /// Every route, in the order of PROTOCOL.md §2.
+    /// Every route, in the order of docs/protocol.md §2.
     pub const ALL: [Route; 8] = [
         Route::Pay,
         Route::Cashier,

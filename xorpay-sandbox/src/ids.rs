@@ -1,4 +1,6 @@
-//! Identifiers in XorPay's and the channels' shapes (PROTOCOL.md §1.1, §3.2–§3.4, §6.5).
+//! Identifiers in XorPay's and the channels' shapes (docs/protocol.md §1.1, §3.2–§3.4, §4.3,
+//! §6.5). The shapes of openids and of the channels' transaction numbers are the sandbox's own
+//! (the protocol documents none): they only have to look plausible.
 //!
 //! Randomness comes from UUID v4 (the operating system's generator); these values only have to
 //! be unique and look right, not be secret. This module owns the shapes, nothing else.
@@ -26,7 +28,7 @@ fn random_chars(alphabet: &[u8], len: usize) -> String {
     out
 }
 
-/// An `aoid`: a UUID4 without dashes, as every real example (PROTOCOL.md §1.1).
+/// An `aoid`: a UUID4 without dashes, as every real example (docs/protocol.md §1.1).
 pub(crate) fn aoid() -> String {
     Uuid::new_v4().simple().to_string()
 }

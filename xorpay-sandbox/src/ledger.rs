@@ -1,8 +1,9 @@
 //! The sandbox's books: every order, the openids it issued, the merchant's balance, and every
 //! rule that moves an order between states.
 //!
-//! Rules owned here (PROTOCOL.md §3.6, §4.6, §6.8, §10; the **UNCONFIRMED** ones are this
-//! sandbox's documented choices):
+//! Rules owned here (docs/protocol.md §3.6, §4.6, §5, §6.8, §7, §10; the **UNCONFIRMED** ones
+//! are this sandbox's documented choices, among them that a `fee_error` order's notification
+//! is held back, that refunds add up, and that a 51st refund gets `order_error`):
 //! - **States**: `new` → (payer pays) `payed` → (a genuine notification gets HTTP 200)
 //!   `success`; `new` → `expire` once `expire` seconds have passed on the sandbox clock
 //!   (checked whenever the order is looked at); `new` → `fee_error` when the payer pays but
@@ -43,10 +44,10 @@ use crate::orders::{
 };
 use crate::sign;
 
-/// XorPay's default order lifetime in seconds (PROTOCOL.md §6.3).
+/// XorPay's default order lifetime in seconds (docs/protocol.md §6.3).
 pub(crate) const DEFAULT_EXPIRE_SECS: u64 = 7200;
 
-/// The most partial refunds per order (PROTOCOL.md §4.6).
+/// The most partial refunds per order (docs/protocol.md §4.6).
 pub(crate) const MAX_REFUNDS: usize = 50;
 
 /// A checked order request: what decides whether a reused `order_id` is "the same order".
@@ -64,7 +65,7 @@ pub(crate) struct NewOrder {
     pub(crate) more: Option<String>,
     pub(crate) expire: Option<u64>,
     pub(crate) openid: Option<String>,
-    /// The mini program's appid when `is_mini=true` (PROTOCOL.md §3.5a).
+    /// The mini program's appid when `is_mini=true` (docs/protocol.md §3.5a).
     pub(crate) mini_appid: Option<String>,
     pub(crate) barcode: Option<String>,
     pub(crate) return_url: Option<String>,
@@ -84,7 +85,7 @@ pub(crate) enum BarcodeOutcome {
 
 impl BarcodeOutcome {
     /// The sandbox's barcode rule:
-    /// - `wechat_barcode` needs 18 digits starting `10` to `15` (PROTOCOL.md §4.3);
+    /// - `wechat_barcode` needs 18 digits starting `10` to `15` (docs/protocol.md §4.3);
     ///   `alipay_barcode` needs 16 to 24 digits starting `25` to `30` (Alipay's published
     ///   range; the doc's "starts with 28" is narrower, §8 item 15). Anything else →
     ///   `AUTH_CODE_INVALID`.
@@ -330,7 +331,7 @@ impl Ledger {
         // Barcode orders have no `expire` parameter; they get XorPay's default lifetime.
         let expire_secs = request.expire.unwrap_or(DEFAULT_EXPIRE_SECS);
         let payer_openid = match request.kind {
-            // The cashier obtains the payer's openid itself (PROTOCOL.md §4.2).
+            // The cashier obtains the payer's openid itself (docs/protocol.md §4.2).
             OrderKind::Cashier => Some(self.issue_openid()),
             OrderKind::Pay | OrderKind::Barcode => None,
         };
@@ -532,7 +533,7 @@ impl Ledger {
     }
 
     /// Delivery ended: acknowledged (the order becomes `success`) or given up (it stays
-    /// `payed`, PROTOCOL.md §7).
+    /// `payed`, docs/protocol.md §7).
     pub(crate) fn finish_delivery(&mut self, aoid: &str, acknowledged: bool) {
         if let Some(order) = self.orders.get_mut(aoid) {
             if acknowledged {
@@ -564,7 +565,7 @@ impl Ledger {
         let (Some(price), Some(received)) = (price, sign) else {
             return "missing_argument";
         };
-        // refund: md5(price + secret) over the price as sent (PROTOCOL.md §1.3).
+        // refund: md5(price + secret) over the price as sent (docs/protocol.md §1.3).
         let expected = sign::sign(&[price], &config.secret.get());
         if !sign::matches(received, &expected, config.strict_lowercase_sign) {
             return "sign_error";

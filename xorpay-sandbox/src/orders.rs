@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::faults::OrderFault;
 
-/// The state of an order, exactly as XorPay's query endpoints name it (PROTOCOL.md §4.4).
+/// The state of an order, exactly as XorPay's query endpoints name it (docs/protocol.md §4.4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]

@@ -1,4 +1,4 @@
-//! What the sandbox shows in a browser: the cashier's payment page (PROTOCOL.md §4.2) and the
+//! What the sandbox shows in a browser: the cashier's payment page (docs/protocol.md §4.2) and the
 //! stand-in for WeChat's `WeixinJSBridge` (§3.3).
 //!
 //! **The bridge stand-in** (`GET /_sandbox/jsbridge.js`) lets an ordinary desktop browser

@@ -1,7 +1,7 @@
 //! Request parameters, taken from the query string and the form body as XorPay takes them.
 //!
 //! XorPay's official Node demo POSTs every parameter in the query string with an empty body,
-//! and the mini-program doc puts extra parameters in the URL (PROTOCOL.md §1.2, §8 item 16),
+//! and the mini-program doc puts extra parameters in the URL (docs/protocol.md §1.2, §8 item 16),
 //! so both places are read and merged; on a conflict **the body wins** (an assumption, as the
 //! protocol notes). Within one place a repeated key keeps its **last** value, as Python web
 //! frameworks' form dictionaries do.

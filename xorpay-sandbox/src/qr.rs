@@ -1,4 +1,4 @@
-//! The QR renderer behind `GET /qr?data=…` (PROTOCOL.md §4.7): a PNG of a QR code of `data`.
+//! The QR renderer behind `GET /qr?data=…` (docs/protocol.md §4.7): a PNG of a QR code of `data`.
 //!
 //! The `qrcode` crate computes the modules (without its `image` feature, which would pull in a
 //! whole imaging library); this module only scales them up and writes an 8-bit greyscale PNG

@@ -1,4 +1,4 @@
-//! XorPay's own routes (PROTOCOL.md §2–§4), checked exactly as XorPay would check them, and
+//! XorPay's own routes (docs/protocol.md §2–§4), checked exactly as XorPay would check them, and
 //! the router that puts them together with the sandbox-only routes.
 //!
 //! **Validation order** for pay, cashier and barcode (the order is **UNCONFIRMED**; this is
@@ -148,7 +148,7 @@ fn check_order(
     let mini_appid = if mini { Some(required("appid")?) } else { None };
 
     // pay and cashier: md5(name + pay_type + price + order_id + notify_url + secret);
-    // barcode: the same with `barcode` before the secret (PROTOCOL.md §1.3).
+    // barcode: the same with `barcode` before the secret (docs/protocol.md §1.3).
     let mut signed = vec![name, pay_type, price, order_id, notify_url];
     signed.extend(barcode);
     let expected = sign::sign(&signed, &config.secret.get());

@@ -60,7 +60,7 @@ impl SandboxConfig {
         }
         let http = reqwest::Client::builder()
             .no_proxy()
-            // A redirect is not an acknowledgement: only HTTP 200 is (PROTOCOL.md §7).
+            // A redirect is not an acknowledgement: only HTTP 200 is (docs/protocol.md §7).
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(io::Error::other)?;

@@ -1,4 +1,4 @@
-//! Signatures as XorPay computes them (PROTOCOL.md §1.3), written again from the protocol text.
+//! Signatures as XorPay computes them (docs/protocol.md §1.3), written again from the protocol text.
 //!
 //! The sandbox is a second, independent implementation of XorPay: it deliberately does not use
 //! `xorpay_core::sign`, so that a bug shared by the client's signer and the server's checker
@@ -39,7 +39,7 @@ fn to_hex(bytes: &[u8]) -> String {
 /// Whether a received `sign` matches the expected lowercase digest.
 ///
 /// XorPay's own browser demos and both .NET SDKs send **uppercase** hex, so the live server
-/// almost certainly compares case-insensitively (PROTOCOL.md §1.3, §8 item 4); that is the
+/// almost certainly compares case-insensitively (docs/protocol.md §1.3, §8 item 4); that is the
 /// default. `strict_lowercase` refuses anything but the canonical lowercase form, for merchants
 /// who want to be sure they would also pass a stricter server.
 pub(crate) fn matches(received: &str, expected_lowercase: &str, strict_lowercase: bool) -> bool {
@@ -56,7 +56,7 @@ mod tests {
 
     #[test]
     fn protocol_vectors() {
-        // PROTOCOL.md §1.3: computed outside the project.
+        // docs/protocol.md §1.3: computed outside the project.
         assert_eq!(
             sign(
                 &[

@@ -553,7 +553,7 @@ async fn barcode_answers_carry_aoid_and_detail() {
         .json();
     assert_eq!(paid["status"], "success");
     let aoid = paid["aoid"].as_str().unwrap();
-    // `detail` is a JSON *string* (PROTOCOL.md §4.3, §8 item 8).
+    // `detail` is a JSON *string* (docs/protocol.md §4.3, §8 item 8).
     let detail: serde_json::Value = serde_json::from_str(paid["detail"].as_str().unwrap()).unwrap();
     assert_eq!(detail["bank_type"], "ALIPAYACCOUNT");
     assert!(detail["transaction_id"].as_str().unwrap().len() >= 20);
@@ -1171,7 +1171,7 @@ async fn openid_redirect_appends_blindly() {
             "http://shop.test/pay?a=1",
             "http://shop.test/pay?a=1&openid=",
         ),
-        // No `?`: XorPay still appends `&openid=` (PROTOCOL.md §4.1, §8 item 9).
+        // No `?`: XorPay still appends `&openid=` (docs/protocol.md §4.1, §8 item 9).
         ("http://abc.com/pay", "http://abc.com/pay&openid="),
     ] {
         let response = client()

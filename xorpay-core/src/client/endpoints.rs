@@ -19,7 +19,7 @@ use crate::sign;
 use crate::status::OrderState;
 
 /// XorPay's cashier page for one order: a signed URL, and the same as an auto-submitting
-/// form, to send the payer's browser to (PROTOCOL.md §4.2). It is a page, not an API.
+/// form, to send the payer's browser to (docs/protocol.md §4.2). It is a page, not an API.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CashierPage {
     /// The signed `GET` URL.
@@ -31,7 +31,7 @@ pub struct CashierPage {
 impl Client {
     /// Sends a submission in doubt again, identically, whatever its endpoint: `/api/pay`
     /// orders are submitted, cashier orders opened (no request). XorPay answers an identical
-    /// re-submission of an unpaid order with the same order (PROTOCOL.md §3.6, an
+    /// re-submission of an unpaid order with the same order (docs/protocol.md §3.6, an
     /// **unconfirmed** inference); a different one would be `order_exist`, so one order number
     /// never has two live orders. Barcode orders are never re-sent: that could charge the
     /// payer's code again, so they are [`ClientError::Config`].
@@ -121,7 +121,7 @@ impl Client {
 
     /// The URL of XorPay's openid redirect (`GET /api/openid/{aid}`), to send the payer's
     /// browser to inside WeChat. XorPay appends `&openid=…` to `callback` blindly
-    /// (PROTOCOL.md §4.1), so a callback without a query gets an empty one (`?`) first; read
+    /// (docs/protocol.md §4.1), so a callback without a query gets an empty one (`?`) first; read
     /// the openid back with [`openid_from_callback`].
     ///
     /// # Errors
@@ -363,10 +363,10 @@ fn html_escape(text: &str) -> String {
 
 /// The payer's openid from the URL (or query string) XorPay's openid redirect came back
 /// to, whether the callback had a query of its own or not (XorPay appends `&openid=…`
-/// blindly, PROTOCOL.md §4.1). `None` when there is none or it is empty.
+/// blindly, docs/protocol.md §4.1). `None` when there is none or it is empty.
 ///
 /// ```
-/// use xorpay_core::client::openid_from_callback;
+/// use xorpay::client::openid_from_callback;
 /// assert_eq!(openid_from_callback("https://shop.example.com/pay?a=1&openid=oAbC").as_deref(), Some("oAbC"));
 /// assert_eq!(openid_from_callback("https://shop.example.com/pay?&openid=oAbC").as_deref(), Some("oAbC"));
 /// // A callback given without `?`: XorPay's blind `&` ends up in the path.

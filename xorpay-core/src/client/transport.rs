@@ -135,7 +135,9 @@ impl Client {
 }
 
 /// Whether `body` is JSON whose `status` is one of the refusals XorPay documents for `call`
-/// (PROTOCOL.md §5): not a success, not a state, not a code nobody documented.
+/// (docs/protocol.md §5), or, for the queries, `sign_error`, which the docs do not list for
+/// them but which is the only answer a bad query signature can sensibly get (§4.5): not a
+/// success, not a state, not a code nobody documented.
 fn documented_refusal(call: Call, body: &[u8]) -> bool {
     #[derive(serde::Deserialize)]
     struct Status {

@@ -16,7 +16,7 @@ use crate::notify::{ExpectedPayment, PaymentMismatch, VerifiedNotification};
 use crate::price::Price;
 use crate::response::Aoid;
 
-/// XorPay allows at most this many (partial) refunds per order (PROTOCOL.md §4.6).
+/// XorPay allows at most this many (partial) refunds per order (docs/protocol.md §4.6).
 pub const MAX_REFUNDS: u8 = 50;
 
 /// The longest refund key, in bytes.
@@ -198,7 +198,7 @@ pub(super) fn fold_legacy(data: &mut PaidData) {
 
 impl<O> Order<O, Paid> {
     /// XorPay's id for the order; `None` while only a query has proven the payment (a query
-    /// answers a status and nothing else, PROTOCOL.md §4.4) and no notification has named it.
+    /// answers a status and nothing else, docs/protocol.md §4.4) and no notification has named it.
     pub fn aoid(&self) -> Option<&Aoid> {
         self.data.aoid.as_ref()
     }

@@ -469,7 +469,7 @@ fn reject<O, S: State>(order: Order<O, S>, reason: ConfirmError) -> Rejected<O, 
     }
 }
 
-/// XorPay's aoids are 32 lowercase hex digits (a UUID without dashes, PROTOCOL.md §1.1).
+/// XorPay's aoids are 32 lowercase hex digits (a UUID without dashes, docs/protocol.md §1.1).
 fn is_exact_aoid(aoid: &str) -> bool {
     aoid.len() == 32 && aoid.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }

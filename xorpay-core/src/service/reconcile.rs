@@ -8,7 +8,7 @@
 //!   request may have reached XorPay with its answer lost (a barcode payment charges the
 //!   payer's code at once). XorPay is asked with `query2`: paid → recorded paid (without an
 //!   `aoid`, which only the notification tells); unpaid or unknown → the identical request is
-//!   sent again, which recovers the `aoid` and what the payer needs (PROTOCOL.md §3.6:
+//!   sent again, which recovers the `aoid` and what the payer needs (docs/protocol.md §3.6:
 //!   identical re-submission is *presumed* allowed, an inference XorPay never confirmed; a
 //!   different one would be `order_exist`, so there are never two live orders for one order
 //!   number). An order XorPay refuses for good is given up (expired: a late payment would
@@ -38,7 +38,9 @@ use crate::status::{ApiError, OrderState};
 use crate::store::{OrderStore, RecordState, StoreError, Transition};
 
 /// How long XorPay keeps notifying an unacknowledged payment: 7 attempts, 1 + 2 + 4 + 16 +
-/// 64 + 300 minutes apart (PROTOCOL.md §7), 6 h 27 min in all.
+/// 64 + 300 minutes apart (docs/protocol.md §7), 6 h 27 min in all. That is the longer of the
+/// two readings of XorPay's schedule (the other counts the minutes from the first attempt:
+/// 5 hours), so it is safe as an upper bound either way.
 pub const NOTIFY_RETRY_SPAN: Duration = Duration::from_secs((1 + 2 + 4 + 16 + 64 + 300) * 60);
 
 /// Which orders [`Payments::reconcile`] asks about.
@@ -121,7 +123,7 @@ impl<O: ServiceOrder, S: OrderStore> Payments<O, S> {
     ///   charges the payer's code at once). `query2` says paid → recorded paid, without an
     ///   `aoid` until the notification names it; unpaid or unknown → the identical request is
     ///   sent again, which recovers the `aoid` and what the payer needs (identical
-    ///   re-submission is *presumed* allowed, PROTOCOL.md §3.6, an inference XorPay never
+    ///   re-submission is *presumed* allowed, docs/protocol.md §3.6, an inference XorPay never
     ///   confirmed; a different one would be `order_exist`, so one order number never has two
     ///   live orders). An order XorPay refuses for good is given up (expired, so a late
     ///   payment would still be recorded). A barcode order is never sent twice.

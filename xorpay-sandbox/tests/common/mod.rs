@@ -156,7 +156,7 @@ impl Req {
         self
     }
 
-    /// Signs with the endpoint's formula (PROTOCOL.md §1.3) over the current values.
+    /// Signs with the endpoint's formula (docs/protocol.md §1.3) over the current values.
     pub fn signed(self, secret: &str) -> Req {
         let mut parts: Vec<&str> = ["name", "pay_type", "price", "order_id", "notify_url"]
             .iter()

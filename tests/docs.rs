@@ -1,0 +1,86 @@
+//! Every protocol reference resolves inside the repository: doc comments cite a section of
+//! `docs/protocol.md` by its number, and each cited section exists there.
+
+use std::path::{Path, PathBuf};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The Rust and Markdown files of the project, outside `target/`.
+fn sources(dir: &Path, found: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if name.starts_with('.') || name == "target" {
+            continue;
+        }
+        if path.is_dir() {
+            sources(&path, found);
+        } else if name.ends_with(".rs") || name.ends_with(".md") || name.ends_with(".stderr") {
+            found.push(path);
+        }
+    }
+}
+
+/// The section numbers `docs/protocol.md` has headings for: `## 7.`, `### 4.5`, `#### 3.5a`.
+fn sections() -> Vec<String> {
+    let page = std::fs::read_to_string(root().join("docs/protocol.md")).unwrap();
+    page.lines()
+        .filter(|line| line.starts_with('#'))
+        .filter_map(|line| line.trim_start_matches('#').split_whitespace().next())
+        .map(|number| number.trim_end_matches('.').to_owned())
+        .filter(|number| number.starts_with(|c: char| c.is_ascii_digit()))
+        .collect()
+}
+
+/// The sections a citation names: `§1.3`, `§3.2–§3.4`, `§3.6, §8` (read up to the first
+/// word that is not a section).
+fn cited(after: &str) -> Vec<String> {
+    let mut numbers = Vec::new();
+    for word in after.split([' ', ',', '–', '(', ')', ';']) {
+        if word.is_empty() {
+            continue;
+        }
+        let Some(number) = word.strip_prefix('§') else {
+            break;
+        };
+        let number = number.trim_end_matches(['.', ':']);
+        // "§8 item 4" names a numbered item of §8.
+        numbers.push(number.to_owned());
+    }
+    numbers
+}
+
+#[test]
+fn every_protocol_citation_names_a_section_of_docs_protocol_md() {
+    let sections = sections();
+    assert!(sections.len() > 30, "{sections:?}");
+    let mut files = Vec::new();
+    sources(&root(), &mut files);
+    let mut checked = 0;
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
+        let shown = file.strip_prefix(root()).unwrap().display().to_string();
+        // Spelt in two parts, or this file would cite it.
+        let outside = concat!("PROTOCOL", ".md");
+        assert!(
+            !text.contains(outside),
+            "{shown} cites {outside}, which is not in the repository: cite docs/protocol.md"
+        );
+        for (at, _) in text.match_indices(concat!("docs/protocol.md", " §")) {
+            let after = &text[at + "docs/protocol.md ".len()..];
+            let line = after.lines().next().unwrap_or_default();
+            let numbers = cited(line);
+            assert!(!numbers.is_empty(), "{shown}: unreadable citation {line:?}");
+            for number in numbers {
+                assert!(
+                    sections.contains(&number),
+                    "{shown}: docs/protocol.md has no §{number} (cited as {line:?})"
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 50, "only {checked} citations found");
+}

@@ -1,0 +1,35 @@
+// The notify route needs no application state, so it mounts on a router of any state: the
+// opaque "the trait `Handler<_, _>` is not satisfied" of a handler whose state lacks the secret
+// cannot arise.
+use xorpay::prelude::*;
+
+#[derive(XorPayOrder, serde::Serialize, serde::Deserialize)]
+#[xorpay(kind = native, notify_url = from_client)]
+struct Coffee {
+    #[xorpay(order_id)]
+    id: String,
+    #[xorpay(name)]
+    name: String,
+    #[xorpay(price)]
+    price: Price,
+}
+
+#[derive(Clone)]
+struct AppState {
+    greeting: &'static str,
+}
+
+async fn hello(axum::extract::State(state): axum::extract::State<AppState>) -> &'static str {
+    state.greeting
+}
+
+fn app(payments: &Payments<Coffee, SqliteStore>) -> axum::Router {
+    axum::Router::new()
+        .route("/", axum::routing::get(hello))
+        .route("/xorpay/notify", payments.notify_route())
+        .with_state(AppState { greeting: "你好" })
+}
+
+fn main() {
+    let _ = app;
+}
