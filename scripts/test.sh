@@ -46,6 +46,11 @@ cargo clippy --workspace --all-targets --all-features -- -D warnings
 
 log "cargo doc"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --all-features --no-deps --quiet
+# What a user of `xorpay` reads names `xorpay::` paths, never the inner `xorpay_core::` ones.
+if grep -rl 'xorpay_core::' target/doc/xorpay; then
+    echo "xorpay's rendered docs name xorpay_core:: paths (files above)"
+    exit 1
+fi
 
 log "cargo test"
 cargo test --workspace --all-features

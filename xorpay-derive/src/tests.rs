@@ -43,7 +43,11 @@ fn jsapi_order_declared_out_of_protocol_order() {
                     ) {
                         __xorpay::sign_str(__visitor, "name", "title", &self.title);
                         __xorpay::sign_pay_type(__visitor, __xorpay::RequestKind::Jsapi);
-                        __xorpay::sign_price(__visitor, "total", &self.total);
+                        __xorpay::sign_price(
+                            __visitor,
+                            "total",
+                            __xorpay::AsPrice::price(&self.total),
+                        );
                         __xorpay::sign_display(__visitor, "order_id", "id", &self.id);
                         __xorpay::sign_notify_url(__visitor, "https://shop.example.com/n");
                         if let ::core::option::Option::Some(__value) = &self.note {
@@ -87,7 +91,11 @@ fn barcode_order_with_client_notify_url() {
                     ) {
                         __xorpay::sign_str(__visitor, "name", "name", &self.name);
                         __xorpay::sign_pay_type(__visitor, __xorpay::RequestKind::WechatBarcode);
-                        __xorpay::sign_price(__visitor, "price", &self.price);
+                        __xorpay::sign_price(
+                            __visitor,
+                            "price",
+                            __xorpay::AsPrice::price(&self.price),
+                        );
                         __xorpay::sign_str(__visitor, "order_id", "order_id", &self.order_id);
                         __xorpay::sign_client_notify_url(__visitor);
                         __xorpay::sign_str(__visitor, "barcode", "code", &self.code);
@@ -135,7 +143,11 @@ fn mini_program_order_with_generics_and_constant_appid() {
                     ) {
                         __xorpay::sign_str(__visitor, "name", "title", &self.title);
                         __xorpay::sign_pay_type(__visitor, __xorpay::RequestKind::MiniProgram);
-                        __xorpay::sign_price(__visitor, "total", &self.total);
+                        __xorpay::sign_price(
+                            __visitor,
+                            "total",
+                            __xorpay::AsPrice::price(&self.total),
+                        );
                         __xorpay::sign_display(__visitor, "order_id", "number", &self.number);
                         __xorpay::sign_str(__visitor, "notify_url", "notify", &self.notify);
                         if let ::core::option::Option::Some(__value) = &self.ttl {
