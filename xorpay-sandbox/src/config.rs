@@ -47,6 +47,12 @@ pub struct SandboxConfig {
     /// Start with the merchant account frozen (`app_off`).
     #[builder(default)]
     pub(crate) app_off: bool,
+    /// Keep the orders in this file between runs: loaded when the sandbox starts (when it
+    /// exists; then its balance and frozen flag win over the settings above), saved after
+    /// every change. Deliveries under way when it was saved start their schedule again.
+    /// Default: none, the orders live in memory only.
+    #[builder(default, setter(strip_option, into))]
+    pub(crate) state_file: Option<std::path::PathBuf>,
 }
 
 impl fmt::Debug for SandboxConfig {
@@ -61,6 +67,7 @@ impl fmt::Debug for SandboxConfig {
             .field("fee_rate_bp", &self.fee_rate_bp)
             .field("notify_timeout", &self.notify_timeout)
             .field("app_off", &self.app_off)
+            .field("state_file", &self.state_file)
             .finish()
     }
 }

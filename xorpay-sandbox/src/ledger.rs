@@ -31,6 +31,7 @@
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, SystemTime};
 
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use xorpay_core::Price;
 
@@ -51,7 +52,7 @@ pub(crate) const DEFAULT_EXPIRE_SECS: u64 = 7200;
 pub(crate) const MAX_REFUNDS: usize = 50;
 
 /// A checked order request: what decides whether a reused `order_id` is "the same order".
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct NewOrder {
     pub(crate) kind: OrderKind,
     pub(crate) name: String,
@@ -134,13 +135,13 @@ pub(crate) struct Delivery {
     pub(crate) fault: Option<OrderFault>,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 struct Payment {
     view: PaymentView,
     fields: Vec<(String, String)>,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 struct Order {
     seq: u64,
     aoid: String,
@@ -239,8 +240,8 @@ pub(crate) fn jsapi_pay_sign(
     .to_ascii_uppercase()
 }
 
-/// The books.
-#[derive(Debug)]
+/// The books. Serialised whole, as the state file of a sandbox that keeps its orders.
+#[derive(Debug, Serialize, Deserialize)]
 pub(crate) struct Ledger {
     orders: HashMap<String, Order>,
     by_order_id: HashMap<String, String>,
@@ -513,6 +514,18 @@ impl Ledger {
             DeliveryState::HeldBack
         };
         Ok(state == OrderState::Payed)
+    }
+
+    /// The paid orders whose delivery had not ended (when the books were saved).
+    pub(crate) fn unfinished_deliveries(&self) -> Vec<String> {
+        let mut aoids: Vec<(u64, String)> = self
+            .orders
+            .values()
+            .filter(|order| order.delivery == DeliveryState::InProgress)
+            .map(|order| (order.seq, order.aoid.clone()))
+            .collect();
+        aoids.sort();
+        aoids.into_iter().map(|(_, aoid)| aoid).collect()
     }
 
     /// What to deliver for a paid order.

@@ -21,6 +21,7 @@ mod ledger;
 pub mod orders;
 mod pages;
 mod params;
+mod persist;
 mod qr;
 mod routes;
 mod server;

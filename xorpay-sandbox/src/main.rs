@@ -64,6 +64,11 @@ struct Args {
     /// Start with the merchant account frozen: creating orders gets app_off.
     #[arg(long)]
     app_off: bool,
+
+    /// Keep the orders in this file between runs (JSON, rewritten after every change). When
+    /// it exists it is loaded, and its balance and frozen flag win over the flags above.
+    #[arg(long, value_name = "FILE")]
+    state: Option<std::path::PathBuf>,
 }
 
 #[tokio::main]
@@ -72,7 +77,7 @@ async fn main() -> ExitCode {
     // Installed before the ready line, so that a SIGTERM sent right after it stops the
     // sandbox cleanly instead of killing it with the default action.
     let termination = Termination::install();
-    let sandbox = Sandbox::builder()
+    let config = Sandbox::builder()
         .listen(args.listen)
         .aid(args.aid)
         .secret(args.secret)
@@ -81,14 +86,15 @@ async fn main() -> ExitCode {
         .balance_fen(args.balance_fen)
         .fee_rate_bp(args.fee_rate_bp)
         .notify_timeout(Duration::from_millis(args.notify_timeout_ms))
-        .app_off(args.app_off)
-        .build()
-        .start()
-        .await;
+        .app_off(args.app_off);
+    let sandbox = match args.state {
+        Some(state) => config.state_file(state).build().start().await,
+        None => config.build().start().await,
+    };
     let sandbox = match sandbox {
         Ok(sandbox) => sandbox,
         Err(error) => {
-            eprintln!("xorpay-sandbox: cannot listen on {}: {error}", args.listen);
+            eprintln!("xorpay-sandbox: cannot start on {}: {error}", args.listen);
             return ExitCode::FAILURE;
         }
     };

@@ -29,7 +29,7 @@ use crate::faults::{ConnectionKill, FaultTimes, OrderFault, Route, RouteFault};
 use crate::ledger::Ledger;
 use crate::orders::{DeliveryAttempt, OrderView, PayError, UnknownOrder};
 use crate::state::Shared;
-use crate::{delivery, routes, sign};
+use crate::{delivery, persist, routes, sign};
 
 impl SandboxConfig {
     /// Binds the configured address and starts serving.
@@ -75,8 +75,17 @@ impl SandboxConfig {
             notify_timeout: self.notify_timeout,
             wechat_app_id,
         };
-        let ledger = Ledger::new(self.balance_fen, self.app_off);
-        let shared = Arc::new(Shared::new(config, http, base_url, ledger));
+        let ledger = match &self.state_file {
+            Some(path) => persist::load(path)?,
+            None => None,
+        };
+        let ledger = ledger.unwrap_or_else(|| Ledger::new(self.balance_fen, self.app_off));
+        let shared = Arc::new(Shared::new(config, http, base_url, ledger, self.state_file));
+        // Deliveries the previous run did not finish start their schedule again.
+        let unfinished = shared.ledger().unfinished_deliveries();
+        for aoid in unfinished {
+            delivery::spawn(&shared, aoid);
+        }
         let router = routes::router(Arc::clone(&shared));
         let (stop, stopped) = watch::channel(false);
         let server = tokio::spawn(accept_loop(listener, router, stopped));

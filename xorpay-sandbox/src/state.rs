@@ -2,6 +2,8 @@
 //! books, the route faults in force and the background deliveries. Below the routes, the
 //! deliveries and the server, which all use it; it imports only the books and the atoms.
 
+use std::ops::{Deref, DerefMut};
+use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use tokio::task::JoinSet;
@@ -11,6 +13,7 @@ use crate::config::Config;
 use crate::faults::RouteFaults;
 use crate::ledger::Ledger;
 use crate::orders::OrderView;
+use crate::persist;
 
 /// What every route and task of one sandbox shares.
 #[derive(Debug)]
@@ -20,6 +23,8 @@ pub(crate) struct Shared {
     pub(crate) http: reqwest::Client,
     pub(crate) base_url: String,
     ledger: Mutex<Ledger>,
+    /// Where the books are kept between runs, if anywhere.
+    state_file: Option<PathBuf>,
     route_faults: Mutex<RouteFaults>,
     tasks: Mutex<JoinSet<()>>,
     runtime: tokio::runtime::Handle,
@@ -31,6 +36,7 @@ impl Shared {
         http: reqwest::Client,
         base_url: String,
         ledger: Ledger,
+        state_file: Option<PathBuf>,
     ) -> Shared {
         Shared {
             config,
@@ -38,15 +44,21 @@ impl Shared {
             http,
             base_url,
             ledger: Mutex::new(ledger),
+            state_file,
             route_faults: Mutex::new(RouteFaults::default()),
             tasks: Mutex::new(JoinSet::new()),
             runtime: tokio::runtime::Handle::current(),
         }
     }
 
-    /// The books. A panic elsewhere cannot poison them for good: the lock is taken back.
-    pub(crate) fn ledger(&self) -> MutexGuard<'_, Ledger> {
-        self.ledger.lock().unwrap_or_else(PoisonError::into_inner)
+    /// The books. A panic elsewhere cannot poison them for good: the lock is taken back. With
+    /// a state file, the books are saved when a change to them is let go of.
+    pub(crate) fn ledger(&self) -> LedgerGuard<'_> {
+        LedgerGuard {
+            books: self.ledger.lock().unwrap_or_else(PoisonError::into_inner),
+            state_file: self.state_file.as_deref(),
+            changed: false,
+        }
     }
 
     pub(crate) fn route_faults(&self) -> MutexGuard<'_, RouteFaults> {
@@ -72,5 +84,41 @@ impl Shared {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .abort_all();
+    }
+}
+
+/// The books, locked; saved to the state file, if any, when let go of after a change.
+pub(crate) struct LedgerGuard<'a> {
+    books: MutexGuard<'a, Ledger>,
+    state_file: Option<&'a Path>,
+    changed: bool,
+}
+
+impl Deref for LedgerGuard<'_> {
+    type Target = Ledger;
+
+    fn deref(&self) -> &Ledger {
+        &self.books
+    }
+}
+
+impl DerefMut for LedgerGuard<'_> {
+    fn deref_mut(&mut self) -> &mut Ledger {
+        self.changed = true;
+        &mut self.books
+    }
+}
+
+impl Drop for LedgerGuard<'_> {
+    fn drop(&mut self) {
+        if let (true, Some(path)) = (self.changed, self.state_file) {
+            // Saved under the lock, so that the file always holds the latest books.
+            if let Err(error) = persist::save(path, &self.books) {
+                eprintln!(
+                    "xorpay-sandbox: cannot save the state to {}: {error}",
+                    path.display()
+                );
+            }
+        }
     }
 }

@@ -157,6 +157,7 @@ async fn help_documents_every_flag() {
         "--fee-rate-bp",
         "--notify-timeout-ms",
         "--app-off",
+        "--state",
         "--help",
         "--version",
     ] {
@@ -170,4 +171,65 @@ async fn help_documents_every_flag() {
         "the loopback default is shown"
     );
     assert!(help.contains("60000"), "the retry unit's default is shown");
+}
+
+/// With `--state FILE`, the program killed outright and started again still has its orders.
+#[tokio::test]
+async fn keeps_its_orders_in_the_state_file_across_a_kill() {
+    let file = std::env::temp_dir().join(format!("xorpay-sandbox-bin-{}.json", std::process::id()));
+    let _ = std::fs::remove_file(&file);
+    let state = file.to_str().unwrap();
+    let start = || async {
+        let mut child = spawn(&[
+            "--listen",
+            "127.0.0.1:0",
+            "--aid",
+            "4242",
+            "--secret",
+            SECRET,
+            "--state",
+            state,
+        ]);
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        let mut line = String::new();
+        tokio::time::timeout(Duration::from_secs(30), stdout.read_line(&mut line))
+            .await
+            .unwrap()
+            .unwrap();
+        let base = line
+            .trim_end()
+            .strip_prefix("listening on ")
+            .unwrap()
+            .to_owned();
+        (child, base)
+    };
+    let (mut child, base) = start().await;
+    let req = Req::new(common::Endpoint::Pay, "native", "bin-kept").signed(SECRET);
+    let created = Answer::read(
+        common::client()
+            .post(format!("{base}/api/pay/4242"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(req.body())
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let aoid = created.json()["aoid"].as_str().unwrap().to_owned();
+    child.kill().await.unwrap();
+
+    let (_child, base) = start().await;
+    let query2 = format!(
+        "{base}/api/query2/4242?order_id=bin-kept&sign={}",
+        md5(&["bin-kept", SECRET])
+    );
+    assert_eq!(common::get(&query2).await.code(), "new");
+    let orders = common::get(&format!("{base}/_sandbox/orders")).await.body;
+    assert!(orders.contains(&aoid), "{orders}");
+    let state_text = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        !state_text.contains(SECRET),
+        "the state file never holds the secret"
+    );
+    let _ = std::fs::remove_file(&file);
 }
