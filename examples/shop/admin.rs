@@ -10,11 +10,12 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 use xorpay::order::StoredOrder;
+use xorpay::order::{Refund, RefundState};
 use xorpay::service::Listed;
 use xorpay::{Price, RefundError, RefundOutcome};
 
 use super::app::{Shop, ShopOrder};
-use super::html::{error_page, esc, page};
+use super::html::{china_time, error_page, esc, page, state_label};
 
 /// The admin's routes.
 pub(crate) fn router() -> Router<Shop> {
@@ -28,7 +29,7 @@ pub(crate) fn router() -> Router<Shop> {
 /// The admin list: orders that need a person first, then the recent ones.
 async fn admin(State(shop): State<Shop>, RawQuery(query): RawQuery) -> Response {
     if !shop.admin_allowed(query.as_deref()) {
-        return error_page(StatusCode::NOT_FOUND, "not found");
+        return error_page(StatusCode::NOT_FOUND, "找不到 Not found");
     }
     let token = query.map(|query| format!("?{query}")).unwrap_or_default();
     let (recent, attention) = match (
@@ -43,32 +44,50 @@ async fn admin(State(shop): State<Shop>, RawQuery(query): RawQuery) -> Response 
     let rows = |orders: &[Listed<ShopOrder>]| {
         orders
             .iter()
-            .map(|listed| row(&shop, &listed.order, &token))
+            .map(|listed| row(&shop, listed, &token))
             .collect::<String>()
     };
     let header = "<tr><th>订单 Order</th><th>商品 Product</th><th>金额 Price</th>\
-                  <th>状态 State</th><th>已退 Refunded</th><th></th></tr>";
+                  <th>状态 State</th><th>时间 Times</th><th>退款 Refunds</th><th></th></tr>";
     let attention = if attention.is_empty() {
         String::new()
     } else {
         format!(
-            "<h2>待处理 Needs attention</h2><table id=\"attention\">{header}{}</table>",
+            "<h2>待处理 Needs attention</h2><div class=\"table\"><table id=\"attention\">\
+             {header}{}</table></div>",
             rows(&attention)
         )
     };
     Html(page(
         "订单管理 Admin",
         &format!(
-            "{attention}<h2>最近订单 Recent orders</h2><table>{header}{}</table>\
-             <p><a href=\"/\">返回 Shop</a></p>",
+            "<h1>订单管理 Orders</h1>{attention}<h2>最近订单 Recent orders</h2>\
+             <div class=\"table\"><table id=\"recent\">{header}{}</table></div>\
+             <p><a class=\"button secondary\" href=\"/\">返回商店 Back to the shop</a></p>",
             rows(&recent)
         ),
     ))
     .into_response()
 }
 
+/// A refund as the admin reads it: amount, outcome, when.
+fn refund_line(refund: &Refund) -> String {
+    let outcome = match refund.state() {
+        RefundState::Made => "已退款 made",
+        RefundState::InDoubt => "待确认 in doubt",
+        _ => "未退款 not made",
+    };
+    let at = refund.settled_at().unwrap_or(refund.requested_at());
+    format!(
+        "<li>¥{} {outcome} <small>{}</small></li>",
+        refund.amount(),
+        china_time(at)
+    )
+}
+
 /// One order's row, with the action its state allows.
-fn row(shop: &Shop, stored: &StoredOrder<ShopOrder>, token: &str) -> String {
+fn row(shop: &Shop, listed: &Listed<ShopOrder>, token: &str) -> String {
+    let stored = &listed.order;
     let form = |id: &str, action: &str, fields: &str| {
         format!(
             "<form method=\"post\" action=\"/admin/orders/{id}/{action}{token}\">\
@@ -80,7 +99,13 @@ fn row(shop: &Shop, stored: &StoredOrder<ShopOrder>, token: &str) -> String {
     };
     let (refunded, action) = match stored {
         StoredOrder::Paid(paid) => (
-            paid.refunded().map(|p| p.to_string()).unwrap_or_default(),
+            match paid.refunds() {
+                [] => String::new(),
+                refunds => format!(
+                    "<ul class=\"refunds\">{}</ul>",
+                    refunds.iter().map(refund_line).collect::<String>()
+                ),
+            },
             match (paid.refund_in_doubt(), paid.refundable()) {
                 (Some(refund), _) => format!(
                     "<p class=\"doubt\">退款 {amount} 结果待确认 refund of {amount} in doubt: \
@@ -117,7 +142,7 @@ fn row(shop: &Shop, stored: &StoredOrder<ShopOrder>, token: &str) -> String {
                          <button type=\"submit\">记录 Record</button>",
                     )
                 ),
-                (None, None) => "已全额退款 fully refunded".to_owned(),
+                (None, None) => "已全额退款 Fully refunded".to_owned(),
             },
         ),
         _ => (String::new(), String::new()),
@@ -128,24 +153,35 @@ fn row(shop: &Shop, stored: &StoredOrder<ShopOrder>, token: &str) -> String {
         StoredOrder::Paid(o) => (o.order_id(), &o.inner().title, o.price()),
         StoredOrder::Expired(o) => (o.order_id(), &o.inner().title, o.price()),
     };
+    let mut times = format!("下单 ordered {}", china_time(listed.created_at));
+    if let StoredOrder::Paid(paid) = stored {
+        if let Some(at) = paid.pay_time() {
+            times.push_str(&format!("<br>支付 paid {}", china_time(at)));
+        }
+    }
+    if let Some(at) = listed.fulfilled_at {
+        times.push_str(&format!("<br>发货 delivered {}", china_time(at)));
+    }
     format!(
-        "<tr><td><a href=\"/orders/{id}\">{id}</a></td><td>{title}</td><td>{price}</td>\
-         <td class=\"state\">{state}</td><td>{refunded}</td><td>{action}</td></tr>",
+        "<tr><td><a href=\"/orders/{id}\">{id}</a></td><td>{title}</td><td>¥{price}</td>\
+         <td class=\"state\" data-state=\"{state}\">{label}</td><td><small>{times}</small></td>\
+         <td>{refunded}</td><td>{action}</td></tr>",
         id = esc(id),
         title = esc(title),
         state = stored.state_name(),
+        label = state_label(stored.state_name()),
     )
 }
 
 /// The refusal of a form without the admin token or with a stale CSRF token, if any.
 fn refusal(shop: &Shop, query: Option<&str>, csrf: &str) -> Option<Response> {
     if !shop.admin_allowed(query) {
-        return Some(error_page(StatusCode::NOT_FOUND, "not found"));
+        return Some(error_page(StatusCode::NOT_FOUND, "找不到 Not found"));
     }
     (csrf != shop.csrf()).then(|| {
         error_page(
             StatusCode::FORBIDDEN,
-            "the form is stale: reload the admin page",
+            "表单已过期，请刷新 The form is stale: reload the admin page",
         )
     })
 }
@@ -176,7 +212,10 @@ async fn refund(
         return response;
     }
     let Ok(amount) = form.amount.parse::<Price>() else {
-        return error_page(StatusCode::BAD_REQUEST, "the amount is not a price");
+        return error_page(
+            StatusCode::BAD_REQUEST,
+            "金额格式不对 The amount is not a price",
+        );
     };
     match shop.payments().refund(&id, amount, &form.key).await {
         Ok(RefundOutcome::Made(_)) => back(query.as_deref()),
@@ -189,10 +228,14 @@ async fn refund(
                 error.map(|error| format!(" ({error})")).unwrap_or_default()
             ),
         ),
-        Err(error @ RefundError::NotMade { .. }) => {
-            error_page(StatusCode::CONFLICT, &format!("refund refused: {error}"))
-        }
-        Err(error) => error_page(StatusCode::CONFLICT, &format!("refund failed: {error}")),
+        Err(error @ RefundError::NotMade { .. }) => error_page(
+            StatusCode::CONFLICT,
+            &format!("退款被拒绝 Refund refused: {error}"),
+        ),
+        Err(error) => error_page(
+            StatusCode::CONFLICT,
+            &format!("退款失败 Refund failed: {error}"),
+        ),
     }
 }
 
@@ -218,11 +261,19 @@ async fn resolve(
     let made = match form.made.as_str() {
         "yes" => true,
         "no" => false,
-        _ => return error_page(StatusCode::BAD_REQUEST, "made must be yes or no"),
+        _ => {
+            return error_page(
+                StatusCode::BAD_REQUEST,
+                "请选择已退款或未退款 made must be yes or no",
+            );
+        }
     };
     match shop.payments().resolve_refund(&id, &form.key, made).await {
         Ok(()) => back(query.as_deref()),
-        Err(error) => error_page(StatusCode::CONFLICT, &error.to_string()),
+        Err(error) => error_page(
+            StatusCode::CONFLICT,
+            &format!("暂时不能确认 Not resolved: {error}"),
+        ),
     }
 }
 
@@ -244,10 +295,16 @@ async fn record_aoid(
         return response;
     }
     let Ok(aoid) = xorpay::Aoid::new(form.aoid.trim()) else {
-        return error_page(StatusCode::BAD_REQUEST, "that is not an aoid");
+        return error_page(
+            StatusCode::BAD_REQUEST,
+            "这不是 XorPay 订单号 That is not an aoid",
+        );
     };
     match shop.payments().record_aoid(&id, aoid).await {
         Ok(()) => back(query.as_deref()),
-        Err(error) => error_page(StatusCode::CONFLICT, &error.to_string()),
+        Err(error) => error_page(
+            StatusCode::CONFLICT,
+            &format!("没有记录 Not recorded: {error}"),
+        ),
     }
 }

@@ -1,6 +1,7 @@
-//! The demo shop's web application: a product page, the openid step, checkout, the JSAPI pay
-//! page, the notify route, an order page that turns to paid by itself, and (in `admin.rs`) a
-//! small admin with refunds. `main.rs` configures and starts it; the tests run it in process.
+//! The demo shop's web application: the shop's state, its order struct and fulfilment, the
+//! routes, and the steps that move money (the openid step, checkout, the notify route). The
+//! pages a payer sees are in `pages.rs`, the admin in `admin.rs`, the products in
+//! `catalog.rs`. `main.rs` configures and starts it; the tests run it in process.
 //!
 //! Every step that moves money is the lifecycle service's ([`Payments`]): the shop derives its
 //! order struct, builds the service, and calls it. Its fulfilment hook (recording a delivery)
@@ -16,51 +17,19 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 use xorpay::CheckoutError;
 use xorpay::client::openid_from_callback;
-use xorpay::jsapi::BridgeScript;
 use xorpay::order::{Order, Paid, StoredOrder};
 use xorpay::prelude::*;
 use xorpay::service::InBackground;
 
 use super::admin;
-use super::html::{error_page, esc, page, page_with_head, path_segment};
-
-/// What the shop sells.
-pub(crate) struct Product {
-    /// The key in URLs.
-    pub(crate) id: &'static str,
-    /// The name shown and signed.
-    pub(crate) name: &'static str,
-    /// The price in fen.
-    pub(crate) fen: u64,
-}
-
-/// The catalogue.
-pub(crate) const CATALOG: [Product; 3] = [
-    Product {
-        id: "latte",
-        name: "拿铁咖啡 Latte",
-        fen: 1800,
-    },
-    Product {
-        id: "tea",
-        name: "乌龙茶 Oolong tea",
-        fen: 1250,
-    },
-    Product {
-        id: "cookie",
-        name: "杏仁饼干 Almond cookie",
-        fen: 1,
-    },
-];
-
-fn product(id: &str) -> Option<&'static Product> {
-    CATALOG.iter().find(|product| product.id == id)
-}
+use super::catalog::product;
+use super::html::{error_page, path_segment};
+use super::pages;
 
 /// One order of the shop, as XorPay sees it.
 #[derive(XorPayOrder, Serialize, Deserialize, Debug)]
@@ -81,6 +50,10 @@ pub(crate) struct ShopOrder {
     /// The product key, echoed in the notification (unsigned, display only).
     #[xorpay(more)]
     pub(crate) product: String,
+    /// How long the payer has to pay, in seconds (XorPay's default, two hours, when `None`).
+    #[xorpay(expire)]
+    #[serde(default)]
+    pub(crate) lifetime: Option<u32>,
 }
 
 /// Where the pay page gets `WeixinJSBridge` from.
@@ -109,6 +82,8 @@ pub(crate) struct ShopConfig {
     /// Test hook, debug builds only: abort the process after the service recorded a new
     /// payment and before answering XorPay.
     pub(crate) crash_after_confirm: bool,
+    /// How long payers have to pay, in seconds (`None`: XorPay's default, two hours).
+    pub(crate) order_lifetime: Option<u32>,
 }
 
 /// The shop, shared by every request.
@@ -260,43 +235,21 @@ impl Shop {
 /// The shop's routes.
 pub(crate) fn router(shop: Shop) -> Router {
     Router::new()
-        .route("/", get(index))
+        .route("/", get(pages::index))
         .route("/buy/{product}", get(buy))
         .route("/checkout/{product}", get(checkout))
-        .route("/orders/{id}", get(order_page))
-        .route("/orders/{id}/pay", get(pay_page))
-        .route("/orders/{id}/status", get(order_status))
+        .route("/orders/{id}", get(pages::order_page))
+        .route("/orders/{id}/pay", get(pages::pay_page))
+        .route("/orders/{id}/status", get(pages::order_status))
         .route("/xorpay/notify", post(notify))
         .merge(admin::router())
         .with_state(shop)
 }
 
-async fn index() -> Html<String> {
-    let mut items = String::new();
-    for product in &CATALOG {
-        let price = Price::from_fen(product.fen)
-            .map(|p| p.to_string())
-            .unwrap_or_default();
-        items.push_str(&format!(
-            "<li><span class=\"name\">{}</span> <span class=\"price\">¥{price}</span> \
-             <a id=\"buy-{id}\" class=\"buy\" href=\"/buy/{id}\">购买 Buy</a></li>",
-            esc(product.name),
-            id = product.id,
-        ));
-    }
-    Html(page(
-        "小店 Demo shop",
-        &format!(
-            "<p>用微信支付购买。Pay with WeChat Pay (JSAPI).</p><ul class=\"products\">{items}</ul>\
-             <p><a href=\"/admin\">订单管理 Admin</a></p>"
-        ),
-    ))
-}
-
 /// Sends the payer through XorPay's openid redirect, which comes back to `/checkout/…`.
 async fn buy(State(shop): State<Shop>, Path(product_id): Path<String>) -> Response {
     if product(&product_id).is_none() {
-        return error_page(StatusCode::NOT_FOUND, "no such product");
+        return error_page(StatusCode::NOT_FOUND, "没有这个商品 No such product");
     }
     let callback = format!("{}/checkout/{product_id}", shop.config().public_url);
     match shop.payments().client().openid_url(&callback) {
@@ -313,10 +266,13 @@ async fn checkout(
     RawQuery(query): RawQuery,
 ) -> Response {
     let Some(product) = product(&product_id) else {
-        return error_page(StatusCode::NOT_FOUND, "no such product");
+        return error_page(StatusCode::NOT_FOUND, "没有这个商品 No such product");
     };
     let Some(openid) = query.as_deref().and_then(openid_from_callback) else {
-        return error_page(StatusCode::BAD_REQUEST, "no openid came back from XorPay");
+        return error_page(
+            StatusCode::BAD_REQUEST,
+            "没有拿到微信身份，请重新购买 XorPay sent no openid back: please buy again",
+        );
     };
     let Ok(price) = Price::from_fen(product.fen) else {
         return error_page(StatusCode::INTERNAL_SERVER_ERROR, "bad catalogue price");
@@ -328,6 +284,7 @@ async fn checkout(
         price,
         openid,
         product: product.id.to_owned(),
+        lifetime: shop.config().order_lifetime,
     };
     let to = |page: &str| Redirect::to(&format!("/orders/{}{page}", path_segment(&id)));
     match shop.payments().checkout(order).await {
@@ -335,7 +292,10 @@ async fn checkout(
         Ok(Checkout::Paid(_)) => to("").into_response(),
         // XorPay's answer was lost: the order page shows where it stands while it settles.
         Err(CheckoutError::InDoubt(_)) => to("").into_response(),
-        Err(error) => error_page(StatusCode::BAD_GATEWAY, &error.to_string()),
+        Err(error) => error_page(
+            StatusCode::BAD_GATEWAY,
+            &format!("下单没有成功 The order could not be placed: {error}"),
+        ),
     }
 }
 
@@ -349,126 +309,15 @@ fn new_order_id() -> String {
 pub(crate) async fn load(shop: &Shop, id: &str) -> Result<StoredOrder<ShopOrder>, Response> {
     match shop.payments().order(id).await {
         Ok(Some(order)) => Ok(order),
-        Ok(None) => Err(error_page(StatusCode::NOT_FOUND, "no such order")),
+        Ok(None) => Err(error_page(
+            StatusCode::NOT_FOUND,
+            "没有这个订单 No such order",
+        )),
         Err(error) => Err(error_page(
             StatusCode::SERVICE_UNAVAILABLE,
             &error.to_string(),
         )),
     }
-}
-
-/// The JSAPI pay page: hands the order's six parameters to `WeixinJSBridge`.
-async fn pay_page(State(shop): State<Shop>, Path(id): Path<String>) -> Response {
-    let stored = match load(&shop, &id).await {
-        Ok(stored) => stored,
-        Err(response) => return response,
-    };
-    let StoredOrder::Pending(pending) = stored else {
-        return Redirect::to(&format!("/orders/{}", path_segment(&id))).into_response();
-    };
-    let Some(params) = pending.jsapi_params() else {
-        return error_page(StatusCode::CONFLICT, "this order has no JSAPI parameters");
-    };
-    let result_url = format!("/orders/{}", path_segment(&id));
-    let script = match BridgeScript::new(params).result_url(&result_url) {
-        Ok(script) => script.to_script_tag(),
-        Err(error) => return error_page(StatusCode::INTERNAL_SERVER_ERROR, &error.to_string()),
-    };
-    // The stand-in is the sandbox's; it is never served when the shop talks to XorPay.
-    let stand_in = match &shop.config().bridge {
-        Bridge::SandboxStandIn { sandbox_url } => format!(
-            "<script src=\"{}/_sandbox/jsbridge.js\"></script>",
-            esc(sandbox_url)
-        ),
-        Bridge::WeChat => String::new(),
-    };
-    let order = pending.inner();
-    let body = format!(
-        "<h1>{title}</h1><p class=\"amount\">¥<span id=\"amount\">{price}</span></p>\
-         <p id=\"hint\">正在调起微信支付… Opening WeChat Pay…</p>\
-         <p><a href=\"/orders/{id}\">查看订单 Order status</a></p>{script}\
-         <script>document.addEventListener(\"xorpay:jsapi-result\", function (event) {{\
-           var hint = document.getElementById(\"hint\");\
-           hint.textContent = event.detail.result === \"ok\" ? \"支付完成 Paid, confirming…\" :\
-             event.detail.result === \"cancel\" ? \"已取消 Cancelled\" : \"支付失败 Failed\";\
-         }});</script>",
-        title = esc(&order.title),
-        price = order.price,
-        id = esc(&id),
-    );
-    Html(page_with_head("支付 Pay", &stand_in, &body)).into_response()
-}
-
-#[derive(Serialize)]
-struct Status {
-    state: &'static str,
-    price: String,
-    refunded: Option<String>,
-}
-
-/// The order's state, for the order page to poll.
-async fn order_status(State(shop): State<Shop>, Path(id): Path<String>) -> Response {
-    match load(&shop, &id).await {
-        Ok(stored) => {
-            let refunded = match &stored {
-                StoredOrder::Paid(paid) => paid.refunded().map(|p| p.to_string()),
-                _ => None,
-            };
-            let price = match &stored {
-                StoredOrder::Created(o) => o.price(),
-                StoredOrder::Pending(o) => o.price(),
-                StoredOrder::Paid(o) => o.price(),
-                StoredOrder::Expired(o) => o.price(),
-            };
-            axum::Json(Status {
-                state: stored.state_name(),
-                price: price.to_string(),
-                refunded,
-            })
-            .into_response()
-        }
-        Err(response) => response,
-    }
-}
-
-fn state_text(state: &str) -> &'static str {
-    match state {
-        "paid" => "已支付 Paid",
-        "pending" => "待支付 Waiting for payment",
-        "expired" => "已过期 Expired",
-        _ => "已创建 Created",
-    }
-}
-
-/// The order page: turns to paid by itself once the notification has been applied.
-async fn order_page(State(shop): State<Shop>, Path(id): Path<String>) -> Response {
-    let stored = match load(&shop, &id).await {
-        Ok(stored) => stored,
-        Err(response) => return response,
-    };
-    let state = stored.state_name();
-    let body = format!(
-        "<h1>订单 Order {id}</h1>\
-         <p>状态 Status: <strong id=\"status\" data-state=\"{state}\" data-order=\"{id}\">{text}</strong></p>\
-         <p><a href=\"/\">继续购物 Continue shopping</a></p>\
-         <script>(function () {{\
-           var status = document.getElementById(\"status\");\
-           function poll() {{\
-             fetch(\"/orders/\" + encodeURIComponent(status.dataset.order) + \"/status\")\
-               .then(function (r) {{ return r.json(); }})\
-               .then(function (s) {{\
-                 status.dataset.state = s.state;\
-                 status.textContent = {{paid: \"已支付 Paid\", pending: \"待支付 Waiting for payment\",\
-                   expired: \"已过期 Expired\"}}[s.state] || s.state;\
-                 if (s.state !== \"paid\") setTimeout(poll, 500);\
-               }}).catch(function () {{ setTimeout(poll, 1000); }});\
-           }}\
-           if (status.dataset.state !== \"paid\") poll();\
-         }})();</script>",
-        id = esc(&id),
-        text = state_text(state),
-    );
-    Html(page("订单 Order", &body)).into_response()
 }
 
 /// XorPay's notification: the service verifies it, records the payment, and only then

@@ -13,14 +13,19 @@
 //!   must reach the notify route): talk to XorPay (`XORPAY_BASE_URL`, default
 //!   `https://xorpay.com`) instead of the sandbox. The admin pages then answer only with
 //!   `?token=` set to `SHOP_ADMIN_TOKEN`, and are off without it.
-//! - `SANDBOX_RETRY_UNIT_MS` (default 1000): the sandbox's notification retry unit.
+//! - `SANDBOX_RETRY_UNIT_MS` (default 1000): the sandbox's notification retry unit. The
+//!   sandbox keeps its orders beside the shop's, in `SHOP_DB` with the extension
+//!   `.sandbox.json`, so that a restart loses nothing on either side.
+//! - `SHOP_ORDER_LIFETIME_SECS`: how long payers have to pay (default: XorPay's two hours).
 //! - `SHOP_CRASH_AFTER_CONFIRM=1`: a test hook (debug builds only), abort after the store's
 //!   write of a new payment and before answering XorPay.
 //! - `RUST_LOG`-style verbosity is fixed at `info`: refused notifications are logged.
 
 mod admin;
 mod app;
+mod catalog;
 mod html;
+mod pages;
 
 use std::time::Duration;
 
@@ -66,8 +71,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 let unit = env("SANDBOX_RETRY_UNIT_MS")
                     .and_then(|ms| ms.parse().ok())
                     .unwrap_or(1000);
+                let state = std::path::Path::new(&db).with_extension("sandbox.json");
+                // A fixed secret for the local sandbox: the pay parameters the shop stored
+                // were signed with it, and must still verify after a restart.
                 let sandbox = xorpay_sandbox::Sandbox::builder()
+                    .secret("5e1f0c0ffee5e1f0c0ffee5e1f0c0ffe")
                     .retry_unit(Duration::from_millis(unit))
+                    .state_file(state)
                     .build()
                     .start()
                     .await?;
@@ -104,6 +114,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             bridge,
             admin_token,
             crash_after_confirm: env("SHOP_CRASH_AFTER_CONFIRM").is_some(),
+            order_lifetime: env("SHOP_ORDER_LIFETIME_SECS").and_then(|s| s.parse().ok()),
         },
         std::path::Path::new(&db),
     )?;

@@ -17,8 +17,12 @@ use xorpay_sandbox::Sandbox;
 pub(crate) mod admin;
 #[path = "../../examples/shop/app.rs"]
 pub(crate) mod app;
+#[path = "../../examples/shop/catalog.rs"]
+pub(crate) mod catalog;
 #[path = "../../examples/shop/html.rs"]
 pub(crate) mod html;
+#[path = "../../examples/shop/pages.rs"]
+pub(crate) mod pages;
 pub(crate) mod receiver;
 pub(crate) mod world;
 
@@ -103,6 +107,7 @@ pub(crate) async fn start_shop(sandbox: Sandbox, bridge: Option<app::Bridge>) ->
             bridge,
             admin_token: None,
             crash_after_confirm: false,
+            order_lifetime: None,
         },
         &file,
     )
