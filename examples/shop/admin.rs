@@ -47,7 +47,7 @@ async fn admin(State(shop): State<Shop>, RawQuery(query): RawQuery) -> Response 
             .map(|listed| row(&shop, listed, &token))
             .collect::<String>()
     };
-    let header = "<tr><th>订单 Order</th><th>商品 Product</th><th>金额 Price</th>\
+    let header = "<tr class=\"head\"><th>订单 Order</th><th>商品 Product</th>\
                   <th>状态 State</th><th>时间 Times</th><th>退款 Refunds</th><th></th></tr>";
     let attention = if attention.is_empty() {
         String::new()
@@ -115,8 +115,8 @@ fn row(shop: &Shop, listed: &Listed<ShopOrder>, token: &str) -> String {
                         "resolve",
                         &format!(
                             "<input type=\"hidden\" name=\"key\" value=\"{key}\">\
-                             <button name=\"made\" value=\"yes\">已退款 Made</button> \
-                             <button name=\"made\" value=\"no\">未退款 Not made</button>",
+                             <button class=\"button\" name=\"made\" value=\"yes\">已退款 Made</button> \
+                             <button class=\"button secondary\" name=\"made\" value=\"no\">未退款 Not made</button>",
                             key = esc(refund.key()),
                         ),
                     ),
@@ -128,7 +128,7 @@ fn row(shop: &Shop, listed: &Listed<ShopOrder>, token: &str) -> String {
                     &format!(
                         "<input type=\"hidden\" name=\"key\" value=\"{key}\">\
                          <input name=\"amount\" value=\"{left}\" size=\"8\">\
-                         <button type=\"submit\">退款 Refund</button>",
+                         <button class=\"button\" type=\"submit\">退款 Refund</button>",
                         key = uuid::Uuid::new_v4().simple(),
                     ),
                 ),
@@ -139,7 +139,7 @@ fn row(shop: &Shop, listed: &Listed<ShopOrder>, token: &str) -> String {
                         paid.order_id(),
                         "aoid",
                         "<input name=\"aoid\" size=\"34\">\
-                         <button type=\"submit\">记录 Record</button>",
+                         <button class=\"button\" type=\"submit\">记录 Record</button>",
                     )
                 ),
                 (None, None) => "已全额退款 Fully refunded".to_owned(),
@@ -163,9 +163,11 @@ fn row(shop: &Shop, listed: &Listed<ShopOrder>, token: &str) -> String {
         times.push_str(&format!("<br>发货 delivered {}", china_time(at)));
     }
     format!(
-        "<tr><td><a href=\"/orders/{id}\">{id}</a></td><td>{title}</td><td>¥{price}</td>\
-         <td class=\"state\" data-state=\"{state}\">{label}</td><td><small>{times}</small></td>\
-         <td>{refunded}</td><td>{action}</td></tr>",
+        "<tr><td data-label=\"订单 Order\"><a href=\"/orders/{id}\">{id}</a></td>\
+         <td data-label=\"商品 Product\">{title} · ¥{price}</td>\
+         <td class=\"state\" data-state=\"{state}\" data-label=\"状态 State\">{label}</td>\
+         <td data-label=\"时间 Times\"><small>{times}</small></td>\
+         <td data-label=\"退款 Refunds\">{refunded}</td><td>{action}</td></tr>",
         id = esc(id),
         title = esc(title),
         state = stored.state_name(),

@@ -10,7 +10,7 @@ use xorpay::time::{OffsetDateTime, UtcOffset};
 pub(crate) const SHOP_NAME: &str = "小咖啡馆 Little Café";
 
 const STYLE: &str = "\
-*{box-sizing:border-box}\
+*{box-sizing:border-box}[hidden]{display:none!important}\
 body{margin:0;font-family:system-ui,-apple-system,'PingFang SC','Microsoft YaHei','WenQuanYi Micro Hei',sans-serif;\
 color:#222;background:#f6f6f4;line-height:1.5}\
 header{background:#2f4f3f;color:#fff;padding:.8rem 1rem}\
@@ -22,7 +22,7 @@ h1{font-size:1.5rem;margin:.5rem 0}h2{font-size:1.15rem;margin:1.2rem 0 .5rem}\
 .card{background:#fff;border-radius:12px;padding:1rem;text-align:center;box-shadow:0 1px 3px #0002}\
 .card svg{width:4.5rem;height:4.5rem}.card h2{margin:.4rem 0 .2rem;font-size:1.05rem}\
 .card p{margin:.2rem 0;color:#666;font-size:.9rem}\
-.price,.amount{font-weight:700;color:#c0392b}.amount{font-size:2rem;margin:.3rem 0}\
+.price,.amount,.card .price{font-weight:700;color:#c0392b}.amount{font-size:2rem;margin:.3rem 0}\
 .button{display:inline-block;background:#07c160;color:#fff;border:0;border-radius:8px;padding:.6rem 1.2rem;\
 font-size:1rem;text-decoration:none;margin-top:.5rem;cursor:pointer}\
 .button.secondary{background:#fff;color:#2f4f3f;border:1px solid #2f4f3f}\
@@ -34,6 +34,11 @@ dl{display:grid;grid-template-columns:auto 1fr;gap:.3rem .8rem;margin:.8rem 0}dt
 .table{overflow-x:auto}table{border-collapse:collapse;width:100%;background:#fff;font-size:.9rem}\
 td,th{border-bottom:1px solid #e5e5e5;padding:.4rem .5rem;text-align:left;vertical-align:top}\
 td form{margin:.2rem 0}input{font-size:1rem;padding:.3rem;max-width:8rem}\
+td ul{margin:0;padding-left:1.1rem}\
+@media (max-width:40rem){table,tbody,tr,td{display:block}tr.head{display:none}\
+table{background:none}tr{background:#fff;border-radius:12px;margin:0 0 .7rem;padding:.4rem 0;\
+box-shadow:0 1px 3px #0002}td{border:0;padding:.2rem .8rem}\
+td[data-label]::before{content:attr(data-label);display:block;color:#888;font-size:.75rem}}\
 .error{color:#b00}\
 footer{color:#888;font-size:.8rem;text-align:center;padding:2rem 1rem}";
 

@@ -36,9 +36,11 @@ pub(crate) struct Running {
     pub(crate) sandbox: Sandbox,
     pub(crate) shop: app::Shop,
     pub(crate) url: String,
+    pub(crate) addr: SocketAddr,
     pub(crate) db: tempdir::Dir,
     /// Reconciliation and deliveries, as `main.rs` runs them (every second here).
     pub(crate) background: InBackground,
+    server: tokio::task::JoinHandle<()>,
 }
 
 /// A temporary directory, removed on drop.
@@ -82,45 +84,113 @@ pub(crate) async fn sandbox(retry_unit: Duration) -> Sandbox {
 
 /// Starts the shop on a free loopback port, talking to `sandbox`.
 pub(crate) async fn start_shop(sandbox: Sandbox, bridge: Option<app::Bridge>) -> Running {
-    let db = tempdir::Dir::new("shop");
-    let file = db.path().join("shop.sqlite");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr: SocketAddr = listener.local_addr().unwrap();
-    let url = format!("http://{addr}");
-    let bridge = bridge.unwrap_or_else(|| app::Bridge::SandboxStandIn {
-        sandbox_url: sandbox.base_url().to_owned(),
-    });
-    let payments = Payments::builder()
-        .aid(Aid::new(sandbox.aid()).unwrap())
-        .secret(AppSecret::new(SECRET).unwrap())
-        .notify_url(format!("{url}/xorpay/notify"))
-        .base_url(sandbox.base_url())
-        .timeout(SHOP_TIMEOUT)
-        .refund_resolve_after(SHOP_TIMEOUT * 3)
-        .store(SqliteStore::open(&file).unwrap())
-        .build()
-        .unwrap();
-    let shop = app::Shop::new(
-        app::ShopConfig {
-            payments,
-            public_url: url.clone(),
+    ShopSetup::new(sandbox).bridge(bridge).start().await
+}
+
+/// How a test shop is started: its sandbox, and optionally where (address, database) and
+/// how long its orders may be paid.
+pub(crate) struct ShopSetup {
+    sandbox: Sandbox,
+    bridge: Option<app::Bridge>,
+    db: Option<tempdir::Dir>,
+    addr: Option<SocketAddr>,
+    lifetime: Option<u32>,
+}
+
+impl ShopSetup {
+    pub(crate) fn new(sandbox: Sandbox) -> ShopSetup {
+        ShopSetup {
+            sandbox,
+            bridge: None,
+            db: None,
+            addr: None,
+            lifetime: None,
+        }
+    }
+
+    pub(crate) fn bridge(mut self, bridge: Option<app::Bridge>) -> ShopSetup {
+        self.bridge = bridge;
+        self
+    }
+
+    /// The shop's database directory and address of an earlier run: a restart.
+    pub(crate) fn again(mut self, db: tempdir::Dir, addr: SocketAddr) -> ShopSetup {
+        self.db = Some(db);
+        self.addr = Some(addr);
+        self
+    }
+
+    /// Orders may be paid for this many seconds.
+    pub(crate) fn lifetime(mut self, seconds: u32) -> ShopSetup {
+        self.lifetime = Some(seconds);
+        self
+    }
+
+    pub(crate) async fn start(self) -> Running {
+        let ShopSetup {
+            sandbox,
             bridge,
-            admin_token: None,
-            crash_after_confirm: false,
-            order_lifetime: None,
-        },
-        &file,
-    )
-    .unwrap();
-    let background = shop.run_in_background(Duration::from_secs(1));
-    let router = app::router(shop.clone());
-    tokio::spawn(async move { axum::serve(listener, router).await });
-    Running {
-        sandbox,
-        shop,
-        url,
-        db,
-        background,
+            db,
+            addr,
+            lifetime,
+        } = self;
+        let db = db.unwrap_or_else(|| tempdir::Dir::new("shop"));
+        let file = db.path().join("shop.sqlite");
+        let bind = addr.unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 0)));
+        let listener = tokio::net::TcpListener::bind(bind).await.unwrap();
+        let addr: SocketAddr = listener.local_addr().unwrap();
+        let url = format!("http://{addr}");
+        let bridge = bridge.unwrap_or_else(|| app::Bridge::SandboxStandIn {
+            sandbox_url: sandbox.base_url().to_owned(),
+        });
+        let payments = Payments::builder()
+            .aid(Aid::new(sandbox.aid()).unwrap())
+            .secret(AppSecret::new(SECRET).unwrap())
+            .notify_url(format!("{url}/xorpay/notify"))
+            .base_url(sandbox.base_url())
+            .timeout(SHOP_TIMEOUT)
+            .refund_resolve_after(SHOP_TIMEOUT * 3)
+            .store(SqliteStore::open(&file).unwrap())
+            .build()
+            .unwrap();
+        let shop = app::Shop::new(
+            app::ShopConfig {
+                payments,
+                public_url: url.clone(),
+                bridge,
+                admin_token: None,
+                crash_after_confirm: false,
+                order_lifetime: lifetime,
+            },
+            &file,
+        )
+        .unwrap();
+        let background = shop.run_in_background(Duration::from_secs(1));
+        let router = app::router(shop.clone());
+        let server = tokio::spawn(async move {
+            let _ = axum::serve(listener, router).await;
+        });
+        Running {
+            sandbox,
+            shop,
+            url,
+            addr,
+            db,
+            background,
+            server,
+        }
+    }
+}
+
+impl Running {
+    /// Stops the shop (its server and background task) and its sandbox, keeping the
+    /// database: what a restart starts from.
+    pub(crate) async fn stop(self) -> (tempdir::Dir, SocketAddr) {
+        self.server.abort();
+        let _ = self.server.await;
+        self.background.stop();
+        self.sandbox.shutdown().await;
+        (self.db, self.addr)
     }
 }
 
