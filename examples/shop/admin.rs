@@ -154,10 +154,10 @@ fn row(shop: &Shop, listed: &Listed<ShopOrder>, token: &str) -> String {
         StoredOrder::Expired(o) => (o.order_id(), &o.inner().title, o.price()),
     };
     let mut times = format!("下单 ordered {}", china_time(listed.created_at));
-    if let StoredOrder::Paid(paid) = stored {
-        if let Some(at) = paid.pay_time() {
-            times.push_str(&format!("<br>支付 paid {}", china_time(at)));
-        }
+    if let StoredOrder::Paid(paid) = stored
+        && let Some(at) = paid.pay_time()
+    {
+        times.push_str(&format!("<br>支付 paid {}", china_time(at)));
     }
     if let Some(at) = listed.fulfilled_at {
         times.push_str(&format!("<br>发货 delivered {}", china_time(at)));

@@ -126,7 +126,9 @@ async fn a_file_that_is_not_a_state_file_is_refused() {
     let file = dir.0.join("sandbox.json");
     std::fs::write(&file, b"{\"orders\": 7}").unwrap();
     let refused = builder!().state_file(&file).build().start().await;
-    let error = refused.err().expect("a corrupt state file is refused");
+    let Err(error) = refused else {
+        panic!("a corrupt state file is refused")
+    };
     assert_eq!(error.kind(), std::io::ErrorKind::InvalidData);
     assert!(
         error.to_string().contains("not a sandbox state file"),
