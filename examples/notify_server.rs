@@ -4,9 +4,10 @@
 //!     cargo run -p xorpay-sandbox -- --aid 1000 --secret 0123456789abcdef0123456789abcdef
 //!     cargo run --example notify_server
 //!
-//! It prints the `curl` that makes the sandbox's payer pay; the notification then arrives and
-//! the order is shipped. Against XorPay itself, set XORPAY_BASE_URL=https://xorpay.com,
-//! XORPAY_AID, XORPAY_APP_SECRET and PUBLIC_URL (where XorPay reaches this server).
+//! It listens on 127.0.0.1:3000 (set LISTEN to change it) and prints the `curl` that makes
+//! the sandbox's payer pay; the notification then arrives and the order is shipped. Against
+//! XorPay itself, set XORPAY_AID, XORPAY_APP_SECRET and PUBLIC_URL (where XorPay reaches this
+//! server); XORPAY_BASE_URL then defaults to XorPay's own.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -41,8 +42,16 @@ impl Fulfil<Coffee> for Ship {
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // xorpay logs every call to XorPay and every refused notification (never the secret).
     tracing_subscriber::fmt().init();
-    let setting = |name: &str, sandbox: &str| std::env::var(name).unwrap_or(sandbox.to_owned());
-    let base_url = setting("XORPAY_BASE_URL", "http://127.0.0.1:8899");
+    let env = |name: &str| std::env::var(name).ok().filter(|value| !value.is_empty());
+    let setting = |name: &str, default: &str| env(name).unwrap_or(default.to_owned());
+    // The sandbox's settings unless a secret is given: then XorPay's own.
+    let real = env("XORPAY_APP_SECRET").is_some();
+    let xorpay = if real {
+        xorpay::client::XORPAY_BASE_URL
+    } else {
+        "http://127.0.0.1:8899"
+    };
+    let base_url = setting("XORPAY_BASE_URL", xorpay);
     let aid = setting("XORPAY_AID", "1000");
     let secret = setting("XORPAY_APP_SECRET", "0123456789abcdef0123456789abcdef");
     let listener = tokio::net::TcpListener::bind(setting("LISTEN", "127.0.0.1:3000")).await?;
@@ -59,7 +68,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // XorPay posts here: verified, recorded durably, and only then answered `ok`.
     let app = axum::Router::new().route("/xorpay/notify", payments.notify_route());
-    // Reconciliation and fulfilment: every 30 seconds, and at once after each payment.
+    // Reconciliation (asking XorPay about orders whose fate the store cannot know) and
+    // fulfilment: every 30 seconds, and at once after each payment. The task runs while the
+    // handle lives: `let _ = …` would stop it at once.
     let _background = payments.run_in_background(Ship, Duration::from_secs(30));
 
     // A notification pays only an order the service checked out: stored, sent, recorded

@@ -2,6 +2,15 @@
 
 pub use xorpay_core::*;
 
+/// XorPay's protocol as xorpay-rs relies on it, in the project's own words: endpoints,
+/// signature formulas, status codes, notification rules and quirks, each with its source and
+/// how far it can be trusted. Doc comments cite its sections by number (the repository's
+/// `docs/protocol.md`).
+// The page tags its sources `[D-native]`, `[DUMP notify]`: text, not links.
+#[allow(rustdoc::broken_intra_doc_links)]
+#[doc = include_str!("../docs/protocol.md")]
+pub mod protocol {}
+
 /// Everything an application names when it derives and signs orders:
 /// `use xorpay::prelude::*;` brings the derive, its trait and the signing traits.
 pub mod prelude {
@@ -54,8 +63,8 @@ pub mod prelude {
 ///   mini program), `cashier` (XorPay's cashier page), `wechat_barcode` and `alipay_barcode`
 ///   (a scanned payment code).
 /// - `#[xorpay(notify_url = "https://…")]`: one notification URL for every order of this type.
-///   Or `#[xorpay(notify_url = from_client)]`: the order is signed with the URL of the client's
-///   configuration. Or neither, and a field carries `#[xorpay(notify_url)]`. Exactly one of the
+///   Or `#[xorpay(notify_url = from_client)]`: the order is signed with the `notify_url` given
+///   to `Payments::builder()` (or to `Client::builder()`, for custom flows). Or neither, and a field carries `#[xorpay(notify_url)]`. Exactly one of the
 ///   three is required.
 /// - `#[xorpay(appid = "wx…")]`: the mini program's appid, for `kind = mini_program`, when it
 ///   is not in a field.

@@ -15,7 +15,7 @@ use xorpay::service::Listed;
 use xorpay::{Price, RefundError, RefundOutcome};
 
 use super::app::{Shop, ShopOrder};
-use super::html::{china_time, error_page, esc, page, state_label};
+use super::html::{china_time, error_page, esc, page, path_segment, state_label};
 
 /// The admin's routes.
 pub(crate) fn router() -> Router<Shop> {
@@ -163,12 +163,13 @@ fn row(shop: &Shop, listed: &Listed<ShopOrder>, token: &str) -> String {
         times.push_str(&format!("<br>发货 delivered {}", china_time(at)));
     }
     format!(
-        "<tr><td data-label=\"订单 Order\"><a href=\"/orders/{id}\">{id}</a></td>\
+        "<tr><td data-label=\"订单 Order\"><a href=\"/orders/{link}\">{id}</a></td>\
          <td data-label=\"商品 Product\">{title} · ¥{price}</td>\
          <td class=\"state\" data-state=\"{state}\" data-label=\"状态 State\">{label}</td>\
          <td data-label=\"时间 Times\"><small>{times}</small></td>\
          <td data-label=\"退款 Refunds\">{refunded}</td><td>{action}</td></tr>",
         id = esc(id),
+        link = esc(&path_segment(id)),
         title = esc(title),
         state = stored.state_name(),
         label = state_label(stored.state_name()),

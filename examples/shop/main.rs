@@ -19,7 +19,7 @@
 //! - `SHOP_ORDER_LIFETIME_SECS`: how long payers have to pay (default: XorPay's two hours).
 //! - `SHOP_CRASH_AFTER_CONFIRM=1`: a test hook (debug builds only), abort after the store's
 //!   write of a new payment and before answering XorPay.
-//! - `RUST_LOG`-style verbosity is fixed at `info`: refused notifications are logged.
+//! - Logging is at `info` (`RUST_LOG` is not read): refused notifications are logged.
 
 mod admin;
 mod app;

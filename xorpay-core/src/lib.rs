@@ -26,7 +26,8 @@
 //!   that moves money: checkout, confirm, refund, reconcile, fulfil.
 //! - `axum` (feature `axum`): the service's notify route.
 //!
-//! All protocol facts come from the protocol page in the repository, cited by section.
+//! All protocol facts come from the protocol page (`docs/protocol.md` in the repository, the
+//! `xorpay::protocol` page of these docs), cited by section.
 #![cfg_attr(
     not(test),
     warn(clippy::unwrap_used, clippy::expect_used, clippy::panic)

@@ -41,7 +41,7 @@ impl Kind {
         }
     }
 
-    /// The variant of `xorpay_core::RequestKind` this kind generates.
+    /// The variant of `xorpay::RequestKind` this kind generates.
     pub(crate) fn variant(self) -> &'static str {
         match self {
             Kind::Native => "Native",
