@@ -24,6 +24,7 @@ install_missing() {
 install_missing node nodejs                 # runs the WeixinJSBridge scripts in a real JS engine
 install_missing chromium chromium           # the demo shop's browser tests (headless)
 install_missing chromedriver chromium-driver
+install_missing pg_virtualenv postgresql    # a throwaway PostgreSQL for PgStore's tests
 install_missing fc-match fontconfig
 # A CJK font, or Chromium draws every Chinese character as a box (and DOM text cannot tell).
 if ! fc-list :lang=zh-cn family | grep -q .; then
@@ -52,8 +53,12 @@ if grep -rl 'xorpay_core::' target/doc/xorpay; then
     exit 1
 fi
 
-log "cargo test"
-cargo test --workspace --all-features
+# Every test, with a throwaway PostgreSQL cluster on loopback (pg_virtualenv creates it, sets
+# PG* for it and drops it afterwards); XORPAY_REQUIRE_POSTGRES makes a test that finds no
+# database fail instead of skipping.
+log "cargo test (with a throwaway PostgreSQL)"
+pg_virtualenv sh -c 'XORPAY_POSTGRES_URL="postgres://$PGUSER:$PGPASSWORD@$PGHOST:$PGPORT/$PGDATABASE" \
+    XORPAY_REQUIRE_POSTGRES=1 exec cargo test --workspace --all-features'
 
 # The README's install snippet, run in a new crate (with xorpay taken from this checkout),
 # must build the README's complete server as it stands.

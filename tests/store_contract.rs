@@ -1,7 +1,9 @@
 //! The order store contract (`xorpay::store`), as a suite any store must pass: inserts,
 //! every conditional change and every refusal, the compare-and-set on a paid order's
-//! revision, reconciliation candidates, paging, and fulfilment claims with their leases. It
-//! runs against `SqliteStore` here; each test is generic over the store.
+//! revision, reconciliation candidates, paging, fulfilment claims with their leases, merchants
+//! kept apart, and two processes on one database. Each test is generic over the store and
+//! runs against `SqliteStore` and `PgStore` (see `support/postgres.rs` for how the database is
+//! found); then come the tests of SQLite's own migrations.
 
 mod support;
 
@@ -83,14 +85,6 @@ async fn inserts_are_durable_and_unique(store: impl OrderStore) {
     assert_eq!(store.load("nope").await.unwrap(), None);
 }
 
-#[tokio::test]
-async fn sqlite_inserts_are_durable_and_unique() {
-    let stores = Stores::new();
-    inserts_are_durable_and_unique(stores.open()).await;
-    // Reopened, and migrated only once: still there.
-    assert!(stores.open().load("a").await.unwrap().is_some());
-}
-
 async fn changes_apply_only_to_the_row_they_expect(store: impl OrderStore) {
     store.insert(&record("a", 0)).await.unwrap();
     let pending = [RecordState::Created];
@@ -145,11 +139,6 @@ async fn changes_apply_only_to_the_row_they_expect(store: impl OrderStore) {
     );
 }
 
-#[tokio::test]
-async fn sqlite_changes_apply_only_to_the_row_they_expect() {
-    changes_apply_only_to_the_row_they_expect(Stores::new().open()).await;
-}
-
 /// Issue 9, point 1. Two copies read at revision 0: Y saves revision 1; X, which changed
 /// more than once since its reading, must not overwrite Y's save. (On the first version the
 /// store applied a save over any *older* revision, and X's went through.)
@@ -176,11 +165,6 @@ async fn a_copy_changed_twice_since_its_load_cannot_overwrite_a_newer_save(store
     assert!(store.change(&save(1, "y2")).await.unwrap().is_some());
     let now = store.load("cas-1").await.unwrap().unwrap();
     assert_eq!((now.revision, now.data.as_str()), (2, "y2"));
-}
-
-#[tokio::test]
-async fn sqlite_a_copy_changed_twice_since_its_load_cannot_overwrite_a_newer_save() {
-    a_copy_changed_twice_since_its_load_cannot_overwrite_a_newer_save(Stores::new().open()).await;
 }
 
 async fn reconciliation_sees_only_what_is_due(store: impl OrderStore) {
@@ -237,11 +221,6 @@ async fn reconciliation_sees_only_what_is_due(store: impl OrderStore) {
     assert_eq!(due.len(), 1);
 }
 
-#[tokio::test]
-async fn sqlite_reconciliation_sees_only_what_is_due() {
-    reconciliation_sees_only_what_is_due(Stores::new().open()).await;
-}
-
 async fn every_order_can_be_paged_through(store: impl OrderStore) {
     for (n, id) in ["c", "a", "b"].into_iter().enumerate() {
         let mut r = record(id, i64::try_from(n).unwrap());
@@ -280,11 +259,6 @@ async fn every_order_can_be_paged_through(store: impl OrderStore) {
     );
 }
 
-#[tokio::test]
-async fn sqlite_every_order_can_be_paged_through() {
-    every_order_can_be_paged_through(Stores::new().open()).await;
-}
-
 async fn fulfilment_claims_are_exclusive_until_their_lease_ends(store: impl OrderStore) {
     for id in ["p1", "p2"] {
         let mut paid = record(id, 0);
@@ -299,6 +273,19 @@ async fn fulfilment_claims_are_exclusive_until_their_lease_ends(store: impl Orde
         lease,
         limit: 10,
     };
+    // A claim takes at most its limit.
+    let one = store
+        .claim(&Claim {
+            limit: 1,
+            ..claim("t0", None)
+        })
+        .await
+        .unwrap();
+    assert_eq!(one.len(), 1);
+    store
+        .release_claim(&one[0].order_id, "t0", Duration::ZERO)
+        .await
+        .unwrap();
     // One claimer gets both paid orders; a second one gets nothing meanwhile.
     let first = store.claim(&claim("t1", None)).await.unwrap();
     assert_eq!(first.len(), 2);
@@ -353,9 +340,90 @@ async fn fulfilment_claims_are_exclusive_until_their_lease_ends(store: impl Orde
     assert!(store.claim(&claim("t5", None)).await.unwrap().is_empty());
 }
 
-#[tokio::test]
-async fn sqlite_fulfilment_claims_are_exclusive_until_their_lease_ends() {
-    fulfilment_claims_are_exclusive_until_their_lease_ends(Stores::new().open()).await;
+/// Each generic test, once per store.
+macro_rules! for_every_store {
+    ($($test:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $test() {
+                    super::$test(super::Stores::new().open()).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $test() {
+                    if let Some(store) = super::support::postgres::fresh_store().await {
+                        super::$test(store).await;
+                    }
+                }
+            )*
+        }
+    };
+}
+
+for_every_store!(
+    inserts_are_durable_and_unique,
+    changes_apply_only_to_the_row_they_expect,
+    a_copy_changed_twice_since_its_load_cannot_overwrite_a_newer_save,
+    reconciliation_sees_only_what_is_due,
+    every_order_can_be_paged_through,
+    fulfilment_claims_are_exclusive_until_their_lease_ends,
+    merchants_sharing_a_store_never_see_each_others_orders,
+);
+
+/// Merchants sharing one database: the same order number in each, kept apart in every
+/// operation.
+async fn merchants_sharing_a_store_never_see_each_others_orders<S: Scoped>(store: S) {
+    let (a, b) = (store.scoped("shop-a"), store.scoped("shop-b"));
+    a.insert(&record("same-1", 0)).await.unwrap();
+    let mut other = record("same-1", 1);
+    other.price_fen = 999;
+    b.insert(&other).await.unwrap();
+    assert_eq!(a.load("same-1").await.unwrap().unwrap().price_fen, 1250);
+    assert_eq!(b.load("same-1").await.unwrap().unwrap().price_fen, 999);
+    assert!(store.load("same-1").await.unwrap().is_none());
+    // A change for one never touches the other's row.
+    let created = [RecordState::Created];
+    let to_pending = change("same-1", &created, RecordState::Pending);
+    assert!(a.change(&to_pending).await.unwrap().is_some());
+    assert_eq!(
+        b.load("same-1").await.unwrap().unwrap().state,
+        RecordState::Created
+    );
+    assert_eq!(a.list(None, 10).await.unwrap().len(), 1);
+    assert_eq!(b.recent(10).await.unwrap().len(), 1);
+    // Claims are per merchant too.
+    let mut paid = record("paid-b", 2);
+    paid.state = RecordState::Paid;
+    b.insert(&paid).await.unwrap();
+    let claim = Claim {
+        order_id: None,
+        token: "t",
+        lease: Duration::from_secs(60),
+        limit: 10,
+    };
+    assert!(a.claim(&claim).await.unwrap().is_empty());
+    assert_eq!(b.claim(&claim).await.unwrap().len(), 1);
+}
+
+/// A store that can be scoped to a merchant.
+trait Scoped: OrderStore + Sized {
+    fn scoped(&self, merchant: &str) -> Self;
+}
+
+impl Scoped for SqliteStore {
+    fn scoped(&self, merchant: &str) -> Self {
+        self.merchant(merchant)
+    }
+}
+
+impl Scoped for xorpay::store::PgStore {
+    fn scoped(&self, merchant: &str) -> Self {
+        self.merchant(merchant)
+    }
 }
 
 /// A file written by the first version (schema 1, the whole order as one JSON record) is
@@ -475,13 +543,26 @@ async fn the_service_takes_over_a_file_of_the_version_before() {
     assert!(payments.needing_attention(10).await.unwrap().is_empty());
 }
 
-/// Two processes on one file (two stores, two connections): of two changes made from the same
-/// reading at once, exactly one applies, and claimers sweeping at once never take the same
-/// order.
+/// Two processes on one file (two SQLite connections) or one database (two PostgreSQL pools).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_two_processes_on_one_file_never_both_win() {
     let stores = Stores::new();
-    let (one, two) = (stores.open(), stores.open());
+    two_processes_never_both_win(stores.open(), stores.open()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_two_instances_on_one_database_never_both_win() {
+    let Some(url) = support::postgres::fresh_schema_url().await else {
+        return;
+    };
+    let one = xorpay::store::PgStore::connect(&url).await.unwrap();
+    let two = xorpay::store::PgStore::connect(&url).await.unwrap();
+    two_processes_never_both_win(one, two).await;
+}
+
+/// Of two changes made from the same reading at once, exactly one applies, and claimers
+/// sweeping at once never take the same order.
+async fn two_processes_never_both_win<S: OrderStore + Clone>(one: S, two: S) {
     let ids: Vec<String> = (0..20).map(|n| format!("p{n}")).collect();
     for id in &ids {
         let mut paid = record(id, 0);
@@ -509,7 +590,7 @@ async fn sqlite_two_processes_on_one_file_never_both_win() {
         let winner = if applied[0] { "one" } else { "two" };
         assert_eq!((stored.data.as_str(), stored.revision), (winner, 1));
     }
-    let sweep = |store: SqliteStore, token: &'static str| async move {
+    let sweep = |store: S, token: &'static str| async move {
         let mut taken = Vec::new();
         loop {
             let claim = Claim {

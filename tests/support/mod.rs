@@ -23,6 +23,7 @@ pub(crate) mod catalog;
 pub(crate) mod html;
 #[path = "../../examples/shop/pages.rs"]
 pub(crate) mod pages;
+pub(crate) mod postgres;
 pub(crate) mod receiver;
 pub(crate) mod world;
 

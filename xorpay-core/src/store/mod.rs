@@ -1,4 +1,5 @@
-//! Durable orders: the [`OrderStore`] contract, and (feature `sqlite`) [`SqliteStore`].
+//! Durable orders: the [`OrderStore`] contract, [`SqliteStore`] (feature `sqlite`) for one
+//! process, and [`PgStore`] (feature `postgres`) for several instances on one database.
 //!
 //! A store keeps each order as a [`Record`]: a few columns it can select on (the order number,
 //! the state, XorPay's `aoid`, the price, a revision, some times, the fulfilment claim) and two
@@ -24,8 +25,12 @@ use core::time::Duration;
 
 use time::OffsetDateTime;
 
+#[cfg(feature = "postgres")]
+mod postgres;
 #[cfg(feature = "sqlite")]
 mod sqlite;
+#[cfg(feature = "postgres")]
+pub use postgres::PgStore;
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;
 

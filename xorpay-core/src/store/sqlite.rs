@@ -82,6 +82,43 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX orders_expired ON orders (state, expired_unix);
     CREATE INDEX orders_unfulfilled ON orders (state, fulfilled_unix);
     CREATE INDEX orders_attention ON orders (attention) WHERE attention;",
+    // 4: several merchants in one file: orders keyed by merchant and order number. Orders
+    // carried over are the unnamed merchant's (`''`), the one a store opened plainly serves.
+    "CREATE TABLE orders_v4 (
+        merchant         TEXT NOT NULL DEFAULT '',
+        order_id         TEXT NOT NULL,
+        state            TEXT NOT NULL CHECK (state IN ('created', 'pending', 'paid', 'expired')),
+        aoid             TEXT,
+        price_fen        INTEGER NOT NULL,
+        revision         INTEGER NOT NULL DEFAULT 0,
+        order_json       TEXT NOT NULL,
+        data_json        TEXT NOT NULL,
+        created_unix     INTEGER NOT NULL,
+        submitted_unix   INTEGER,
+        expired_unix     INTEGER,
+        check_after_unix INTEGER,
+        fulfilled_unix   INTEGER,
+        claim_token      TEXT,
+        claimed_until_ms INTEGER,
+        attention        INTEGER NOT NULL DEFAULT 0,
+        updated_unix     INTEGER NOT NULL,
+        PRIMARY KEY (merchant, order_id)
+    );
+    INSERT INTO orders_v4 (merchant, order_id, state, aoid, price_fen, revision, order_json,
+                           data_json, created_unix, submitted_unix, expired_unix,
+                           check_after_unix, fulfilled_unix, claim_token, claimed_until_ms,
+                           attention, updated_unix)
+    SELECT '', order_id, state, aoid, price_fen, revision, order_json, data_json, created_unix,
+           submitted_unix, expired_unix, check_after_unix, fulfilled_unix, claim_token,
+           claimed_until_ms, attention, updated_unix
+    FROM orders ORDER BY rowid;
+    DROP TABLE orders;
+    ALTER TABLE orders_v4 RENAME TO orders;
+    CREATE INDEX orders_pending ON orders (merchant, state, submitted_unix);
+    CREATE INDEX orders_recent ON orders (merchant, created_unix);
+    CREATE INDEX orders_expired ON orders (merchant, state, expired_unix);
+    CREATE INDEX orders_unfulfilled ON orders (merchant, state, fulfilled_unix);
+    CREATE INDEX orders_attention ON orders (merchant, attention) WHERE attention;",
 ];
 
 /// The columns of a record, in [`read_record`]'s order.
@@ -96,11 +133,14 @@ const DB_NOW_MS: &str = "CAST(unixepoch('subsec') * 1000 AS INTEGER)";
 pub struct SqliteStore {
     connection: Arc<Mutex<Connection>>,
     turn: Arc<Semaphore>,
+    merchant: Arc<str>,
 }
 
 impl std::fmt::Debug for SqliteStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SqliteStore").finish_non_exhaustive()
+        f.debug_struct("SqliteStore")
+            .field("merchant", &self.merchant)
+            .finish_non_exhaustive()
     }
 }
 
@@ -164,7 +204,19 @@ impl SqliteStore {
         Ok(SqliteStore {
             connection: Arc::new(Mutex::new(connection)),
             turn: Arc::new(Semaphore::new(1)),
+            merchant: Arc::from(""),
         })
+    }
+
+    /// This store, for one merchant of several sharing the file: its orders are keyed by
+    /// `merchant` and order number, so two merchants' order numbers never collide. A store
+    /// opened with [`SqliteStore::open`] is the unnamed merchant's.
+    pub fn merchant(&self, merchant: &str) -> SqliteStore {
+        SqliteStore {
+            connection: Arc::clone(&self.connection),
+            turn: Arc::clone(&self.turn),
+            merchant: Arc::from(merchant),
+        }
     }
 
     /// Runs `work` with the connection on the blocking pool, one operation at a time.
@@ -187,6 +239,11 @@ impl SqliteStore {
         })
         .await
         .map_err(database)?
+    }
+
+    /// The merchant, as a query parameter.
+    fn merchant_value(&self) -> rusqlite::types::Value {
+        self.merchant.to_string().into()
     }
 
     /// The records a query selects, with its parameters.
@@ -267,14 +324,15 @@ fn limit(limit: usize) -> i64 {
 impl OrderStore for SqliteStore {
     async fn insert(&self, record: &Record) -> Result<(), StoreError> {
         let record = record.clone();
+        let merchant = Arc::clone(&self.merchant);
         self.with(move |connection| {
             let inserted = connection
                 .prepare_cached(
                     "INSERT INTO orders (order_id, state, aoid, price_fen, revision, order_json,
                          data_json, created_unix, submitted_unix, expired_unix, attention,
-                         updated_unix)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?8)
-                     ON CONFLICT (order_id) DO NOTHING",
+                         updated_unix, merchant)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?8, ?12)
+                     ON CONFLICT (merchant, order_id) DO NOTHING",
                 )
                 .and_then(|mut statement| {
                     statement.execute(params![
@@ -289,6 +347,7 @@ impl OrderStore for SqliteStore {
                         record.submitted_at.map(unix),
                         record.expired_at.map(unix),
                         record.attention,
+                        &*merchant,
                     ])
                 })
                 .map_err(database)?;
@@ -321,12 +380,14 @@ impl OrderStore for SqliteStore {
             change.expired_at.map(unix),
             change.attention,
             unix(change.at),
+            Arc::clone(&self.merchant),
         );
         self.with(move |connection| {
             let (order_id, from, price, revision, to, new_aoid, new_revision, data) = (
                 values.0, values.1, values.2, values.3, values.4, values.5, values.6, values.7,
             );
             let (submitted, expired, attention, at) = (values.8, values.9, values.10, values.11);
+            let merchant = values.12;
             connection
                 .prepare_cached(
                     "UPDATE orders SET
@@ -335,7 +396,7 @@ impl OrderStore for SqliteStore {
                          submitted_unix = COALESCE(?9, submitted_unix),
                          expired_unix = COALESCE(?10, expired_unix), attention = ?11,
                          updated_unix = ?12
-                     WHERE order_id = ?1 AND price_fen = ?3
+                     WHERE merchant = ?15 AND order_id = ?1 AND price_fen = ?3
                        AND state IN (SELECT value FROM json_each(?2))
                        AND (?4 IS NULL OR revision = ?4)
                        AND CASE ?13 WHEN 0 THEN 1 WHEN 1 THEN aoid = ?14
@@ -363,6 +424,7 @@ impl OrderStore for SqliteStore {
                                 at,
                                 aoid_mode,
                                 aoid,
+                                &*merchant,
                             ],
                             |row| row.get::<_, String>(0),
                         )?
@@ -375,8 +437,10 @@ impl OrderStore for SqliteStore {
     }
 
     async fn load(&self, order_id: &str) -> Result<Option<Record>, StoreError> {
-        let sql = format!("SELECT {COLUMNS} FROM orders WHERE order_id = ?1");
-        let records = self.select(sql, vec![order_id.to_owned().into()]).await?;
+        let sql = format!("SELECT {COLUMNS} FROM orders WHERE merchant = ?2 AND order_id = ?1");
+        let records = self
+            .select(sql, vec![order_id.to_owned().into(), self.merchant_value()])
+            .await?;
         Ok(records.into_iter().next())
     }
 
@@ -389,7 +453,8 @@ impl OrderStore for SqliteStore {
     ) -> Result<Vec<Record>, StoreError> {
         let sql = format!(
             "SELECT {COLUMNS} FROM orders
-             WHERE ((state = 'created' AND created_unix < ?2)
+             WHERE merchant = ?5
+               AND ((state = 'created' AND created_unix < ?2)
                  OR (state = 'pending' AND submitted_unix < ?2)
                  OR (state = 'expired' AND (expired_unix >= ?3 OR attention)))
                AND (check_after_unix IS NULL OR check_after_unix <= ?1)
@@ -402,6 +467,7 @@ impl OrderStore for SqliteStore {
                 unix(stale_before).into(),
                 unix(expired_since).into(),
                 limit(limit_to).into(),
+                self.merchant_value(),
             ],
         )
         .await
@@ -409,10 +475,13 @@ impl OrderStore for SqliteStore {
 
     async fn check_again_at(&self, order_id: &str, at: OffsetDateTime) -> Result<(), StoreError> {
         let (key, at) = (order_id.to_owned(), unix(at));
+        let merchant = Arc::clone(&self.merchant);
         self.with(move |connection| {
             connection
-                .prepare_cached("UPDATE orders SET check_after_unix = ?2 WHERE order_id = ?1")
-                .and_then(|mut statement| statement.execute(params![key, at]))
+                .prepare_cached(
+                    "UPDATE orders SET check_after_unix = ?2 WHERE merchant = ?3 AND order_id = ?1",
+                )
+                .and_then(|mut statement| statement.execute(params![key, at, &*merchant]))
                 .map(drop)
                 .map_err(database)
         })
@@ -422,31 +491,38 @@ impl OrderStore for SqliteStore {
     async fn list(&self, after: Option<&str>, limit_to: usize) -> Result<Vec<Record>, StoreError> {
         let sql = format!(
             "SELECT {COLUMNS} FROM orders
-             WHERE ?1 IS NULL OR order_id > ?1 ORDER BY order_id LIMIT ?2"
+             WHERE merchant = ?3 AND (?1 IS NULL OR order_id > ?1) ORDER BY order_id LIMIT ?2"
         );
         let after: rusqlite::types::Value = after.map(str::to_owned).into();
-        self.select(sql, vec![after, limit(limit_to).into()]).await
+        self.select(sql, vec![after, limit(limit_to).into(), self.merchant_value()])
+            .await
     }
 
     async fn recent(&self, limit_to: usize) -> Result<Vec<Record>, StoreError> {
-        let sql =
-            format!("SELECT {COLUMNS} FROM orders ORDER BY created_unix DESC, rowid DESC LIMIT ?1");
-        self.select(sql, vec![limit(limit_to).into()]).await
+        let sql = format!(
+            "SELECT {COLUMNS} FROM orders WHERE merchant = ?2
+             ORDER BY created_unix DESC, rowid DESC LIMIT ?1"
+        );
+        self.select(sql, vec![limit(limit_to).into(), self.merchant_value()])
+            .await
     }
 
     async fn needing_attention(&self, limit_to: usize) -> Result<Vec<Record>, StoreError> {
-        let sql =
-            format!("SELECT {COLUMNS} FROM orders WHERE attention ORDER BY order_id LIMIT ?1");
-        self.select(sql, vec![limit(limit_to).into()]).await
+        let sql = format!(
+            "SELECT {COLUMNS} FROM orders WHERE merchant = ?2 AND attention
+             ORDER BY order_id LIMIT ?1"
+        );
+        self.select(sql, vec![limit(limit_to).into(), self.merchant_value()])
+            .await
     }
 
     async fn claim(&self, claim: &Claim<'_>) -> Result<Vec<Record>, StoreError> {
         let sql = format!(
             "UPDATE orders SET claim_token = ?1,
                  claimed_until_ms = {DB_NOW_MS} + ?2
-             WHERE order_id IN (
+             WHERE merchant = ?5 AND order_id IN (
                  SELECT order_id FROM orders
-                 WHERE state = 'paid' AND fulfilled_unix IS NULL
+                 WHERE merchant = ?5 AND state = 'paid' AND fulfilled_unix IS NULL
                    AND (claimed_until_ms IS NULL OR claimed_until_ms <= {DB_NOW_MS})
                    AND (?3 IS NULL OR order_id = ?3)
                  ORDER BY updated_unix, order_id LIMIT ?4)
@@ -461,6 +537,7 @@ impl OrderStore for SqliteStore {
                 lease.into(),
                 order_id,
                 limit(claim.limit).into(),
+                self.merchant_value(),
             ],
         )
         .await
@@ -473,14 +550,18 @@ impl OrderStore for SqliteStore {
         at: OffsetDateTime,
     ) -> Result<Transition, StoreError> {
         let (key, token, at) = (order_id.to_owned(), token.to_owned(), unix(at));
+        let merchant = Arc::clone(&self.merchant);
         self.with(move |connection| {
             let changed = connection
                 .prepare_cached(
                     "UPDATE orders SET fulfilled_unix = ?3, claim_token = NULL,
                          claimed_until_ms = NULL
-                     WHERE order_id = ?1 AND claim_token = ?2 AND fulfilled_unix IS NULL",
+                     WHERE merchant = ?4 AND order_id = ?1 AND claim_token = ?2
+                       AND fulfilled_unix IS NULL",
                 )
-                .and_then(|mut statement| statement.execute(params![key, token, at]))
+                .and_then(|mut statement| {
+                    statement.execute(params![key, token, at, &*merchant])
+                })
                 .map_err(database)?;
             Ok(if changed == 1 {
                 Transition::Applied
@@ -499,14 +580,17 @@ impl OrderStore for SqliteStore {
     ) -> Result<(), StoreError> {
         let (key, token) = (order_id.to_owned(), token.to_owned());
         let retry = i64::try_from(retry_after.as_millis()).unwrap_or(i64::MAX);
+        let merchant = Arc::clone(&self.merchant);
         let sql = format!(
             "UPDATE orders SET claim_token = NULL, claimed_until_ms = {DB_NOW_MS} + ?3
-             WHERE order_id = ?1 AND claim_token = ?2"
+             WHERE merchant = ?4 AND order_id = ?1 AND claim_token = ?2"
         );
         self.with(move |connection| {
             connection
                 .prepare_cached(&sql)
-                .and_then(|mut statement| statement.execute(params![key, token, retry]))
+                .and_then(|mut statement| {
+                    statement.execute(params![key, token, retry, &*merchant])
+                })
                 .map(drop)
                 .map_err(database)
         })
