@@ -176,7 +176,10 @@ impl PgStore {
                 .map_err(database)?;
             let version = i32::try_from(index + 1).unwrap_or(i32::MAX);
             transaction
-                .execute("INSERT INTO xorpay_schema (version) VALUES ($1)", &[&version])
+                .execute(
+                    "INSERT INTO xorpay_schema (version) VALUES ($1)",
+                    &[&version],
+                )
                 .await
                 .map_err(database)?;
         }
@@ -245,8 +248,9 @@ fn tls_config(root_file: Option<&str>) -> Result<rustls::ClientConfig, StoreErro
             let pem = std::fs::read(path)
                 .map_err(|error| StoreError::Database(format!("sslrootcert {path}: {error}")))?;
             for certificate in rustls_pemfile::certs(&mut pem.as_slice()) {
-                let certificate = certificate
-                    .map_err(|error| StoreError::Database(format!("sslrootcert {path}: {error}")))?;
+                let certificate = certificate.map_err(|error| {
+                    StoreError::Database(format!("sslrootcert {path}: {error}"))
+                })?;
                 roots.add(certificate).map_err(database)?;
             }
         }
@@ -404,7 +408,8 @@ impl OrderStore for PgStore {
     }
 
     async fn load(&self, order_id: &str) -> Result<Option<Record>, StoreError> {
-        let sql = format!("SELECT {COLUMNS} FROM xorpay_orders WHERE merchant = $1 AND order_id = $2");
+        let sql =
+            format!("SELECT {COLUMNS} FROM xorpay_orders WHERE merchant = $1 AND order_id = $2");
         let records = self.select(&sql, &[&&*self.merchant, &order_id]).await?;
         Ok(records.into_iter().next())
     }

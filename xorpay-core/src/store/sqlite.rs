@@ -494,8 +494,11 @@ impl OrderStore for SqliteStore {
              WHERE merchant = ?3 AND (?1 IS NULL OR order_id > ?1) ORDER BY order_id LIMIT ?2"
         );
         let after: rusqlite::types::Value = after.map(str::to_owned).into();
-        self.select(sql, vec![after, limit(limit_to).into(), self.merchant_value()])
-            .await
+        self.select(
+            sql,
+            vec![after, limit(limit_to).into(), self.merchant_value()],
+        )
+        .await
     }
 
     async fn recent(&self, limit_to: usize) -> Result<Vec<Record>, StoreError> {
@@ -559,9 +562,7 @@ impl OrderStore for SqliteStore {
                      WHERE merchant = ?4 AND order_id = ?1 AND claim_token = ?2
                        AND fulfilled_unix IS NULL",
                 )
-                .and_then(|mut statement| {
-                    statement.execute(params![key, token, at, &*merchant])
-                })
+                .and_then(|mut statement| statement.execute(params![key, token, at, &*merchant]))
                 .map_err(database)?;
             Ok(if changed == 1 {
                 Transition::Applied
@@ -588,9 +589,7 @@ impl OrderStore for SqliteStore {
         self.with(move |connection| {
             connection
                 .prepare_cached(&sql)
-                .and_then(|mut statement| {
-                    statement.execute(params![key, token, retry, &*merchant])
-                })
+                .and_then(|mut statement| statement.execute(params![key, token, retry, &*merchant]))
                 .map(drop)
                 .map_err(database)
         })
