@@ -50,7 +50,7 @@ async fn a_hundred_concurrent_deliveries_fulfil_once_and_are_all_acknowledged() 
         "{answers:?}"
     );
     assert_eq!(running.shop.newly_paid(), 1);
-    assert_eq!(running.shop.deliveries_of(&id), 1);
+    assert_eq!(running.shop.deliveries_of(&id).await, 1);
     assert_eq!(state(&running.shop, &id).await, "paid");
 }
 
@@ -97,7 +97,7 @@ async fn forged_tampered_and_misdirected_notifications_change_nothing() {
     }
     assert_eq!(state(&running.shop, &first).await, "pending");
     assert_eq!(state(&running.shop, &second).await, "pending");
-    assert_eq!(running.shop.deliveries_of(&first), 0);
+    assert_eq!(running.shop.deliveries_of(&first).await, 0);
 
     // The sandbox's own forgeries (posted before the genuine notification) are refused, and
     // the genuine one then pays the order once.
@@ -123,7 +123,7 @@ async fn forged_tampered_and_misdirected_notifications_change_nothing() {
             .filter(|attempt| attempt.status != Some(200))
             .count();
         assert!(refused >= 1, "the forgery was not refused: {attempts:?}");
-        assert_eq!(running.shop.deliveries_of(id), 1);
+        assert_eq!(running.shop.deliveries_of(id).await, 1);
     }
     assert_eq!(running.shop.newly_paid(), 2);
 }
@@ -158,7 +158,7 @@ async fn duplicated_deliveries_by_xorpay_fulfil_once() {
         running.sandbox.deliveries(&aoid)
     );
     assert_eq!(running.shop.newly_paid(), 1);
-    assert_eq!(running.shop.deliveries_of(&id), 1);
+    assert_eq!(running.shop.deliveries_of(&id).await, 1);
 }
 
 /// The shop as a separate process, so that it can really die.
@@ -485,7 +485,7 @@ async fn the_delivery_sweep_reaches_every_paid_order() {
     // recorded, and since then 10,000 newer orders came in.
     let shop = running.shop.clone();
     eventually("the order to be delivered", async || {
-        shop.deliveries_of(&id) == 1
+        shop.deliveries_of(&id).await == 1
     })
     .await;
     let filler = buy(&running.url, "cookie").await;
@@ -511,8 +511,8 @@ async fn the_delivery_sweep_reaches_every_paid_order() {
     )
     .unwrap();
     drop(db);
-    assert_eq!(running.shop.deliveries_of(&id), 0);
+    assert_eq!(running.shop.deliveries_of(&id).await, 0);
 
     running.shop.deliver_outstanding().await;
-    assert_eq!(running.shop.deliveries_of(&id), 1);
+    assert_eq!(running.shop.deliveries_of(&id).await, 1);
 }

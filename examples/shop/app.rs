@@ -11,7 +11,7 @@
 #![allow(dead_code)]
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Bytes;
@@ -22,11 +22,13 @@ use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 use xorpay::CheckoutError;
 use xorpay::client::openid_from_callback;
-use xorpay::order::{Order, Paid, StoredOrder};
+use xorpay::order::StoredOrder;
 use xorpay::prelude::*;
 use xorpay::service::InBackground;
 
 use super::admin;
+pub(crate) use super::deliveries::Deliveries;
+use super::store::ShopStore;
 use super::catalog::product;
 use super::html::{error_page, path_segment};
 use super::pages;
@@ -71,7 +73,7 @@ pub(crate) enum Bridge {
 /// Everything the shop needs.
 pub(crate) struct ShopConfig {
     /// The lifecycle service: XorPay, the order store, the shop's notify URL.
-    pub(crate) payments: Payments<ShopOrder, SqliteStore>,
+    pub(crate) payments: Payments<ShopOrder, ShopStore>,
     /// The shop's public base URL, for the openid callback.
     pub(crate) public_url: String,
     /// Where `WeixinJSBridge` comes from.
@@ -101,69 +103,17 @@ struct Inner {
     pub(crate) csrf: String,
 }
 
-/// The shop's fulfilment: a delivery recorded once per order, however often it is asked
-/// (the service asks at least once; more only after a crash between delivering and
-/// recording it). Every call is counted, for the tests.
-#[derive(Clone)]
-pub(crate) struct Deliveries(Arc<Mutex<rusqlite::Connection>>);
-
-impl Fulfil<ShopOrder> for Deliveries {
-    async fn fulfil(&self, order: &Order<ShopOrder, Paid>) -> Result<(), FulfilError> {
-        let connection = Arc::clone(&self.0);
-        let id = order.order_id().to_owned();
-        let title = order.inner().title.clone();
-        tokio::task::spawn_blocking(move || {
-            let connection = connection
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            let first = connection
-                .query_row(
-                    "INSERT INTO deliveries (order_id, delivered_unix, runs)
-                     VALUES (?1, unixepoch(), 1)
-                     ON CONFLICT (order_id) DO UPDATE SET runs = runs + 1
-                     RETURNING runs = 1",
-                    [&id],
-                    |row| row.get::<_, bool>(0),
-                )
-                .map_err(|e| FulfilError::new(e.to_string()))?;
-            if first {
-                println!("delivered order {id} ({title})");
-            }
-            Ok(())
-        })
-        .await
-        .map_err(|e| FulfilError::new(e.to_string()))?
-    }
-}
-
 impl Shop {
-    /// The shop, with its delivery record in `deliveries_db` (the store's file, or any
-    /// SQLite file).
-    pub(crate) fn new(config: ShopConfig, deliveries_db: &std::path::Path) -> Result<Shop, String> {
-        let deliveries = rusqlite::Connection::open(deliveries_db).map_err(|e| e.to_string())?;
-        deliveries
-            .execute_batch(
-                "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;
-                 PRAGMA busy_timeout = 5000;
-                 CREATE TABLE IF NOT EXISTS deliveries (
-                     order_id TEXT PRIMARY KEY NOT NULL,
-                     delivered_unix INTEGER NOT NULL
-                 );",
-            )
-            .map_err(|e| e.to_string())?;
-        // The run count came with the lifecycle service; older files lack it.
-        let _ = deliveries.execute(
-            "ALTER TABLE deliveries ADD COLUMN runs INTEGER NOT NULL DEFAULT 1",
-            [],
-        );
-        Ok(Shop {
+    /// The shop, recording its deliveries in `deliveries` (the same database as its orders).
+    pub(crate) fn new(config: ShopConfig, deliveries: Deliveries) -> Shop {
+        Shop {
             inner: Arc::new(Inner {
                 config,
-                deliveries: Deliveries(Arc::new(Mutex::new(deliveries))),
+                deliveries,
                 newly_paid: AtomicUsize::new(0),
                 csrf: uuid::Uuid::new_v4().simple().to_string(),
             }),
-        })
+        }
     }
 
     pub(crate) fn config(&self) -> &ShopConfig {
@@ -171,7 +121,7 @@ impl Shop {
     }
 
     /// The lifecycle service.
-    pub(crate) fn payments(&self) -> &Payments<ShopOrder, SqliteStore> {
+    pub(crate) fn payments(&self) -> &Payments<ShopOrder, ShopStore> {
         &self.inner.config.payments
     }
 
@@ -199,22 +149,13 @@ impl Shop {
     }
 
     /// How many deliveries are recorded for an order (0 or 1).
-    pub(crate) fn deliveries_of(&self, order_id: &str) -> usize {
-        usize::from(self.delivery_runs(order_id) > 0)
+    pub(crate) async fn deliveries_of(&self, order_id: &str) -> usize {
+        usize::from(self.delivery_runs(order_id).await > 0)
     }
 
     /// How often the fulfilment hook ran for an order.
-    pub(crate) fn delivery_runs(&self, order_id: &str) -> usize {
-        let Ok(connection) = self.inner.deliveries.0.lock() else {
-            return 0;
-        };
-        connection
-            .query_row(
-                "SELECT COALESCE(SUM(runs), 0) FROM deliveries WHERE order_id = ?1",
-                [order_id],
-                |row| row.get::<_, i64>(0),
-            )
-            .map_or(0, |count| usize::try_from(count).unwrap_or(0))
+    pub(crate) async fn delivery_runs(&self, order_id: &str) -> usize {
+        self.inner.deliveries.runs(order_id).await
     }
 
     /// Whether an admin request may proceed.

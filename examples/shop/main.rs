@@ -9,6 +9,8 @@
 //! - `SHOP_ADDR` (default `127.0.0.1:8080`; port 0 picks a free one), `SHOP_DB` (default
 //!   `shop.sqlite`), `SHOP_PUBLIC_URL` (default `http://SHOP_ADDR`: where browsers and XorPay
 //!   reach the shop).
+//! - `SHOP_DATABASE_URL` (`postgres://…`): keep orders and deliveries in PostgreSQL instead of
+//!   `SHOP_DB`, so that several instances of the shop can serve one address.
 //! - `XORPAY_AID`, `XORPAY_APP_SECRET` and a public `SHOP_PUBLIC_URL` (required then: XorPay
 //!   must reach the notify route): talk to XorPay (`XORPAY_BASE_URL`, default
 //!   `https://xorpay.com`) instead of the sandbox. The admin pages then answer only with
@@ -24,8 +26,10 @@
 mod admin;
 mod app;
 mod catalog;
+mod deliveries;
 mod html;
 mod pages;
+mod store;
 
 use std::time::Duration;
 
@@ -93,12 +97,22 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
         };
 
+    let (store, deliveries) = match env("SHOP_DATABASE_URL") {
+        Some(url) => (
+            store::ShopStore::Postgres(xorpay::store::PgStore::connect(&url).await?),
+            deliveries::Deliveries::postgres(&url).await?,
+        ),
+        None => (
+            store::ShopStore::Sqlite(SqliteStore::open(&db)?),
+            deliveries::Deliveries::sqlite(std::path::Path::new(&db))?,
+        ),
+    };
     let payments = Payments::builder()
         .aid(Aid::new(aid)?)
         .secret(AppSecret::new(secret)?)
         .notify_url(format!("{public_url}/xorpay/notify"))
         .base_url(base_url.as_str())
-        .store(SqliteStore::open(&db)?)
+        .store(store)
         .build()?;
     // The demo's admin is open on loopback; against XorPay it needs a token, and without one
     // it is off (a token nobody knows).
@@ -116,8 +130,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             crash_after_confirm: env("SHOP_CRASH_AFTER_CONFIRM").is_some(),
             order_lifetime: env("SHOP_ORDER_LIFETIME_SECS").and_then(|s| s.parse().ok()),
         },
-        std::path::Path::new(&db),
-    )?;
+        deliveries,
+    );
     // Reconciliation and deliveries: every 30 s, and at once after each payment. Paid orders
     // a crash left undelivered are delivered on the first round.
     let _background = shop.run_in_background(Duration::from_secs(30));

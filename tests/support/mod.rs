@@ -19,6 +19,10 @@ pub(crate) mod admin;
 pub(crate) mod app;
 #[path = "../../examples/shop/catalog.rs"]
 pub(crate) mod catalog;
+#[path = "../../examples/shop/deliveries.rs"]
+pub(crate) mod deliveries;
+#[path = "../../examples/shop/store.rs"]
+pub(crate) mod store;
 #[path = "../../examples/shop/html.rs"]
 pub(crate) mod html;
 #[path = "../../examples/shop/pages.rs"]
@@ -151,7 +155,7 @@ impl ShopSetup {
             .base_url(sandbox.base_url())
             .timeout(SHOP_TIMEOUT)
             .refund_resolve_after(SHOP_TIMEOUT * 3)
-            .store(SqliteStore::open(&file).unwrap())
+            .store(store::ShopStore::Sqlite(SqliteStore::open(&file).unwrap()))
             .build()
             .unwrap();
         let shop = app::Shop::new(
@@ -163,9 +167,8 @@ impl ShopSetup {
                 crash_after_confirm: false,
                 order_lifetime: lifetime,
             },
-            &file,
-        )
-        .unwrap();
+            deliveries::Deliveries::sqlite(&file).unwrap(),
+        );
         let background = shop.run_in_background(Duration::from_secs(1));
         let router = app::router(shop.clone());
         let server = tokio::spawn(async move {
