@@ -10,8 +10,8 @@
 // The tests include this file as a module and use only part of it.
 #![allow(dead_code)]
 
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use axum::Router;
 use axum::body::Bytes;
@@ -27,11 +27,11 @@ use xorpay::prelude::*;
 use xorpay::service::InBackground;
 
 use super::admin;
-pub(crate) use super::deliveries::Deliveries;
-use super::store::ShopStore;
 use super::catalog::product;
+pub(crate) use super::deliveries::Deliveries;
 use super::html::{error_page, path_segment};
 use super::pages;
+use super::store::ShopStore;
 
 /// One order of the shop, as XorPay sees it.
 #[derive(XorPayOrder, Serialize, Deserialize, Debug)]

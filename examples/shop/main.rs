@@ -19,6 +19,9 @@
 //!   sandbox keeps its orders beside the shop's, in `SHOP_DB` with the extension
 //!   `.sandbox.json`, so that a restart loses nothing on either side.
 //! - `SHOP_ORDER_LIFETIME_SECS`: how long payers have to pay (default: XorPay's two hours).
+//! - `SHOP_SWEEP_SECS` (default 30): how often reconciliation and deliveries run (they also
+//!   run at once after each payment); `SHOP_FULFIL_LEASE_SECS` (default 300): how long an
+//!   instance's claim on a delivery lasts before another instance may take it over.
 //! - `SHOP_CRASH_AFTER_CONFIRM=1`: a test hook (debug builds only), abort after the store's
 //!   write of a new payment and before answering XorPay.
 //! - Logging is at `info` (`RUST_LOG` is not read): refused notifications are logged.
@@ -37,6 +40,11 @@ use xorpay::prelude::*;
 
 fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|value| !value.is_empty())
+}
+
+/// A number of seconds from the environment, or `default`.
+fn seconds(name: &str, default: u64) -> u64 {
+    env(name).and_then(|s| s.parse().ok()).unwrap_or(default)
 }
 
 #[tokio::main]
@@ -113,6 +121,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .notify_url(format!("{public_url}/xorpay/notify"))
         .base_url(base_url.as_str())
         .store(store)
+        .fulfil_lease(Duration::from_secs(seconds("SHOP_FULFIL_LEASE_SECS", 300)))
         .build()?;
     // The demo's admin is open on loopback; against XorPay it needs a token, and without one
     // it is off (a token nobody knows).
@@ -134,7 +143,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     // Reconciliation and deliveries: every 30 s, and at once after each payment. Paid orders
     // a crash left undelivered are delivered on the first round.
-    let _background = shop.run_in_background(Duration::from_secs(30));
+    let _background = shop.run_in_background(Duration::from_secs(seconds("SHOP_SWEEP_SECS", 30)));
 
     match &sandbox {
         Some(sandbox) => println!("XorPay sandbox at {}", sandbox.base_url()),

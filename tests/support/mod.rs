@@ -21,14 +21,14 @@ pub(crate) mod app;
 pub(crate) mod catalog;
 #[path = "../../examples/shop/deliveries.rs"]
 pub(crate) mod deliveries;
-#[path = "../../examples/shop/store.rs"]
-pub(crate) mod store;
 #[path = "../../examples/shop/html.rs"]
 pub(crate) mod html;
 #[path = "../../examples/shop/pages.rs"]
 pub(crate) mod pages;
 pub(crate) mod postgres;
 pub(crate) mod receiver;
+#[path = "../../examples/shop/store.rs"]
+pub(crate) mod store;
 pub(crate) mod world;
 
 pub(crate) const SECRET: &str = "0123456789abcdef0123456789abcdef";
@@ -258,6 +258,16 @@ fn signed(aoid: &str, order_id: &str, pay_price: &str, pay_time: &str, secret: &
         .pair("detail", "{}")
         .pair("sign", signature.as_str());
     body.into_string()
+}
+
+/// An example binary that `cargo test` built beside this test.
+pub(crate) fn example(name: &str) -> std::path::PathBuf {
+    let mut path = std::env::current_exe().unwrap();
+    path.pop();
+    if path.ends_with("deps") {
+        path.pop();
+    }
+    path.join("examples").join(name)
 }
 
 /// Polls `check` until it holds or 20 s pass.
