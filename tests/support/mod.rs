@@ -100,6 +100,7 @@ pub(crate) struct ShopSetup {
     db: Option<tempdir::Dir>,
     addr: Option<SocketAddr>,
     lifetime: Option<u32>,
+    admin_token: Option<String>,
 }
 
 impl ShopSetup {
@@ -110,7 +111,14 @@ impl ShopSetup {
             db: None,
             addr: None,
             lifetime: None,
+            admin_token: None,
         }
+    }
+
+    /// The admin pages answer only with `?token=` set to this.
+    pub(crate) fn admin_token(mut self, token: &str) -> ShopSetup {
+        self.admin_token = Some(token.to_owned());
+        self
     }
 
     pub(crate) fn bridge(mut self, bridge: Option<app::Bridge>) -> ShopSetup {
@@ -138,6 +146,7 @@ impl ShopSetup {
             db,
             addr,
             lifetime,
+            admin_token,
         } = self;
         let db = db.unwrap_or_else(|| tempdir::Dir::new("shop"));
         let file = db.path().join("shop.sqlite");
@@ -163,7 +172,7 @@ impl ShopSetup {
                 payments,
                 public_url: url.clone(),
                 bridge,
-                admin_token: None,
+                admin_token,
                 crash_after_confirm: false,
                 order_lifetime: lifetime,
             },
