@@ -41,9 +41,13 @@ rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup comp
 
 log "cargo fmt"
 cargo fmt --all -- --check
+cargo fmt --manifest-path fuzz/Cargo.toml -- --check
 
 log "cargo clippy"
 cargo clippy --workspace --all-targets --all-features -- -D warnings
+
+log "the fuzz targets build (scripts/fuzz.sh runs them)"
+CARGO_TARGET_DIR="$PWD/target/fuzz-check" cargo clippy --quiet --manifest-path fuzz/Cargo.toml -- -D warnings
 
 log "cargo doc"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --all-features --no-deps --quiet

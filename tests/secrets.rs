@@ -206,10 +206,10 @@ async fn no_secret_or_signature_reaches_a_log_or_an_error() {
             forbidden.push(sign::refund(*amount, &secret).as_str().to_owned());
         }
     }
-    if let Some(url) = support::postgres::url() {
-        if let Some(password) = password_of(&url) {
-            forbidden.push(password);
-        }
+    if let Some(url) = support::postgres::url()
+        && let Some(password) = password_of(&url)
+    {
+        forbidden.push(password);
     }
 
     let log = String::from_utf8_lossy(&log.0.lock().unwrap()).into_owned();

@@ -1,5 +1,5 @@
-//! `application/x-www-form-urlencoded`: [`FormBody`] writes request bodies, and a strict
-//! decoder reads untrusted ones (notifications).
+//! `application/x-www-form-urlencoded`: [`FormBody`] writes request bodies, and the strict
+//! [`decode`] reads untrusted ones (notifications).
 //!
 //! Writing follows the WHATWG form-urlencoded serializer: ASCII letters, digits and `*-._`
 //! stay, a space becomes `+`, every other byte of the UTF-8 text becomes `%XX`. XorPay signs
@@ -125,8 +125,23 @@ fn encode_into(out: &mut String, text: &str) {
     }
 }
 
-/// Decodes every `key=value` pair, in body order.
-pub(crate) fn decode(body: &[u8]) -> Result<Vec<(String, String)>, FormError> {
+/// Decodes every `key=value` pair of an untrusted body, in body order, under the rules in the
+/// [module documentation](self).
+///
+/// ```
+/// use xorpay::form::{decode, FormError};
+///
+/// let pairs = decode(b"order_id=%E8%AE%A2%E5%8D%95-1&more=a+b")?;
+/// assert_eq!(pairs[0], ("order_id".to_owned(), "订单-1".to_owned()));
+/// assert_eq!(pairs[1], ("more".to_owned(), "a b".to_owned()));
+/// assert!(matches!(decode(b"sign=1&sign=2"), Err(FormError::DuplicateKey { .. })));
+/// # Ok::<(), FormError>(())
+/// ```
+///
+/// # Errors
+/// A [`FormError`] for a malformed escape, invalid UTF-8, a segment without `=` or a repeated
+/// key.
+pub fn decode(body: &[u8]) -> Result<Vec<(String, String)>, FormError> {
     let mut pairs: Vec<(String, String)> = Vec::new();
     let mut offset = 0;
     for segment in body.split(|&b| b == b'&') {

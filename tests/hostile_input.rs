@@ -1,0 +1,197 @@
+//! Network input however malformed: the properties of `tests/properties` under proptest (the
+//! long runs are the cargo-fuzz targets in `fuzz/`, `scripts/fuzz.sh`), and the cases other
+//! webhook verifiers got wrong, as regression tests.
+
+mod properties;
+
+use proptest::prelude::*;
+use serde::Deserialize;
+use xorpay::form::FormBody;
+use xorpay::{AppSecret, Notification, NotificationError, SignatureError};
+
+#[derive(Deserialize)]
+struct NotifyVector {
+    aoid: String,
+    order_id: String,
+    pay_price: String,
+    pay_time: String,
+    secret: String,
+    sign: String,
+}
+
+/// The genuine notifications of the shared signature vectors, as XorPay posts them.
+fn genuine_bodies() -> Vec<(String, String)> {
+    #[derive(Deserialize)]
+    struct Vectors {
+        notify: Vec<NotifyVector>,
+    }
+    let vectors: Vectors =
+        serde_json::from_str(include_str!("../xorpay-core/tests/data/signatures.json")).unwrap();
+    vectors
+        .notify
+        .into_iter()
+        .filter(|vector| vector.secret == properties::SECRET)
+        .map(|vector| {
+            let mut body = FormBody::new();
+            body.pair("aoid", &vector.aoid)
+                .pair("order_id", &vector.order_id)
+                .pair("pay_price", &vector.pay_price)
+                .pair("pay_time", &vector.pay_time)
+                .pair("more", "")
+                .pair("detail", "{}")
+                .pair("sign", &vector.sign);
+            (body.into_string(), vector.sign)
+        })
+        .collect()
+}
+
+#[test]
+fn the_genuine_vectors_pass_the_notification_property() {
+    let bodies = genuine_bodies();
+    assert!(!bodies.is_empty());
+    for (body, _) in &bodies {
+        properties::notification(body.as_bytes());
+        let secret = AppSecret::new(properties::SECRET).unwrap();
+        assert!(
+            Notification::parse(body.as_bytes())
+                .unwrap()
+                .verify(&secret)
+                .is_ok()
+        );
+    }
+}
+
+/// `sign=`, `sign=0`, 31 of the 32 characters, 33, and a non-hex last character: each refused
+/// for its own reason before any comparison (a verifier that compares only the prefix it was
+/// given, or treats a missing value as "no signature to check", accepts some of them).
+#[test]
+fn empty_and_short_signatures_are_refused() {
+    let secret = AppSecret::new(properties::SECRET).unwrap();
+    for (body, sign) in genuine_bodies() {
+        let cases = [
+            (String::new(), SignatureError::WrongLength { len: 0 }),
+            ("0".to_owned(), SignatureError::WrongLength { len: 1 }),
+            (
+                sign[..31].to_owned(),
+                SignatureError::WrongLength { len: 31 },
+            ),
+            (format!("{sign}0"), SignatureError::WrongLength { len: 33 }),
+            (format!("{}g", &sign[..31]), SignatureError::NotHex),
+            ("0".repeat(32), SignatureError::Mismatch),
+        ];
+        for (forged, reason) in cases {
+            let body = body.replace(&format!("sign={sign}"), &format!("sign={forged}"));
+            let verdict = Notification::parse(body.as_bytes())
+                .expect("still a well-formed notification")
+                .verify(&secret)
+                .map(|paid| paid.order_id().to_owned());
+            assert_eq!(
+                verdict,
+                Err(NotificationError::Signature(reason)),
+                "sign={forged:?}"
+            );
+        }
+        let without = body.replace(&format!("&sign={sign}"), "");
+        assert_eq!(
+            Notification::parse(without.as_bytes()).map(|_| ()),
+            Err(NotificationError::MissingField { field: "sign" })
+        );
+    }
+}
+
+/// Bodies shaped like notifications: XorPay's field names, random values, sometimes a
+/// correct signature, sometimes escapes and separators inside values.
+fn notification_like() -> impl Strategy<Value = Vec<u8>> {
+    let value = prop_oneof![
+        "[a-f0-9]{32}",
+        "[0-9]{1,4}\\.[0-9]{2}",
+        "2026-12-0[1-9] 1[0-9]:00:00",
+        "(%[0-9A-Fa-f]{2}|%|[=&+a-z0-9 ])*",
+        any::<String>(),
+    ];
+    let key = prop_oneof![
+        Just("aoid"),
+        Just("order_id"),
+        Just("pay_price"),
+        Just("pay_time"),
+        Just("more"),
+        Just("detail"),
+        Just("sign"),
+        Just("x"),
+    ];
+    (proptest::collection::vec((key, value), 0..9), any::<bool>()).prop_map(|(pairs, sign_it)| {
+        let mut body = FormBody::new();
+        let mut signed = [""; 4];
+        for (key, value) in &pairs {
+            if let Some(slot) = ["aoid", "order_id", "pay_price", "pay_time"]
+                .iter()
+                .position(|name| name == key)
+            {
+                signed[slot] = value.as_str();
+            }
+            if !(sign_it && *key == "sign") {
+                body.pair(key, value);
+            }
+        }
+        if sign_it {
+            body.pair("sign", &properties::md5_hex(&signed));
+        }
+        body.into_string().into_bytes()
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2_000, ..ProptestConfig::default() })]
+
+    #[test]
+    fn form_decoding_of_any_bytes(body in proptest::collection::vec(any::<u8>(), 0..256)) {
+        properties::form(&body);
+    }
+
+    #[test]
+    fn form_decoding_of_form_like_text(body in "([a-z%+=&]|%[0-9A-Fa-f]{2}|%[E-F][0-9A-F]%[89AB][0-9A-F])*") {
+        properties::form(body.as_bytes());
+    }
+
+    #[test]
+    fn price_parsing_of_any_text(text in any::<String>()) {
+        properties::price(&text);
+    }
+
+    #[test]
+    fn price_parsing_of_price_like_text(text in "[0-9]{0,22}(\\.[0-9]{0,3})?|[+ -]?[0-9.eE]{1,6}") {
+        properties::price(&text);
+    }
+
+    #[test]
+    fn notification_parsing_of_any_bytes(body in proptest::collection::vec(any::<u8>(), 0..256)) {
+        properties::notification(&body);
+    }
+
+    #[test]
+    fn notification_parsing_of_notification_like_bodies(body in notification_like()) {
+        properties::notification(&body);
+    }
+
+    #[test]
+    fn response_parsing_of_any_bytes(body in proptest::collection::vec(any::<u8>(), 0..128)) {
+        properties::response(&body);
+    }
+
+    #[test]
+    fn response_parsing_of_json_like_answers(
+        status in prop_oneof![Just("ok".to_owned()), Just("success".to_owned()), Just("sign_error".to_owned()), Just("payed".to_owned()), "[a-z_]{0,12}"],
+        aoid in prop_oneof!["[a-f0-9]{32}", any::<String>()],
+        info in prop_oneof![Just("\"weixin://wxpay/bizpayurl?pr=x\"".to_owned()), Just("{}".to_owned()), Just("null".to_owned()), "[0-9]{1,20}"],
+        expire in prop_oneof![Just("600".to_owned()), Just("-1".to_owned()), Just("\"600\"".to_owned()), Just("1e309".to_owned())],
+    ) {
+        let aoid = serde_json::to_string(&aoid).unwrap();
+        for body in [
+            format!(r#"{{"status":"{status}","aoid":{aoid},"info":{info},"expire_in":{expire}}}"#),
+            format!(r#"{{"status":"{status}","aoid":{aoid},"info":{info},"expires_in":{expire}}}"#),
+            format!(r#"{{"status":"{status}","aoid":{aoid},"pay_status":"{status}"}}"#),
+        ] {
+            properties::response(body.as_bytes());
+        }
+    }
+}

@@ -1,0 +1,178 @@
+//! What every parser of network input must keep, whatever the bytes: no panic, and each
+//! answer checked against an oracle that does not use the code under test (a decimal model
+//! for prices, `md-5` called directly for signatures, re-encoding for the form decoder).
+//!
+//! The same functions run under proptest in `tests/hostile_input.rs` and under libFuzzer in
+//! `fuzz/fuzz_targets/`, which include this file by path.
+
+use md5::{Digest, Md5};
+use xorpay::form::{FormBody, decode};
+use xorpay::response::{BarcodeResponse, CreateOrderResponse, QueryResponse, RefundResponse};
+use xorpay::{AppSecret, Notification, NotificationError, Price};
+
+/// The secret every property signs and verifies with.
+pub(crate) const SECRET: &str = "mock_secret";
+
+/// The form decoder: a body it accepts has unique keys, and encoding its pairs again with
+/// `FormBody` decodes to the same pairs (decoding happened once, nothing was lost).
+pub(crate) fn form(body: &[u8]) {
+    let Ok(pairs) = decode(body) else {
+        return;
+    };
+    for (i, (key, _)) in pairs.iter().enumerate() {
+        assert!(
+            pairs[..i].iter().all(|(seen, _)| seen != key),
+            "key {key:?} accepted twice"
+        );
+    }
+    let mut again = FormBody::new();
+    for (key, value) in &pairs {
+        again.pair(key, value);
+    }
+    assert_eq!(
+        decode(again.as_str().as_bytes()),
+        Ok(pairs),
+        "re-encoded form decodes differently"
+    );
+}
+
+/// `Price` parsing agrees with a model of the grammar XorPay uses (`digits`, or `digits.d` /
+/// `digits.dd`, not zero, fitting in `u64` fen), and the wire form of what it parsed reads
+/// back as the same price.
+pub(crate) fn price(text: &str) {
+    let parsed = text.parse::<Price>();
+    assert_eq!(
+        parsed.as_ref().ok().map(|price| price.fen()),
+        model_fen(text),
+        "Price::from_str({text:?}) = {parsed:?}"
+    );
+    if let Ok(price) = parsed {
+        let wire = price.to_wire();
+        assert_eq!(wire.as_str().parse::<Price>(), Ok(price));
+        assert_eq!(Price::from_fen(price.fen()), Ok(price));
+    }
+}
+
+/// The decimal model `price` is checked against, in `u128` so overflow is seen, not wrapped.
+fn model_fen(text: &str) -> Option<u64> {
+    let (whole, fraction) = text.split_once('.').unwrap_or((text, "00"));
+    let digits = |part: &str| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit());
+    if !digits(whole) || !digits(fraction) || fraction.len() > 2 {
+        return None;
+    }
+    let mut fen: u128 = 0;
+    for digit in whole.bytes().chain(fraction.bytes()) {
+        fen = fen.checked_mul(10)?.checked_add(u128::from(digit - b'0'))?;
+    }
+    if fraction.len() == 1 {
+        fen = fen.checked_mul(10)?;
+    }
+    u64::try_from(fen).ok().filter(|&fen| fen > 0)
+}
+
+/// A notification body: whatever it is, verification accepts it only when its `sign` is the
+/// MD5 of its four decoded signed values and the secret (computed here with `md-5` directly);
+/// and the same fields re-signed that way are always accepted, unless `aoid` or `pay_price`
+/// is unusable, which is refused by name.
+pub(crate) fn notification(body: &[u8]) {
+    let secret = AppSecret::new(SECRET).expect("a valid secret");
+    let Ok(parsed) = Notification::parse(body) else {
+        return;
+    };
+    let pairs = decode(body).expect("a parsed notification is a valid form");
+    let field = |name: &str| {
+        pairs
+            .iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.as_str())
+            .expect("a parsed notification has every signed field")
+    };
+    let signed = [
+        field("aoid"),
+        field("order_id"),
+        field("pay_price"),
+        field("pay_time"),
+    ];
+    let expected = md5_hex(&signed);
+    match parsed.verify(&secret) {
+        Ok(paid) => {
+            assert!(
+                field("sign").eq_ignore_ascii_case(&expected),
+                "forged sign accepted"
+            );
+            assert_eq!(paid.order_id(), signed[1]);
+            assert_eq!(paid.raw_pay_price(), signed[2]);
+            assert_eq!(
+                paid.pay_price(),
+                signed[2].parse::<Price>().expect("verified price")
+            );
+        }
+        Err(NotificationError::Signature(_)) => {
+            assert!(
+                !field("sign").eq_ignore_ascii_case(&expected),
+                "genuine sign refused"
+            );
+        }
+        Err(NotificationError::InvalidAoid | NotificationError::InvalidPayPrice(_)) => {
+            assert!(field("sign").eq_ignore_ascii_case(&expected));
+        }
+        Err(other) => panic!("verify refused a parsed notification with {other:?}"),
+    }
+
+    // Re-signed: accepted, or refused only for its aoid or price.
+    let mut resigned = FormBody::new();
+    for (key, value) in pairs.iter().filter(|(key, _)| key != "sign") {
+        resigned.pair(key, value);
+    }
+    resigned.pair("sign", &expected);
+    let verified = Notification::parse(resigned.as_str().as_bytes())
+        .expect("a re-signed notification parses")
+        .verify(&secret);
+    match verified {
+        Ok(paid) => assert_eq!(paid.order_id(), signed[1]),
+        Err(NotificationError::InvalidAoid) => assert!(xorpay::Aoid::new(signed[0]).is_err()),
+        Err(NotificationError::InvalidPayPrice(_)) => assert!(signed[2].parse::<Price>().is_err()),
+        Err(other) => panic!("a correctly signed notification was refused: {other:?}"),
+    }
+}
+
+/// `md5(concat(values) + SECRET)` in lowercase hex.
+pub(crate) fn md5_hex(values: &[&str]) -> String {
+    let mut hasher = Md5::new();
+    for value in values {
+        hasher.update(value.as_bytes());
+    }
+    hasher.update(SECRET.as_bytes());
+    hasher
+        .finalize()
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}
+
+/// XorPay's JSON answers: every parser either refuses the body or gives a value whose
+/// `into_result` and `Debug` do not panic, and a successful order answer carries a usable
+/// `aoid`.
+pub(crate) fn response(body: &[u8]) {
+    if let Ok(answer) = CreateOrderResponse::from_json(body) {
+        let _ = format!("{answer:?}");
+        if let Ok(order) = answer.into_result() {
+            assert!(xorpay::Aoid::new(order.aoid().as_str()).is_ok());
+            let _ = format!("{:?}", order.payment());
+        }
+    }
+    if let Ok(answer) = BarcodeResponse::from_json(body) {
+        let _ = format!("{answer:?}");
+        if let Ok(payment) = answer.into_result() {
+            assert!(xorpay::Aoid::new(payment.aoid().as_str()).is_ok());
+            let _ = payment.outcome();
+        }
+    }
+    if let Ok(answer) = QueryResponse::from_json(body) {
+        let _ = format!("{answer:?}");
+    }
+    if let Ok(answer) = RefundResponse::from_json(body) {
+        let _ = format!("{answer:?}");
+        let _ = answer.into_result().map_err(|error| error.to_string());
+    }
+}
