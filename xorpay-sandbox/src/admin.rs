@@ -11,8 +11,8 @@
 //! | `POST /_sandbox/faults` | body a [`crate::RouteFaultRule`], e.g. `{"route":"pay","fault":{"kind":"delay","ms":5000},"times":2}` (`times`: a number or `"always"`, default 1) |
 //! | `DELETE /_sandbox/faults` | removes every route fault |
 //! | `POST /_sandbox/clock/advance` | body `{"seconds": N}`: moves the sandbox clock forward (at most a century ahead in all); answers `advanced_seconds` and the total `offset_seconds` |
-//! | `GET /_sandbox/merchant` | aid, balance, fee rate, frozen flag (never the secret) |
-//! | `PUT /_sandbox/merchant` | body `{"balance_fen": N or null, "app_off": bool}`, each optional |
+//! | `GET /_sandbox/merchant` | aid, balance, fee rate, frozen flag (never the secret) of the first merchant, or of `?aid=…`; 404 for an aid not hosted |
+//! | `PUT /_sandbox/merchant` | body `{"balance_fen": N or null, "app_off": bool}`, each optional; `?aid=…` as for `GET` |
 //! | `GET /_sandbox/jsbridge.js` | the `WeixinJSBridge` stand-in (see `pages`) |
 //! | `GET /_sandbox/jsapi/prepay/{prepay_id}` | for the stand-in: the order's name, amount, state (CORS) |
 //! | `POST /_sandbox/jsapi/pay` | for the stand-in: the six bridge fields as JSON; checks `paySign` and pays (CORS, with preflight) |
@@ -24,8 +24,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{Path, State};
-use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Json, Response};
 use axum::routing::{get, post, put};
 use serde::Deserialize;
@@ -35,6 +35,7 @@ use xorpay_core::Price;
 use crate::faults::{OrderFault, RouteFaultRule};
 use crate::ledger::jsapi_pay_sign;
 use crate::orders::PayError;
+use crate::params::Params;
 use crate::state::Shared;
 use crate::{delivery, pages};
 
@@ -146,22 +147,42 @@ async fn advance_clock(
     .into_response()
 }
 
-fn merchant_json(shared: &Shared) -> Value {
-    let ledger = shared.ledger();
+/// The merchant a `/_sandbox/merchant` request names with `?aid=`, the first by default.
+fn named_merchant(shared: &Shared, query: Option<&str>) -> Option<String> {
+    let params = Params::merge(query, &HeaderMap::new(), &[]);
+    let aid = params.get("aid").unwrap_or(&shared.config.first().aid);
+    shared
+        .config
+        .merchant(aid)
+        .map(|merchant| merchant.aid.clone())
+}
+
+fn merchant_json(shared: &Shared, aid: &str) -> Value {
+    let account = shared.ledger().account(aid);
     json!({
-        "aid": shared.config.aid,
-        "balance_fen": ledger.balance_fen(),
+        "aid": aid,
+        "balance_fen": account.balance_fen,
         "fee_rate_bp": shared.config.fee_rate_bp,
-        "app_off": ledger.app_off(),
+        "app_off": account.app_off,
     })
 }
 
-async fn merchant(State(shared): State<Arc<Shared>>) -> Response {
-    Json(merchant_json(&shared)).into_response()
+async fn merchant(State(shared): State<Arc<Shared>>, RawQuery(query): RawQuery) -> Response {
+    match named_merchant(&shared, query.as_deref()) {
+        Some(aid) => Json(merchant_json(&shared, &aid)).into_response(),
+        None => not_found(),
+    }
 }
 
 /// Absent keys are left alone; `"balance_fen": null` means unlimited.
-async fn set_merchant(State(shared): State<Arc<Shared>>, Json(body): Json<Value>) -> Response {
+async fn set_merchant(
+    State(shared): State<Arc<Shared>>,
+    RawQuery(query): RawQuery,
+    Json(body): Json<Value>,
+) -> Response {
+    let Some(aid) = named_merchant(&shared, query.as_deref()) else {
+        return not_found();
+    };
     let Some(body) = body.as_object() else {
         return bad_request("expected a JSON object");
     };
@@ -180,14 +201,15 @@ async fn set_merchant(State(shared): State<Arc<Shared>>, Json(body): Json<Value>
     };
     {
         let mut ledger = shared.ledger();
+        let account = ledger.account_mut(&aid);
         if let Some(balance) = balance {
-            ledger.set_balance_fen(balance);
+            account.balance_fen = balance;
         }
         if let Some(app_off) = app_off {
-            ledger.set_app_off(app_off);
+            account.app_off = app_off;
         }
     }
-    Json(merchant_json(&shared)).into_response()
+    Json(merchant_json(&shared, &aid)).into_response()
 }
 
 fn bad_request(message: &str) -> Response {
@@ -284,13 +306,17 @@ async fn bridge_pay(State(shared): State<Arc<Shared>>, body: axum::body::Bytes) 
     let Some(aoid) = aoid else {
         return bridge_fail(StatusCode::NOT_FOUND, "unknown prepay_id");
     };
+    let merchant = shared.ledger().merchant_of(&aoid).map(str::to_owned);
+    let Some(merchant) = merchant.and_then(|aid| shared.config.merchant(&aid)) else {
+        return bridge_fail(StatusCode::NOT_FOUND, "unknown order");
+    };
     let expected = jsapi_pay_sign(
         &fields.app_id,
         &fields.time_stamp,
         &fields.nonce_str,
         &fields.package,
         &fields.sign_type,
-        &shared.config.secret.get(),
+        &merchant.secret.get(),
     );
     if !fields.pay_sign.eq_ignore_ascii_case(&expected) {
         return bridge_fail(StatusCode::BAD_REQUEST, "paySign does not match");

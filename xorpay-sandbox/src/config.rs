@@ -1,6 +1,6 @@
 //! The sandbox's configuration: what a test, an example or the binary chooses
 //! ([`SandboxConfig`], built with `Sandbox::builder()`), and the fixed settings every route
-//! reads ([`Config`]). At the bottom of the crate: it imports nothing else of it.
+//! reads ([`Config`]). At the bottom of the crate: it imports only the atoms (`ids`, `sign`).
 
 use std::fmt;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -11,19 +11,30 @@ use typed_builder::TypedBuilder;
 /// How a sandbox is set up: built with [`crate::Sandbox::builder`], then started with
 /// [`SandboxConfig::start`] (or [`SandboxConfig::serve`] on a listener of your own).
 ///
-/// Every setting has a default: aid `1000`, a random 32-hex-digit secret, `127.0.0.1:0` (an
-/// ephemeral port), retry unit one minute, case-insensitive signatures, unlimited balance, a
-/// fee of 100 basis points (1 %), a notification timeout of 10 seconds, account not frozen.
+/// Every setting has a default: one merchant, aid `1000` with a random 32-hex-digit secret,
+/// `127.0.0.1:0` (an ephemeral port), retry unit one minute, case-insensitive signatures,
+/// unlimited balance, a fee of 100 basis points (1 %), a notification timeout of 10 seconds,
+/// account not frozen.
 #[derive(TypedBuilder)]
 #[builder(builder_method(vis = "pub(crate)"))]
 #[must_use = "a configuration does nothing until started"]
 pub struct SandboxConfig {
-    /// The merchant's `aid`; requests for any other aid get `aid_not_exist`.
+    /// The (first) merchant's `aid`; requests for an aid the sandbox does not host get
+    /// `aid_not_exist`.
     #[builder(default = "1000".to_owned(), setter(into))]
     pub(crate) aid: String,
-    /// The merchant's app secret, which checks every request and signs every notification.
+    /// The (first) merchant's app secret, which checks its requests and signs its orders'
+    /// notifications.
     #[builder(default = crate::ids::nonce(), setter(into))]
     pub(crate) secret: String,
+    /// Further merchants on the same sandbox, as `(aid, secret)` pairs, as one XorPay hosts
+    /// many shops: each has its own order numbers (two merchants may both have `order-1`),
+    /// its own secret and an unlimited balance. Default: none.
+    #[builder(default, setter(transform = |merchants: &[(&str, &str)]| merchants
+        .iter()
+        .map(|&(aid, secret)| (aid.to_owned(), secret.to_owned()))
+        .collect()))]
+    pub(crate) more_merchants: Vec<(String, String)>,
     /// The address to listen on; it must be a loopback address. Port 0 picks a free port.
     #[builder(default = SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))]
     pub(crate) listen: SocketAddr,
@@ -60,6 +71,14 @@ impl fmt::Debug for SandboxConfig {
         f.debug_struct("SandboxConfig")
             .field("aid", &self.aid)
             .field("secret", &"<redacted>")
+            .field(
+                "more_merchants",
+                &self
+                    .more_merchants
+                    .iter()
+                    .map(|(aid, _)| aid)
+                    .collect::<Vec<_>>(),
+            )
             .field("listen", &self.listen)
             .field("retry_unit", &self.retry_unit)
             .field("strict_lowercase_sign", &self.strict_lowercase_sign)
@@ -73,23 +92,71 @@ impl fmt::Debug for SandboxConfig {
 }
 
 /// The sandbox's settings, as every route reads them. The mutable ones (balance, frozen
-/// account) live in the ledger; the secret, which a merchant can reset, has its own lock.
+/// account) live in the ledger; each secret, which its merchant can reset, has its own lock.
 pub(crate) struct Config {
-    pub(crate) aid: String,
-    pub(crate) secret: Secret,
+    /// Every merchant hosted, the first one first.
+    merchants: Vec<Merchant>,
     pub(crate) retry_unit: Duration,
     pub(crate) strict_lowercase_sign: bool,
     pub(crate) fee_rate_bp: u32,
     pub(crate) notify_timeout: Duration,
-    /// The `appId` of JSAPI answers: `wx` and 16 hex characters derived from the aid.
+}
+
+/// One merchant account: its aid, its secret and the `appId` of its JSAPI answers.
+pub(crate) struct Merchant {
+    pub(crate) aid: String,
+    pub(crate) secret: Secret,
+    /// `wx` and 16 hex characters derived from the aid.
     pub(crate) wechat_app_id: String,
+}
+
+impl Config {
+    /// The settings of a sandbox hosting `merchants`, `(aid, secret)` pairs, the first first
+    /// (there is at least one: the builder always has an aid).
+    pub(crate) fn new(
+        merchants: Vec<(String, String)>,
+        retry_unit: Duration,
+        strict_lowercase_sign: bool,
+        fee_rate_bp: u32,
+        notify_timeout: Duration,
+    ) -> Config {
+        let merchants = merchants
+            .into_iter()
+            .map(|(aid, secret)| Merchant {
+                wechat_app_id: format!("wx{}", &crate::sign::md5_hex(&aid)[..16]),
+                aid,
+                secret: Secret::new(secret),
+            })
+            .collect();
+        Config {
+            merchants,
+            retry_unit,
+            strict_lowercase_sign,
+            fee_rate_bp,
+            notify_timeout,
+        }
+    }
+
+    /// The merchant with this aid, if the sandbox hosts it.
+    pub(crate) fn merchant(&self, aid: &str) -> Option<&Merchant> {
+        self.merchants.iter().find(|merchant| merchant.aid == aid)
+    }
+
+    /// The first merchant: the one `Sandbox::aid` and `Sandbox::secret` speak of.
+    pub(crate) fn first(&self) -> &Merchant {
+        &self.merchants[0]
+    }
+
+    /// Every aid hosted, the first first.
+    pub(crate) fn aids(&self) -> impl Iterator<Item = &str> {
+        self.merchants.iter().map(|merchant| merchant.aid.as_str())
+    }
 }
 
 impl fmt::Debug for Config {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Config")
-            .field("aid", &self.aid)
-            .field("secret", &"<redacted>")
+            .field("aids", &self.aids().collect::<Vec<_>>())
             .field("retry_unit", &self.retry_unit)
             .field("strict_lowercase_sign", &self.strict_lowercase_sign)
             .field("fee_rate_bp", &self.fee_rate_bp)

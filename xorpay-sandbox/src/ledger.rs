@@ -54,6 +54,8 @@ pub(crate) const MAX_REFUNDS: usize = 50;
 /// A checked order request: what decides whether a reused `order_id` is "the same order".
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct NewOrder {
+    /// The merchant whose order it is.
+    pub(crate) aid: String,
     pub(crate) kind: OrderKind,
     pub(crate) name: String,
     pub(crate) pay_type: String,
@@ -181,6 +183,7 @@ impl Order {
     fn view(&self) -> OrderView {
         OrderView {
             aoid: self.aoid.clone(),
+            aid: self.request.aid.clone(),
             kind: self.request.kind,
             order_id: self.request.order_id.clone(),
             name: self.request.name.clone(),
@@ -240,45 +243,65 @@ pub(crate) fn jsapi_pay_sign(
     .to_ascii_uppercase()
 }
 
-/// The books. Serialised whole, as the state file of a sandbox that keeps its orders.
+/// A merchant's account with XorPay: its prepaid balance and whether it is frozen.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
+pub(crate) struct Account {
+    /// The prepaid balance in fen; `None` is unlimited.
+    pub(crate) balance_fen: Option<u64>,
+    /// Frozen (`app_off`).
+    pub(crate) app_off: bool,
+}
+
+/// The books of every merchant the sandbox hosts. Serialised whole, as the state file of a
+/// sandbox that keeps its orders.
 #[derive(Debug, Serialize, Deserialize)]
 pub(crate) struct Ledger {
+    /// Every order, by aoid (unique across merchants).
     orders: HashMap<String, Order>,
-    by_order_id: HashMap<String, String>,
+    /// aid → order_id → aoid: order numbers are the merchant's own, so two merchants may
+    /// use the same one.
+    by_order_id: HashMap<String, HashMap<String, String>>,
     by_prepay_id: HashMap<String, String>,
     openids: HashSet<String>,
-    balance_fen: Option<u64>,
-    app_off: bool,
+    /// aid → account.
+    accounts: HashMap<String, Account>,
     next_seq: u64,
 }
 
 impl Ledger {
-    pub(crate) fn new(balance_fen: Option<u64>, app_off: bool) -> Ledger {
+    /// Empty books with one account, the first merchant's.
+    pub(crate) fn new(aid: String, balance_fen: Option<u64>, app_off: bool) -> Ledger {
         Ledger {
             orders: HashMap::new(),
             by_order_id: HashMap::new(),
             by_prepay_id: HashMap::new(),
             openids: HashSet::new(),
-            balance_fen,
-            app_off,
+            accounts: HashMap::from([(
+                aid,
+                Account {
+                    balance_fen,
+                    app_off,
+                },
+            )]),
             next_seq: 0,
         }
     }
 
-    pub(crate) fn balance_fen(&self) -> Option<u64> {
-        self.balance_fen
+    /// Opens an account for `aid` (unlimited, not frozen) unless it has one.
+    pub(crate) fn open_account(&mut self, aid: &str) {
+        if !self.accounts.contains_key(aid) {
+            self.accounts.insert(aid.to_owned(), Account::default());
+        }
     }
 
-    pub(crate) fn set_balance_fen(&mut self, balance_fen: Option<u64>) {
-        self.balance_fen = balance_fen;
+    /// The account of `aid` (a default one for an aid without).
+    pub(crate) fn account(&self, aid: &str) -> Account {
+        self.accounts.get(aid).copied().unwrap_or_default()
     }
 
-    pub(crate) fn app_off(&self) -> bool {
-        self.app_off
-    }
-
-    pub(crate) fn set_app_off(&mut self, app_off: bool) {
-        self.app_off = app_off;
+    /// The account of `aid`, to change.
+    pub(crate) fn account_mut(&mut self, aid: &str) -> &mut Account {
+        self.accounts.entry(aid.to_owned()).or_default()
     }
 
     /// Issues an openid, as the openid route does, and remembers it for JSAPI orders.
@@ -301,9 +324,13 @@ impl Ledger {
         config: &Config,
         now: SystemTime,
     ) -> Result<Created, &'static str> {
+        let Some(merchant) = config.merchant(&request.aid) else {
+            return Err("aid_not_exist");
+        };
         if let Some(order) = self
             .by_order_id
-            .get(&request.order_id)
+            .get(&request.aid)
+            .and_then(|orders| orders.get(&request.order_id))
             .and_then(|aoid| self.orders.get_mut(aoid))
         {
             order.refresh(now);
@@ -321,7 +348,11 @@ impl Ledger {
             };
         }
         let fee = fee_fen(request.price_fen, config.fee_rate_bp);
-        if self.balance_fen.is_some_and(|balance| balance < fee) {
+        if self
+            .account(&request.aid)
+            .balance_fen
+            .is_some_and(|balance| balance < fee)
+        {
             return Err("fee_error");
         }
         if let Some(BarcodeOutcome::Failed(code)) = barcode {
@@ -347,7 +378,7 @@ impl Ledger {
                 let app_id = request
                     .mini_appid
                     .clone()
-                    .unwrap_or_else(|| config.wechat_app_id.clone());
+                    .unwrap_or_else(|| merchant.wechat_app_id.clone());
                 let time_stamp = unix_seconds(now).to_string();
                 let nonce_str = ids::nonce();
                 let package = format!("prepay_id={prepay_id}");
@@ -357,7 +388,7 @@ impl Ledger {
                     &nonce_str,
                     &package,
                     "MD5",
-                    &config.secret.get(),
+                    &merchant.secret.get(),
                 );
                 json!({
                     "appId": app_id,
@@ -393,6 +424,8 @@ impl Ledger {
             deliveries: Vec::new(),
         };
         self.by_order_id
+            .entry(order.request.aid.clone())
+            .or_default()
             .insert(order.request.order_id.clone(), aoid.clone());
         self.orders.insert(aoid.clone(), order);
 
@@ -449,8 +482,12 @@ impl Ledger {
         if !payable {
             return Err(PayError::NotPayable(order.state));
         }
+        let Some(merchant) = config.merchant(&order.request.aid) else {
+            return Err(PayError::NotFound);
+        };
         let fee = fee_fen(order.request.price_fen, config.fee_rate_bp);
-        let (state, fee) = match self.balance_fen.as_mut() {
+        let account = self.accounts.entry(order.request.aid.clone()).or_default();
+        let (state, fee) = match account.balance_fen.as_mut() {
             Some(balance) if *balance < fee => (OrderState::FeeError, 0),
             Some(balance) => {
                 *balance -= fee;
@@ -484,7 +521,7 @@ impl Ledger {
         .to_string();
         let sign = sign::sign(
             &[aoid, &order.request.order_id, &pay_price, &pay_time],
-            &config.secret.get(),
+            &merchant.secret.get(),
         );
         let fields = vec![
             ("aoid".to_owned(), aoid.to_owned()),
@@ -578,8 +615,12 @@ impl Ledger {
         let (Some(price), Some(received)) = (price, sign) else {
             return "missing_argument";
         };
-        // refund: md5(price + secret) over the price as sent (docs/protocol.md §1.3).
-        let expected = sign::sign(&[price], &config.secret.get());
+        let Some(merchant) = config.merchant(&order.request.aid) else {
+            return "order_error";
+        };
+        // refund: md5(price + secret) over the price as sent (docs/protocol.md §1.3), with the
+        // secret of the merchant whose order it is.
+        let expected = sign::sign(&[price], &merchant.secret.get());
         if !sign::matches(received, &expected, config.strict_lowercase_sign) {
             return "sign_error";
         }
@@ -611,9 +652,16 @@ impl Ledger {
         Some(order.state)
     }
 
-    /// The aoid of an order, by the merchant's order_id.
-    pub(crate) fn aoid_of(&self, order_id: &str) -> Option<&str> {
-        self.by_order_id.get(order_id).map(String::as_str)
+    /// The aoid of merchant `aid`'s order `order_id`.
+    pub(crate) fn aoid_of(&self, aid: &str, order_id: &str) -> Option<&str> {
+        self.by_order_id.get(aid)?.get(order_id).map(String::as_str)
+    }
+
+    /// The aid of the merchant whose order this is.
+    pub(crate) fn merchant_of(&self, aoid: &str) -> Option<&str> {
+        self.orders
+            .get(aoid)
+            .map(|order| order.request.aid.as_str())
     }
 
     /// The aoid of a JSAPI order, by its `prepay_id`.

@@ -36,6 +36,12 @@ struct Args {
     #[arg(long, value_name = "SECRET", hide_default_value = true)]
     secret: String,
 
+    /// A further merchant on the same sandbox, as AID=SECRET (repeatable): a platform hosting
+    /// several shops. Each has its own orders, order numbers and unlimited balance. Never
+    /// printed.
+    #[arg(long = "more-merchant", value_name = "AID=SECRET", value_parser = merchant_pair)]
+    more_merchants: Vec<(String, String)>,
+
     /// The unit of the notification retry schedule in milliseconds: retries come 1, 2, 4, 16,
     /// 64 and 300 units after the previous attempt (XorPay: minutes).
     #[arg(long, value_name = "MS", default_value_t = 60_000)]
@@ -71,16 +77,33 @@ struct Args {
     state: Option<std::path::PathBuf>,
 }
 
+/// `AID=SECRET`, split at the first `=` (an aid has none). The error never repeats the text,
+/// which holds a secret.
+fn merchant_pair(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((aid, secret)) if !aid.is_empty() && !secret.is_empty() => {
+            Ok((aid.to_owned(), secret.to_owned()))
+        }
+        _ => Err("expected AID=SECRET".to_owned()),
+    }
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let args = Args::parse();
     // Installed before the ready line, so that a SIGTERM sent right after it stops the
     // sandbox cleanly instead of killing it with the default action.
     let termination = Termination::install();
+    let more_merchants: Vec<(&str, &str)> = args
+        .more_merchants
+        .iter()
+        .map(|(aid, secret)| (aid.as_str(), secret.as_str()))
+        .collect();
     let config = Sandbox::builder()
         .listen(args.listen)
         .aid(args.aid)
         .secret(args.secret)
+        .more_merchants(&more_merchants)
         .retry_unit(Duration::from_millis(args.retry_unit_ms))
         .strict_lowercase_sign(args.strict_lowercase_sign)
         .balance_fen(args.balance_fen)

@@ -69,6 +69,8 @@ pub enum OrderKind {
 pub struct OrderView {
     /// XorPay's order id: 32 lowercase hex characters.
     pub aoid: String,
+    /// The merchant whose order it is.
+    pub aid: String,
     /// The endpoint that created it.
     pub kind: OrderKind,
     /// The merchant's order number.

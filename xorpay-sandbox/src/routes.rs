@@ -118,10 +118,10 @@ fn check_order(
     params: &Params,
 ) -> Result<NewOrder, &'static str> {
     let config = &shared.config;
-    if aid != config.aid {
+    let Some(merchant) = config.merchant(aid) else {
         return Err("aid_not_exist");
-    }
-    if shared.ledger().app_off() {
+    };
+    if shared.ledger().account(aid).app_off {
         return Err("app_off");
     }
     let required = |key| params.get(key).ok_or("missing_argument");
@@ -151,7 +151,7 @@ fn check_order(
     // barcode: the same with `barcode` before the secret (docs/protocol.md §1.3).
     let mut signed = vec![name, pay_type, price, order_id, notify_url];
     signed.extend(barcode);
-    let expected = sign::sign(&signed, &config.secret.get());
+    let expected = sign::sign(&signed, &merchant.secret.get());
     if !sign::matches(received_sign, &expected, config.strict_lowercase_sign) {
         return Err("sign_error");
     }
@@ -175,6 +175,7 @@ fn check_order(
     }
     let optional = |key| params.get(key).map(str::to_owned);
     Ok(NewOrder {
+        aid: aid.to_owned(),
         kind: endpoint.kind(),
         name: name.to_owned(),
         pay_type: pay_type.to_owned(),
@@ -275,10 +276,10 @@ async fn openid(
     RawQuery(query): RawQuery,
 ) -> Response {
     let params = Params::merge(query.as_deref(), &HeaderMap::new(), &[]);
-    if aid != shared.config.aid {
+    if shared.config.merchant(&aid).is_none() {
         return status("aid_not_exist");
     }
-    if shared.ledger().app_off() {
+    if shared.ledger().account(&aid).app_off {
         return status("app_off");
     }
     let Some(callback) = params.get("callback") else {
@@ -319,19 +320,19 @@ async fn query2(
     RawQuery(query): RawQuery,
 ) -> Response {
     let params = Params::merge(query.as_deref(), &HeaderMap::new(), &[]);
-    if aid != shared.config.aid {
+    let Some(merchant) = shared.config.merchant(&aid) else {
         return status("aid_not_exist");
-    }
+    };
     let (Some(order_id), Some(received)) = (params.get("order_id"), params.get("sign")) else {
         return status("missing_argument");
     };
-    let expected = sign::sign(&[order_id], &shared.config.secret.get());
+    let expected = sign::sign(&[order_id], &merchant.secret.get());
     if !sign::matches(received, &expected, shared.config.strict_lowercase_sign) {
         return status("sign_error");
     }
     let now = shared.clock.now();
     let mut ledger = shared.ledger();
-    let aoid = ledger.aoid_of(order_id).map(str::to_owned);
+    let aoid = ledger.aoid_of(&aid, order_id).map(str::to_owned);
     match aoid.and_then(|aoid| ledger.state(&aoid, now)) {
         Some(state) => status(state.as_str()),
         None => status("not_exist"),

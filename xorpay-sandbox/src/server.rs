@@ -24,12 +24,12 @@ use tokio::sync::watch;
 use tokio::task::{JoinHandle, JoinSet};
 use tower::ServiceExt;
 
-use crate::config::{Config, SandboxConfig, SandboxConfigBuilder, Secret};
+use crate::config::{Config, SandboxConfig, SandboxConfigBuilder};
 use crate::faults::{ConnectionKill, FaultTimes, OrderFault, Route, RouteFault};
 use crate::ledger::Ledger;
 use crate::orders::{DeliveryAttempt, OrderView, PayError, UnknownOrder};
 use crate::state::Shared;
-use crate::{delivery, persist, routes, sign};
+use crate::{delivery, persist, routes};
 
 impl SandboxConfig {
     /// Binds the configured address and starts serving.
@@ -50,13 +50,20 @@ impl SandboxConfig {
     pub async fn serve(self, listener: TcpListener) -> io::Result<Sandbox> {
         let addr = listener.local_addr()?;
         check_addr(addr)?;
-        if self.aid.is_empty() || self.aid.contains(['/', '?', '#']) {
-            return Err(invalid(
-                "the aid must be non-empty and fit in a URL path segment",
-            ));
-        }
-        if self.secret.is_empty() {
-            return Err(invalid("the app secret must not be empty"));
+        let mut merchants = vec![(self.aid, self.secret)];
+        merchants.extend(self.more_merchants);
+        for (i, (aid, secret)) in merchants.iter().enumerate() {
+            if aid.is_empty() || aid.contains(['/', '?', '#']) {
+                return Err(invalid(
+                    "an aid must be non-empty and fit in a URL path segment",
+                ));
+            }
+            if secret.is_empty() {
+                return Err(invalid("an app secret must not be empty"));
+            }
+            if merchants[..i].iter().any(|(seen, _)| seen == aid) {
+                return Err(invalid("two merchants have the same aid"));
+            }
         }
         let http = reqwest::Client::builder()
             .no_proxy()
@@ -65,21 +72,24 @@ impl SandboxConfig {
             .build()
             .map_err(io::Error::other)?;
         let base_url = format!("http://{addr}");
-        let wechat_app_id = format!("wx{}", &sign::md5_hex(&self.aid)[..16]);
-        let config = Config {
-            aid: self.aid,
-            secret: Secret::new(self.secret),
-            retry_unit: self.retry_unit,
-            strict_lowercase_sign: self.strict_lowercase_sign,
-            fee_rate_bp: self.fee_rate_bp,
-            notify_timeout: self.notify_timeout,
-            wechat_app_id,
-        };
+        let config = Config::new(
+            merchants,
+            self.retry_unit,
+            self.strict_lowercase_sign,
+            self.fee_rate_bp,
+            self.notify_timeout,
+        );
         let ledger = match &self.state_file {
             Some(path) => persist::load(path)?,
             None => None,
         };
-        let ledger = ledger.unwrap_or_else(|| Ledger::new(self.balance_fen, self.app_off));
+        let mut ledger = ledger.unwrap_or_else(|| {
+            Ledger::new(config.first().aid.clone(), self.balance_fen, self.app_off)
+        });
+        // A merchant added since the state file was written starts with an account of its own.
+        for aid in config.aids() {
+            ledger.open_account(aid);
+        }
         let shared = Arc::new(Shared::new(config, http, base_url, ledger, self.state_file));
         // Deliveries the previous run did not finish start their schedule again.
         let unfinished = shared.ledger().unfinished_deliveries();
@@ -189,15 +199,15 @@ impl Sandbox {
         self.addr
     }
 
-    /// The merchant's aid.
+    /// The (first) merchant's aid.
     pub fn aid(&self) -> &str {
-        &self.shared.config.aid
+        &self.shared.config.first().aid
     }
 
-    /// The merchant's app secret. This is the test server's own value, so it is handed out;
-    /// never use a real secret with the sandbox.
+    /// The (first) merchant's app secret. This is the test server's own value, so it is
+    /// handed out; never use a real secret with the sandbox.
     pub fn secret(&self) -> String {
-        self.shared.config.secret.get().to_string()
+        self.shared.config.first().secret.get().to_string()
     }
 
     /// The merchant resets the app secret in the dashboard: from now on every request is
@@ -206,9 +216,10 @@ impl Sandbox {
     /// order is paid) and are still retried: a merchant accepts the previous secret for a
     /// while. XorPay's documents say nothing of rotation; this is the sandbox's model of it.
     /// An empty `secret` is ignored.
+    /// This is the first merchant's secret; the others keep theirs.
     pub fn rotate_secret(&self, secret: &str) {
         if !secret.is_empty() {
-            self.shared.config.secret.set(secret);
+            self.shared.config.first().secret.set(secret);
         }
     }
 
@@ -239,11 +250,16 @@ impl Sandbox {
         self.shared.view(aoid)
     }
 
-    /// A snapshot of the order with this merchant order number.
+    /// A snapshot of the (first) merchant's order with this order number.
     pub fn order_by_order_id(&self, order_id: &str) -> Option<OrderView> {
+        self.merchant_order(self.aid(), order_id)
+    }
+
+    /// A snapshot of the order of merchant `aid` with this order number.
+    pub fn merchant_order(&self, aid: &str, order_id: &str) -> Option<OrderView> {
         let now = self.shared.clock.now();
         let mut ledger = self.shared.ledger();
-        let aoid = ledger.aoid_of(order_id)?.to_owned();
+        let aoid = ledger.aoid_of(aid, order_id)?.to_owned();
         ledger.view(&aoid, now)
     }
 
@@ -324,19 +340,19 @@ impl Sandbox {
         self.shared.ledger().issue_openid()
     }
 
-    /// The merchant's remaining balance in fen (`None`: unlimited).
+    /// The (first) merchant's remaining balance in fen (`None`: unlimited).
     pub fn balance_fen(&self) -> Option<u64> {
-        self.shared.ledger().balance_fen()
+        self.shared.ledger().account(self.aid()).balance_fen
     }
 
-    /// Sets the merchant's balance in fen (`None`: unlimited).
+    /// Sets the (first) merchant's balance in fen (`None`: unlimited).
     pub fn set_balance_fen(&self, balance_fen: Option<u64>) {
-        self.shared.ledger().set_balance_fen(balance_fen);
+        self.shared.ledger().account_mut(self.aid()).balance_fen = balance_fen;
     }
 
-    /// Freezes or unfreezes the merchant account (`app_off`).
+    /// Freezes or unfreezes the (first) merchant's account (`app_off`).
     pub fn set_app_off(&self, app_off: bool) {
-        self.shared.ledger().set_app_off(app_off);
+        self.shared.ledger().account_mut(self.aid()).app_off = app_off;
     }
 
     /// Stops accepting connections, aborts open connections and deliveries, and waits for the

@@ -9,8 +9,8 @@ use std::io::Cursor;
 use std::time::Duration;
 
 use common::{
-    AID, Endpoint, NOWHERE, Receiver, Req, SECRET, client, create, get, md5, post_form, query,
-    query2, refund, sandbox,
+    AID, Endpoint, NOWHERE, Receiver, Req, SECRET, client, create, eventually, get, md5, post_form,
+    query, query2, refund, sandbox,
 };
 use xorpay_sandbox::{DeliveryState, OrderState, Sandbox};
 
@@ -1307,4 +1307,131 @@ async fn sandbox_views_and_unknown_orders() {
     let advanced: serde_json::Value = advanced.json().await.unwrap();
     assert_eq!(advanced["offset_seconds"], 7200);
     assert_eq!(query(&sandbox, &a).await, "expire");
+}
+
+/// One sandbox, two merchants: each aid checks its own secret, the order numbers are each
+/// merchant's own, notifications are signed and refunds checked with the order's merchant's
+/// secret, query2 answers per aid, and each has its own account.
+#[tokio::test]
+async fn several_merchants_on_one_sandbox() {
+    const OTHER_AID: &str = "2000";
+    const OTHER_SECRET: &str = "ffeeddccbbaa99887766554433221100";
+    let receiver = Receiver::ok().await;
+    let sandbox = sandbox_with!(more_merchants(&[(OTHER_AID, OTHER_SECRET)]));
+    let order = |secret: &str| {
+        Req::pay("native", "shared-1")
+            .set("notify_url", &receiver.url)
+            .signed(secret)
+    };
+
+    // Each aid takes only its own secret; an aid not hosted does not exist.
+    assert_eq!(
+        order(SECRET).send_to(&sandbox, OTHER_AID).await.code(),
+        "sign_error"
+    );
+    assert_eq!(
+        order(OTHER_SECRET).send_to(&sandbox, AID).await.code(),
+        "sign_error"
+    );
+    assert_eq!(
+        order(SECRET).send_to(&sandbox, "3000").await.code(),
+        "aid_not_exist"
+    );
+
+    // The same order number at both: two orders.
+    let first = order(SECRET).send_to(&sandbox, AID).await.json();
+    let other = order(OTHER_SECRET)
+        .send_to(&sandbox, OTHER_AID)
+        .await
+        .json();
+    let (first, other) = (
+        first["aoid"].as_str().unwrap(),
+        other["aoid"].as_str().unwrap(),
+    );
+    assert_ne!(first, other);
+    assert_eq!(
+        sandbox.merchant_order(OTHER_AID, "shared-1").unwrap().aoid,
+        other
+    );
+    assert_eq!(sandbox.order_by_order_id("shared-1").unwrap().aoid, first);
+
+    // The other merchant's notification carries a signature made with its own secret.
+    sandbox.pay(other).await.unwrap();
+    let paid = eventually(
+        "the other merchant's notification",
+        Duration::from_secs(5),
+        || sandbox.deliveries(other).into_iter().next(),
+    )
+    .await;
+    let fields = &paid.fields;
+    assert_eq!(
+        fields["sign"],
+        md5(&[
+            other,
+            "shared-1",
+            &fields["pay_price"],
+            &fields["pay_time"],
+            OTHER_SECRET
+        ])
+    );
+    let acknowledged = sandbox
+        .wait_for(other, Duration::from_secs(5), |order| {
+            order.state == OrderState::Success
+        })
+        .await
+        .unwrap();
+    assert_eq!(acknowledged.aid, OTHER_AID);
+
+    // query2 per aid, signed with that aid's secret.
+    let query2_of = |aid: &str, secret: &str| {
+        format!(
+            "{}/api/query2/{aid}?order_id=shared-1&sign={}",
+            sandbox.base_url(),
+            md5(&["shared-1", secret])
+        )
+    };
+    assert_eq!(
+        get(&query2_of(OTHER_AID, OTHER_SECRET)).await.code(),
+        "success"
+    );
+    assert_eq!(get(&query2_of(AID, SECRET)).await.code(), "new");
+    assert_eq!(
+        get(&query2_of(OTHER_AID, SECRET)).await.code(),
+        "sign_error"
+    );
+
+    // A refund of the other merchant's order needs the other merchant's secret.
+    let refund_with = |secret: &str| {
+        let sign = md5(&["0.01", secret]);
+        let url = format!("{}/api/refund/{other}", sandbox.base_url());
+        async move {
+            post_form(&url, &[("price", "0.01"), ("sign", &sign)])
+                .await
+                .code()
+        }
+    };
+    assert_eq!(refund_with(SECRET).await, "sign_error");
+    assert_eq!(refund_with(OTHER_SECRET).await, "ok");
+
+    // Accounts are apart: freezing the other merchant leaves the first one open.
+    let frozen = client()
+        .put(format!(
+            "{}/_sandbox/merchant?aid={OTHER_AID}",
+            sandbox.base_url()
+        ))
+        .json(&serde_json::json!({ "app_off": true }))
+        .send()
+        .await
+        .unwrap();
+    assert!(frozen.status().is_success());
+    let again = Req::pay("native", "shared-2").signed(OTHER_SECRET);
+    assert_eq!(again.send_to(&sandbox, OTHER_AID).await.code(), "app_off");
+    let open = Req::pay("native", "shared-2").signed(SECRET);
+    assert_eq!(open.send_to(&sandbox, AID).await.code(), "ok");
+    let unknown = get(&format!(
+        "{}/_sandbox/merchant?aid=3000",
+        sandbox.base_url()
+    ))
+    .await;
+    assert_eq!(unknown.status, 404);
 }
