@@ -1048,3 +1048,67 @@ async fn concurrent_sweeps_with_a_slow_hook_fulfil_each_order_once() {
     }
     assert_eq!(hook.overlaps.load(std::sync::atomic::Ordering::SeqCst), 0);
 }
+
+/// The re-cut of XorPay's unseparated notify signature against an order whose `aoid` is not
+/// known yet: order `7`'s genuine notification for `150.00` also verifies as order `71` paid
+/// `50.00`. When order 71 is really paid (so XorPay's query agrees), the re-cut copy must not
+/// give order 71 order 7's `aoid` (its refunds would go to order 7, and its own notification
+/// would be refused for ever): an `aoid` belongs to one order only.
+#[tokio::test]
+async fn a_recut_notification_cannot_give_an_order_another_orders_aoid() {
+    let world = World::<Counter>::new().await;
+    let counter = |id: &str, total: &str| Counter {
+        id: id.into(),
+        title: "收银台".into(),
+        total: price(total),
+    };
+    // The payer opens each cashier page: XorPay creates the order then.
+    let open = async |order: Counter| {
+        let Checkout::Cashier(_, page) = world.payments().checkout(order).await.unwrap() else {
+            panic!("expected a cashier page")
+        };
+        assert_eq!(reqwest::get(&page.url).await.unwrap().status(), 200);
+    };
+    open(counter("7", "150.00")).await;
+    world.pay("7").await;
+    world.wait_stored("7", "paid").await;
+    let seven = world.aoid("7");
+
+    open(counter("71", "50.00")).await;
+    world.notifications_answer(503);
+    world.pay("71").await;
+    let mut recut = world.sandbox.deliveries(&seven)[0].fields.clone();
+    assert_eq!(
+        (recut["order_id"].as_str(), recut["pay_price"].as_str()),
+        ("7", "150.00")
+    );
+    recut.insert("order_id".into(), "71".into());
+    recut.insert("pay_price".into(), "50.00".into());
+    let mut body = xorpay::form::FormBody::new();
+    for (key, value) in &recut {
+        body.pair(key, value);
+    }
+    let refused = world.payments().confirm(body.as_str().as_bytes()).await;
+    assert!(
+        matches!(
+            refused,
+            Err(xorpay::NotifyError::Store(
+                xorpay::store::StoreError::AoidTaken { .. }
+            ))
+        ),
+        "{:?}",
+        refused.map(|confirmed| confirmed
+            .order()
+            .aoid()
+            .map(|aoid| aoid.as_str().to_owned()))
+    );
+    let still = world.stored("71").await.unwrap();
+    assert_eq!(still.state_name(), "pending");
+
+    // The genuine notification of order 71, retried, settles it with its own aoid.
+    world.notifications_answer(0);
+    world.wait_stored("71", "paid").await;
+    world.agree("71").await;
+    world.agree("7").await;
+    assert_ne!(world.paid("71").await.aoid().unwrap().as_str(), seven);
+}

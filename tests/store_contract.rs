@@ -139,6 +139,39 @@ async fn changes_apply_only_to_the_row_they_expect(store: impl OrderStore) {
     );
 }
 
+/// An aoid names one order: a change or an insert giving a second order an aoid the store
+/// already holds is refused with `AoidTaken`, and nothing is written (a re-cut notification
+/// cannot move one order's aoid onto another). Another merchant may hold the same aoid.
+async fn an_aoid_belongs_to_one_order<S: Scoped>(store: S) {
+    store.insert(&record("a", 0)).await.unwrap();
+    store.insert(&record("b", 1)).await.unwrap();
+    let created = [RecordState::Created];
+    let mut first = change("a", &created, RecordState::Pending);
+    first.new_aoid = Some(AOID);
+    assert!(store.change(&first).await.unwrap().is_some());
+    let mut second = change("b", &created, RecordState::Paid);
+    second.new_aoid = Some(AOID);
+    assert!(matches!(
+        store.change(&second).await,
+        Err(StoreError::AoidTaken { aoid }) if aoid == AOID
+    ));
+    assert_eq!(store.load("b").await.unwrap(), Some(record("b", 1)));
+    let mut taken = record("c", 2);
+    taken.aoid = Some(AOID.to_owned());
+    assert!(matches!(
+        store.insert(&taken).await,
+        Err(StoreError::AoidTaken { .. })
+    ));
+    assert_eq!(store.load("c").await.unwrap(), None);
+    // Changes that keep the order's own aoid still apply.
+    let mut again = change("a", &[RecordState::Pending], RecordState::Paid);
+    again.new_aoid = Some(AOID);
+    assert!(store.change(&again).await.unwrap().is_some());
+    // Another merchant's books are its own.
+    let other = store.scoped("another-shop");
+    other.insert(&taken).await.unwrap();
+}
+
 /// Issue 9, point 1. Two copies read at revision 0: Y saves revision 1; X, which changed
 /// more than once since its reading, must not overwrite Y's save. (On the first version the
 /// store applied a save over any *older* revision, and X's went through.)
@@ -372,6 +405,7 @@ for_every_store!(
     every_order_can_be_paged_through,
     fulfilment_claims_are_exclusive_until_their_lease_ends,
     merchants_sharing_a_store_never_see_each_others_orders,
+    an_aoid_belongs_to_one_order,
 );
 
 /// Merchants sharing one database: the same order number in each, kept apart in every

@@ -242,7 +242,10 @@ pub enum ConfirmError {
     NotPaid(OrderState),
     /// For an order whose `aoid` is not known yet, the notification's `aoid` must be 32
     /// lowercase hex digits and its amount written exactly as the order's: otherwise the
-    /// fields could have been re-cut (see [`VerifiedNotification::check`]).
+    /// fields could have been re-cut (see [`VerifiedNotification::check`]). That pins the
+    /// `aoid` boundary, not the one between `order_id` and `pay_price` (`7` + `150.00` reads
+    /// as `71` + `50.00`); the store pins that one by refusing an `aoid` another order holds
+    /// ([`StoreError::AoidTaken`](crate::store::StoreError::AoidTaken)).
     #[error("the notification's aoid or amount is not in xorpay's exact form")]
     Ambiguous,
 }

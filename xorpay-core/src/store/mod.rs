@@ -52,6 +52,15 @@ pub enum StoreError {
     /// An order with this number is already stored.
     #[error("order store: order {0:?} already exists")]
     Duplicate(String),
+    /// The `aoid` is already another stored order's. XorPay names each order by an `aoid` of
+    /// its own, so this write is refused: it would come from a notification whose unseparated
+    /// signed fields were re-cut to name another order (see
+    /// [`VerifiedNotification::check`](crate::notify::VerifiedNotification::check)).
+    #[error("order store: aoid {aoid} is another order's")]
+    AoidTaken {
+        /// The aoid.
+        aoid: String,
+    },
 }
 
 /// What a conditional write did.

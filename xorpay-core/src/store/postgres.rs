@@ -56,6 +56,9 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX xorpay_orders_unfulfilled ON xorpay_orders (merchant, updated_unix)
         WHERE state = 'paid' AND fulfilled_unix IS NULL;
     CREATE INDEX xorpay_orders_attention ON xorpay_orders (merchant) WHERE attention;",
+    // 2: an aoid belongs to one order (a re-cut notification cannot give it to another).
+    "CREATE UNIQUE INDEX xorpay_orders_aoid ON xorpay_orders (merchant, aoid)
+        WHERE aoid IS NOT NULL;",
 ];
 
 /// The key of the advisory lock migrations run under: any fixed number, the same in every
@@ -91,6 +94,21 @@ impl std::fmt::Debug for PgStore {
 /// A database error, as text without the connection's parameters (which hold the password).
 fn database(error: impl std::fmt::Display) -> StoreError {
     StoreError::Database(error.to_string())
+}
+
+/// The error of a write that may set `aoid`: the unique index on it refusing is
+/// [`StoreError::AoidTaken`].
+fn write_error(error: tokio_postgres::Error, aoid: Option<&str>) -> StoreError {
+    let taken = error.as_db_error().is_some_and(|db| {
+        *db.code() == tokio_postgres::error::SqlState::UNIQUE_VIOLATION
+            && db.constraint() == Some("xorpay_orders_aoid")
+    });
+    match aoid {
+        Some(aoid) if taken => StoreError::AoidTaken {
+            aoid: aoid.to_owned(),
+        },
+        _ => database(error),
+    }
 }
 
 impl PgStore {
@@ -325,13 +343,20 @@ fn millis(duration: Duration) -> i64 {
 
 impl OrderStore for PgStore {
     async fn insert(&self, record: &Record) -> Result<(), StoreError> {
-        let inserted = self
-            .execute(
+        let client = self.pool.get().await.map_err(database)?;
+        let statement = client
+            .prepare_cached(
                 "INSERT INTO xorpay_orders (merchant, order_id, state, aoid, price_fen, revision,
                      order_json, data_json, created_unix, submitted_unix, expired_unix, attention,
                      updated_unix)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $9)
                  ON CONFLICT (merchant, order_id) DO NOTHING",
+            )
+            .await
+            .map_err(database)?;
+        let inserted = client
+            .execute(
+                &statement,
                 &[
                     &&*self.merchant,
                     &record.order_id,
@@ -347,7 +372,8 @@ impl OrderStore for PgStore {
                     &record.attention,
                 ],
             )
-            .await?;
+            .await
+            .map_err(|error| write_error(error, record.aoid.as_deref()))?;
         if inserted == 0 {
             return Err(StoreError::Duplicate(record.order_id.clone()));
         }
@@ -403,7 +429,7 @@ impl OrderStore for PgStore {
                 ],
             )
             .await
-            .map_err(database)?;
+            .map_err(|error| write_error(error, change.new_aoid))?;
         row.map(|row| row.try_get(0).map_err(database)).transpose()
     }
 

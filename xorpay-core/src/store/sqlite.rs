@@ -119,6 +119,8 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX orders_expired ON orders (merchant, state, expired_unix);
     CREATE INDEX orders_unfulfilled ON orders (merchant, state, fulfilled_unix);
     CREATE INDEX orders_attention ON orders (merchant, attention) WHERE attention;",
+    // 5: an aoid belongs to one order (a re-cut notification cannot give it to another).
+    "CREATE UNIQUE INDEX orders_aoid ON orders (merchant, aoid) WHERE aoid IS NOT NULL;",
 ];
 
 /// The columns of a record, in [`read_record`]'s order.
@@ -146,6 +148,22 @@ impl std::fmt::Debug for SqliteStore {
 
 fn database(error: impl std::fmt::Display) -> StoreError {
     StoreError::Database(error.to_string())
+}
+
+/// The error of a write that may set `aoid`: the unique index on it refusing is
+/// [`StoreError::AoidTaken`].
+fn write_error(error: rusqlite::Error, aoid: Option<&str>) -> StoreError {
+    match (&error, aoid) {
+        (rusqlite::Error::SqliteFailure(failure, Some(message)), Some(aoid))
+            if failure.code == rusqlite::ErrorCode::ConstraintViolation
+                && message.contains("orders.aoid") =>
+        {
+            StoreError::AoidTaken {
+                aoid: aoid.to_owned(),
+            }
+        }
+        _ => database(error),
+    }
 }
 
 impl SqliteStore {
@@ -350,7 +368,7 @@ impl OrderStore for SqliteStore {
                         &*merchant,
                     ])
                 })
-                .map_err(database)?;
+                .map_err(|error| write_error(error, record.aoid.as_deref()))?;
             if inserted == 0 {
                 return Err(StoreError::Duplicate(record.order_id));
             }
@@ -431,7 +449,7 @@ impl OrderStore for SqliteStore {
                         .collect::<rusqlite::Result<Vec<String>>>()
                 })
                 .map(|rows| rows.into_iter().next())
-                .map_err(database)
+                .map_err(|error| write_error(error, new_aoid.as_deref()))
         })
         .await
     }
