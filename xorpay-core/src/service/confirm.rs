@@ -296,8 +296,11 @@ enum Trust {
     Current,
     /// Signed only with the retired secret, within its window. A secret is retired because it
     /// may have leaked, so such a notification pays nothing by itself: XorPay's own answer to
-    /// a query must say the order is paid, and it never names an `aoid` the order did not
-    /// know.
+    /// a query must say the order is paid. An order already paid never learns its `aoid`
+    /// from one. An unpaid order whose `aoid` XorPay never named (a cashier order) does, as
+    /// it must to be refundable: whoever holds the retired secret could name an `aoid` of
+    /// their choosing for it, within the window, though never one another stored order holds
+    /// ([`crate::store::StoreError::AoidTaken`]). SECURITY.md lists this.
     Retired,
 }
 
