@@ -10,9 +10,12 @@
 //! SKIP LOCKED` and count their leases on the database's clock.
 //!
 //! Migrations run when the store connects, in one transaction under an advisory lock, so
-//! instances starting together apply each once. TLS goes through rustls (with the system's
-//! root certificates, or the file a URL names with `sslrootcert=`) when the URL asks for it
-//! (`sslmode=prefer`, the default, or `require`); there is no OpenSSL.
+//! instances starting together apply each once. TLS goes through rustls, with the server's
+//! certificate and name always verified against the system's root certificates or the file
+//! a URL names with `sslrootcert=`; there is no OpenSSL. `sslmode=require` refuses to go on
+//! without TLS; `prefer`, the default as in libpq, goes on in the clear when the server (or
+//! whoever sits on the path) declines TLS, so across any network but loopback say `require`;
+//! `disable` never tries.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -92,8 +95,20 @@ impl std::fmt::Debug for PgStore {
 }
 
 /// A database error, as text without the connection's parameters (which hold the password).
-fn database(error: impl std::fmt::Display) -> StoreError {
-    StoreError::Database(error.to_string())
+/// The error with its causes (the pool's and the driver's messages alone often say only
+/// "error performing TLS handshake", not why).
+fn database(error: impl std::error::Error) -> StoreError {
+    let mut message = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !message.contains(&cause_text) {
+            message.push_str(": ");
+            message.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    StoreError::Database(message)
 }
 
 /// The error of a write that may set `aoid`: the unique index on it refusing is
