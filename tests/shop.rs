@@ -95,6 +95,13 @@ async fn forged_tampered_and_misdirected_notifications_change_nothing() {
         let status = post(body.clone()).await;
         assert_ne!(status, 200, "accepted: {body}");
     }
+    // A genuine notification padded past the parser's cap is refused before it is read.
+    let padding = "x".repeat(xorpay::Notification::MAX_BODY);
+    let padded = format!(
+        "{}&pad={padding}",
+        signed_notification(&first_aoid, &first, "12.50")
+    );
+    assert_eq!(post(padded).await, 413);
     assert_eq!(state(&running.shop, &first).await, "pending");
     assert_eq!(state(&running.shop, &second).await, "pending");
     assert_eq!(running.shop.deliveries_of(&first).await, 0);

@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{DefaultBodyLimit, Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -182,7 +182,12 @@ pub(crate) fn router(shop: Shop) -> Router {
         .route("/orders/{id}", get(pages::order_page))
         .route("/orders/{id}/pay", get(pages::pay_page))
         .route("/orders/{id}/status", get(pages::order_status))
-        .route("/xorpay/notify", post(notify))
+        // A notification is a few hundred bytes: refuse more than the parser would take
+        // before reading it, not after buffering axum's 2 MB default.
+        .route(
+            "/xorpay/notify",
+            post(notify).layer(DefaultBodyLimit::max(xorpay::Notification::MAX_BODY)),
+        )
         .merge(admin::router())
         .with_state(shop)
 }
