@@ -138,7 +138,7 @@ async fn a_whole_purchase_in_the_browser_ends_on_a_paid_order_page() {
     let id = order_url.path().trim_start_matches("/orders/").to_owned();
     let stored = running.shop.payments().order(&id).await.unwrap();
     assert!(matches!(stored, Some(StoredOrder::Paid(_))));
-    assert_eq!(running.shop.deliveries_of(&id).await, 1);
+    support::delivered_once(&running.shop, &id).await;
     browser.client.close().await.unwrap();
 }
 
@@ -361,7 +361,7 @@ async fn a_purchase_on_a_phone_from_the_home_page_to_a_paid_order() {
     assert_fits(page, "the order page").await;
     shot(page, "phone-3-paid").await;
     let id = order_id(page).await;
-    assert_eq!(running.shop.deliveries_of(&id).await, 1);
+    support::delivered_once(&running.shop, &id).await;
     browser.client.close().await.unwrap();
 }
 
@@ -502,7 +502,7 @@ async fn a_restart_between_ordering_and_paying_loses_nothing() {
         .await
         .unwrap();
     wait_for(page, "#status[data-state='paid']").await;
-    assert_eq!(running.shop.deliveries_of(&id).await, 1);
+    support::delivered_once(&running.shop, &id).await;
     browser.client.close().await.unwrap();
 }
 

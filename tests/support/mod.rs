@@ -290,3 +290,17 @@ pub(crate) async fn eventually(what: &str, mut check: impl AsyncFnMut() -> bool)
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
 }
+
+/// Waits until the shop has delivered the order (it does so in the background, after
+/// answering XorPay), then checks it delivered it once.
+pub(crate) async fn delivered_once(shop: &app::Shop, order_id: &str) {
+    eventually("the delivery", async || {
+        shop.deliveries_of(order_id).await == 1
+    })
+    .await;
+    assert_eq!(
+        shop.delivery_runs(order_id).await,
+        1,
+        "{order_id} delivered twice"
+    );
+}
