@@ -7,16 +7,24 @@
 //! expected, `RETURNING` the merchant's struct. Fulfilment leases are counted on SQLite's own
 //! clock.
 //!
-//! SQLite is synchronous: operations run one at a time on tokio's blocking pool, through one
-//! connection. Callers wait for their turn on an async semaphore, not on a blocked thread.
+//! Writes go to one writer thread that owns the write connection and commits the writes
+//! waiting at the same moment in one transaction, one fsync for all (see [`writer`]); each
+//! caller still gets its own answer, only after the commit. Reads go to a few read
+//! connections of their own on tokio's blocking pool (WAL lets them read while the writer
+//! writes), never queued behind an fsync. A store in memory has its one connection, the
+//! writer's, for reads too. Statements are prepared once per connection and cached.
 
-use std::path::Path;
+mod writer;
+
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use rusqlite::{Connection, Row, TransactionBehavior, params};
 use time::OffsetDateTime;
 use tokio::sync::Semaphore;
+
+use self::writer::Writer;
 
 use super::{
     AoidCondition, Change, Claim, OrderStore, Record, RecordState, StoreError, Transition,
@@ -130,12 +138,70 @@ const COLUMNS: &str = "order_id, state, aoid, price_fen, revision, order_json, d
 /// SQLite's clock in milliseconds, for fulfilment leases.
 const DB_NOW_MS: &str = "CAST(unixepoch('subsec') * 1000 AS INTEGER)";
 
+/// How many read connections a store on a file keeps.
+const READERS: usize = 4;
+
 /// An [`OrderStore`] in a SQLite file.
 #[derive(Clone)]
 pub struct SqliteStore {
-    connection: Arc<Mutex<Connection>>,
-    turn: Arc<Semaphore>,
+    writer: Writer,
+    /// `None` in memory: the writer's connection serves reads too.
+    readers: Option<Arc<Readers>>,
     merchant: Arc<str>,
+}
+
+/// The read connections of a store on a file.
+struct Readers {
+    path: PathBuf,
+    idle: Mutex<Vec<Connection>>,
+    available: Semaphore,
+}
+
+impl Readers {
+    fn open(path: &Path) -> Result<Connection, StoreError> {
+        let connection = Connection::open(path).map_err(database)?;
+        connection
+            .busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(database)?;
+        connection
+            .pragma_update(None, "query_only", true)
+            .map_err(database)?;
+        Ok(connection)
+    }
+
+    /// Runs `work` on an idle read connection, on the blocking pool.
+    async fn read<T, F>(&self, work: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let _turn = self
+            .available
+            .acquire()
+            .await
+            .map_err(|_| StoreError::Database("store closed".to_owned()))?;
+        let idle = self
+            .idle
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .pop();
+        // A connection lost to a panic is opened again.
+        let connection = match idle {
+            Some(connection) => connection,
+            None => Readers::open(&self.path)?,
+        };
+        let (connection, result) = tokio::task::spawn_blocking(move || {
+            let result = work(&connection);
+            (connection, result)
+        })
+        .await
+        .map_err(database)?;
+        self.idle
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(connection);
+        result
+    }
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -173,7 +239,17 @@ impl SqliteStore {
     /// [`StoreError::Database`] when the file cannot be opened or migrated, or was written by
     /// a newer version of this crate.
     pub fn open(path: impl AsRef<Path>) -> Result<SqliteStore, StoreError> {
-        SqliteStore::setup(Connection::open(path).map_err(database)?)
+        let path = path.as_ref();
+        let mut store = SqliteStore::setup(Connection::open(path).map_err(database)?)?;
+        let idle = (0..READERS)
+            .map(|_| Readers::open(path))
+            .collect::<Result<Vec<_>, _>>()?;
+        store.readers = Some(Arc::new(Readers {
+            path: path.to_owned(),
+            idle: Mutex::new(idle),
+            available: Semaphore::new(READERS),
+        }));
+        Ok(store)
     }
 
     /// A store in memory, for tests and demos: gone when dropped.
@@ -220,8 +296,8 @@ impl SqliteStore {
         }
         transaction.commit().map_err(database)?;
         Ok(SqliteStore {
-            connection: Arc::new(Mutex::new(connection)),
-            turn: Arc::new(Semaphore::new(1)),
+            writer: Writer::start(connection)?,
+            readers: None,
             merchant: Arc::from(""),
         })
     }
@@ -231,32 +307,31 @@ impl SqliteStore {
     /// opened with [`SqliteStore::open`] is the unnamed merchant's.
     pub fn merchant(&self, merchant: &str) -> SqliteStore {
         SqliteStore {
-            connection: Arc::clone(&self.connection),
-            turn: Arc::clone(&self.turn),
+            writer: self.writer.clone(),
+            readers: self.readers.clone(),
             merchant: Arc::from(merchant),
         }
     }
 
-    /// Runs `work` with the connection on the blocking pool, one operation at a time.
-    async fn with<T, F>(&self, work: F) -> Result<T, StoreError>
+    /// Applies `work` in the writer's next batch; returns once that batch is committed.
+    async fn write<T, F>(&self, work: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
-        F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
     {
-        let _turn = self
-            .turn
-            .acquire()
-            .await
-            .map_err(|_| StoreError::Database("store closed".to_owned()))?;
-        let connection = Arc::clone(&self.connection);
-        tokio::task::spawn_blocking(move || {
-            // A panic in an earlier operation cannot leave SQLite half-written (its own
-            // transactions see to that), so a poisoned lock is still a usable connection.
-            let mut guard = connection.lock().unwrap_or_else(PoisonError::into_inner);
-            work(&mut guard)
-        })
-        .await
-        .map_err(database)?
+        self.writer.write(work).await
+    }
+
+    /// Runs `work`, which only reads, on a read connection (the writer's, in memory).
+    async fn read<T, F>(&self, work: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        match &self.readers {
+            Some(readers) => readers.read(work).await,
+            None => self.writer.write(work).await,
+        }
     }
 
     /// The merchant, as a query parameter.
@@ -270,18 +345,25 @@ impl SqliteStore {
         sql: String,
         parameters: Vec<rusqlite::types::Value>,
     ) -> Result<Vec<Record>, StoreError> {
-        self.with(move |connection| {
-            let mut statement = connection.prepare_cached(&sql).map_err(database)?;
-            let rows = statement
-                .query_map(rusqlite::params_from_iter(parameters), read_record)
-                .map_err(database)?;
-            rows.collect::<Result<Vec<_>, _>>()
-                .map_err(database)?
-                .into_iter()
-                .collect()
-        })
-        .await
+        self.read(move |connection| records(connection, &sql, parameters))
+            .await
     }
+}
+
+/// The records a statement returns.
+fn records(
+    connection: &Connection,
+    sql: &str,
+    parameters: Vec<rusqlite::types::Value>,
+) -> Result<Vec<Record>, StoreError> {
+    let mut statement = connection.prepare_cached(sql).map_err(database)?;
+    let rows = statement
+        .query_map(rusqlite::params_from_iter(parameters), read_record)
+        .map_err(database)?;
+    rows.collect::<Result<Vec<_>, _>>()
+        .map_err(database)?
+        .into_iter()
+        .collect()
 }
 
 fn unix(time: OffsetDateTime) -> i64 {
@@ -343,7 +425,7 @@ impl OrderStore for SqliteStore {
     async fn insert(&self, record: &Record) -> Result<(), StoreError> {
         let record = record.clone();
         let merchant = Arc::clone(&self.merchant);
-        self.with(move |connection| {
+        self.write(move |connection| {
             let inserted = connection
                 .prepare_cached(
                     "INSERT INTO orders (order_id, state, aoid, price_fen, revision, order_json,
@@ -400,7 +482,7 @@ impl OrderStore for SqliteStore {
             unix(change.at),
             Arc::clone(&self.merchant),
         );
-        self.with(move |connection| {
+        self.write(move |connection| {
             let (order_id, from, price, revision, to, new_aoid, new_revision, data) = (
                 values.0, values.1, values.2, values.3, values.4, values.5, values.6, values.7,
             );
@@ -423,8 +505,8 @@ impl OrderStore for SqliteStore {
                      RETURNING order_json",
                 )
                 .and_then(|mut statement| {
-                    // Stepped to the end, not just to the first row: the statement commits
-                    // when it completes, and only then does a failed commit show.
+                    // Stepped to the end, not just to the first row: the statement is
+                    // complete (and its constraints checked) before the batch commits.
                     statement
                         .query_map(
                             params![
@@ -494,7 +576,7 @@ impl OrderStore for SqliteStore {
     async fn check_again_at(&self, order_id: &str, at: OffsetDateTime) -> Result<(), StoreError> {
         let (key, at) = (order_id.to_owned(), unix(at));
         let merchant = Arc::clone(&self.merchant);
-        self.with(move |connection| {
+        self.write(move |connection| {
             connection
                 .prepare_cached(
                     "UPDATE orders SET check_after_unix = ?2 WHERE merchant = ?3 AND order_id = ?1",
@@ -551,17 +633,15 @@ impl OrderStore for SqliteStore {
         );
         let lease = i64::try_from(claim.lease.as_millis()).unwrap_or(i64::MAX);
         let order_id: rusqlite::types::Value = claim.order_id.map(str::to_owned).into();
-        self.select(
-            sql,
-            vec![
-                claim.token.to_owned().into(),
-                lease.into(),
-                order_id,
-                limit(claim.limit).into(),
-                self.merchant_value(),
-            ],
-        )
-        .await
+        let parameters = vec![
+            claim.token.to_owned().into(),
+            lease.into(),
+            order_id,
+            limit(claim.limit).into(),
+            self.merchant_value(),
+        ];
+        self.write(move |connection| records(connection, &sql, parameters))
+            .await
     }
 
     async fn mark_fulfilled(
@@ -572,7 +652,7 @@ impl OrderStore for SqliteStore {
     ) -> Result<Transition, StoreError> {
         let (key, token, at) = (order_id.to_owned(), token.to_owned(), unix(at));
         let merchant = Arc::clone(&self.merchant);
-        self.with(move |connection| {
+        self.write(move |connection| {
             let changed = connection
                 .prepare_cached(
                     "UPDATE orders SET fulfilled_unix = ?3, claim_token = NULL,
@@ -604,7 +684,7 @@ impl OrderStore for SqliteStore {
             "UPDATE orders SET claim_token = NULL, claimed_until_ms = {DB_NOW_MS} + ?3
              WHERE merchant = ?4 AND order_id = ?1 AND claim_token = ?2"
         );
-        self.with(move |connection| {
+        self.write(move |connection| {
             connection
                 .prepare_cached(&sql)
                 .and_then(|mut statement| statement.execute(params![key, token, retry, &*merchant]))
