@@ -165,28 +165,107 @@ pub fn decode(body: &[u8]) -> Result<Vec<(String, String)>, FormError> {
     Ok(pairs)
 }
 
+/// Decodes `body` pair by pair onto the end of `out`, with no other allocation, under the
+/// rules of [`decode`] but for repeated keys, which are `keep`'s to notice. `keep` sees each
+/// decoded key; for a key it answers `Some` for, the decoded value stays in `out` and `kept`
+/// receives the answer and the value's range in `out`; any other pair's bytes are dropped
+/// again (still checked).
+pub(crate) fn decode_kept<K>(
+    body: &[u8],
+    out: &mut Vec<u8>,
+    keep: impl Fn(&[u8]) -> Option<K>,
+    mut kept: impl FnMut(K, core::ops::Range<usize>) -> Result<(), FormError>,
+) -> Result<(), FormError> {
+    let mut start = 0;
+    while start <= body.len() {
+        let end = body[start..]
+            .iter()
+            .position(|&b| b == b'&')
+            .map_or(body.len(), |at| start + at);
+        let segment = &body[start..end];
+        let segment_start = start;
+        start = end + 1;
+        if segment.is_empty() {
+            continue;
+        }
+        let start = segment_start;
+        let Some(eq) = segment.iter().position(|&b| b == b'=') else {
+            return Err(FormError::MissingEquals { offset: start });
+        };
+        let mark = out.len();
+        let raw_key = &segment[..eq];
+        // Keys are plain in practice: read in place unless escaped.
+        let answer = if raw_key.iter().any(|&b| b == b'%' || b == b'+') {
+            unescape_into(raw_key, start, out)?;
+            let answer = keep(&out[mark..]);
+            if answer.is_none() {
+                check_utf8(&out[mark..])?;
+            }
+            out.truncate(mark);
+            answer
+        } else {
+            let answer = keep(raw_key);
+            if answer.is_none() {
+                check_utf8(raw_key)?;
+            }
+            answer
+        };
+        unescape_into(&segment[eq + 1..], start + eq + 1, out)?;
+        match answer {
+            // Kept values are checked to be UTF-8 by the caller, all at once.
+            Some(answer) => kept(answer, mark..out.len())?,
+            None => {
+                check_utf8(&out[mark..])?;
+                out.truncate(mark);
+            }
+        }
+    }
+    Ok(())
+}
+
+fn check_utf8(bytes: &[u8]) -> Result<(), FormError> {
+    core::str::from_utf8(bytes)
+        .map(drop)
+        .map_err(|_| FormError::InvalidUtf8)
+}
+
 /// Decodes `+` as space and `%XX` as a byte, once; `base` is the component's offset in the body.
 fn decode_component(raw: &[u8], base: usize) -> Result<String, FormError> {
     let mut out = Vec::with_capacity(raw.len());
-    let mut i = 0;
-    while let Some(&byte) = raw.get(i) {
-        match byte {
-            b'+' => out.push(b' '),
-            b'%' => {
-                let escape = raw
-                    .get(i + 1..i + 3)
-                    .and_then(|hex| Some((hex_value(hex[0])? << 4) | hex_value(hex[1])?));
-                let Some(decoded) = escape else {
-                    return Err(FormError::MalformedEscape { offset: base + i });
-                };
-                out.push(decoded);
-                i += 2;
-            }
-            other => out.push(other),
-        }
-        i += 1;
-    }
+    decode_component_into(raw, base, &mut out)?;
     String::from_utf8(out).map_err(|_| FormError::InvalidUtf8)
+}
+
+/// [`decode_component`] onto the end of `out`; what it appends is checked to be UTF-8.
+fn decode_component_into(raw: &[u8], base: usize, out: &mut Vec<u8>) -> Result<(), FormError> {
+    let mark = out.len();
+    unescape_into(raw, base, out)?;
+    check_utf8(&out[mark..])
+}
+
+/// Percent-decodes `raw` onto the end of `out` (not checked to be UTF-8): runs without `%` or
+/// `+` are copied whole.
+fn unescape_into(raw: &[u8], base: usize, out: &mut Vec<u8>) -> Result<(), FormError> {
+    let mut rest = raw;
+    while let Some(special) = rest.iter().position(|&b| b == b'%' || b == b'+') {
+        out.extend_from_slice(&rest[..special]);
+        if rest[special] == b'+' {
+            out.push(b' ');
+            rest = &rest[special + 1..];
+            continue;
+        }
+        let escape = rest
+            .get(special + 1..special + 3)
+            .and_then(|hex| Some((hex_value(hex[0])? << 4) | hex_value(hex[1])?));
+        let Some(escape) = escape else {
+            let offset = base + (raw.len() - rest.len()) + special;
+            return Err(FormError::MalformedEscape { offset });
+        };
+        out.push(escape);
+        rest = &rest[special + 3..];
+    }
+    out.extend_from_slice(rest);
+    Ok(())
 }
 
 fn hex_value(digit: u8) -> Option<u8> {

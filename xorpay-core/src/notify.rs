@@ -3,8 +3,13 @@
 //!
 //! A notification is untrusted input from the internet until its signature checks out, so
 //! parsing is strict: a size cap, UTF-8 only, percent-decoding exactly once, every required
-//! field present, no key twice (see [`crate::form`]). The signature is checked over the
-//! decoded values exactly as received, never re-formatted, and compared in constant time.
+//! field present, none of the seven fields twice (see [`crate::form`]). The signature is
+//! checked over the decoded values exactly as received, never re-formatted, and compared in
+//! constant time.
+//!
+//! Parsing allocates once: every decoded value goes into one buffer the size of the body,
+//! and the hash is fed from it directly. A verified notification owns that buffer and its
+//! `aoid`, nothing else.
 //!
 //! `more` and `detail` are not covered by XorPay's signature, so they are only available
 //! through methods whose names say `unverified`.
@@ -65,22 +70,38 @@ pub enum NotificationError {
 /// Nothing in it can be trusted yet; call [`Notification::verify`].
 #[derive(Clone)]
 pub struct Notification {
-    aoid: String,
-    order_id: String,
-    pay_price: String,
-    pay_time: String,
-    more: Option<String>,
-    detail: Option<String>,
-    sign: String,
+    /// Every decoded value, one after the other.
+    text: String,
+    /// Where each of [`FIELDS`] is in `text` (the first five are present).
+    at: [Option<core::ops::Range<usize>>; 7],
 }
+
+/// The fields read, in the order of `Notification::at`: the four signed ones in signature
+/// order, then `sign`, then the two unsigned ones.
+const FIELDS: [&str; 7] = [
+    "aoid",
+    "order_id",
+    "pay_price",
+    "pay_time",
+    "sign",
+    "more",
+    "detail",
+];
+const AOID: usize = 0;
+const ORDER_ID: usize = 1;
+const PAY_PRICE: usize = 2;
+const PAY_TIME: usize = 3;
+const SIGN: usize = 4;
+const MORE: usize = 5;
+const DETAIL: usize = 6;
 
 impl fmt::Debug for Notification {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Notification")
-            .field("aoid", &self.aoid)
-            .field("order_id", &self.order_id)
-            .field("pay_price", &self.pay_price)
-            .field("pay_time", &self.pay_time)
+            .field("aoid", &self.field(AOID))
+            .field("order_id", &self.field(ORDER_ID))
+            .field("pay_price", &self.field(PAY_PRICE))
+            .field("pay_time", &self.field(PAY_TIME))
             .field("verified", &false)
             .finish_non_exhaustive()
     }
@@ -93,7 +114,8 @@ impl Notification {
 
     /// Parses the raw body XorPay posted (`application/x-www-form-urlencoded`).
     ///
-    /// Fields other than the seven documented ones are ignored, but none may be repeated.
+    /// Fields other than the seven documented ones are ignored (still well-formed, or the
+    /// body is refused); none of the seven may be repeated.
     ///
     /// # Errors
     /// [`NotificationError::TooLarge`], [`NotificationError::Form`] or
@@ -104,43 +126,45 @@ impl Notification {
                 limit: Notification::MAX_BODY,
             });
         }
-        let mut aoid = None;
-        let mut order_id = None;
-        let mut pay_price = None;
-        let mut pay_time = None;
-        let mut more = None;
-        let mut detail = None;
-        let mut sign = None;
-        for (key, value) in form::decode(body)? {
-            let slot = match key.as_str() {
-                "aoid" => &mut aoid,
-                "order_id" => &mut order_id,
-                "pay_price" => &mut pay_price,
-                "pay_time" => &mut pay_time,
-                "more" => &mut more,
-                "detail" => &mut detail,
-                "sign" => &mut sign,
-                _ => continue,
-            };
-            *slot = Some(value);
+        let mut text = Vec::with_capacity(body.len());
+        let mut at: [Option<core::ops::Range<usize>>; 7] = Default::default();
+        form::decode_kept(
+            body,
+            &mut text,
+            |key| FIELDS.iter().position(|field| field.as_bytes() == key),
+            |field, range| match at[field].replace(range) {
+                None => Ok(()),
+                Some(_) => Err(FormError::DuplicateKey {
+                    key: FIELDS[field].to_owned(),
+                }),
+            },
+        )?;
+        if let Some(missing) = (AOID..=SIGN).find(|&field| at[field].is_none()) {
+            return Err(NotificationError::MissingField {
+                field: FIELDS[missing],
+            });
         }
-        let required =
-            |value: Option<String>, field| value.ok_or(NotificationError::MissingField { field });
-        Ok(Notification {
-            aoid: required(aoid, "aoid")?,
-            order_id: required(order_id, "order_id")?,
-            pay_price: required(pay_price, "pay_price")?,
-            pay_time: required(pay_time, "pay_time")?,
-            sign: required(sign, "sign")?,
-            more,
-            detail,
-        })
+        // The kept values, checked to be UTF-8 all at once (the rest was, as it was read).
+        let text = String::from_utf8(text).map_err(|_| FormError::InvalidUtf8)?;
+        Ok(Notification { text, at })
+    }
+
+    /// A field's decoded value, if the body had it.
+    fn field(&self, field: usize) -> Option<&str> {
+        self.at[field]
+            .clone()
+            .and_then(|range| self.text.get(range))
+    }
+
+    /// A field `parse` made sure of.
+    fn required(&self, field: usize) -> &str {
+        self.field(field).unwrap_or_default()
     }
 
     /// The `order_id` as claimed by the sender, before verification: only for choosing which
     /// merchant's secret to verify with, never for acting on.
     pub fn unverified_order_id(&self) -> &str {
-        &self.order_id
+        self.required(ORDER_ID)
     }
 
     /// Verifies the signature `md5(aoid + order_id + pay_price + pay_time + secret)` over the
@@ -167,21 +191,21 @@ impl Notification {
     pub fn verify(self, secret: &AppSecret) -> Result<VerifiedNotification, NotificationError> {
         let expected = sign::notify(
             &NotifyFields {
-                aoid: &self.aoid,
-                order_id: &self.order_id,
-                pay_price: &self.pay_price,
-                pay_time: &self.pay_time,
+                aoid: self.required(AOID),
+                order_id: self.required(ORDER_ID),
+                pay_price: self.required(PAY_PRICE),
+                pay_time: self.required(PAY_TIME),
             },
             secret,
         );
-        expected.verify(&self.sign)?;
+        expected.verify(self.required(SIGN))?;
 
-        let aoid = Aoid::new(self.aoid.as_str()).map_err(|_| NotificationError::InvalidAoid)?;
+        let aoid = Aoid::new(self.required(AOID)).map_err(|_| NotificationError::InvalidAoid)?;
         let pay_price = self
-            .pay_price
+            .required(PAY_PRICE)
             .parse::<Price>()
             .map_err(NotificationError::InvalidPayPrice)?;
-        let pay_time = parse_pay_time(&self.pay_time);
+        let pay_time = parse_pay_time(self.required(PAY_TIME));
         Ok(VerifiedNotification {
             aoid,
             pay_price,
@@ -200,10 +224,27 @@ fn parse_pay_time(text: &str) -> Option<OffsetDateTime> {
             .ok()
             .map(|time| time.to_offset(CHINA_STANDARD_TIME));
     }
-    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
-    PrimitiveDateTime::parse(text, format)
-        .ok()
-        .map(|time| time.assume_offset(CHINA_STANDARD_TIME))
+    // `YYYY-MM-DD HH:MM:SS`, read by position (every notification has one).
+    let bytes = text.as_bytes();
+    if bytes.len() != 19 || [4, 7, 10, 13, 16].map(|i| bytes[i]) != *b"-- ::" {
+        return None;
+    }
+    let number = |from: usize, to: usize| -> Option<u16> {
+        let digits = &bytes[from..to];
+        digits.iter().all(u8::is_ascii_digit).then(|| {
+            digits
+                .iter()
+                .fold(0u16, |n, &d| n * 10 + u16::from(d - b'0'))
+        })
+    };
+    let year = i32::from(number(0, 4)?);
+    let month = time::Month::try_from(u8::try_from(number(5, 7)?).ok()?).ok()?;
+    let [day, hour, minute, second] =
+        [(8, 10), (11, 13), (14, 16), (17, 19)].map(|(from, to)| number(from, to));
+    let small = |n: Option<u16>| n.and_then(|n| u8::try_from(n).ok());
+    let date = time::Date::from_calendar_date(year, month, small(day)?).ok()?;
+    let time = time::Time::from_hms(small(hour)?, small(minute)?, small(second)?).ok()?;
+    Some(PrimitiveDateTime::new(date, time).assume_offset(CHINA_STANDARD_TIME))
 }
 
 /// A payment notification whose signature has been verified with the merchant's secret.
@@ -234,7 +275,7 @@ impl VerifiedNotification {
 
     /// The merchant's order number.
     pub fn order_id(&self) -> &str {
-        &self.raw.order_id
+        self.raw.required(ORDER_ID)
     }
 
     /// Checks that this notification is about `expected`: same `aoid`, same `order_id` and
@@ -246,7 +287,7 @@ impl VerifiedNotification {
         if self.aoid != *expected.aoid {
             return Err(PaymentMismatch::Aoid);
         }
-        if self.raw.order_id != expected.order_id {
+        if self.order_id() != expected.order_id {
             return Err(PaymentMismatch::OrderId);
         }
         if self.pay_price != expected.price {
@@ -272,32 +313,31 @@ impl VerifiedNotification {
 
     /// `pay_price` exactly as signed (e.g. `"50.00"`).
     pub fn raw_pay_price(&self) -> &str {
-        &self.raw.pay_price
+        self.raw.required(PAY_PRICE)
     }
 
     /// `pay_time` exactly as signed (e.g. `"2019-01-01 00:00:00"`).
     pub fn raw_pay_time(&self) -> &str {
-        &self.raw.pay_time
+        self.raw.required(PAY_TIME)
     }
 
     /// `more`, the text sent when the order was created. **Not covered by the signature**:
     /// anyone who can replay a genuine notification can change it. Never act on it alone.
     pub fn unverified_more(&self) -> Option<&str> {
-        self.raw.more.as_deref()
+        self.raw.field(MORE)
     }
 
     /// `detail` as sent: JSON text with `transaction_id`, `bank_type` and `buyer`. **Not
     /// covered by the signature.**
     pub fn unverified_detail(&self) -> Option<&str> {
-        self.raw.detail.as_deref()
+        self.raw.field(DETAIL)
     }
 
     /// `detail` read leniently: absent, `{}` or unreadable JSON give empty fields. **Not
     /// covered by the signature.**
     pub fn unverified_payment_detail(&self) -> PaymentDetail {
         self.raw
-            .detail
-            .as_deref()
+            .field(DETAIL)
             .and_then(|detail| serde_json::from_str(detail).ok())
             .unwrap_or_default()
     }
@@ -307,7 +347,7 @@ impl fmt::Debug for VerifiedNotification {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("VerifiedNotification")
             .field("aoid", &self.aoid)
-            .field("order_id", &self.raw.order_id)
+            .field("order_id", &self.order_id())
             .field("pay_price", &self.pay_price)
             .field("pay_time", &self.pay_time)
             .finish_non_exhaustive()
