@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
-# Runs the signing benchmark and prints each variant's time as a ratio of the floor
-# (MD5 of the already-concatenated bytes), all measured side by side in one run: first
-# criterion's estimates, then an interleaved measurement that is robust to load changes.
+# Every measurement, each as a ratio of its floor measured side by side in the same run:
+#   1. signing vs MD5 of the already-concatenated bytes (criterion, then interleaved);
+#   2. notification parse + verify vs MD5 of the same signed bytes (interleaved);
+#   3. the SQLite store's payment write at 1, 16 and 64 callers vs raw rusqlite committing
+#      one row per transaction and 32 rows per transaction (synchronous = FULL, on the file
+#      system of target/, which it names, with the cost of one fsync'd commit).
+# Release builds; nothing here runs in CI (CI only compiles the benches).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo bench --bench signing -- --noplot "$@"
@@ -17,3 +21,5 @@ for name in ["derived", "naive_format_md5_hex"]:
     print(f"{name:34s} {t:8.1f} ns  {t / floor:.2f}x")
 PY
 cargo bench --bench signing_ratio
+cargo bench --bench notify_ratio
+cargo bench --bench store_commit
