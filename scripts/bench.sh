@@ -5,9 +5,14 @@
 #   3. the SQLite store's payment write at 1, 16 and 64 callers vs raw rusqlite committing
 #      one row per transaction and 32 rows per transaction (synchronous = FULL, on the file
 #      system of target/, which it names, with the cost of one fsync'd commit).
+#   4. the notify endpoint over HTTP (wrk, a distinct signed body per request) at 1, 16 and
+#      64 connections vs the same server answering a bare `ok` and vs the floor of 3.
 # Release builds; nothing here runs in CI (CI only compiles the benches).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+if ! command -v wrk >/dev/null 2>&1; then
+    apt-get install -y wrk >/dev/null || sudo apt-get install -y wrk >/dev/null
+fi
 cargo bench --bench signing -- --noplot "$@"
 python3 - <<'PY'
 import json, pathlib
@@ -23,3 +28,4 @@ PY
 cargo bench --bench signing_ratio
 cargo bench --bench notify_ratio
 cargo bench --bench store_commit
+cargo bench --bench notify_http
