@@ -7,6 +7,8 @@
 #      system of target/, which it names, with the cost of one fsync'd commit).
 #   4. the notify endpoint over HTTP (wrk, a distinct signed body per request) at 1, 16 and
 #      64 connections vs the same server answering a bare `ok` and vs the floor of 3.
+#   5. the derive's compile cost, 100 structs, vs serde's derives (scripts/derive_cost.sh);
+#   6. client.submit against the in-process sandbox vs a bare reqwest POST of the same bytes.
 # Release builds; nothing here runs in CI (CI only compiles the benches).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,3 +31,5 @@ cargo bench --bench signing_ratio
 cargo bench --bench notify_ratio
 cargo bench --bench store_commit
 cargo bench --bench notify_http
+cargo bench --bench checkout_ratio
+scripts/derive_cost.sh
