@@ -101,7 +101,10 @@ async fn main() {
                 .await
                 .unwrap();
             let answer = answer.bytes().await.unwrap();
-            assert!(answer.windows(13).any(|w| w == br#""status":"ok""#), "{answer:?}");
+            assert!(
+                answer.windows(13).any(|w| w == br#""status":"ok""#),
+                "{answer:?}"
+            );
         }
         let f = started.elapsed().as_secs_f64();
 
