@@ -99,6 +99,23 @@ fn empty_and_short_signatures_are_refused() {
     }
 }
 
+/// Found by the notification fuzz target on the one-buffer parser: `aoid` ending in the first
+/// half of a two-byte UTF-8 character and `order_id` starting with the second. Each value is
+/// invalid on its own, but side by side in the parser's buffer they made valid UTF-8, and the
+/// body was accepted with its fields cut mid-character. Each value is checked on its own now.
+#[test]
+fn values_invalid_on_their_own_are_refused_even_when_adjacent_bytes_complete_them() {
+    let body = b"aoid=e1'1%DE&order_id=%A41&pay_price=0&pay_time=20&sign=";
+    assert_eq!(
+        Notification::parse(body).map(|_| ()),
+        Err(NotificationError::Form(
+            xorpay::form::FormError::InvalidUtf8
+        ))
+    );
+    // The fuzzer's own input (raw bytes, not escapes), kept as a seed.
+    properties::notification(include_bytes!("../fuzz/seeds/notification/split-utf8"));
+}
+
 /// Bodies shaped like notifications: XorPay's field names, random values, sometimes a
 /// correct signature, sometimes escapes and separators inside values.
 fn notification_like() -> impl Strategy<Value = Vec<u8>> {

@@ -211,13 +211,11 @@ pub(crate) fn decode_kept<K>(
             answer
         };
         unescape_into(&segment[eq + 1..], start + eq + 1, out)?;
+        // Each value on its own: two invalid halves side by side can make valid UTF-8.
+        check_utf8(&out[mark..])?;
         match answer {
-            // Kept values are checked to be UTF-8 by the caller, all at once.
             Some(answer) => kept(answer, mark..out.len())?,
-            None => {
-                check_utf8(&out[mark..])?;
-                out.truncate(mark);
-            }
+            None => out.truncate(mark),
         }
     }
     Ok(())

@@ -144,7 +144,7 @@ impl Notification {
                 field: FIELDS[missing],
             });
         }
-        // The kept values, checked to be UTF-8 all at once (the rest was, as it was read).
+        // Every value was checked to be UTF-8 on its own as it was read.
         let text = String::from_utf8(text).map_err(|_| FormError::InvalidUtf8)?;
         Ok(Notification { text, at })
     }
