@@ -339,10 +339,14 @@ async fn main() {
             );
             let acknowledged = usize::try_from(answered.load(Ordering::Relaxed) - before).unwrap();
             // Exactly once: every distinct body answered 200 paid its order, and no order
-            // was paid without one (while the bodies did not wrap around).
+            // was paid without one, but for the requests in flight when wrk hung up at its
+            // deadline (paid and durable, their answer never sent: XorPay would retry them
+            // and hear "already paid"), at most one per connection. While the bodies did not
+            // wrap around.
             let paid_now = paid(&file);
             assert!(
-                acknowledged >= orders || paid_now == acknowledged,
+                acknowledged >= orders
+                    || (acknowledged..=acknowledged + connections).contains(&paid_now),
                 "{name}: {acknowledged} acknowledged, {paid_now} paid"
             );
             assert!(paid_now <= orders);
