@@ -10,12 +10,10 @@
 mod support;
 
 use std::hint::black_box;
-use std::time::Instant;
+
+use support::{BATCH, ROUNDS, median, time_batch};
 
 use xorpay::{AppSecret, Notification};
-
-const ROUNDS: usize = 300;
-const BATCH: u32 = 2_000;
 
 /// The shared signature vector, as XorPay posts it (escapes in `pay_time` and `detail`).
 const BODY: &[u8] = b"aoid=e19c8c8673ba42419043fc92b99303c1&order_id=order-1&pay_price=50.00\
@@ -23,19 +21,6 @@ const BODY: &[u8] = b"aoid=e19c8c8673ba42419043fc92b99303c1&order_id=order-1&pay
     %22bank_type%22%3A%22CFT%22%2C%22buyer%22%3A%22o***%40example.com%22%7D\
     &sign=1697d616f596edc250419d79f754ad16";
 const SIGNED: &str = "e19c8c8673ba42419043fc92b99303c1order-150.002019-01-01 00:00:00mock_secret";
-
-fn time_batch(mut work: impl FnMut()) -> f64 {
-    let start = Instant::now();
-    for _ in 0..BATCH {
-        work();
-    }
-    start.elapsed().as_nanos() as f64 / f64::from(BATCH)
-}
-
-fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(f64::total_cmp);
-    values[values.len() / 2]
-}
 
 fn main() {
     // Measure only when asked (`cargo bench` passes `--bench`).

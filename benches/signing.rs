@@ -3,6 +3,8 @@
 //!
 //! Run with `scripts/bench.sh`, which prints the ratios; the target is derived / floor ≤ 1.10.
 
+// The interleaved-timing helpers are for the ratio benches.
+#[allow(dead_code)]
 mod support;
 
 use std::hint::black_box;

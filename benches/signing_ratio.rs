@@ -8,26 +8,10 @@
 mod support;
 
 use std::hint::black_box;
-use std::time::Instant;
+
+use support::{BATCH, ROUNDS, median, time_batch};
 
 use xorpay::Signable;
-
-const ROUNDS: usize = 300;
-const BATCH: u32 = 2_000;
-
-/// Nanoseconds per call, over one batch.
-fn time_batch(mut work: impl FnMut()) -> f64 {
-    let start = Instant::now();
-    for _ in 0..BATCH {
-        work();
-    }
-    start.elapsed().as_nanos() as f64 / f64::from(BATCH)
-}
-
-fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(f64::total_cmp);
-    values[values.len() / 2]
-}
 
 fn main() {
     // `cargo test` also runs bench targets, without `--bench`: measure only when asked.

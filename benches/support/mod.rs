@@ -1,7 +1,8 @@
 //! What both signing benchmarks measure: one realistic order (the fourth shared pay vector),
-//! signed three ways.
+//! signed three ways; and the interleaved timing the ratio benchmarks share.
 
 use std::fmt::Write as _;
+use std::time::Instant;
 
 use md5::{Digest, Md5};
 use xorpay::prelude::*;
@@ -74,4 +75,26 @@ fn hex(digest: &[u8; 16]) -> String {
         let _ = write!(out, "{byte:02x}");
     }
     out
+}
+
+/// Rounds of an interleaved measurement: each times a batch of every variant in turn.
+pub(crate) const ROUNDS: usize = 300;
+/// Calls per batch.
+pub(crate) const BATCH: u32 = 2_000;
+
+/// Nanoseconds per call, over one batch.
+// Timing ratios are measurements, not money: the workspace ban on float arithmetic is for money.
+#[allow(clippy::float_arithmetic)]
+pub(crate) fn time_batch(mut work: impl FnMut()) -> f64 {
+    let start = Instant::now();
+    for _ in 0..BATCH {
+        work();
+    }
+    start.elapsed().as_nanos() as f64 / f64::from(BATCH)
+}
+
+/// The median of the rounds.
+pub(crate) fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
 }
