@@ -1,5 +1,4 @@
-//! axum integration (feature `axum`): the notify route the service hands out, and the
-//! responses XorPay reads.
+//! axum integration (feature `axum`): the router that serves XorPay's notifications.
 //!
 //! ```no_run
 //! use xorpay::prelude::*;
@@ -7,35 +6,43 @@
 //! # #[derive(XorPayOrder, serde::Serialize, serde::Deserialize)]
 //! # #[xorpay(kind = native, notify_url = from_client)]
 //! # struct Coffee { #[xorpay(order_id)] id: String, #[xorpay(name)] name: String, #[xorpay(price)] price: Price }
-//! fn app(payments: &Payments<Coffee, SqliteStore>) -> axum::Router {
-//!     axum::Router::new().route("/xorpay/notify", payments.notify_route())
+//! fn app(payments: &Payments<Coffee>) -> axum::Router {
+//!     // The router serves the path of the service's notify_url; merge it into the rest.
+//!     axum::Router::new()
+//!         .route("/", axum::routing::get(|| async { "shop" }))
+//!         .merge(payments.router())
 //! }
 //! ```
 //!
 //! The route reads the raw body (at most [`Notification::MAX_BODY`] bytes), has the service
 //! verify and record it ([`Payments::confirm`]), and answers `200 ok` only after the payment
-//! is durable; anything else gets a non-200 status, so that XorPay notifies again. It takes
-//! the secret from the service and needs no application state.
+//! is durable; anything else gets a non-200 status, so that XorPay notifies again.
 
 use ::axum::body::Body;
-use ::axum::extract::Request;
+use ::axum::extract::{DefaultBodyLimit, Request};
 use ::axum::http::StatusCode;
 use ::axum::response::{IntoResponse, Response};
-use ::axum::routing::MethodRouter;
+use ::axum::routing::post;
 
 use crate::notify::Notification;
-use crate::service::{Acknowledgement, NotifyError, Payments, ServiceOrder};
-use crate::store::OrderStore;
+use crate::service::{Confirmed, NotifyError, Payments, ServiceOrder};
 
-impl<O: ServiceOrder, S: OrderStore> Payments<O, S> {
-    /// The `POST` route XorPay notifies: mount it at the path of the service's `notify_url`.
-    /// It fits a router of any state.
-    pub fn notify_route<T: Clone + Send + Sync + 'static>(&self) -> MethodRouter<T> {
+impl<O: ServiceOrder> Payments<O> {
+    /// An axum router that serves XorPay's notifications at the path of the service's
+    /// `notify_url` (`POST`), so the two cannot disagree. Merge it into the application's
+    /// router (after `with_state`, if the application has state), or serve it alone.
+    ///
+    /// A proxy in front that rewrites paths is the one reason to serve another path: set it
+    /// with `Payments::builder().notify_path(…)`.
+    pub fn router(&self) -> ::axum::Router {
         let payments = self.clone();
-        ::axum::routing::post(move |request: Request<Body>| {
+        let route = post(move |request: Request<Body>| {
             let payments = payments.clone();
             async move { payments.notify_response(request).await }
         })
+        // Refused before reading more than the parser would take, not after axum's 2 MB.
+        .layer(DefaultBodyLimit::max(Notification::MAX_BODY));
+        ::axum::Router::new().route(self.notify_path(), route)
     }
 
     async fn notify_response(&self, request: Request<Body>) -> Response {
@@ -45,16 +52,16 @@ impl<O: ServiceOrder, S: OrderStore> Payments<O, S> {
             return (StatusCode::PAYLOAD_TOO_LARGE, "refused").into_response();
         };
         match self.confirm(&body).await {
-            Ok(confirmed) => confirmed.into_parts().1.into_response(),
+            Ok(confirmed) => confirmed.into_response(),
             Err(error) => error.into_response(),
         }
     }
 }
 
-impl IntoResponse for Acknowledgement {
+impl IntoResponse for Confirmed {
     /// HTTP 200 with body `ok`: XorPay stops notifying.
     fn into_response(self) -> Response {
-        (StatusCode::OK, Acknowledgement::BODY).into_response()
+        (StatusCode::OK, Confirmed::BODY).into_response()
     }
 }
 

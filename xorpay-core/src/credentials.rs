@@ -10,30 +10,7 @@ use core::fmt;
 
 use zeroize::Zeroize;
 
-/// Why an [`Aid`] or [`AppSecret`] was refused.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum CredentialError {
-    /// The aid is empty.
-    #[error("aid is empty")]
-    EmptyAid,
-    /// The aid holds a character that cannot go into a URL path segment unescaped.
-    #[error("aid has an invalid character {character:?}; XorPay aids are short numbers")]
-    InvalidAid {
-        /// The offending character.
-        character: char,
-    },
-    /// The aid is longer than 64 characters.
-    #[error("aid is longer than 64 characters")]
-    AidTooLong,
-    /// The secret is empty.
-    #[error("app secret is empty")]
-    EmptySecret,
-    /// The secret starts or ends with whitespace, usually a newline read from a file or an
-    /// environment variable. XorPay would answer every request with `sign_error`.
-    #[error("app secret has leading or trailing whitespace (a stray newline?)")]
-    SecretWhitespace,
-}
+use crate::config::ConfigError;
 
 /// The merchant's XorPay app id (`aid`), which goes into request URLs.
 ///
@@ -45,7 +22,7 @@ pub enum CredentialError {
 /// let aid = Aid::new("999")?;
 /// assert_eq!(aid.as_str(), "999");
 /// assert!(Aid::new("9/9").is_err());
-/// # Ok::<(), xorpay::CredentialError>(())
+/// # Ok::<(), xorpay::ConfigError>(())
 /// ```
 #[derive(Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(try_from = "String", into = "String")]
@@ -55,18 +32,21 @@ impl Aid {
     /// Checks and wraps an app id.
     ///
     /// # Errors
-    /// [`CredentialError::EmptyAid`], [`CredentialError::AidTooLong`] or
-    /// [`CredentialError::InvalidAid`].
-    pub fn new(aid: impl Into<String>) -> Result<Aid, CredentialError> {
+    /// A [`ConfigError`] for an aid that is empty, longer than 64 characters, or holds a
+    /// character other than ASCII letters, digits, `-` and `_`.
+    pub fn new(aid: impl Into<String>) -> Result<Aid, ConfigError> {
         let aid = aid.into();
         if aid.is_empty() {
-            return Err(CredentialError::EmptyAid);
+            return Err(ConfigError::new("aid", "it is empty"));
         }
         if aid.len() > 64 {
-            return Err(CredentialError::AidTooLong);
+            return Err(ConfigError::new("aid", "it is longer than 64 characters"));
         }
         if let Some(character) = aid.chars().find(|&c| !is_path_safe(c)) {
-            return Err(CredentialError::InvalidAid { character });
+            return Err(ConfigError::new(
+                "aid",
+                format_args!("it has the character {character:?}; XorPay's aids are short numbers"),
+            ));
         }
         Ok(Aid(aid))
     }
@@ -74,6 +54,14 @@ impl Aid {
     /// The app id as text.
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// What makes this aid unlike XorPay's, if anything: every aid XorPay shows is a short
+    /// number. Unusual, not refused (XorPay does not document the form).
+    #[cfg_attr(not(feature = "client"), allow(dead_code))]
+    pub(crate) fn oddity(&self) -> Option<&'static str> {
+        (!self.0.bytes().all(|b| b.is_ascii_digit()))
+            .then_some("it is not all digits, and every aid XorPay gives is a number")
     }
 }
 
@@ -83,8 +71,8 @@ pub(crate) fn is_path_safe(c: char) -> bool {
 }
 
 impl TryFrom<String> for Aid {
-    type Error = CredentialError;
-    fn try_from(aid: String) -> Result<Aid, CredentialError> {
+    type Error = ConfigError;
+    fn try_from(aid: String) -> Result<Aid, ConfigError> {
         Aid::new(aid)
     }
 }
@@ -117,8 +105,13 @@ impl fmt::Debug for Aid {
 /// let secret = AppSecret::new("0123456789abcdef0123456789abcdef")?;
 /// assert_eq!(format!("{secret:?}"), "AppSecret(<redacted>)");
 /// assert_eq!(secret.to_string(), "<redacted>");
-/// # Ok::<(), xorpay::CredentialError>(())
+/// # Ok::<(), xorpay::ConfigError>(())
 /// ```
+///
+/// A configuration file can hold it: `AppSecret` is `Deserialize` (checked as by
+/// [`AppSecret::new`]). It is never `Serialize`, so a struct holding it cannot derive
+/// `Serialize`; serde's message then suggests a "`serde` feature flag", which does not exist
+/// here on purpose: keep the secret out of whatever you write back.
 #[derive(Clone)]
 pub struct AppSecret(String);
 
@@ -127,22 +120,49 @@ impl AppSecret {
     /// refused, because XorPay would refuse every signature made with it.
     ///
     /// # Errors
-    /// [`CredentialError::EmptySecret`] or [`CredentialError::SecretWhitespace`].
-    pub fn new(secret: impl Into<String>) -> Result<AppSecret, CredentialError> {
+    /// A [`ConfigError`] for an empty secret, or one with leading or trailing whitespace
+    /// (usually a newline read from a file or an environment variable: XorPay would answer
+    /// every request with `sign_error`).
+    pub fn new(secret: impl Into<String>) -> Result<AppSecret, ConfigError> {
         // Wrap first, so the input is zeroized even when it is refused.
         let secret = AppSecret(secret.into());
         if secret.0.is_empty() {
-            return Err(CredentialError::EmptySecret);
+            return Err(ConfigError::new("secret", "it is empty"));
         }
         if secret.0.starts_with(char::is_whitespace) || secret.0.ends_with(char::is_whitespace) {
-            return Err(CredentialError::SecretWhitespace);
+            return Err(ConfigError::new(
+                "secret",
+                "it has leading or trailing whitespace (a stray newline?): XorPay would answer \
+                 every request with sign_error",
+            ));
         }
         Ok(secret)
+    }
+
+    /// What makes this secret unlike XorPay's, if anything: every secret XorPay shows is 32
+    /// lowercase hex characters. Unusual, not refused (XorPay does not document the form).
+    #[cfg_attr(not(feature = "client"), allow(dead_code))]
+    pub(crate) fn oddity(&self) -> Option<&'static str> {
+        let hex = self
+            .0
+            .bytes()
+            .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+        (self.0.len() != 32 || !hex).then_some(
+            "it is not 32 lowercase hex characters, the form of every secret XorPay gives \
+             (a secret copied in part, or another account's key?)",
+        )
     }
 
     /// The secret's bytes, for the signer only.
     pub(crate) fn expose(&self) -> &[u8] {
         self.0.as_bytes()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for AppSecret {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<AppSecret, D::Error> {
+        let text = zeroize::Zeroizing::new(String::deserialize(deserializer)?);
+        AppSecret::new(text.as_str()).map_err(serde::de::Error::custom)
     }
 }
 
@@ -171,13 +191,14 @@ mod tests {
     #[test]
     fn aid_accepts_numbers_and_refuses_path_breakers() {
         assert_eq!(Aid::new("999").unwrap().as_str(), "999");
-        assert_eq!(Aid::new(""), Err(CredentialError::EmptyAid));
-        assert_eq!(
-            Aid::new("1?x=2"),
-            Err(CredentialError::InvalidAid { character: '?' })
-        );
-        assert_eq!(Aid::new("7".repeat(65)), Err(CredentialError::AidTooLong));
+        assert_eq!(Aid::new("").unwrap_err().to_string(), "aid: it is empty");
+        let error = Aid::new("1?x=2").unwrap_err();
+        assert_eq!(error.setting(), "aid");
+        assert!(error.reason().contains("'?'"), "{error}");
+        assert!(Aid::new("7".repeat(65)).is_err());
         assert!(serde_json::from_str::<Aid>(r#""../x""#).is_err());
+        assert_eq!(Aid::new("1000").unwrap().oddity(), None);
+        assert!(Aid::new("abc").unwrap().oddity().is_some());
     }
 
     #[test]
@@ -197,16 +218,36 @@ mod tests {
     #[test]
     fn secret_refuses_empty_and_whitespace() {
         assert_eq!(
-            AppSecret::new("").unwrap_err(),
-            CredentialError::EmptySecret
+            AppSecret::new("").unwrap_err().to_string(),
+            "secret: it is empty"
         );
-        assert_eq!(
-            AppSecret::new("abc\n").unwrap_err(),
-            CredentialError::SecretWhitespace
-        );
-        assert_eq!(
-            AppSecret::new("\tabc").unwrap_err(),
-            CredentialError::SecretWhitespace
-        );
+        for stray in ["abc\n", "\tabc"] {
+            let error = AppSecret::new(stray).unwrap_err();
+            assert!(error.reason().contains("whitespace"), "{error}");
+        }
+    }
+
+    #[test]
+    fn secrets_of_xorpays_shape_raise_no_warning() {
+        let secret = AppSecret::new("0123456789abcdef0123456789abcdef").unwrap();
+        assert_eq!(secret.oddity(), None);
+        for odd in ["short", "0123456789ABCDEF0123456789ABCDEF"] {
+            assert!(AppSecret::new(odd).unwrap().oddity().is_some(), "{odd}");
+        }
+    }
+
+    #[test]
+    fn a_secret_reads_from_a_config_file_and_is_checked() {
+        #[derive(serde::Deserialize)]
+        struct Config {
+            secret: AppSecret,
+        }
+        let config: Config =
+            serde_json::from_str(r#"{"secret":"0123456789abcdef0123456789abcdef"}"#).unwrap();
+        assert_eq!(format!("{:?}", config.secret), "AppSecret(<redacted>)");
+        let error = serde_json::from_str::<Config>(r#"{"secret":"abc\n"}"#)
+            .err()
+            .unwrap();
+        assert!(error.to_string().contains("whitespace"), "{error}");
     }
 }

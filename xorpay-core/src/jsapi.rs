@@ -14,6 +14,7 @@
 //! guaranteed reliable"): the page may move on, but an order is paid only when a verified
 //! notification says so. This module renders text; it does not serve pages.
 
+use crate::config::ConfigError;
 use crate::response::JsapiParams;
 
 /// Renders the `WeixinJSBridge` script for one JSAPI order.
@@ -36,7 +37,7 @@ use crate::response::JsapiParams;
 /// let html = BridgeScript::new(&params).result_url("/orders/42")?.to_script_tag();
 /// assert!(html.contains("getBrandWCPayRequest"));
 /// assert!(html.starts_with("<script>"));
-/// # Ok::<(), xorpay::jsapi::InvalidResultUrl>(())
+/// # Ok::<(), xorpay::ConfigError>(())
 /// ```
 #[derive(Debug, Clone)]
 #[must_use = "a BridgeScript does nothing until rendered"]
@@ -59,10 +60,10 @@ impl<'a> BridgeScript<'a> {
     /// Navigate here (with `result=…` added to the query) once WeChat answers.
     ///
     /// # Errors
-    /// [`InvalidResultUrl`] unless `url` is a same-site absolute path (`/orders/42`) or an
+    /// A [`ConfigError`] unless `url` is a same-site absolute path (`/orders/42`) or an
     /// `http://` or `https://` URL without whitespace or control characters. Anything else
     /// (`javascript:`, `//evil.example`, a relative path) could run script or leave the site.
-    pub fn result_url(mut self, url: &'a str) -> Result<BridgeScript<'a>, InvalidResultUrl> {
+    pub fn result_url(mut self, url: &'a str) -> Result<BridgeScript<'a>, ConfigError> {
         let same_site_path = url.starts_with('/') && !url.starts_with("//");
         let web_url = ["http://", "https://"].iter().any(|scheme| {
             url.get(..scheme.len())
@@ -72,7 +73,10 @@ impl<'a> BridgeScript<'a> {
             .chars()
             .any(|c| c.is_whitespace() || c.is_control() || c == '\\');
         if !(same_site_path || web_url) || !clean {
-            return Err(InvalidResultUrl);
+            return Err(ConfigError::new(
+                "result_url",
+                "it must be an absolute path such as /orders/42 or an http(s) URL",
+            ));
         }
         self.result_url = Some(url);
         Ok(self)
@@ -157,11 +161,6 @@ impl<'a> BridgeScript<'a> {
         }
     }
 }
-
-/// A result URL was refused; see [`BridgeScript::result_url`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("result url must be an absolute path such as /orders/42 or an http(s) url")]
-pub struct InvalidResultUrl;
 
 /// `url` with `result=<result>` added to its query, before any `#fragment`.
 fn with_result(url: &str, result: &str) -> String {
@@ -274,11 +273,8 @@ mod tests {
             "/\\evil.example",
             "",
         ] {
-            assert_eq!(
-                BridgeScript::new(&p).result_url(bad).map(drop),
-                Err(InvalidResultUrl),
-                "{bad:?}"
-            );
+            let error = BridgeScript::new(&p).result_url(bad).map(drop).unwrap_err();
+            assert_eq!(error.setting(), "result_url", "{bad:?}");
         }
         for good in [
             "/orders/1",

@@ -6,6 +6,7 @@
 //! lifecycle service, [`Payments`]. The modules are organised by concept, each importing only
 //! from those above it:
 //!
+//! - [`config`]: [`ConfigError`], a setting that is unusable.
 //! - [`price`]: [`Price`], exact money in fen with one wire form.
 //! - [`credentials`]: [`Aid`] and [`AppSecret`] (redacted, zeroized, not serialisable).
 //! - [`sign`]: the MD5 signature formulas, allocation-free, with constant-time verification.
@@ -14,17 +15,19 @@
 //! - [`form`]: the strict form decoder behind [`notify`].
 //! - [`request`]: [`XorPayOrder`] (what the derive implements) and signing orders into
 //!   requests.
-//! - [`response`]: XorPay's JSON answers, and [`JsapiParams`].
+//! - [`response`]: what XorPay gives back for an order: its [`Aoid`] and what the payer
+//!   needs ([`JsapiParams`], a QR text, the cashier page).
 //! - [`notify`]: strict parsing and verification of payment notifications.
 //! - [`jsapi`]: the `WeixinJSBridge` page script.
-//! - [`order`]: the typestate [`Order`](order::Order) (`Created` → `Pending` → `Paid`, or
-//!   `Expired`), refunds, and [`StoredOrder`](order::StoredOrder), the way back from storage.
-//! - `client` (feature `client`, on by default): the async HTTP client for every endpoint,
-//!   for custom flows.
-//! - [`store`]: the durable order store contract; `SqliteStore` with feature `sqlite`.
-//! - `service` (feature `client`): [`Payments`], the lifecycle service that owns every step
-//!   that moves money: checkout, confirm, refund, reconcile, fulfil.
-//! - `axum` (feature `axum`): the service's notify route.
+//! - [`order`]: the typestate [`Order`] (`Created` → `Pending` → `Paid`, or `Expired`),
+//!   refunds, and [`StoredOrder`], the way back from storage: the service's vocabulary.
+//! - [`store`]: the durable order store contract; `SqliteStore` with feature `sqlite`,
+//!   `PgStore` with feature `postgres`.
+//! - `client` (feature `client`, on by default): the HTTP client, public for the calls that
+//!   move no money (queries, the openid redirect, QR images).
+//! - `service` (feature `client`): `Payments`, the lifecycle service, the one door through
+//!   which money moves: checkout, confirm, settle, refund, reconcile, fulfil.
+//! - `axum` (feature `axum`): the router that serves the service's notify URL.
 //!
 //! All protocol facts come from the protocol page (`docs/protocol.md` in the repository, the
 //! `xorpay::protocol` page of these docs), cited by section.
@@ -37,6 +40,7 @@
 pub mod axum;
 #[cfg(feature = "client")]
 pub mod client;
+pub mod config;
 pub mod credentials;
 pub mod form;
 pub mod jsapi;
@@ -55,34 +59,42 @@ pub mod store;
 /// The `time` crate, whose `OffsetDateTime` this API uses for payment and expiry times.
 pub use time;
 
-pub use credentials::{Aid, AppSecret, CredentialError};
+pub use config::ConfigError;
+pub use credentials::{Aid, AppSecret};
 pub use notify::{
     ExpectedPayment, Notification, NotificationError, PaymentDetail, PaymentMismatch,
-    VerifiedNotification,
+    PaymentProof, VerifiedNotification,
 };
+pub use order::{Created, Expired, Order, Paid, Pending, StoredOrder};
 pub use pay_type::{BarcodePayType, Endpoint, PayType, RequestKind};
 pub use price::{AsPrice, Price, PriceError, WirePrice};
 pub use request::{NotifyUrlFromClient, RequestError, Signable, SignedRequest, XorPayOrder};
-pub use response::{Aoid, JsapiParams};
+pub use response::{Aoid, CashierPage, JsapiParams, PaymentInfo};
 pub use sign::{Signature, SignatureError};
 pub use status::{ApiError, OrderState, Retry};
 
 #[cfg(feature = "client")]
 pub use service::{
-    Checkout, CheckoutError, Clock, ConfigError, Confirmed, Fulfil, FulfilError, NotifyError,
-    Payments, RefundError, RefundOutcome, ResolveError, RetiredSecret,
+    Checkout, CheckoutError, Clock, Confirmed, Fulfil, FulfilError, NotifyError, OrderError,
+    Payments, RefundError,
 };
+#[cfg(feature = "postgres")]
+pub use store::PgStore;
 #[cfg(feature = "sqlite")]
 pub use store::SqliteStore;
 
-/// What the main path names: `use xorpay::prelude::*;` brings the signing traits, the
-/// service and its hook, the money and credential types, and (feature `sqlite`) the store.
+/// What the main path names: `use xorpay::prelude::*;` brings the service, its hook and
+/// what it answers, the typed orders, the money type, the signing traits, and the stores of
+/// the features that are on.
 pub mod prelude {
     pub use crate::credentials::{Aid, AppSecret};
+    pub use crate::order::{Expired, Order, Paid, Pending, StoredOrder};
     pub use crate::price::Price;
     pub use crate::request::{NotifyUrlFromClient, Signable, XorPayOrder};
     #[cfg(feature = "client")]
     pub use crate::service::{Checkout, Fulfil, FulfilError, Payments};
+    #[cfg(feature = "postgres")]
+    pub use crate::store::PgStore;
     #[cfg(feature = "sqlite")]
     pub use crate::store::SqliteStore;
 }

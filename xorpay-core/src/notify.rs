@@ -354,6 +354,31 @@ impl fmt::Debug for VerifiedNotification {
     }
 }
 
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for super::VerifiedNotification {}
+}
+
+/// What proves a payment to a pending order: a [`VerifiedNotification`], and nothing else.
+/// Sealed. It exists so that passing a notification that was parsed but not verified is an
+/// error that says how to verify it.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` does not prove a payment: verify the notification first",
+    label = "not a verified notification",
+    note = "a notification proves a payment only once its signature is checked: `Notification::parse(body)?.verify(&secret)?` gives a `VerifiedNotification`; `payments.confirm(body)` does all of it and records the payment"
+)]
+pub trait PaymentProof: sealed::Sealed {
+    /// The verified notification.
+    #[doc(hidden)]
+    fn into_verified(self) -> VerifiedNotification;
+}
+
+impl PaymentProof for VerifiedNotification {
+    fn into_verified(self) -> VerifiedNotification {
+        self
+    }
+}
+
 /// What a merchant stored when an order was created, to compare a notification with.
 #[derive(Debug, Clone, Copy)]
 pub struct ExpectedPayment<'a> {

@@ -42,7 +42,7 @@ pub trait XorPayOrder {
     type NotifyUrl: NotifyUrlSource;
 
     /// The endpoint the order is sent to, as a type: [`endpoint::Pay`], [`endpoint::Cashier`]
-    /// or [`endpoint::Barcode`]. Clients use it to offer each order only the calls that fit.
+    /// or [`endpoint::Barcode`].
     type Endpoint: endpoint::EndpointMarker;
 
     /// Visits the protocol fields: the signed ones in signature order, then the unsigned
@@ -113,13 +113,13 @@ pub(crate) fn request_with_client_url<O: XorPayOrder>(
 #[diagnostic::on_unimplemented(
     message = "this order cannot be signed on its own: it takes its notify_url from the client",
     label = "declared with `#[xorpay(notify_url = from_client)]`",
-    note = "attach the URL first with `order.with_notify_url(url)` (trait `NotifyUrlFromClient`), or submit the order through a client, which attaches its own"
+    note = "attach the URL first with `order.with_notify_url(url)` (trait `NotifyUrlFromClient`), or check the order out through `Payments`, which attaches its own"
 )]
 pub trait CarriesNotifyUrl: NotifyUrlSource {}
 
 impl CarriesNotifyUrl for OwnNotifyUrl {}
 
-/// Endpoints as types, so that a client method can accept exactly the orders it can send.
+/// Endpoints as types: the derive names the one an order goes to.
 pub mod endpoint {
     use crate::pay_type::Endpoint;
 
@@ -154,33 +154,6 @@ pub mod endpoint {
     impl EndpointMarker for Barcode {
         const ENDPOINT: Endpoint = Endpoint::Barcode;
     }
-
-    /// Orders created with `client.submit` (`/api/pay`).
-    #[diagnostic::on_unimplemented(
-        message = "`submit` creates `/api/pay` orders (native, jsapi, alipay, mini_program); this one goes to another endpoint",
-        label = "not an `/api/pay` order",
-        note = "a cashier order is a page for the payer's browser: use `client.cashier(order)`; a barcode order is charged with `client.barcode_pay(order)`"
-    )]
-    pub trait Submit: EndpointMarker {}
-    impl Submit for Pay {}
-
-    /// Orders charged with `client.barcode_pay`.
-    #[diagnostic::on_unimplemented(
-        message = "`barcode_pay` charges barcode orders (wechat_barcode, alipay_barcode) only",
-        label = "not a barcode order",
-        note = "create `/api/pay` orders with `client.submit(order)` and cashier orders with `client.cashier(order)`"
-    )]
-    pub trait BarcodePay: EndpointMarker {}
-    impl BarcodePay for Barcode {}
-
-    /// Orders opened with `client.cashier`.
-    #[diagnostic::on_unimplemented(
-        message = "`cashier` opens XorPay's cashier page for `kind = cashier` orders only",
-        label = "not a cashier order",
-        note = "create `/api/pay` orders with `client.submit(order)` and barcode orders with `client.barcode_pay(order)`"
-    )]
-    pub trait OpenCashier: EndpointMarker {}
-    impl OpenCashier for Cashier {}
 }
 
 /// Attaching a `notify_url` to an order that takes it from the client.
@@ -222,7 +195,7 @@ pub trait NotifyUrlFromClient: XorPayOrder<NotifyUrl = ClientNotifyUrl> + Sized 
 #[diagnostic::on_unimplemented(
     message = "`{Self}` takes its notify_url from the client: sign `order.with_notify_url(url)` instead",
     label = "declared with `#[xorpay(notify_url = from_client)]`: it has no notify_url of its own",
-    note = "`order.with_notify_url(\"https://shop.example.com/xorpay/notify\").to_request(&secret)` signs it; `Client` and `Payments` attach their own notify_url when they send it"
+    note = "`order.with_notify_url(\"https://shop.example.com/xorpay/notify\").to_request(&secret)` signs it; `Payments` attaches its own notify_url when it checks the order out"
 )]
 pub trait NotifyUrlAttached: sealed::Sealed {}
 
@@ -366,11 +339,25 @@ pub enum RequestError {
     /// The order takes its `notify_url` from the client (`notify_url = from_client`), and
     /// the client has none.
     #[error(
-        "this order takes its notify_url from the client (`notify_url = from_client`), and the \
-         client has none: set it with `Client::builder().notify_url(…)`"
+        "this order takes its notify_url from the service (`notify_url = from_client`), and \
+         none is set: set it with `Payments::builder().notify_url(…)`"
     )]
     NoClientNotifyUrl,
+    /// The order carries a `notify_url` of its own that is not the service's: XorPay would
+    /// post its notification where the service's notify route does not listen, and the
+    /// order would stay pending.
+    #[error(
+        "the order's notify_url differs from the service's, so its notification would never \
+         reach the service's notify route: declare the order `#[xorpay(notify_url = \
+         from_client)]`, or give the service the same URL"
+    )]
+    NotifyUrlDiffers,
 }
+
+/// The longest order number accepted, in bytes. XorPay documents no limit; the payment
+/// channels behind it take 32 (WeChat) and 64 (Alipay) characters, and a longer number is
+/// almost always a bug.
+pub const MAX_ORDER_ID: usize = 64;
 
 /// A signed payment request: the form body (with `sign`) and where it goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -520,6 +507,16 @@ impl<'a> Checks<'a> {
             self.fail(RequestError::Format { field: key });
         } else if value.len == 0 {
             self.fail(RequestError::EmptyValue { field: key });
+        } else if key == "order_id" && value.len > MAX_ORDER_ID {
+            self.fail(RequestError::InvalidValue {
+                field: key,
+                reason: "it is longer than 64 bytes (xorpay::request::MAX_ORDER_ID)",
+            });
+        } else if key == "order_id" && value.control {
+            self.fail(RequestError::InvalidValue {
+                field: key,
+                reason: "it holds a control character (a newline, a tab, …)",
+            });
         } else if is_checked_url(key, source) && !value.is_web_url() {
             self.fail(RequestError::InvalidValue {
                 field: key,
@@ -557,19 +554,22 @@ fn is_checked_url(key: &'static str, source: ValueSource) -> bool {
 }
 
 /// Watches the text of one value as it is written, without keeping it: its length, its first
-/// eight bytes lowercased (enough to see `https://`), and whether it holds whitespace.
+/// eight bytes lowercased (enough to see `https://`), whether it holds whitespace, and whether
+/// it holds a control character.
 #[derive(Default)]
 struct ValueCheck {
     len: usize,
     head: [u8; 8],
     whitespace: bool,
+    control: bool,
 }
 
 impl ValueCheck {
-    /// The check of a whole value given at once. Only a URL needs its bytes looked at.
+    /// The check of a whole value given at once. Only a URL and the order number need their
+    /// bytes looked at.
     #[inline]
     fn of_str(key: &'static str, source: ValueSource, value: &str) -> ValueCheck {
-        if is_checked_url(key, source) {
+        if is_checked_url(key, source) || key == "order_id" {
             let mut check = ValueCheck::default();
             check.feed(value);
             check
@@ -589,6 +589,7 @@ impl ValueCheck {
             self.len += 1;
             self.whitespace |= byte.is_ascii_whitespace() || byte.is_ascii_control();
         }
+        self.control |= part.chars().any(char::is_control);
     }
 
     fn is_web_url(&self) -> bool {
@@ -773,13 +774,16 @@ impl crate::__private::Visit for ExplainVisitor<'_> {
     fn expire(&mut self, _seconds: u64) {}
 }
 
-/// The order number, price and lifetime of an order, read through the same visit as
-/// signing, with the same checks (the client's `notify_url` aside: it is not known yet).
+/// The order number, price and lifetime of an order, and the `notify_url` it carries itself
+/// (`None` when it takes the service's), read through the same visit as signing, with the
+/// same checks (the service's `notify_url` aside: it is not known here).
 pub(crate) struct OrderFacts {
     pub(crate) order_id: String,
     pub(crate) price: Price,
     #[cfg_attr(not(feature = "client"), allow(dead_code))]
     pub(crate) expire: Option<u64>,
+    #[cfg_attr(not(feature = "client"), allow(dead_code))]
+    pub(crate) notify_url: Option<String>,
 }
 
 /// Reads an order's [`OrderFacts`].
@@ -788,6 +792,7 @@ pub(crate) fn order_facts<O: XorPayOrder>(order: &O) -> Result<OrderFacts, Reque
         order_id: None,
         price: None,
         expire: None,
+        notify_url: None,
         checks: Checks::new(None),
     };
     order.__xorpay_visit(&mut visitor);
@@ -800,14 +805,17 @@ pub(crate) fn order_facts<O: XorPayOrder>(order: &O) -> Result<OrderFacts, Reque
             .price
             .ok_or(RequestError::EmptyValue { field: "price" })?,
         expire: visitor.expire,
+        notify_url: visitor.notify_url,
     })
 }
 
-/// Keeps the order number and the price; checks the rest.
+/// Keeps the order number, the price, the lifetime and the order's own `notify_url`; checks
+/// the rest.
 struct FactsVisitor<'a> {
     order_id: Option<String>,
     price: Option<Price>,
     expire: Option<u64>,
+    notify_url: Option<String>,
     checks: Checks<'a>,
 }
 
@@ -815,8 +823,10 @@ impl crate::__private::Visit for FactsVisitor<'_> {
     fn signed_str(&mut self, key: &'static str, source: ValueSource, value: &str) {
         let check = ValueCheck::of_str(key, source, value);
         self.checks.signed(key, source, &check, Ok(()));
-        if key == "order_id" {
-            self.order_id = Some(value.to_owned());
+        match key {
+            "order_id" => self.order_id = Some(value.to_owned()),
+            "notify_url" => self.notify_url = Some(value.to_owned()),
+            _ => {}
         }
     }
 
@@ -834,8 +844,10 @@ impl crate::__private::Visit for FactsVisitor<'_> {
         };
         let formatted = write!(tee, "{value}").and_then(|()| write!(text, "{value}"));
         self.checks.signed(key, source, &tee.check, formatted);
-        if key == "order_id" {
-            self.order_id = Some(text);
+        match key {
+            "order_id" => self.order_id = Some(text),
+            "notify_url" => self.notify_url = Some(text),
+            _ => {}
         }
     }
 

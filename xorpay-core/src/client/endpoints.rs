@@ -1,86 +1,88 @@
-//! One method per XorPay endpoint: creating orders (pay, barcode, the cashier page),
-//! queries, refunds, and the URLs of the openid redirect and the QR renderer.
+//! One method per XorPay endpoint. Public: the queries, and the URLs of the openid redirect
+//! and the QR renderer, which move no money. Inside the crate: creating orders (pay, barcode,
+//! the cashier page) and refunds, which only the lifecycle service calls, with its own clock.
 
 use time::OffsetDateTime;
 use tracing::Instrument as _;
 
-use super::error::{Call, ClientError, ConfirmFailure, SettleError, SubmitError};
+use super::answers::{BarcodeResponse, CreateOrderResponse, RefundResponse};
+use super::error::{Call, ClientError, Failed, SendError};
 use super::{Client, is_web_url};
+use crate::config::ConfigError;
 use crate::form::FormBody;
-use crate::notify::VerifiedNotification;
-use crate::order::{
-    Created, Order, Paid, Pending, QueryAnswer, RefundLimit, RefundTicket, Settled, State,
-};
+use crate::order::{Created, Order, Paid, Pending, QueryAnswer, RefundTicket};
+use crate::pay_type::Endpoint;
+use crate::request::endpoint::EndpointMarker as _;
 use crate::request::{XorPayOrder, order_facts, request_with_client_url};
-use crate::response::{
-    Aoid, CreateOrderResponse, CreatedOrder, DEFAULT_EXPIRE_SECS, RefundResponse, ResponseError,
-};
+use crate::response::{Aoid, CashierPage, DEFAULT_EXPIRE_SECS};
 use crate::sign;
 use crate::status::OrderState;
 
-/// XorPay's cashier page for one order: a signed URL, and the same as an auto-submitting
-/// form, to send the payer's browser to (docs/protocol.md §4.2). It is a page, not an API.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CashierPage {
-    /// The signed `GET` URL.
-    pub url: String,
-    /// A small HTML document whose form posts the signed parameters when loaded.
-    pub form_html: String,
-}
-
 impl Client {
-    /// Sends a submission in doubt again, identically, whatever its endpoint: `/api/pay`
-    /// orders are submitted, cashier orders opened (no request). XorPay answers an identical
+    /// Sends an order to its endpoint at `now` (the service's clock): created at `/api/pay`,
+    /// charged at `/api/barcode_pay`, or opened as a cashier page (no request). Never
+    /// retried: a retry could create or charge it twice.
+    pub(crate) async fn send_order<O: XorPayOrder>(
+        &self,
+        order: Order<O, Created>,
+        now: OffsetDateTime,
+    ) -> Result<Order<O, Pending>, Failed<O>> {
+        match <O::Endpoint>::ENDPOINT {
+            Endpoint::Barcode => self.create(Call::Barcode, order, now).await,
+            _ => self.resend(order, now).await,
+        }
+    }
+
+    /// Sends a submission in doubt again, identically, at `now`: `/api/pay` orders are
+    /// submitted, cashier orders opened (no request). XorPay answers an identical
     /// re-submission of an unpaid order with the same order (docs/protocol.md §3.6, an
     /// **unconfirmed** inference); a different one would be `order_exist`, so one order number
     /// never has two live orders. Barcode orders are never re-sent: that could charge the
-    /// payer's code again, so they are [`ClientError::Config`].
+    /// payer's code again ([`SendError::NotResent`]).
     pub(crate) async fn resend<O: XorPayOrder>(
         &self,
         order: Order<O, Created>,
-    ) -> Result<Order<O, Pending>, SubmitError<O>> {
-        use crate::request::endpoint::EndpointMarker as _;
+        now: OffsetDateTime,
+    ) -> Result<Order<O, Pending>, Failed<O>> {
         match <O::Endpoint>::ENDPOINT {
-            crate::pay_type::Endpoint::Pay => {
-                self.create(
-                    Call::Pay,
-                    order,
-                    |body| {
-                        CreateOrderResponse::from_json(body)
-                            .and_then(CreateOrderResponse::into_result)
-                    },
-                    CreatedOrder::aoid,
-                    Order::accepted,
-                )
-                .await
-            }
-            crate::pay_type::Endpoint::Cashier => {
+            Endpoint::Pay => self.create(Call::Pay, order, now).await,
+            Endpoint::Cashier => {
+                let page = match self.cashier_page(order.inner()) {
+                    Ok(page) => page,
+                    Err(error) => return Err(Failed { order, error }),
+                };
                 let lifetime = order_facts(order.inner())
                     .ok()
                     .and_then(|facts| facts.expire)
                     .unwrap_or(DEFAULT_EXPIRE_SECS);
-                Ok(order.opened(lifetime, OffsetDateTime::now_utc()))
+                Ok(order.opened(page, lifetime, now))
             }
-            _ => Err(SubmitError {
+            Endpoint::Barcode => Err(Failed {
                 order,
-                error: ClientError::Config(
-                    "a barcode payment is never sent twice: it could charge the code again"
-                        .to_owned(),
-                ),
+                error: SendError::NotResent,
             }),
         }
     }
 
-    /// Sends a creating call (never retried), reads XorPay's answer with `read`, and moves
-    /// the order on with `advance`.
-    pub(super) async fn create<O: XorPayOrder, A>(
+    /// XorPay's cashier page for an order: its signed URL and auto-submitting form. No
+    /// request is made; XorPay checks the signature when the payer's browser arrives.
+    fn cashier_page<O: XorPayOrder>(&self, order: &O) -> Result<CashierPage, SendError> {
+        let request =
+            request_with_client_url(order, self.inner.notify_url.as_deref(), &self.inner.secret)?;
+        let action = format!("{}/api/cashier/{}", self.inner.base_url, self.inner.aid);
+        Ok(CashierPage {
+            url: format!("{action}?{}", request.body()),
+            form_html: auto_submit_form(&action, request.body()),
+        })
+    }
+
+    /// Sends a creating call (never retried) and moves the order on with XorPay's answer.
+    async fn create<O: XorPayOrder>(
         &self,
         call: Call,
         order: Order<O, Created>,
-        read: impl FnOnce(&[u8]) -> Result<A, ResponseError>,
-        aoid_of: impl FnOnce(&A) -> &Aoid,
-        advance: impl FnOnce(Order<O, Created>, A, OffsetDateTime) -> Order<O, Pending>,
-    ) -> Result<Order<O, Pending>, SubmitError<O>> {
+        now: OffsetDateTime,
+    ) -> Result<Order<O, Pending>, Failed<O>> {
         let span = tracing::info_span!(
             "xorpay.create",
             call = call.name(),
@@ -89,29 +91,24 @@ impl Client {
             aoid = tracing::field::Empty,
         );
         async move {
-            let result = async {
-                let request = request_with_client_url(
-                    order.inner(),
-                    self.inner.notify_url.as_deref(),
-                    &self.inner.secret,
-                )?;
-                let path = match call {
-                    Call::Barcode => format!("/api/barcode_pay/{}", self.inner.aid),
-                    _ => format!("/api/pay/{}", self.inner.aid),
-                };
-                let body = self.post(call, &path, request.body().to_owned()).await?;
-                read(&body).map_err(|error| ClientError::from_response(call, error))
-            }
-            .await;
-            match result {
-                Ok(answer) => {
-                    tracing::Span::current().record("aoid", aoid_of(&answer).as_str());
+            match self.created(call, &order).await {
+                Ok(Answer::Order {
+                    aoid,
+                    payment,
+                    lifetime,
+                }) => {
+                    tracing::Span::current().record("aoid", aoid.as_str());
                     tracing::info!("order created");
-                    Ok(advance(order, answer, OffsetDateTime::now_utc()))
+                    Ok(order.accepted(aoid, payment, lifetime, now))
+                }
+                Ok(Answer::Charged { aoid, outcome }) => {
+                    tracing::Span::current().record("aoid", aoid.as_str());
+                    tracing::info!("order created");
+                    Ok(order.charged(aoid, outcome, now))
                 }
                 Err(error) => {
                     tracing::warn!(%error, "order not created");
-                    Err(SubmitError { order, error })
+                    Err(Failed { order, error })
                 }
             }
         }
@@ -119,19 +116,61 @@ impl Client {
         .await
     }
 
+    /// Signs and posts an order, and reads XorPay's answer.
+    async fn created<O: XorPayOrder>(
+        &self,
+        call: Call,
+        order: &Order<O, Created>,
+    ) -> Result<Answer, SendError> {
+        let request = request_with_client_url(
+            order.inner(),
+            self.inner.notify_url.as_deref(),
+            &self.inner.secret,
+        )?;
+        let path = match call {
+            Call::Barcode => format!("/api/barcode_pay/{}", self.inner.aid),
+            _ => format!("/api/pay/{}", self.inner.aid),
+        };
+        let body = self.post(call, &path, request.body().to_owned()).await?;
+        let read = |error| ClientError::from_response(call, error);
+        Ok(match call {
+            Call::Barcode => {
+                let payment = BarcodeResponse::from_json(&body)
+                    .and_then(BarcodeResponse::into_result)
+                    .map_err(read)?;
+                Answer::Charged {
+                    outcome: payment.outcome(),
+                    aoid: payment.into_aoid(),
+                }
+            }
+            _ => {
+                let created = CreateOrderResponse::from_json(&body)
+                    .and_then(CreateOrderResponse::into_result)
+                    .map_err(read)?;
+                let lifetime = created.expires_in().unwrap_or(DEFAULT_EXPIRE_SECS);
+                let (aoid, payment) = created.into_parts();
+                Answer::Order {
+                    aoid,
+                    payment,
+                    lifetime,
+                }
+            }
+        })
+    }
+
     /// The URL of XorPay's openid redirect (`GET /api/openid/{aid}`), to send the payer's
     /// browser to inside WeChat. XorPay appends `&openid=…` to `callback` blindly
-    /// (docs/protocol.md §4.1), so a callback without a query gets an empty one (`?`) first; read
-    /// the openid back with [`openid_from_callback`].
+    /// (docs/protocol.md §4.1), so a callback without a query gets an empty one (`?`) first;
+    /// read the openid back with [`openid_from_callback`].
     ///
     /// # Errors
-    /// [`ClientError::Config`] for a callback that is not an absolute http(s) URL or that has
-    /// a `#fragment` (the openid would land in the fragment, which browsers never send).
-    pub fn openid_url(&self, callback: &str) -> Result<String, ClientError> {
+    /// A [`ConfigError`] for a callback that is not an absolute http(s) URL or that has a
+    /// `#fragment` (the openid would land in the fragment, which browsers never send).
+    pub fn openid_url(&self, callback: &str) -> Result<String, ConfigError> {
         if !is_web_url(callback) || callback.contains('#') {
-            return Err(ClientError::Config(
-                "the openid callback must be an absolute http(s) URL without a #fragment"
-                    .to_owned(),
+            return Err(ConfigError::new(
+                "openid callback",
+                "it must be an absolute http(s) URL without a #fragment",
             ));
         }
         let callback = if callback.contains('?') {
@@ -184,104 +223,24 @@ impl Client {
     }
 
     /// XorPay's answer about an order, by its order number (`query2`, signed, so the answer
-    /// is about this merchant's order): for [`Order::settle`] in any state.
-    ///
-    /// # Errors
-    /// A [`ClientError`] after the last try.
-    pub async fn check<O, S: State>(
-        &self,
-        order: &Order<O, S>,
-    ) -> Result<QueryAnswer, ClientError> {
-        let state = self.query2(order.order_id()).await?;
-        Ok(QueryAnswer::for_order_id(
-            order.order_id().to_owned(),
-            state,
-        ))
-    }
-
-    /// Asks XorPay about a pending order and moves it on: paid, expired or still pending
-    /// (for reconciling orders whose notification never came).
-    ///
-    /// # Errors
-    /// [`SettleError`], holding the order, when the query fails.
-    pub async fn settle<O>(&self, order: Order<O, Pending>) -> Result<Settled<O>, SettleError<O>> {
-        match self.check(&order).await {
-            Ok(answer) => order.settle(&answer).map_err(|rejected| SettleError {
-                // `check` asked about this very order, so this does not happen.
-                error: ClientError::Malformed {
-                    call: Call::Query2,
-                    reason: rejected.reason().to_string(),
-                },
-                order: Box::new(rejected.into_order()),
-            }),
-            Err(error) => Err(SettleError {
-                order: Box::new(order),
-                error,
-            }),
-        }
-    }
-
-    /// Confirms a pending order with a verified notification. An order whose `aoid` is known
-    /// is confirmed without a request; a cashier order is also checked with `query2`, because
-    /// only its `aoid` could otherwise pin the notification to it.
-    ///
-    /// # Errors
-    /// [`ConfirmFailure`], holding the order.
-    pub async fn confirm<O>(
-        &self,
-        order: Order<O, Pending>,
-        notification: VerifiedNotification,
-    ) -> Result<Order<O, Paid>, ConfirmFailure<O>> {
-        if order.aoid().is_some() {
-            return order
-                .confirm(notification)
-                .map_err(ConfirmFailure::Rejected);
-        }
-        let state = match self.query2(order.order_id()).await {
-            Ok(state) => state,
-            Err(error) => {
-                return Err(ConfirmFailure::Query {
-                    order: Box::new(order),
-                    error,
-                });
-            }
-        };
-        let answer = QueryAnswer::for_order_id(order.order_id().to_owned(), state);
-        order
-            .confirm_with_query(notification, &answer)
-            .map_err(ConfirmFailure::Rejected)
+    /// is about this merchant's order): what moves an order on by a query.
+    pub(crate) async fn check(&self, order_id: &str) -> Result<QueryAnswer, ClientError> {
+        let state = self.query2(order_id).await?;
+        Ok(QueryAnswer::for_order_id(order_id.to_owned(), state))
     }
 
     /// Sends a begun refund (`POST /api/refund/{aoid}`), once its refund in doubt has been
-    /// saved: begin it ([`Order::begin_refund`]), save the order (the store refuses a stale
-    /// copy), send it with this, record the answer ([`Order::resolve_refund`]) and save
-    /// again. The lifecycle service does exactly that. It records nothing itself and is never
+    /// recorded (the service checks that first). It records nothing itself and is never
     /// retried: a retry could refund twice.
     ///
     /// `Ok(())` means XorPay made it. An error whose outcome is unknown
-    /// ([`ClientError::outcome_unknown`]) leaves it in doubt, counted against the limits
-    /// until resolved from XorPay's dashboard; any other error is XorPay's refusal.
-    ///
-    /// # Errors
-    /// [`ClientError::RefundLimit`] with [`RefundLimit::NotThisRefund`] when the ticket is not
-    /// the order's refund in doubt, [`RefundLimit::NotRecorded`] when the order was not saved
-    /// since the refund began (nothing is sent); otherwise XorPay's refusal, or an error whose
-    /// outcome is unknown.
-    pub async fn send_refund<O>(
+    /// ([`ClientError::outcome_unknown`]) leaves it in doubt; any other is XorPay's refusal.
+    pub(crate) async fn send_refund<O>(
         &self,
         order: &Order<O, Paid>,
         ticket: RefundTicket,
     ) -> Result<(), ClientError> {
         let amount = ticket.amount();
-        let in_doubt = order.refund_in_doubt();
-        if order.aoid() != Some(ticket.aoid())
-            || in_doubt.is_none_or(|refund| refund.key() != ticket.key())
-        {
-            return Err(RefundLimit::NotThisRefund.into());
-        }
-        if !order.is_recorded(&ticket) {
-            return Err(RefundLimit::NotRecorded.into());
-        }
         let span = tracing::info_span!(
             "xorpay.refund",
             order_id = order.order_id(),
@@ -314,6 +273,21 @@ impl Client {
         .instrument(span)
         .await
     }
+}
+
+/// What XorPay answered to a creating call.
+enum Answer {
+    /// `/api/pay`: the order, what the payer needs, and its lifetime in seconds.
+    Order {
+        aoid: Aoid,
+        payment: crate::response::PaymentInfo,
+        lifetime: u64,
+    },
+    /// `/api/barcode_pay`: the payment, paid at once or waiting for the payer.
+    Charged {
+        aoid: Aoid,
+        outcome: crate::status::BarcodeOutcome,
+    },
 }
 
 /// A page whose form posts `body`'s pairs to `action` as soon as it loads, with a visible

@@ -1,12 +1,12 @@
-//! What goes wrong when calling XorPay: which call ([`Call`]), how ([`ClientError`]), and the
-//! errors that hand an order back ([`SubmitError`], [`ConfirmFailure`], [`SettleError`]).
+//! What goes wrong when calling XorPay: which call ([`Call`]) and how ([`ClientError`]); and,
+//! inside the crate, a sending that failed with its order handed back ([`Failed`]).
 
 use core::fmt;
 
+use super::answers::ResponseError;
 use super::transport::MAX_RESPONSE;
-use crate::order::{Created, Order, Pending, RefundLimit, Rejected};
+use crate::order::{Created, Order};
 use crate::request::RequestError;
-use crate::response::ResponseError;
 use crate::status::ApiError;
 
 /// Which XorPay endpoint a call used, for errors and tracing.
@@ -52,15 +52,10 @@ impl fmt::Display for Call {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ClientError {
-    /// XorPay answered and refused.
+    /// XorPay answered and refused ([`ApiError::retry`] says whether the same request can
+    /// succeed later).
     #[error(transparent)]
     Api(#[from] ApiError),
-    /// The order holds a value XorPay would refuse; nothing was sent.
-    #[error(transparent)]
-    Request(#[from] RequestError),
-    /// The refund is over XorPay's limits; nothing was sent.
-    #[error(transparent)]
-    RefundLimit(#[from] RefundLimit),
     /// No answer in time. For `pay`, `barcode_pay` and `refund` the outcome is unknown:
     /// query before trying again.
     #[error("xorpay {call}: no answer in time{}", unknown_outcome(*.call))]
@@ -117,9 +112,6 @@ pub enum ClientError {
         /// The call.
         call: Call,
     },
-    /// The client's configuration is unusable.
-    #[error("xorpay client configuration: {0}")]
-    Config(String),
 }
 
 /// An error and its causes, one line (the causes say why: DNS, TLS, refused, …).
@@ -148,7 +140,7 @@ impl ClientError {
     /// endpoint's documented refusals), an unreadable answer, or a status this version does
     /// not know. For a call that changes something (creating an order, refunding) the change
     /// may or may not have happened.
-    pub fn outcome_unknown(&self) -> bool {
+    pub(crate) fn outcome_unknown(&self) -> bool {
         matches!(
             self,
             ClientError::Timeout { .. }
@@ -163,9 +155,9 @@ impl ClientError {
 
     /// Whether sending the same request again is safe and may succeed: XorPay was
     /// unreachable, refused for a passing reason, or a read-only call (a query) failed in
-    /// transit. A call that changes something and whose outcome is unknown is not: query (or
-    /// check the merchant dashboard) first.
-    pub fn is_transient(&self) -> bool {
+    /// transit. A call that changes something and whose outcome is unknown is not: the
+    /// service settles it by asking XorPay first.
+    pub fn is_safe_to_retry(&self) -> bool {
         let call = match self {
             ClientError::Unreachable { .. } => return true,
             ClientError::Api(error) => return error.retry() == crate::status::Retry::Later,
@@ -206,93 +198,49 @@ impl ClientError {
     }
 }
 
-/// A submission that failed: the order is handed back, unchanged.
-pub struct SubmitError<O> {
-    pub(super) order: Order<O, Created>,
-    pub(super) error: ClientError,
+/// Why an order was not sent, inside the crate: XorPay's side, the order itself, or a barcode
+/// that is never sent twice.
+#[derive(Debug)]
+pub(crate) enum SendError {
+    /// The call failed, or XorPay refused.
+    Client(ClientError),
+    /// The order holds a value XorPay would refuse; nothing was sent.
+    Request(RequestError),
+    /// A barcode order is never sent again: that could charge the payer's code twice.
+    NotResent,
 }
 
-impl<O> SubmitError<O> {
-    /// What went wrong.
-    pub fn error(&self) -> &ClientError {
-        &self.error
-    }
-
-    /// The order, still created.
-    pub fn order(&self) -> &Order<O, Created> {
-        &self.order
-    }
-
-    /// The order, still created.
-    pub fn into_order(self) -> Order<O, Created> {
-        self.order
-    }
-
-    /// Both.
-    pub fn into_parts(self) -> (Order<O, Created>, ClientError) {
-        (self.order, self.error)
+impl From<ClientError> for SendError {
+    fn from(error: ClientError) -> SendError {
+        SendError::Client(error)
     }
 }
 
-impl<O> fmt::Debug for SubmitError<O> {
+impl From<RequestError> for SendError {
+    fn from(error: RequestError) -> SendError {
+        SendError::Request(error)
+    }
+}
+
+impl fmt::Display for SendError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SubmitError")
-            .field("order_id", &self.order.order_id())
-            .field("error", &self.error)
-            .finish_non_exhaustive()
-    }
-}
-
-impl<O> fmt::Display for SubmitError<O> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "order {:?} not submitted: {}",
-            self.order.order_id(),
-            self.error
-        )
-    }
-}
-
-impl<O> std::error::Error for SubmitError<O> {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        Some(&self.error)
-    }
-}
-
-/// A confirmation that failed; the pending order is inside whichever error it was.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum ConfirmFailure<O> {
-    /// The notification or query answer did not match the order.
-    #[error(transparent)]
-    Rejected(Rejected<O>),
-    /// The query that confirms a cashier order failed.
-    #[error("{error}")]
-    Query {
-        /// The order, still pending.
-        order: Box<Order<O, Pending>>,
-        /// The query's error.
-        error: ClientError,
-    },
-}
-
-impl<O> ConfirmFailure<O> {
-    /// The order, still pending.
-    pub fn into_order(self) -> Order<O, Pending> {
         match self {
-            ConfirmFailure::Rejected(rejected) => rejected.into_order(),
-            ConfirmFailure::Query { order, .. } => *order,
+            SendError::Client(error) => error.fmt(f),
+            SendError::Request(error) => error.fmt(f),
+            SendError::NotResent => f.write_str("a barcode payment is never sent twice"),
         }
     }
 }
 
-/// A settlement query that failed; the order is inside.
-#[derive(Debug, thiserror::Error)]
-#[error("{error}")]
-pub struct SettleError<O> {
-    /// The order, still pending.
-    pub order: Box<Order<O, Pending>>,
-    /// The query's error.
-    pub error: ClientError,
+impl SendError {
+    /// Whether XorPay may have acted on it without its answer arriving.
+    pub(crate) fn outcome_unknown(&self) -> bool {
+        matches!(self, SendError::Client(error) if error.outcome_unknown())
+    }
+}
+
+/// A sending that failed: the order is handed back, unchanged.
+pub(crate) struct Failed<O> {
+    pub(crate) order: Order<O, Created>,
+    pub(crate) error: SendError,
 }

@@ -1,77 +1,60 @@
-//! The async client for every XorPay endpoint (feature `client`, on by default): the
-//! low-level door for custom flows. Most applications use the lifecycle service
-//! ([`crate::service::Payments`]), which calls it and keeps the store in step.
+//! The async HTTP client for XorPay (feature `client`, on by default).
 //!
-//! It moves typed orders along: [`Client::submit`] turns an `Order<O, Created>` into an
-//! `Order<O, Pending>`, [`Client::confirm`] and [`Client::settle`] move pending orders on,
-//! [`Client::send_refund`] sends a refund once its store has recorded it in doubt. Each call
-//! is offered only the orders it can send: `submit` takes `/api/pay` orders,
-//! [`Client::barcode_pay`] barcode orders and [`Client::cashier`] cashier orders, by their
-//! `Endpoint` type.
+//! The lifecycle service ([`crate::service::Payments`]) owns every call that moves money: it
+//! creates orders, sends refunds and settles lost answers through this client, and records
+//! each step. What stays public here moves no money: the queries ([`Client::query`],
+//! [`Client::query2`]), the openid redirect ([`Client::openid_url`],
+//! [`openid_from_callback`]) and XorPay's QR renderer ([`Client::qr_image_url`]). Get one
+//! from the service (`payments.client()`), or build one with [`Client::builder`].
 //!
 //! Safe defaults: HTTPS through rustls (no OpenSSL anywhere), timeouts on every request,
 //! retries with backoff for queries only (never for creating an order or refunding: a retry
 //! could pay or refund twice), and a tracing span around every call that records the order
 //! number, the endpoint and the outcome, never the secret, a signature or a request body.
-//! Every failure is a typed [`ClientError`]; a failed submission hands the order back.
+//! Every failure is a typed [`ClientError`].
 //!
 //! The module is split along its seams: this file holds the client and its configuration,
 //! `error` what goes wrong, `transport` how one request is sent and read (and queries
-//! retried), `endpoints` one method per XorPay endpoint. It does not verify notifications
-//! (see [`crate::notify`]) or store orders.
+//! retried), `answers` how XorPay's JSON answers are read, `endpoints` one method per
+//! endpoint. It does not verify notifications (see [`crate::notify`]) or store orders.
 
 use core::fmt;
 use core::time::Duration;
 use std::sync::Arc;
 
-use time::OffsetDateTime;
 use typed_builder::TypedBuilder;
 
+use crate::config::ConfigError;
 use crate::credentials::{Aid, AppSecret};
-use crate::order::{Created, Order, Pending};
-use crate::request::endpoint;
-use crate::request::{XorPayOrder, order_facts, request_with_client_url};
-use crate::response::{
-    BarcodePayment, BarcodeResponse, CreateOrderResponse, CreatedOrder, DEFAULT_EXPIRE_SECS,
-};
 
+pub(crate) mod answers;
 mod endpoints;
 mod error;
 mod transport;
 
-use endpoints::auto_submit_form;
-pub use endpoints::{CashierPage, openid_from_callback};
-pub use error::{Call, ClientError, ConfirmFailure, SettleError, SubmitError};
+pub use endpoints::openid_from_callback;
+pub use error::{Call, ClientError};
+pub(crate) use error::SendError;
 
-/// An order sent to its endpoint ([`Client::send_any`]).
-pub(crate) enum Sent<O> {
-    /// Created or charged: pending.
-    Pending(Order<O, Pending>),
-    /// A cashier order: pending, and the page to send the payer to.
-    Cashier(Order<O, Pending>, CashierPage),
-}
+/// XorPay's own base URL, the default of every `base_url` setting.
+pub(crate) const XORPAY_BASE_URL: &str = "https://xorpay.com";
 
-/// XorPay's own base URL.
-pub const XORPAY_BASE_URL: &str = "https://xorpay.com";
-
-/// A XorPay client for one merchant account.
+/// A XorPay client for one merchant account: queries, the openid redirect and QR images.
 ///
 /// ```no_run
 /// # fn run() -> Result<(), Box<dyn std::error::Error>> {
 /// use xorpay::client::Client;
-/// use xorpay::{Aid, AppSecret};
 ///
 /// let client = Client::builder()
-///     .aid(Aid::new("999")?)
-///     .secret(AppSecret::new(std::env::var("XORPAY_APP_SECRET")?)?)
-///     .notify_url("https://shop.example.com/xorpay/notify")
+///     .aid("999")
+///     .secret(std::env::var("XORPAY_APP_SECRET")?)
 ///     .build()?;
+/// let redirect = client.openid_url("https://shop.example.com/checkout")?;
+/// # let _ = redirect;
 /// # Ok(()) }
 /// ```
 ///
 /// `aid` and `secret` are required: leaving one out is a compile error that names it.
-/// `notify_url` is the URL orders declared `notify_url = from_client` are signed with;
-/// without it, submitting such an order is [`crate::RequestError::NoClientNotifyUrl`].
 #[derive(Clone)]
 pub struct Client {
     inner: Arc<Inner>,
@@ -100,21 +83,23 @@ impl fmt::Debug for Client {
 }
 
 /// How a [`Client`] reaches XorPay: what [`Client::builder`] collects. Its `build()` checks
-/// the URLs and sets up the HTTP stack.
+/// the settings and sets up the HTTP stack.
 #[derive(TypedBuilder)]
 #[builder(
     builder_method(vis = "pub(crate)"),
-    build_method(into = Result<Client, ClientError>)
+    build_method(into = Result<Client, ConfigError>)
 )]
 pub struct ClientConfig {
-    /// The merchant's app id.
-    aid: Aid,
-    /// The merchant's app secret.
-    secret: AppSecret,
+    /// The merchant's app id (checked as by [`Aid::new`]).
+    #[builder(setter(into))]
+    aid: String,
+    /// The merchant's app secret (checked as by [`AppSecret::new`]).
+    #[builder(setter(into))]
+    secret: String,
     /// The notify URL of orders declared `notify_url = from_client`.
     #[builder(default, setter(into, strip_option))]
     notify_url: Option<String>,
-    /// XorPay's base URL, or a sandbox's. Default: [`XORPAY_BASE_URL`].
+    /// XorPay's base URL, or a sandbox's. Default: `https://xorpay.com`.
     #[builder(default = XORPAY_BASE_URL.to_owned(), setter(into))]
     base_url: String,
     /// The whole time one request may take. Default: 15 s.
@@ -133,62 +118,87 @@ impl Client {
     /// setting has a default. `build()` gives the client.
     ///
     /// # Errors
-    /// `build()` fails with [`ClientError::Config`] for a `base_url` or `notify_url` that is
-    /// not an absolute http(s) URL (plain http only on loopback, for a sandbox), or when the
-    /// HTTP stack cannot be set up.
+    /// `build()` fails with a [`ConfigError`] for an aid or secret that [`Aid::new`] or
+    /// [`AppSecret::new`] refuse, a `base_url` or `notify_url` that is not an absolute
+    /// http(s) URL (plain http to XorPay only on loopback, for a sandbox), or when the HTTP
+    /// stack cannot be set up.
     pub fn builder() -> ClientConfigBuilder {
         ClientConfig::builder()
     }
 }
 
-impl From<ClientConfig> for Result<Client, ClientError> {
-    fn from(config: ClientConfig) -> Result<Client, ClientError> {
-        let base_url = config.base_url.trim_end_matches('/').to_owned();
+impl From<ClientConfig> for Result<Client, ConfigError> {
+    fn from(config: ClientConfig) -> Result<Client, ConfigError> {
+        let aid = Aid::new(config.aid)?;
+        let secret = AppSecret::new(config.secret)?;
+        Client::assemble(
+            aid,
+            secret,
+            config.notify_url,
+            config.base_url,
+            config.timeout,
+            config.connect_timeout,
+            config.query_retry,
+        )
+    }
+}
+
+impl Client {
+    /// A client from checked credentials: the URLs checked, the HTTP stack set up.
+    pub(crate) fn assemble(
+        aid: Aid,
+        secret: AppSecret,
+        notify_url: Option<String>,
+        base_url: String,
+        timeout: Duration,
+        connect_timeout: Duration,
+        query_retry: RetryPolicy,
+    ) -> Result<Client, ConfigError> {
+        let base_url = base_url.trim_end_matches('/').to_owned();
         let base = web_url(&base_url).ok_or_else(|| {
-            ClientError::Config(
-                "base_url must be an absolute http(s) URL without query, fragment or user"
-                    .to_owned(),
+            ConfigError::new(
+                "base_url",
+                "it must be an absolute http(s) URL without query, fragment or user",
             )
         })?;
         if base.query().is_some() {
-            return Err(ClientError::Config(
-                "base_url must not have a query".to_owned(),
-            ));
+            return Err(ConfigError::new("base_url", "it must not have a query"));
         }
         // Answers to queries move orders to paid: they must come over TLS, except from a
         // sandbox on this machine.
         if base.scheme() == "http" && !is_loopback(&base) {
-            return Err(ClientError::Config(
-                "base_url must use https:// (plain http:// only on loopback, for a sandbox)"
-                    .to_owned(),
+            return Err(ConfigError::new(
+                "base_url",
+                "it must use https:// (plain http:// only on loopback, for a sandbox)",
             ));
         }
-        if let Some(url) = &config.notify_url
+        if let Some(url) = &notify_url
             && web_url(url).is_none()
         {
-            return Err(ClientError::Config(
-                "notify_url must be an absolute http(s) URL without fragment or user".to_owned(),
+            return Err(ConfigError::new(
+                "notify_url",
+                "it must be an absolute http(s) URL without fragment or user",
             ));
         }
         let http = reqwest::Client::builder()
             // A redirect would carry a signed body, or query2's signed URL, elsewhere.
             .redirect(reqwest::redirect::Policy::none())
-            .timeout(config.timeout)
-            .connect_timeout(config.connect_timeout)
+            .timeout(timeout)
+            .connect_timeout(connect_timeout)
             .user_agent(concat!("xorpay-rs/", env!("CARGO_PKG_VERSION")))
             .build()
-            .map_err(|error| ClientError::Config(error.to_string()))?;
+            .map_err(|error| ConfigError::new("the HTTP client", error))?;
         Ok(Client {
             inner: Arc::new(Inner {
                 http,
                 base_url,
-                aid: config.aid,
-                secret: config.secret,
-                notify_url: config.notify_url,
-                timeout: config.timeout,
+                aid,
+                secret,
+                notify_url,
+                timeout,
                 query_retry: RetryPolicy {
-                    attempts: config.query_retry.attempts.max(1),
-                    ..config.query_retry
+                    attempts: query_retry.attempts.max(1),
+                    ..query_retry
                 },
             }),
         })
@@ -236,132 +246,6 @@ impl RetryPolicy {
     }
 }
 
-/// Creating orders: each method takes exactly the orders of its endpoint, by their
-/// `Endpoint` type (a misuse is a compile error naming the right method). Next to the type,
-/// so that those errors name `Client::submit`, not an inner module.
-impl Client {
-    /// Creates the order at XorPay (`POST /api/pay/{aid}`): native, jsapi, alipay and
-    /// mini-program orders. Never retried: a retry could create it twice.
-    ///
-    /// # Errors
-    /// [`SubmitError`], holding the order unchanged.
-    pub async fn submit<O>(
-        &self,
-        order: Order<O, Created>,
-    ) -> Result<Order<O, Pending>, SubmitError<O>>
-    where
-        O: XorPayOrder,
-        O::Endpoint: endpoint::Submit,
-    {
-        self.create(
-            Call::Pay,
-            order,
-            |body| CreateOrderResponse::from_json(body).and_then(CreateOrderResponse::into_result),
-            CreatedOrder::aoid,
-            Order::submitted,
-        )
-        .await
-    }
-
-    /// Charges a scanned payment code (`POST /api/barcode_pay/{aid}`). The order stays
-    /// pending until its notification or a query confirms it, even when XorPay answers
-    /// `success` at once. Never retried.
-    ///
-    /// # Errors
-    /// [`SubmitError`], holding the order unchanged; a declined code is
-    /// [`crate::ApiError::BarcodeFailed`].
-    pub async fn barcode_pay<O>(
-        &self,
-        order: Order<O, Created>,
-    ) -> Result<Order<O, Pending>, SubmitError<O>>
-    where
-        O: XorPayOrder,
-        O::Endpoint: endpoint::BarcodePay,
-    {
-        self.create(
-            Call::Barcode,
-            order,
-            |body| BarcodeResponse::from_json(body).and_then(BarcodeResponse::into_result),
-            BarcodePayment::aoid,
-            Order::barcode_submitted,
-        )
-        .await
-    }
-
-    /// XorPay's cashier page for a cashier order, and the order as pending: send the payer's
-    /// browser to the page's URL (or serve its form). No request is made here; XorPay checks
-    /// the signature when the browser arrives.
-    ///
-    /// # Errors
-    /// [`SubmitError`] with [`ClientError::Request`], holding the order unchanged.
-    pub fn cashier<O>(
-        &self,
-        order: Order<O, Created>,
-    ) -> Result<(Order<O, Pending>, CashierPage), SubmitError<O>>
-    where
-        O: XorPayOrder,
-        O::Endpoint: endpoint::OpenCashier,
-    {
-        self.open_cashier(order)
-    }
-
-    /// [`Client::cashier`] after a run-time check of the endpoint.
-    pub(crate) fn open_cashier<O: XorPayOrder>(
-        &self,
-        order: Order<O, Created>,
-    ) -> Result<(Order<O, Pending>, CashierPage), SubmitError<O>> {
-        let page = match self.cashier_page(order.inner()) {
-            Ok(page) => page,
-            Err(error) => return Err(SubmitError { order, error }),
-        };
-        let lifetime = order_facts(order.inner())
-            .ok()
-            .and_then(|facts| facts.expire)
-            .unwrap_or(DEFAULT_EXPIRE_SECS);
-        Ok((order.opened(lifetime, OffsetDateTime::now_utc()), page))
-    }
-
-    /// XorPay's cashier page for an order: its signed URL and auto-submitting form. No
-    /// request is made; the page can be made again at any time (a repeated checkout).
-    pub(crate) fn cashier_page<O: XorPayOrder>(
-        &self,
-        order: &O,
-    ) -> Result<CashierPage, ClientError> {
-        let request =
-            request_with_client_url(order, self.inner.notify_url.as_deref(), &self.inner.secret)?;
-        let action = format!("{}/api/cashier/{}", self.inner.base_url, self.inner.aid);
-        Ok(CashierPage {
-            url: format!("{action}?{}", request.body()),
-            form_html: auto_submit_form(&action, request.body()),
-        })
-    }
-
-    /// Sends an order to its endpoint, whatever its type (the service's checkout): created at
-    /// `/api/pay`, charged at `/api/barcode_pay`, or opened as a cashier page.
-    pub(crate) async fn send_any<O: XorPayOrder>(
-        &self,
-        order: Order<O, Created>,
-    ) -> Result<Sent<O>, SubmitError<O>> {
-        use crate::request::endpoint::EndpointMarker as _;
-        match <O::Endpoint>::ENDPOINT {
-            crate::pay_type::Endpoint::Cashier => self
-                .open_cashier(order)
-                .map(|(order, page)| Sent::Cashier(order, page)),
-            crate::pay_type::Endpoint::Barcode => self
-                .create(
-                    Call::Barcode,
-                    order,
-                    |body| BarcodeResponse::from_json(body).and_then(BarcodeResponse::into_result),
-                    BarcodePayment::aoid,
-                    Order::charged,
-                )
-                .await
-                .map(Sent::Pending),
-            _ => self.resend(order).await.map(Sent::Pending),
-        }
-    }
-}
-
 impl Client {
     /// The merchant's app id.
     pub fn aid(&self) -> &Aid {
@@ -373,7 +257,8 @@ impl Client {
         &self.inner.base_url
     }
 
-    /// The notify URL of orders declared `notify_url = from_client`, if one is set.
+    /// The notify URL orders declared `notify_url = from_client` are signed with, if one is
+    /// set.
     pub fn notify_url(&self) -> Option<&str> {
         self.inner.notify_url.as_deref()
     }

@@ -2,8 +2,8 @@
 //! answer, which non-2xx answers are still XorPay's refusals, and the retries of queries.
 
 use super::Client;
+use super::answers::QueryResponse;
 use super::error::{Call, ClientError};
-use crate::response::QueryResponse;
 use crate::status::OrderState;
 
 /// The largest response body read, in bytes: XorPay's JSON answers are a few hundred bytes.
@@ -32,7 +32,7 @@ impl Client {
             .await;
             attempt += 1;
             match result {
-                Err(error) if error.is_transient() && attempt < policy.attempts => {
+                Err(error) if error.is_safe_to_retry() && attempt < policy.attempts => {
                     let wait = policy.backoff(attempt - 1);
                     tracing::info!(%error, attempt, ?wait, "query failed, retrying");
                     tokio::time::sleep(wait).await;

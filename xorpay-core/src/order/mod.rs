@@ -14,10 +14,12 @@
 //! exists exactly when the state does. Every state serialises; [`StoredOrder`] is the one way
 //! back from storage, and it re-checks the stored order against its struct.
 //!
-//! This module performs no I/O. It is the low-level door: the lifecycle service
-//! (`crate::service::Payments`, feature `client`) moves orders through it and keeps the
-//! store in step; custom flows can use the public transitions directly, with the client
-//! (`crate::client`) or their own transport, and must then store each step themselves.
+//! This module performs no I/O and writes nothing: it is the vocabulary of the lifecycle
+//! service (`Payments`, feature `client`), the one door through which orders move and
+//! money is recorded. The service hands out typed orders (`checkout`, `order`) and takes them
+//! back in the state each step needs (a refund takes an `&Order<O, Paid>`). The public
+//! transitions here (confirming with a verified notification, expiring by the clock) are
+//! pure: they prove a state, and the service records it.
 //!
 //! The module is split along its seams: `state` (the sealed states and what each knows),
 //! `transition` (how an order moves), `refund` (a paid order's refunds), `stored` (the way
@@ -38,20 +40,23 @@ mod state;
 mod stored;
 mod transition;
 
-pub use refund::{
-    MAX_REFUND_KEY, MAX_REFUNDS, Refund, RefundEnd, RefundLimit, RefundState, RefundTicket,
-};
+pub use refund::{MAX_REFUND_KEY, MAX_REFUNDS, Refund, RefundState};
+#[cfg_attr(not(feature = "client"), allow(unused_imports))]
+pub(crate) use refund::{RefundEnd, RefundLimit, RefundTicket, left_text};
 pub use state::{
     ConfirmedBy, Created, Expired, ExpiredData, Paid, PaidData, Pending, PendingData, State,
 };
 pub use stored::StoredOrder;
-pub use transition::{Abandoned, ConfirmError, Expiry, QueryAnswer, Rejected, Settled};
+#[cfg_attr(not(feature = "client"), allow(unused_imports))]
+pub(crate) use transition::{Abandoned, QueryAnswer, Settled};
+pub use transition::{ConfirmError, Expiry, Rejected};
 
 /// A merchant order in state `S`: the merchant's struct `O` plus what the state knows.
 ///
-/// Build one with [`Order::new`] from a struct that derives `XorPayOrder`; a client moves it
-/// on (`client.submit(order)` gives an `Order<O, Pending>`, whose [`Order::confirm`] takes
-/// the verified notification). The `xorpay` crate's README walks through the whole flow.
+/// The lifecycle service hands them out: `payments.checkout(order)` gives an
+/// `Order<O, Pending>` (or a paid one), `payments.order(id)` any stored state as a
+/// [`StoredOrder`]. [`Order::new`] builds a created one from a struct that derives
+/// `XorPayOrder`, checking it as XorPay would.
 #[must_use = "an order moves by value: keep the order each transition returns"]
 pub struct Order<O, S: State = Created> {
     order: O,
@@ -89,22 +94,26 @@ impl<O, S: State> Order<O, S> {
 
     /// XorPay's id for the order, in any state that knows it (for storage keys; the
     /// state-specific accessors say more precisely what is known).
-    pub fn known_aoid(&self) -> Option<&Aoid> {
+    #[cfg_attr(not(feature = "client"), allow(dead_code))]
+    pub(crate) fn known_aoid(&self) -> Option<&Aoid> {
         S::__aoid(&self.data)
     }
 
     /// When the order was submitted, in the pending state (for reconciliation queries).
-    pub fn known_submitted_at(&self) -> Option<OffsetDateTime> {
+    #[cfg_attr(not(feature = "client"), allow(dead_code))]
+    pub(crate) fn known_submitted_at(&self) -> Option<OffsetDateTime> {
         S::__submitted_at(&self.data)
     }
 
     /// The refund record's revision, in the paid state; 0 otherwise (for stores).
-    pub fn known_revision(&self) -> u32 {
+    #[cfg_attr(not(feature = "client"), allow(dead_code))]
+    pub(crate) fn known_revision(&self) -> u32 {
         S::__revision(&self.data)
     }
 
     /// When the order expired, in the expired state (for reconciliation's grace window).
-    pub fn known_expired_at(&self) -> Option<OffsetDateTime> {
+    #[cfg_attr(not(feature = "client"), allow(dead_code))]
+    pub(crate) fn known_expired_at(&self) -> Option<OffsetDateTime> {
         S::__expired_at(&self.data)
     }
 

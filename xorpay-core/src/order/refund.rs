@@ -22,31 +22,15 @@ pub const MAX_REFUNDS: u8 = 50;
 /// The longest refund key, in bytes.
 pub const MAX_REFUND_KEY: usize = 128;
 
-/// A refund refused before anything was sent.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum RefundLimit {
+/// A refund refused before anything was sent: what the service answers as a `RefundError`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(not(feature = "client"), allow(dead_code))]
+pub(crate) enum RefundLimit {
     /// The order has had [`MAX_REFUNDS`] refunds already.
-    #[error("the order has had {MAX_REFUNDS} refunds, xorpay's limit")]
     TooMany,
-    /// The ticket is not this order's refund in doubt (another order's, or already settled).
-    #[error("the refund ticket does not belong to this order's refund in doubt")]
-    NotThisRefund,
-    /// The order was proven paid by a query, which does not tell XorPay's `aoid`, and no
-    /// notification has named it yet: a refund is addressed by the `aoid`. The notification
-    /// names it when it comes; if XorPay gave up notifying (after about 6.5 hours), read it
-    /// on the merchant dashboard and record it ([`Order::record_aoid`]).
-    #[error(
-        "the order's xorpay aoid is not known (a query confirmed it): wait for its \
-         notification, or record the aoid from xorpay's dashboard"
-    )]
+    /// The order's `aoid` is unknown (a query confirmed it): a refund is addressed by it.
     AoidUnknown,
-    /// The refund in doubt was not saved before sending: a crash or a concurrent copy could
-    /// lose it. Save the order (`update_paid`) after beginning the refund, then send it.
-    #[error("the refund was not recorded as in doubt before sending: save the order first")]
-    NotRecorded,
-    /// An earlier refund's outcome is unknown; resolve it first.
-    #[error("a refund of {amount} (key {key:?}) is in doubt; resolve it before refunding again")]
+    /// An earlier refund's outcome is unknown; it must be resolved first.
     InDoubt {
         /// Its key.
         key: String,
@@ -54,22 +38,20 @@ pub enum RefundLimit {
         amount: Price,
     },
     /// The amount is more than what is left to refund.
-    #[error("refund of {requested} exceeds what is left to refund ({})", left_text(*.refundable))]
     ExceedsPaid {
         /// The amount asked for.
         requested: Price,
         /// What is left, `None` when everything was refunded.
         refundable: Option<Price>,
     },
-    /// This key names an earlier refund of the order (see [`Order::refund`]).
-    #[error("the refund key {0:?} is already used by an earlier refund of this order")]
-    KeyUsed(String),
+    /// This key names an earlier refund of the order.
+    KeyUsed,
     /// The key is empty or longer than [`MAX_REFUND_KEY`] bytes.
-    #[error("a refund key must be 1 to {MAX_REFUND_KEY} bytes")]
     InvalidKey,
 }
 
-fn left_text(left: Option<Price>) -> String {
+#[cfg_attr(not(feature = "client"), allow(dead_code))]
+pub(crate) fn left_text(left: Option<Price>) -> String {
     match left {
         Some(left) => left.to_string(),
         None => "nothing".to_owned(),
@@ -151,7 +133,8 @@ impl Refund {
 
 /// How a refund in doubt ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum RefundEnd {
+#[cfg_attr(not(feature = "client"), allow(dead_code))]
+pub(crate) enum RefundEnd {
     /// XorPay made it.
     Made,
     /// It was not made; why (XorPay's refusal, or "resolved as not made").
@@ -210,7 +193,11 @@ impl<O> Order<O, Paid> {
     ///
     /// # Errors
     /// [`ConfirmError::Mismatch`] or [`ConfirmError::Ambiguous`]; nothing changes.
-    pub fn learn_aoid(&mut self, notification: &VerifiedNotification) -> Result<(), ConfirmError> {
+    #[cfg_attr(not(feature = "client"), allow(dead_code))]
+    pub(crate) fn learn_aoid(
+        &mut self,
+        notification: &VerifiedNotification,
+    ) -> Result<(), ConfirmError> {
         let aoid = match &self.data.aoid {
             Some(aoid) => aoid.clone(),
             None => exact_aoid(self.price, notification).ok_or(ConfirmError::Ambiguous)?,
@@ -265,7 +252,8 @@ impl<O> Order<O, Paid> {
     }
 
     /// The refund with this key, if one was asked for.
-    pub fn refund(&self, key: &str) -> Option<&Refund> {
+    #[cfg_attr(not(feature = "client"), allow(dead_code))]
+    pub(crate) fn refund_with_key(&self, key: &str) -> Option<&Refund> {
         self.data.refunds.iter().find(|refund| refund.key == key)
     }
 
@@ -326,7 +314,8 @@ impl<O> Order<O, Paid> {
     }
 
     /// The revision this copy saves as: [`Order::loaded_revision`], plus one once it changed.
-    pub fn revision(&self) -> u32 {
+    #[cfg_attr(not(feature = "client"), allow(dead_code))]
+    pub(crate) fn revision(&self) -> u32 {
         self.data.revision
     }
 
@@ -334,7 +323,8 @@ impl<O> Order<O, Paid> {
     /// saves the copy only over a row still at exactly this revision (a compare-and-set), so
     /// of two copies read at once only the first to save is recorded, however many changes
     /// either made since.
-    pub fn loaded_revision(&self) -> u32 {
+    #[cfg_attr(not(feature = "client"), allow(dead_code))]
+    pub(crate) fn loaded_revision(&self) -> u32 {
         self.data.stored_revision
     }
 
@@ -343,7 +333,8 @@ impl<O> Order<O, Paid> {
     /// storage calls it only after saving this copy over a row still at exactly
     /// [`Order::loaded_revision`]: `Client::send_refund` trusts it to mean the refund in
     /// doubt is durable.
-    pub fn saved(&mut self) {
+    #[cfg_attr(not(feature = "client"), allow(dead_code))]
+    pub(crate) fn saved(&mut self) {
         self.data.stored_revision = self.data.revision;
     }
 
@@ -357,7 +348,8 @@ impl<O> Order<O, Paid> {
     ///
     /// # Errors
     /// The [`RefundLimit`] that refuses it.
-    pub fn check_refund(&self, amount: Price) -> Result<(), RefundLimit> {
+    #[cfg_attr(not(feature = "client"), allow(dead_code))]
+    pub(crate) fn check_refund(&self, amount: Price) -> Result<(), RefundLimit> {
         if self.data.aoid.is_none() {
             return Err(RefundLimit::AoidUnknown);
         }
@@ -389,7 +381,8 @@ impl<O> Order<O, Paid> {
     /// # Errors
     /// The [`RefundLimit`] that refuses it ([`RefundLimit::KeyUsed`] for a key an earlier
     /// refund has); nothing is recorded then.
-    pub fn begin_refund(
+    #[cfg_attr(not(feature = "client"), allow(dead_code))]
+    pub(crate) fn begin_refund(
         &mut self,
         key: &str,
         amount: Price,
@@ -398,8 +391,8 @@ impl<O> Order<O, Paid> {
         if key.is_empty() || key.len() > MAX_REFUND_KEY {
             return Err(RefundLimit::InvalidKey);
         }
-        if self.refund(key).is_some() {
-            return Err(RefundLimit::KeyUsed(key.to_owned()));
+        if self.refund_with_key(key).is_some() {
+            return Err(RefundLimit::KeyUsed);
         }
         self.check_refund(amount)?;
         let aoid = self.data.aoid.clone().ok_or(RefundLimit::AoidUnknown)?;
@@ -423,7 +416,8 @@ impl<O> Order<O, Paid> {
     /// Whether the refund begun with `ticket` is recorded as in doubt in the store: this copy
     /// was saved since it began (a store's conditional write applied). Only then may it be
     /// sent, so that neither a crash nor a concurrent copy can lose a refund XorPay made.
-    pub fn is_recorded(&self, ticket: &RefundTicket) -> bool {
+    #[cfg_attr(not(feature = "client"), allow(dead_code))]
+    pub(crate) fn is_recorded(&self, ticket: &RefundTicket) -> bool {
         self.refund_in_doubt()
             .is_some_and(|refund| refund.key == ticket.key && refund.amount == ticket.amount)
             && self.data.aoid.as_ref() == Some(&ticket.aoid)
@@ -436,7 +430,8 @@ impl<O> Order<O, Paid> {
     ///
     /// # Errors
     /// [`ConfirmError::Mismatch`] when the order already knows another `aoid`.
-    pub fn record_aoid(&mut self, aoid: Aoid) -> Result<(), ConfirmError> {
+    #[cfg_attr(not(feature = "client"), allow(dead_code))]
+    pub(crate) fn record_aoid(&mut self, aoid: Aoid) -> Result<(), ConfirmError> {
         match &self.data.aoid {
             Some(known) if *known == aoid => Ok(()),
             Some(_) => Err(ConfirmError::Mismatch(PaymentMismatch::Aoid)),
@@ -450,7 +445,13 @@ impl<O> Order<O, Paid> {
 
     /// Settles the refund in doubt `key` at `now`: XorPay's answer, or what its dashboard
     /// shows. Returns whether that refund was in doubt (nothing changes otherwise).
-    pub fn resolve_refund(&mut self, key: &str, end: RefundEnd, now: OffsetDateTime) -> bool {
+    #[cfg_attr(not(feature = "client"), allow(dead_code))]
+    pub(crate) fn resolve_refund(
+        &mut self,
+        key: &str,
+        end: RefundEnd,
+        now: OffsetDateTime,
+    ) -> bool {
         let Some(index) = self
             .data
             .refunds
@@ -484,25 +485,22 @@ impl<O> Order<O, Paid> {
 /// sent twice by accident.
 #[derive(Debug)]
 #[must_use = "send the refund with it, or resolve the refund in doubt"]
-pub struct RefundTicket {
+#[cfg_attr(not(feature = "client"), allow(dead_code))]
+pub(crate) struct RefundTicket {
     aoid: Aoid,
     amount: Price,
     key: String,
 }
 
+#[cfg_attr(not(feature = "client"), allow(dead_code))]
 impl RefundTicket {
     /// The amount to refund.
-    pub fn amount(&self) -> Price {
+    pub(crate) fn amount(&self) -> Price {
         self.amount
     }
 
-    /// The refund's key.
-    pub fn key(&self) -> &str {
-        &self.key
-    }
-
     /// The order it belongs to.
-    pub fn aoid(&self) -> &Aoid {
+    pub(crate) fn aoid(&self) -> &Aoid {
         &self.aoid
     }
 }
@@ -601,13 +599,16 @@ mod tests {
         assert!(!order.resolve_refund("a", RefundEnd::Made, T0));
         assert!(!order.resolve_refund("a", RefundEnd::NotSent, T0));
         assert_eq!(order.refundable(), Some(fen(100)));
-        assert_eq!(order.refund("a").unwrap().state(), RefundState::NotMade);
+        assert_eq!(
+            order.refund_with_key("a").unwrap().state(),
+            RefundState::NotMade
+        );
         // Every change since the last save is one revision: the store's compare-and-set is on
         // the revision it was read at.
         assert_eq!((order.loaded_revision(), order.revision()), (1, 2));
         assert_eq!(
             order.begin_refund("a", fen(1), T0).unwrap_err(),
-            RefundLimit::KeyUsed("a".into())
+            RefundLimit::KeyUsed
         );
         assert_eq!(
             order.begin_refund("", fen(1), T0).unwrap_err(),
@@ -626,7 +627,7 @@ mod tests {
         let _ = order.begin_refund("a", fen(70), T0).unwrap();
         order.saved();
         assert!(order.resolve_refund("a", RefundEnd::NotSent, T0));
-        assert_eq!(order.refund("a"), None);
+        assert_eq!(order.refund_with_key("a"), None);
         assert!(order.refunds().is_empty());
         assert_eq!(order.refundable(), Some(fen(100)));
         assert_eq!((order.loaded_revision(), order.revision()), (1, 2));
@@ -655,18 +656,5 @@ mod tests {
         let json = serde_json::to_string(&order.data).unwrap();
         assert!(!json.contains("\"in_doubt\":"), "{json}");
         assert!(json.contains("refund_history"), "{json}");
-    }
-
-    #[test]
-    fn limits_read_like_sentences() {
-        let text = RefundLimit::ExceedsPaid {
-            requested: fen(5),
-            refundable: None,
-        }
-        .to_string();
-        assert_eq!(
-            text,
-            "refund of 0.05 exceeds what is left to refund (nothing)"
-        );
     }
 }

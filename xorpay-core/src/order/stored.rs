@@ -161,17 +161,3 @@ impl<O, S: State> Order<O, S> {
         serde_json::to_string(&self.data)
     }
 }
-
-impl<O: XorPayOrder> Order<O, Paid> {
-    /// A paid order from its struct, as a store's conditional write returned it, and the
-    /// payment data that write recorded: how a confirmation that applied in one round trip
-    /// gets its typed order. Only the lifecycle service calls it, with data it built from the
-    /// verified notification that the write matched against the stored order.
-    #[cfg_attr(not(feature = "client"), allow(dead_code))]
-    pub(crate) fn from_recorded_payment(
-        order: O,
-        data: PaidData,
-    ) -> Result<Order<O, Paid>, String> {
-        typed(order, data)
-    }
-}

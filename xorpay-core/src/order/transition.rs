@@ -9,49 +9,52 @@ use time::OffsetDateTime;
 
 use super::Order;
 use super::state::{Created, Expired, ExpiredData, Paid, PaidData, Pending, PendingData, State};
-use crate::notify::{ExpectedPayment, PaymentMismatch, VerifiedNotification};
+use crate::notify::{ExpectedPayment, PaymentMismatch, PaymentProof, VerifiedNotification};
 use crate::price::Price;
-use crate::request::{RequestError, XorPayOrder, endpoint, order_facts};
-use crate::response::{
-    Aoid, BarcodePayment, CreatedOrder, DEFAULT_EXPIRE_SECS, JsapiParams, PaymentInfo,
-};
-use crate::status::OrderState;
+use crate::request::{OrderFacts, RequestError, XorPayOrder, order_facts};
+use crate::response::{Aoid, CashierPage, DEFAULT_EXPIRE_SECS, JsapiParams, PaymentInfo};
+use crate::status::{BarcodeOutcome, OrderState};
 
 impl<O: XorPayOrder> Order<O, Created> {
     /// A new order from the merchant's struct.
     ///
     /// # Errors
     /// A [`RequestError`] when the struct holds a value XorPay would refuse (an empty name or
-    /// order id, a failing `Display`, …): refused now rather than at submission.
+    /// order id, an order id with a control character or longer than
+    /// [`MAX_ORDER_ID`](crate::request::MAX_ORDER_ID), a failing `Display`, …): refused now
+    /// rather than at submission.
     pub fn new(order: O) -> Result<Order<O, Created>, RequestError> {
         let facts = order_facts(&order)?;
-        Ok(Order {
+        Ok(Order::from_facts(order, facts))
+    }
+}
+
+impl<O> Order<O, Created> {
+    /// A new order from the merchant's struct and the facts read from it.
+    pub(crate) fn from_facts(order: O, facts: OrderFacts) -> Order<O, Created> {
+        Order {
             order,
             order_id: facts.order_id,
             price: facts.price,
             data: (),
             state: PhantomData,
-        })
+        }
     }
 }
 
-impl<O: XorPayOrder> Order<O, Created> {
-    /// XorPay accepted the order (`/api/pay`): it is pending, with what the payer needs.
-    /// Clients call this with XorPay's answer; custom transports can too, with the
-    /// [`CreatedOrder`] that [`crate::response::CreateOrderResponse::into_result`] read from
-    /// XorPay's own answer.
-    pub fn submitted(self, created: CreatedOrder, now: OffsetDateTime) -> Order<O, Pending>
-    where
-        O::Endpoint: endpoint::Submit,
-    {
-        self.accepted(created, now)
-    }
-
-    /// [`Order::submitted`] for a caller that has checked the order's endpoint at run time
-    /// (re-sending a submission in doubt, whatever the order's type).
-    pub(crate) fn accepted(self, created: CreatedOrder, now: OffsetDateTime) -> Order<O, Pending> {
-        let lifetime = created.expires_in().unwrap_or(DEFAULT_EXPIRE_SECS);
-        let (aoid, payment) = created.into_parts();
+/// XorPay's answers to sending an order, as the client reads them: only the service moves a
+/// created order on, since only it can prove XorPay's answer was XorPay's.
+#[cfg_attr(not(feature = "client"), allow(dead_code))]
+impl<O> Order<O, Created> {
+    /// XorPay accepted the order (`/api/pay`): it is pending, with what the payer needs, for
+    /// `lifetime` seconds from `now`.
+    pub(crate) fn accepted(
+        self,
+        aoid: Aoid,
+        payment: PaymentInfo,
+        lifetime: u64,
+        now: OffsetDateTime,
+    ) -> Order<O, Pending> {
         self.with::<Pending>(PendingData {
             aoid: Some(aoid),
             payment,
@@ -62,49 +65,38 @@ impl<O: XorPayOrder> Order<O, Created> {
 
     /// XorPay accepted a barcode payment: pending until its notification (or a query) says it
     /// is paid, even when XorPay answered `success` at once.
-    pub fn barcode_submitted(
+    pub(crate) fn charged(
         self,
-        payment: BarcodePayment,
+        aoid: Aoid,
+        outcome: BarcodeOutcome,
         now: OffsetDateTime,
-    ) -> Order<O, Pending>
-    where
-        O::Endpoint: endpoint::BarcodePay,
-    {
-        self.charged(payment, now)
-    }
-
-    /// [`Order::barcode_submitted`] after a run-time check of the endpoint.
-    pub(crate) fn charged(self, payment: BarcodePayment, now: OffsetDateTime) -> Order<O, Pending> {
-        let outcome = payment.outcome();
+    ) -> Order<O, Pending> {
         self.with::<Pending>(PendingData {
-            aoid: Some(payment.into_aoid()),
+            aoid: Some(aoid),
             payment: PaymentInfo::Barcode(outcome),
             submitted_at: now,
             expires_at: expires_at(now, DEFAULT_EXPIRE_SECS),
         })
     }
 
-    /// The payer was sent to XorPay's cashier page (`lifetime` seconds, XorPay's default being
-    /// [`DEFAULT_EXPIRE_SECS`]). XorPay names no `aoid` until the order is paid, so such an
-    /// order is confirmed with a query as well (see [`Order::confirm_with_query`]).
-    pub fn cashier_opened(self, lifetime: u64, now: OffsetDateTime) -> Order<O, Pending>
-    where
-        O::Endpoint: endpoint::OpenCashier,
-    {
-        self.opened(lifetime, now)
-    }
-
-    /// [`Order::cashier_opened`] after a run-time check of the endpoint.
-    pub(crate) fn opened(self, lifetime: u64, now: OffsetDateTime) -> Order<O, Pending> {
+    /// The payer was sent to XorPay's cashier page (`lifetime` seconds). XorPay names no
+    /// `aoid` until the order is paid, so such an order is confirmed with a query as well.
+    pub(crate) fn opened(
+        self,
+        page: CashierPage,
+        lifetime: u64,
+        now: OffsetDateTime,
+    ) -> Order<O, Pending> {
         self.with::<Pending>(PendingData {
             aoid: None,
-            payment: PaymentInfo::Cashier,
+            payment: PaymentInfo::Cashier(page),
             submitted_at: now,
             expires_at: expires_at(now, lifetime),
         })
     }
 }
 
+#[cfg_attr(not(feature = "client"), allow(dead_code))]
 impl<O> Order<O, Created> {
     /// Confirms a payment for an order whose submission was never answered (a timeout, a
     /// crash): a verified notification and XorPay's own answer that this order is paid. The
@@ -112,7 +104,7 @@ impl<O> Order<O, Created> {
     ///
     /// # Errors
     /// [`Rejected`], holding this order.
-    pub fn confirm_with_query(
+    pub(crate) fn confirm_with_query(
         self,
         notification: VerifiedNotification,
         answer: &QueryAnswer,
@@ -133,7 +125,7 @@ impl<O> Order<O, Created> {
     ///
     /// # Errors
     /// [`Rejected`] with [`ConfirmError::AnswerForAnotherOrder`].
-    pub fn settle(
+    pub(crate) fn settle(
         self,
         answer: &QueryAnswer,
         now: OffsetDateTime,
@@ -151,9 +143,9 @@ impl<O> Order<O, Created> {
 
     /// Gives up an order whose submission was never answered: expired from `now`, without
     /// an `aoid`. Nothing is lost by it: a payment that still arrives is confirmed as a late
-    /// one ([`Order::confirm_with_query`] on the expired order), and for
+    /// one (with XorPay's answer to a query on the expired order), and for
     /// [`Abandoned::Refused`] only with a notification, whose amount is checked.
-    pub fn abandon(self, now: OffsetDateTime, why: Abandoned) -> Order<O, Expired> {
+    pub(crate) fn abandon(self, now: OffsetDateTime, why: Abandoned) -> Order<O, Expired> {
         self.with::<Expired>(ExpiredData {
             aoid: None,
             expired_at: now,
@@ -164,8 +156,7 @@ impl<O> Order<O, Created> {
 
 /// Why an order whose submission was never answered is given up ([`Order::abandon`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Abandoned {
+pub(crate) enum Abandoned {
     /// XorPay has it expired, or never had it and it cannot be sent again (a barcode).
     NeverPaid,
     /// XorPay refused the identical request for good (`order_exist`, `sign_error`, …). Its
@@ -251,9 +242,9 @@ pub enum ConfirmError {
 }
 
 /// The answer of a query about one order, from XorPay itself. Only the client builds one,
-/// from an answer it received; it moves a pending order on ([`Order::settle`]).
+/// from an answer it received; it moves an order on ([`Order::settle`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct QueryAnswer {
+pub(crate) struct QueryAnswer {
     subject: QuerySubject,
     state: OrderState,
 }
@@ -272,11 +263,6 @@ impl QueryAnswer {
         }
     }
 
-    /// The state XorPay reported.
-    pub fn state(&self) -> OrderState {
-        self.state
-    }
-
     fn is_about<O, S: State>(&self, order: &Order<O, S>) -> bool {
         match &self.subject {
             QuerySubject::OrderId(order_id) => *order_id == order.order_id,
@@ -287,7 +273,8 @@ impl QueryAnswer {
 /// Where XorPay's answer to a query moved an order that was in state `S`.
 #[derive(Debug)]
 #[must_use = "the order is inside"]
-pub enum Settled<O, S: State = Pending> {
+#[cfg_attr(not(feature = "client"), allow(dead_code))]
+pub(crate) enum Settled<O, S: State = Pending> {
     /// XorPay says it is paid (`payed` or `success`).
     Paid(Order<O, Paid>),
     /// XorPay says it expired.
@@ -318,9 +305,18 @@ impl<O> Order<O, Pending> {
         self.data.aoid.as_ref()
     }
 
-    /// What the payer needs: a QR text, the JSAPI parameters, the cashier or a barcode result.
+    /// What the payer needs: a QR text, the JSAPI parameters, the cashier page or a barcode
+    /// result.
     pub fn payment(&self) -> &PaymentInfo {
         &self.data.payment
+    }
+
+    /// XorPay's cashier page of a cashier order: send the payer's browser there.
+    pub fn cashier(&self) -> Option<&CashierPage> {
+        match &self.data.payment {
+            PaymentInfo::Cashier(page) => Some(page),
+            _ => None,
+        }
     }
 
     /// The six `WeixinJSBridge` parameters of a JSAPI or mini-program order.
@@ -350,18 +346,15 @@ impl<O> Order<O, Pending> {
     }
 
     /// Confirms the payment with a verified notification that names this order's `aoid`,
-    /// `order_id` and exactly its price.
+    /// `order_id` and exactly its price. Pure: the service records it (`payments.confirm`).
     ///
     /// # Errors
     /// [`Rejected`], holding this order, with [`ConfirmError::Mismatch`], or
-    /// [`ConfirmError::AoidUnknown`] for a cashier order (use
-    /// [`Order::confirm_with_query`]).
-    pub fn confirm(
-        self,
-        notification: VerifiedNotification,
-    ) -> Result<Order<O, Paid>, Rejected<O>> {
+    /// [`ConfirmError::AoidUnknown`] for a cashier order (the service confirms those with
+    /// XorPay's answer to a query as well).
+    pub fn confirm(self, notification: impl PaymentProof) -> Result<Order<O, Paid>, Rejected<O>> {
         let aoid = self.data.aoid.clone();
-        confirm_known(self, aoid, notification)
+        confirm_known(self, aoid, notification.into_verified())
     }
 
     /// Confirms the payment with a verified notification *and* XorPay's own answer that this
@@ -372,7 +365,8 @@ impl<O> Order<O, Pending> {
     /// # Errors
     /// [`Rejected`], holding this order: the notification is for another order or amount,
     /// the answer is about another order, or XorPay does not say it is paid.
-    pub fn confirm_with_query(
+    #[cfg_attr(not(feature = "client"), allow(dead_code))]
+    pub(crate) fn confirm_with_query(
         self,
         notification: VerifiedNotification,
         answer: &QueryAnswer,
@@ -387,7 +381,8 @@ impl<O> Order<O, Pending> {
     ///
     /// # Errors
     /// [`Rejected`] with [`ConfirmError::AnswerForAnotherOrder`].
-    pub fn settle(self, answer: &QueryAnswer) -> Result<Settled<O>, Rejected<O>> {
+    #[cfg_attr(not(feature = "client"), allow(dead_code))]
+    pub(crate) fn settle(self, answer: &QueryAnswer) -> Result<Settled<O>, Rejected<O>> {
         if !answer.is_about(&self) {
             return Err(self.reject(ConfirmError::AnswerForAnotherOrder));
         }
@@ -506,10 +501,10 @@ impl<O> Order<O, Expired> {
     /// [`Rejected`], holding this order.
     pub fn confirm(
         self,
-        notification: VerifiedNotification,
+        notification: impl PaymentProof,
     ) -> Result<Order<O, Paid>, Rejected<O, Expired>> {
         let aoid = self.data.aoid.clone();
-        confirm_known(self, aoid, notification)
+        confirm_known(self, aoid, notification.into_verified())
     }
 
     /// Confirms a late payment of an expired order whose `aoid` XorPay never named (a cashier
@@ -519,7 +514,8 @@ impl<O> Order<O, Expired> {
     ///
     /// # Errors
     /// [`Rejected`], holding this order.
-    pub fn confirm_with_query(
+    #[cfg_attr(not(feature = "client"), allow(dead_code))]
+    pub(crate) fn confirm_with_query(
         self,
         notification: VerifiedNotification,
         answer: &QueryAnswer,
@@ -534,7 +530,11 @@ impl<O> Order<O, Expired> {
     ///
     /// # Errors
     /// [`Rejected`] with [`ConfirmError::AnswerForAnotherOrder`].
-    pub fn settle(self, answer: &QueryAnswer) -> Result<Settled<O, Expired>, Rejected<O, Expired>> {
+    #[cfg_attr(not(feature = "client"), allow(dead_code))]
+    pub(crate) fn settle(
+        self,
+        answer: &QueryAnswer,
+    ) -> Result<Settled<O, Expired>, Rejected<O, Expired>> {
         if !answer.is_about(&self) {
             return Err(reject(self, ConfirmError::AnswerForAnotherOrder));
         }

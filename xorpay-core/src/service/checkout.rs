@@ -6,21 +6,20 @@
 use super::reconcile::{Outcome, refuses_for_good};
 use super::record::{self, mark_expired, mark_pending};
 use super::{Payments, ServiceOrder};
-use crate::client::{CashierPage, ClientError, Sent};
+use crate::client::{ClientError, SendError};
 use crate::order::{Abandoned, Created, Order, Paid, Pending, StoredOrder};
-use crate::request::RequestError;
+use crate::request::{RequestError, order_facts};
 use crate::status::ApiError;
-use crate::store::{OrderStore, Record, RecordState, StoreError, Transition};
+use crate::store::{Record, RecordState, StoreError, Transition};
 
 /// Where a checkout left the order.
 #[derive(Debug)]
 #[must_use = "show the payer what to pay with"]
 pub enum Checkout<O> {
     /// Accepted by XorPay: show the payer what to pay with ([`Order::payment`]: a QR text,
-    /// the JSAPI parameters, or a barcode's first answer).
+    /// the JSAPI parameters, the cashier page to send their browser to, or a barcode's first
+    /// answer).
     Pending(Order<O, Pending>),
-    /// A cashier order: send the payer's browser to the page.
-    Cashier(Order<O, Pending>, CashierPage),
     /// Already paid: a repeated checkout, or a notification faster than XorPay's answer.
     Paid(Order<O, Paid>),
 }
@@ -31,8 +30,8 @@ pub enum Checkout<O> {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum CheckoutError {
-    /// The order holds a value XorPay would refuse; nothing was stored or sent. Fix the
-    /// order.
+    /// The order holds a value XorPay would refuse, or a `notify_url` of its own that is not
+    /// the service's; nothing was stored or sent. Fix the order.
     #[error("the order cannot be sent: {0}")]
     Invalid(#[from] RequestError),
     /// Another order has this number (different contents, or long closed). Use a new order
@@ -86,7 +85,7 @@ impl CheckoutError {
     }
 }
 
-impl<O: ServiceOrder, S: OrderStore> Payments<O, S> {
+impl<O: ServiceOrder> Payments<O> {
     /// Checks an order out: stores it, sends it to its endpoint (`/api/pay` for native,
     /// JSAPI, Alipay and mini-program orders, `/api/barcode_pay` for a scanned code, the
     /// cashier page for cashier orders) and records it pending.
@@ -95,9 +94,20 @@ impl<O: ServiceOrder, S: OrderStore> Payments<O, S> {
     /// where the first left it, or resumes it if that one's answer was lost.
     ///
     /// # Errors
-    /// [`CheckoutError`], which says whether trying again is safe.
+    /// [`CheckoutError`], which says whether trying again is safe. An order id longer than
+    /// [`crate::request::MAX_ORDER_ID`] bytes or with a control character, and an order
+    /// whose own `notify_url` is not the service's, are [`CheckoutError::Invalid`] before
+    /// anything is stored.
     pub async fn checkout(&self, order: O) -> Result<Checkout<O>, CheckoutError> {
-        let order = Order::new(order)?;
+        let facts = order_facts(&order)?;
+        if facts
+            .notify_url
+            .as_deref()
+            .is_some_and(|url| url != self.inner.notify_url)
+        {
+            return Err(RequestError::NotifyUrlDiffers.into());
+        }
+        let order = Order::from_facts(order, facts);
         let record = record::new_record(&order, self.now())?;
         match self.inner.store.insert(&record).await {
             Ok(()) => self.send(order).await,
@@ -110,47 +120,41 @@ impl<O: ServiceOrder, S: OrderStore> Payments<O, S> {
     async fn send(&self, order: Order<O, Created>) -> Result<Checkout<O>, CheckoutError> {
         let order_id = order.order_id().to_owned();
         let now = self.now();
-        let sent = match self.inner.client.send_any(order).await {
-            Ok(sent) => sent,
-            Err(failed) if failed.error().outcome_unknown() => {
-                return self.in_doubt(failed.into_order()).await;
+        let pending = match self.inner.client.send_order(order, now).await {
+            Ok(pending) => pending,
+            Err(failed) if failed.error.outcome_unknown() => {
+                return self.in_doubt(failed.order).await;
             }
             Err(failed) => {
-                let (order, error) = failed.into_parts();
-                return match error {
+                return match failed.error {
                     // Stays created: a repeated checkout resumes it.
-                    ClientError::Unreachable { .. } => {
+                    SendError::Client(error @ ClientError::Unreachable { .. }) => {
                         Err(CheckoutError::Unreachable { order_id, error })
                     }
                     // XorPay holds this number paid already: settled as a submission whose
                     // answer was lost, by its answer to a query.
-                    ClientError::Api(ApiError::OrderPayed) => self.in_doubt(order).await,
-                    ClientError::Api(error) => {
+                    SendError::Client(ClientError::Api(ApiError::OrderPayed)) => {
+                        self.in_doubt(failed.order).await
+                    }
+                    SendError::Client(ClientError::Api(error)) => {
                         // Refused for good (`order_exist`, …): XorPay's order with this
                         // number, if any, is not this one. Otherwise XorPay holds no order.
                         let why = match refuses_for_good(&error) {
                             true => Abandoned::Refused,
                             false => Abandoned::NeverPaid,
                         };
-                        let given_up = order.abandon(now, why);
+                        let given_up = failed.order.abandon(now, why);
                         let from = RecordState::Created;
                         let _ = mark_expired(&self.inner.store, &given_up, from, now).await?;
                         Err(CheckoutError::Refused { order_id, error })
                     }
-                    ClientError::Request(error) => Err(CheckoutError::Invalid(error)),
+                    SendError::Request(error) => Err(CheckoutError::Invalid(error)),
                     _ => Err(CheckoutError::InDoubt(order_id)),
                 };
             }
         };
-        let (pending, page) = match sent {
-            Sent::Pending(pending) => (pending, None),
-            Sent::Cashier(pending, page) => (pending, Some(page)),
-        };
         match mark_pending(&self.inner.store, &pending, now).await? {
-            Transition::Applied => Ok(match page {
-                Some(page) => Checkout::Cashier(pending, page),
-                None => Checkout::Pending(pending),
-            }),
+            Transition::Applied => Ok(Checkout::Pending(pending)),
             // A notification faster than XorPay's answer paid it meanwhile.
             Transition::NotApplied => self.current(&order_id).await,
         }
@@ -179,40 +183,26 @@ impl<O: ServiceOrder, S: OrderStore> Payments<O, S> {
         };
         match record::typed::<O>(&stored)? {
             StoredOrder::Created(order) => self.in_doubt(order).await,
-            other => self.checkout_of(other),
+            other => checkout_of(other),
         }
     }
 
     /// Where the order stands now, read back.
     async fn current(&self, order_id: &str) -> Result<Checkout<O>, CheckoutError> {
         match self.order(order_id).await? {
-            Some(StoredOrder::Created(_)) => Err(CheckoutError::InDoubt(order_id.to_owned())),
-            Some(other) => self.checkout_of(other),
+            Some(other) => checkout_of(other),
             None => Err(CheckoutError::InDoubt(order_id.to_owned())),
         }
     }
+}
 
-    fn checkout_of(&self, stored: StoredOrder<O>) -> Result<Checkout<O>, CheckoutError> {
-        match stored {
-            StoredOrder::Pending(pending) => {
-                if matches!(pending.payment(), crate::response::PaymentInfo::Cashier) {
-                    let page = self
-                        .inner
-                        .client
-                        .cashier_page(pending.inner())
-                        .map_err(|_| CheckoutError::InDoubt(pending.order_id().to_owned()))?;
-                    Ok(Checkout::Cashier(pending, page))
-                } else {
-                    Ok(Checkout::Pending(pending))
-                }
-            }
-            StoredOrder::Paid(paid) => Ok(Checkout::Paid(paid)),
-            StoredOrder::Expired(expired) => {
-                Err(CheckoutError::Closed(expired.order_id().to_owned()))
-            }
-            StoredOrder::Created(created) => {
-                Err(CheckoutError::InDoubt(created.order_id().to_owned()))
-            }
+fn checkout_of<O>(stored: StoredOrder<O>) -> Result<Checkout<O>, CheckoutError> {
+    match stored {
+        StoredOrder::Pending(pending) => Ok(Checkout::Pending(pending)),
+        StoredOrder::Paid(paid) => Ok(Checkout::Paid(paid)),
+        StoredOrder::Expired(expired) => Err(CheckoutError::Closed(expired.order_id().to_owned())),
+        StoredOrder::Created(created) => {
+            Err(CheckoutError::InDoubt(created.order_id().to_owned()))
         }
     }
 }

@@ -3,52 +3,46 @@
 //!
 //! In the common case (the first delivery for an order whose `aoid` XorPay named when it was
 //! created) the payment is one conditional write: from `pending` or `expired`, at the
-//! notification's `aoid` and exact price, returning the merchant's struct. When that write
-//! does not apply, the order is read back and decided on: a repeat of the payment already
+//! notification's `aoid` and exact price; nothing is read. When that write does not apply, the order is read back and decided on: a repeat of the payment already
 //! recorded is "already paid"; an order whose `aoid` XorPay never named (a cashier order, a
 //! submission whose answer was lost) is confirmed with XorPay's own answer to a query as
 //! well; anything else is refused. A notification signed only with the retired secret (see
 //! [`super::RetiredSecret`]) skips the single write and always needs XorPay's answer to a
 //! query: a retired secret may have leaked. Only an order the store holds as paid, by this
-//! payment, is ever acknowledged.
+//! payment, is ever acknowledged. Each newly recorded payment is logged at INFO with its
+//! order number, `aoid` and amount.
+//!
+//! [`Payments::settle`] records a payment the other way: by asking XorPay about a pending
+//! order at once, when the payer is back on the return page before the notification.
 
 use time::OffsetDateTime;
 
-use super::record::{self, mark_paid, update_paid};
+use super::load::{LoadError, OrderError, check_same};
+use super::reconcile::{Outcome, record_settled, settle_pending};
+use super::record::{mark_paid, update_paid};
 use super::{Payments, ServiceOrder};
 use crate::client::ClientError;
 use crate::notify::{Notification, NotificationError, VerifiedNotification};
-use crate::order::{ConfirmError, Order, Paid, PaidData, QueryAnswer, StoredOrder};
-use crate::store::{AoidCondition, Change, OrderStore, RecordState, StoreError, Transition};
+use crate::order::{ConfirmError, Order, Paid, PaidData, Pending, QueryAnswer, StoredOrder};
+use crate::price::Price;
+use crate::store::{AoidCondition, Change, RecordState, StoreError, Transition};
 
-/// The answer XorPay accepts for a notification (HTTP 200, body `ok`). Only
-/// [`Payments::confirm`] makes one, once the order is durably paid; with feature `axum` it
-/// is a response.
-#[derive(Debug)]
-#[must_use = "answer XorPay with it, or XorPay will notify again"]
-pub struct Acknowledgement {
-    _durable: (),
-}
-
-impl Acknowledgement {
-    /// The body XorPay expects.
-    pub const BODY: &'static str = "ok";
-}
-
-/// A notification applied: the paid order, whether this delivery paid it, and the
-/// acknowledgement for XorPay.
-#[derive(Debug)]
-#[must_use = "answer XorPay with the acknowledgement, or it will notify again"]
-pub struct Confirmed<O> {
-    order: Order<O, Paid>,
+/// A notification applied: the order is durably paid by it. Answer XorPay with HTTP 200 and
+/// [`Confirmed::BODY`] (with feature `axum` it is a response), or XorPay notifies again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use = "answer XorPay with it (HTTP 200, body `ok`), or it will notify again"]
+pub struct Confirmed {
+    order_id: String,
     newly: bool,
-    ack: Acknowledgement,
 }
 
-impl<O> Confirmed<O> {
-    /// The paid order.
-    pub fn order(&self) -> &Order<O, Paid> {
-        &self.order
+impl Confirmed {
+    /// The body XorPay expects, with HTTP 200.
+    pub const BODY: &'static str = "ok";
+
+    /// The order the payment is for.
+    pub fn order_id(&self) -> &str {
+        &self.order_id
     }
 
     /// Whether this delivery is the one that paid the order (of any number of deliveries,
@@ -56,15 +50,11 @@ impl<O> Confirmed<O> {
     pub fn is_new(&self) -> bool {
         self.newly
     }
-
-    /// The paid order and the acknowledgement.
-    pub fn into_parts(self) -> (Order<O, Paid>, Acknowledgement) {
-        (self.order, self.ack)
-    }
 }
 
-/// Why a notification did not pay an order. Answer XorPay with a non-200 status
-/// ([`NotifyError::status`]), so that it notifies again.
+/// Why a payment was not recorded: from a notification ([`Payments::confirm`]; answer XorPay
+/// with [`NotifyError::status`], never 200, so that it notifies again), or from asking XorPay
+/// ([`Payments::settle`]).
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum NotifyError {
@@ -73,9 +63,11 @@ pub enum NotifyError {
     /// keeps coming: then check the app secret.
     #[error(transparent)]
     Invalid(#[from] NotificationError),
-    /// No order with this number is stored.
-    #[error("no stored order {0:?}")]
-    UnknownOrder(String),
+    /// The stored order is not the one the payment is for: none is stored with this number
+    /// (an order not checked out through this service's store), the order given disagrees
+    /// with it, or another writer kept changing it.
+    #[error(transparent)]
+    Order(#[from] OrderError),
     /// Genuine, but not about the stored order (another `aoid`, amount or number form).
     #[error("notification for order {order_id:?} refused: {reason}")]
     Mismatch {
@@ -84,22 +76,13 @@ pub enum NotifyError {
         /// Why.
         reason: ConfirmError,
     },
-    /// The query that had to confirm the order (its `aoid` was never named) failed. XorPay
-    /// notifies again.
+    /// The query that had to confirm the order failed. XorPay notifies again.
     #[error("order {order_id:?}: the query to confirm it failed: {error}")]
     Query {
         /// The order number.
         order_id: String,
         /// What failed.
         error: ClientError,
-    },
-    /// The store's conditional write did not apply, and reading the order back did not show
-    /// it paid by this payment (its row changed on every try, or disagrees with itself).
-    /// XorPay notifies again.
-    #[error("order {order_id:?}: the store did not record the payment")]
-    NotRecorded {
-        /// The order number.
-        order_id: String,
     },
     /// The store failed. XorPay notifies again.
     #[error(transparent)]
@@ -113,17 +96,25 @@ impl NotifyError {
     pub fn status(&self) -> u16 {
         match self {
             NotifyError::Invalid(_) => 400,
-            NotifyError::UnknownOrder(_) | NotifyError::Mismatch { .. } => 409,
-            NotifyError::Query { .. } | NotifyError::NotRecorded { .. } | NotifyError::Store(_) => {
-                503
-            }
+            NotifyError::Order(error) if error.is_safe_to_retry() => 503,
+            NotifyError::Order(_) | NotifyError::Mismatch { .. } => 409,
+            NotifyError::Query { .. } | NotifyError::Store(_) => 503,
         }
     }
 
-    /// Whether the same notification may succeed later (XorPay retries it): a failure that
+    /// Whether the same notification (or settling again) may succeed later: a failure that
     /// passes, not a refusal.
     pub fn is_safe_to_retry(&self) -> bool {
         self.status() == 503
+    }
+}
+
+impl From<LoadError> for NotifyError {
+    fn from(error: LoadError) -> NotifyError {
+        match error {
+            LoadError::Store(error) => NotifyError::Store(error),
+            LoadError::Order(error) => NotifyError::Order(error),
+        }
     }
 }
 
@@ -137,35 +128,80 @@ enum Step<O> {
     /// Save this paid order, which learnt its `aoid`.
     Learn(Order<O, Paid>),
     /// Already paid by this payment, as stored.
-    Done(Order<O, Paid>),
+    Done,
 }
 
-impl<O: ServiceOrder, S: OrderStore> Payments<O, S> {
+impl<O: ServiceOrder> Payments<O> {
     /// Applies the raw body of XorPay's notification: parses and verifies it, records the
-    /// payment, and gives the acknowledgement only once the write is durable. Duplicate and
-    /// concurrent deliveries are all acknowledged; exactly one [`Confirmed::is_new`].
+    /// payment, and answers only once the write is durable. Duplicate and concurrent
+    /// deliveries are all confirmed; exactly one [`Confirmed::is_new`]. This is the
+    /// framework-neutral call behind [`Payments::router`]: body bytes in, the answer out.
     ///
     /// # Errors
     /// [`NotifyError`]; nothing was written. Answer with its [`NotifyError::status`].
-    pub async fn confirm(&self, body: &[u8]) -> Result<Confirmed<O>, NotifyError> {
+    pub async fn confirm(&self, body: &[u8]) -> Result<Confirmed, NotifyError> {
         let (notification, trust) = self.verify(body)?;
         let now = self.now();
         let at_once = match trust {
             Trust::Current => self.pay_at_once(&notification, now).await?,
-            Trust::Retired => None,
+            Trust::Retired => false,
         };
-        let confirmed = match at_once {
-            Some(order) => Confirmed {
-                order,
-                newly: true,
-                ack: Acknowledgement { _durable: () },
-            },
-            None => self.confirm_read_back(notification, trust, now).await?,
+        let newly = match at_once {
+            true => true,
+            false => self.confirm_read_back(&notification, trust, now).await?,
         };
-        if confirmed.newly {
-            self.inner.paid.notify_one();
+        if newly {
+            recorded(
+                notification.order_id(),
+                Some(notification.aoid().as_str()),
+                notification.pay_price(),
+            );
+            self.inner.signals.paid();
         }
-        Ok(confirmed)
+        Ok(Confirmed {
+            order_id: notification.order_id().to_owned(),
+            newly,
+        })
+    }
+
+    /// Asks XorPay about a pending order now (the payer is back on the return page, before
+    /// the notification) and records what it says: paid, expired, or still pending. Returns
+    /// the order as stored afterwards. The copy given only names the order: the stored row
+    /// decides, so a copy gone stale meanwhile is harmless.
+    ///
+    /// # Errors
+    /// [`NotifyError::Order`] when the order is not stored or disagrees with the copy,
+    /// [`NotifyError::Query`] when XorPay could not be asked (try again later; the
+    /// notification or reconciliation will record it anyway), [`NotifyError::Store`].
+    pub async fn settle(&self, order: Order<O, Pending>) -> Result<StoredOrder<O>, NotifyError> {
+        let order_id = order.order_id().to_owned();
+        let stored = self.stored(&order_id).await?;
+        let StoredOrder::Pending(stored) = stored else {
+            return Ok(stored);
+        };
+        check_same(&order, &stored)?;
+        let answer = self
+            .inner
+            .client
+            .check(&order_id)
+            .await
+            .map_err(|error| NotifyError::Query {
+                order_id: order_id.clone(),
+                error,
+            })?;
+        let now = self.now();
+        let settled = settle_pending(stored, &answer, now).map_err(|rejected| {
+            NotifyError::Mismatch {
+                order_id: order_id.clone(),
+                reason: rejected.reason().clone(),
+            }
+        })?;
+        let outcome = record_settled(&self.inner.store, settled, RecordState::Pending, now).await?;
+        if let Outcome::Paid(paid) = &outcome {
+            recorded(&order_id, paid.aoid().map(|aoid| aoid.as_str()), paid.paid_price());
+            self.inner.signals.paid();
+        }
+        Ok(self.stored(&order_id).await?)
     }
 
     /// Verifies with the current secret, then with the retired one while it is accepted.
@@ -183,12 +219,12 @@ impl<O: ServiceOrder, S: OrderStore> Payments<O, S> {
     }
 
     /// The common case in one round trip: a pending (or expired) order whose `aoid` is the
-    /// notification's, at its exact price, becomes paid.
+    /// notification's, at its exact price, becomes paid. Whether this write paid it.
     async fn pay_at_once(
         &self,
         notification: &VerifiedNotification,
         now: OffsetDateTime,
-    ) -> Result<Option<Order<O, Paid>>, NotifyError> {
+    ) -> Result<bool, NotifyError> {
         let order_id = notification.order_id();
         let data = PaidData::by_notification(notification.aoid().clone(), notification);
         let json = serde_json::to_string(&data).map_err(|error| StoreError::Corrupt {
@@ -210,83 +246,63 @@ impl<O: ServiceOrder, S: OrderStore> Payments<O, S> {
             attention: false,
             at: now,
         };
-        let Some(struct_json) = self.inner.store.change(&change).await? else {
-            return Ok(None);
-        };
-        let corrupt = |reason: String| StoreError::Corrupt {
-            order_id: order_id.to_owned(),
-            reason,
-        };
-        let order: O = serde_json::from_str(&struct_json).map_err(|e| corrupt(e.to_string()))?;
-        let paid = Order::from_recorded_payment(order, data).map_err(corrupt)?;
-        Ok(Some(paid))
+        Ok(self.inner.store.change(&change).await? == Transition::Applied)
     }
 
     /// Reads the order, decides, writes; reads again after a write that did not apply.
+    /// Whether this delivery paid the order.
     async fn confirm_read_back(
         &self,
-        notification: VerifiedNotification,
+        notification: &VerifiedNotification,
         trust: Trust,
         now: OffsetDateTime,
-    ) -> Result<Confirmed<O>, NotifyError> {
+    ) -> Result<bool, NotifyError> {
         let order_id = notification.order_id().to_owned();
         let store = &self.inner.store;
         let mut answer = None;
         for _ in 0..TRIES {
-            let record = store
-                .load(&order_id)
-                .await?
-                .ok_or_else(|| NotifyError::UnknownOrder(order_id.clone()))?;
-            let stored = record::typed::<O>(&record)?;
+            let stored = self.stored(&order_id).await?;
             if needs_query(&stored, trust) && answer.is_none() {
-                let state = self.inner.client.query2(&order_id).await.map_err(|error| {
-                    NotifyError::Query {
-                        order_id: order_id.clone(),
-                        error,
-                    }
-                })?;
-                answer = Some(QueryAnswer::for_order_id(order_id.clone(), state));
+                let asked = self.inner.client.check(&order_id).await;
+                answer = Some(asked.map_err(|error| NotifyError::Query {
+                    order_id: order_id.clone(),
+                    error,
+                })?);
             }
-            let ack = Acknowledgement { _durable: () };
-            let step =
-                decide(stored, notification.clone(), trust, answer.as_ref()).map_err(|reason| {
-                    NotifyError::Mismatch {
-                        order_id: order_id.clone(),
-                        reason,
-                    }
-                })?;
+            let step = decide(stored, notification.clone(), trust, answer.as_ref()).map_err(
+                |reason| NotifyError::Mismatch {
+                    order_id: order_id.clone(),
+                    reason,
+                },
+            )?;
             match step {
-                Step::Done(order) => {
-                    return Ok(Confirmed {
-                        order,
-                        newly: false,
-                        ack,
-                    });
-                }
+                Step::Done => return Ok(false),
                 Step::Pay(order, from) => {
                     if mark_paid(store, &order, from, now).await? == Transition::Applied {
-                        return Ok(Confirmed {
-                            order,
-                            newly: true,
-                            ack,
-                        });
+                        return Ok(true);
                     }
                 }
                 Step::Learn(mut order) => {
                     if update_paid(store, &mut order, now).await? == Transition::Applied {
-                        return Ok(Confirmed {
-                            order,
-                            newly: false,
-                            ack,
-                        });
+                        return Ok(false);
                     }
                 }
             }
             // Not applied: another writer moved the order (a concurrent delivery, most
             // likely). Read it back; only what it now is decides.
         }
-        Err(NotifyError::NotRecorded { order_id })
+        Err(OrderError::changed(&order_id).into())
     }
+}
+
+/// The one INFO line of a recorded payment.
+pub(super) fn recorded(order_id: &str, aoid: Option<&str>, amount: Price) {
+    tracing::info!(
+        order_id,
+        aoid = aoid.unwrap_or("unknown until its notification"),
+        %amount,
+        "payment recorded"
+    );
 }
 
 /// How far a verified notification is trusted.
@@ -335,7 +351,7 @@ fn decide<O>(
                 paid.learn_aoid(&notification)?;
             }
             if had_aoid || queried {
-                Step::Done(paid)
+                Step::Done
             } else {
                 Step::Learn(paid)
             }

@@ -8,36 +8,67 @@
 //! be idempotent, keyed by the order number.
 
 use core::future::Future;
-use core::time::Duration;
+use core::pin::Pin;
 use std::hash::{BuildHasher as _, Hasher as _};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::record;
 use super::{Payments, ServiceOrder};
 use crate::order::{Order, Paid, StoredOrder};
-use crate::store::{Claim, OrderStore, StoreError, Transition};
+use crate::store::{Claim, StoreError, Transition};
 
-/// The merchant's fulfilment: ship the goods, credit the account. Called at least once per
-/// paid order (more only when a process died between running it and recording it), so it
-/// must be idempotent, keyed by the order number.
-pub trait Fulfil<O>: Send + Sync {
-    /// Fulfils one paid order. An error leaves it unfulfilled: it is handed over again by the
-    /// next sweep.
+/// The merchant's fulfilment (ship the goods, credit the account), given to the service with
+/// `Payments::builder().fulfil(…)`. Called at least once per paid order (more only when a
+/// process died between running it and recording it), so it must be idempotent, keyed by
+/// the order number.
+///
+/// Write it as an `async fn`; any error converts with `?` or `.into()`:
+///
+/// ```
+/// use xorpay::prelude::*;
+///
+/// # #[derive(XorPayOrder, serde::Serialize, serde::Deserialize)]
+/// # #[xorpay(kind = native, notify_url = from_client)]
+/// # struct Coffee { #[xorpay(order_id)] id: String, #[xorpay(name)] name: String, #[xorpay(price)] price: Price }
+/// struct Ship;
+///
+/// impl Fulfil<Coffee> for Ship {
+///     async fn fulfil(&self, order: &Order<Coffee, Paid>) -> Result<(), FulfilError> {
+///         let line = format!("{}\n", order.order_id());
+///         std::fs::write("/tmp/shipped", line)?; // an io::Error converts
+///         if order.paid_price() > "100.00".parse()? {
+///             return Err("too large for the demo".into());
+///         }
+///         Ok(())
+///     }
+/// }
+/// ```
+///
+/// The method must be `async` (or return a future that is `Send`): a plain `fn fulfil` is
+/// refused with "expected future, found `Result`".
+pub trait Fulfil<O>: Send + Sync + 'static {
+    /// Fulfils one paid order. An error leaves it unfulfilled: it is handed over again one
+    /// lease later, and logged.
     fn fulfil(
         &self,
         order: &Order<O, Paid>,
     ) -> impl Future<Output = Result<(), FulfilError>> + Send;
 }
 
-/// Why a fulfilment hook failed; the order is handed over again later.
-#[derive(Debug, thiserror::Error)]
-#[error("fulfilment failed: {0}")]
-pub struct FulfilError(pub String);
+/// Why a fulfilment hook failed: any error (`?` converts `std::io::Error` and the like, and
+/// `"why".into()` a message). The order is handed over again later.
+pub type FulfilError = Box<dyn std::error::Error + Send + Sync>;
 
-impl FulfilError {
-    /// A failure, described.
-    pub fn new(reason: impl Into<String>) -> FulfilError {
-        FulfilError(reason.into())
+type Boxed<'a> = Pin<Box<dyn Future<Output = Result<(), FulfilError>> + Send + 'a>>;
+
+/// [`Fulfil`] with a boxed future, so that the service can hold any hook.
+pub(super) trait Hook<O>: Send + Sync {
+    fn call<'a>(&'a self, order: &'a Order<O, Paid>) -> Boxed<'a>;
+}
+
+impl<O: Sync, H: Fulfil<O>> Hook<O> for H {
+    fn call<'a>(&'a self, order: &'a Order<O, Paid>) -> Boxed<'a> {
+        Box::pin(self.fulfil(order))
     }
 }
 
@@ -67,33 +98,43 @@ fn token() -> String {
     )
 }
 
-impl<O: ServiceOrder, S: OrderStore> Payments<O, S> {
-    /// Hands every paid, unfulfilled order to `hook`, one at a time, each under its own
-    /// claim, and records those it fulfilled. An order whose hook failed is handed over again
-    /// one lease later (by this sweep's successor, not by this sweep), so one order that keeps
-    /// failing never holds up the others. Returns when no claimable order is left.
+impl<O: ServiceOrder> Payments<O> {
+    /// Hands every paid, unfulfilled order to the hook given to the builder, one at a time,
+    /// each under its own claim, and records those it fulfilled. An order whose hook failed
+    /// is handed over again one lease later (by a later sweep), so one order that keeps
+    /// failing never holds up the others. Returns when no claimable order is left. The
+    /// background work calls it; call it yourself only with `.no_background()`. Without a
+    /// hook it does nothing.
     ///
     /// # Errors
     /// [`StoreError`]; what was recorded stays recorded. Safe to call again at any time, from
     /// any number of processes.
-    pub async fn fulfil_paid(&self, hook: &impl Fulfil<O>) -> Result<Fulfilled, StoreError> {
+    pub async fn fulfil_paid(&self) -> Result<Fulfilled, StoreError> {
+        self.fulfil_until(|| false).await
+    }
+
+    /// [`Payments::fulfil_paid`], claiming nothing more once `stop` says so.
+    pub(super) async fn fulfil_until(
+        &self,
+        stop: impl Fn() -> bool,
+    ) -> Result<Fulfilled, StoreError> {
+        let mut report = Fulfilled::default();
+        let Some(hook) = &self.inner.hook else {
+            return Ok(report);
+        };
         let store = &self.inner.store;
         let lease = self.inner.lease;
-        let mut report = Fulfilled::default();
-        loop {
+        while !stop() {
             // One order per claim: each hook gets the whole lease to itself.
             let token = token();
-            let Some(claimed) = store
-                .claim(&Claim {
-                    order_id: None,
-                    token: &token,
-                    lease,
-                    limit: 1,
-                })
-                .await?
-                .pop()
-            else {
-                return Ok(report);
+            let claim = Claim {
+                order_id: None,
+                token: &token,
+                lease,
+                limit: 1,
+            };
+            let Some(claimed) = store.claim(&claim).await?.pop() else {
+                break;
             };
             let paid = match record::typed::<O>(&claimed) {
                 Ok(StoredOrder::Paid(paid)) => paid,
@@ -110,7 +151,7 @@ impl<O: ServiceOrder, S: OrderStore> Payments<O, S> {
                 }
             };
             // Within the lease, or the claim could pass to another process mid-hook.
-            match tokio::time::timeout(lease.mul_f64(0.9), hook.fulfil(&paid)).await {
+            match tokio::time::timeout(lease.mul_f64(0.9), hook.call(&paid)).await {
                 Ok(Ok(())) => {
                     let now = self.now();
                     match store.mark_fulfilled(paid.order_id(), &token, now).await? {
@@ -130,50 +171,6 @@ impl<O: ServiceOrder, S: OrderStore> Payments<O, S> {
                 }
             }
         }
-    }
-
-    /// Runs reconciliation and the fulfilment sweep every `every`, and the sweep at once
-    /// whenever a payment is recorded, until the returned handle is dropped (or stopped).
-    /// Needs a tokio runtime.
-    pub fn run_in_background<H>(&self, hook: H, every: Duration) -> InBackground
-    where
-        H: Fulfil<O> + 'static,
-    {
-        let payments = self.clone();
-        InBackground(tokio::spawn(async move {
-            loop {
-                match payments.reconcile().await {
-                    Ok(report) => {
-                        for order_id in &report.fee_error {
-                            tracing::warn!(
-                                order_id,
-                                "paid, but xorpay could not take its fee (fee_error): top up the prepaid balance"
-                            );
-                        }
-                    }
-                    Err(error) => tracing::warn!(%error, "reconcile failed"),
-                }
-                if let Err(error) = payments.fulfil_paid(&hook).await {
-                    tracing::warn!(%error, "fulfilment sweep failed");
-                }
-                let _ = tokio::time::timeout(every, payments.inner.paid.notified()).await;
-            }
-        }))
-    }
-}
-
-/// The background task of [`Payments::run_in_background`]: stopped when dropped.
-#[derive(Debug)]
-#[must_use = "the background task stops when this is dropped"]
-pub struct InBackground(tokio::task::JoinHandle<()>);
-
-impl InBackground {
-    /// Stops the task.
-    pub fn stop(self) {}
-}
-
-impl Drop for InBackground {
-    fn drop(&mut self) {
-        self.0.abort();
+        Ok(report)
     }
 }

@@ -27,15 +27,16 @@ use core::time::Duration;
 
 use time::OffsetDateTime;
 
+use super::confirm::recorded;
 use super::record::{self, mark_expired, mark_paid, mark_pending};
 use super::{Payments, ServiceOrder};
-use crate::client::ClientError;
+use crate::client::{ClientError, SendError};
 use crate::order::{
     Abandoned, Created, Expired, Expiry, Order, Paid, Pending, QueryAnswer, Rejected, Settled,
     State, StoredOrder,
 };
 use crate::status::{ApiError, OrderState};
-use crate::store::{OrderStore, RecordState, StoreError, Transition};
+use crate::store::{AnyStore, RecordState, StoreError, Transition};
 
 /// How long XorPay keeps notifying an unacknowledged payment: 7 attempts, 1 + 2 + 4 + 16 +
 /// 64 + 300 minutes apart (docs/protocol.md §7), 6 h 27 min in all. That is the longer of the
@@ -113,7 +114,7 @@ pub(super) enum Outcome<O> {
     Superseded,
 }
 
-impl<O: ServiceOrder, S: OrderStore> Payments<O, S> {
+impl<O: ServiceOrder> Payments<O> {
     /// Asks XorPay about every order whose fate the store cannot know, and stores what it
     /// says. Call it periodically, or let [`Payments::run_in_background`] do it; an order
     /// that stays open is asked about less often the older it is. It looks at:
@@ -135,10 +136,21 @@ impl<O: ServiceOrder, S: OrderStore> Payments<O, S> {
     /// `fee_error` (the payer paid; XorPay could not take its fee from the merchant's
     /// prepaid balance) is reported in [`Reconciled::fee_error`] and logged at warn.
     ///
+    /// The background work calls it every `sweep_every`; call it yourself only with
+    /// `.no_background()`.
+    ///
     /// # Errors
     /// [`StoreError`] when the store fails; a failed query only counts in
     /// [`Reconciled::failed`]. Safe to call again at any time.
     pub async fn reconcile(&self) -> Result<Reconciled<O>, StoreError> {
+        self.reconcile_until(|| false).await
+    }
+
+    /// [`Payments::reconcile`], asking about nothing more once `stop` says so.
+    pub(super) async fn reconcile_until(
+        &self,
+        stop: impl Fn() -> bool,
+    ) -> Result<Reconciled<O>, StoreError> {
         let now = self.now();
         let policy = self.inner.reconcile;
         let store = &self.inner.store;
@@ -155,6 +167,9 @@ impl<O: ServiceOrder, S: OrderStore> Payments<O, S> {
             .due_for_check(now, now - policy.stale_after, now - grace, policy.batch)
             .await?;
         for candidate in candidates {
+            if stop() {
+                break;
+            }
             let stored = match record::typed::<O>(&candidate) {
                 Ok(stored) => stored,
                 Err(error) => {
@@ -176,20 +191,7 @@ impl<O: ServiceOrder, S: OrderStore> Payments<O, S> {
                 StoredOrder::Created(order) => self.settle_created(order, now, true).await?,
                 StoredOrder::Pending(order) => {
                     self.settle_known(order, RecordState::Pending, |order, answer| {
-                        // XorPay does not know an order whose lifetime has passed (a cashier
-                        // page never opened): it expires by the clock, or it would be asked
-                        // about forever.
-                        match order.settle(answer)? {
-                            Settled::Unchanged(order, OrderState::NotExist) => {
-                                match order.expire(now) {
-                                    Expiry::Expired(expired) => Ok(Settled::Expired(expired)),
-                                    Expiry::NotYet(order) => {
-                                        Ok(Settled::Unchanged(order, OrderState::NotExist))
-                                    }
-                                }
-                            }
-                            settled => Ok(settled),
-                        }
+                        settle_pending(order, answer, now)
                     })
                     .await?
                 }
@@ -203,6 +205,11 @@ impl<O: ServiceOrder, S: OrderStore> Payments<O, S> {
             // still open is asked about again later.
             let still_open = match outcome {
                 Outcome::Paid(paid) => {
+                    recorded(
+                        paid.order_id(),
+                        paid.aoid().map(|aoid| aoid.as_str()),
+                        paid.paid_price(),
+                    );
                     report.paid.push(paid);
                     false
                 }
@@ -237,7 +244,7 @@ impl<O: ServiceOrder, S: OrderStore> Payments<O, S> {
             }
         }
         if !report.paid.is_empty() {
-            self.inner.paid.notify_one();
+            self.inner.signals.paid();
         }
         Ok(report)
     }
@@ -255,7 +262,7 @@ impl<O: ServiceOrder, S: OrderStore> Payments<O, S> {
     ) -> Result<Outcome<O>, StoreError> {
         let client = &self.inner.client;
         let store = &self.inner.store;
-        let answer = match client.check(&order).await {
+        let answer = match client.check(order.order_id()).await {
             Ok(answer) => answer,
             Err(error) => {
                 tracing::warn!(order_id = order.order_id(), %error, "submission in doubt: query failed");
@@ -269,7 +276,7 @@ impl<O: ServiceOrder, S: OrderStore> Payments<O, S> {
             Settled::Unchanged(order, state) => (order, state),
             settled => return record_settled(store, settled, RecordState::Created, now).await,
         };
-        let failed = match client.resend(order).await {
+        let failed = match client.resend(order, now).await {
             Ok(pending) => {
                 return Ok(match mark_pending(store, &pending, now).await? {
                     Transition::Applied => Outcome::Pending(pending),
@@ -278,29 +285,31 @@ impl<O: ServiceOrder, S: OrderStore> Payments<O, S> {
             }
             Err(failed) => failed,
         };
-        let give_up = match failed.error() {
+        let give_up = match &failed.error {
             // A barcode order is never sent twice. One XorPay does not know is given up once
             // no request for it can still be under way (its code is single-use and
             // short-lived); one waiting for its payer is asked about later.
-            ClientError::Config(_) if stale && state == OrderState::NotExist => {
+            SendError::NotResent if stale && state == OrderState::NotExist => {
                 Some(Abandoned::NeverPaid)
             }
             // XorPay refuses the identical request for good: it will never be created as it is.
-            ClientError::Api(error) if refuses_for_good(error) => Some(Abandoned::Refused),
+            SendError::Client(ClientError::Api(error)) if refuses_for_good(error) => {
+                Some(Abandoned::Refused)
+            }
             _ => None,
         };
         let Some(why) = give_up else {
             tracing::warn!(
-                order_id = failed.order().order_id(),
-                error = %failed.error(),
+                order_id = failed.order.order_id(),
+                error = %failed.error,
                 "submission in doubt: not re-sent this time"
             );
-            return Ok(match failed.error() {
-                ClientError::Config(_) => Outcome::Open,
+            return Ok(match failed.error {
+                SendError::NotResent => Outcome::Open,
                 _ => Outcome::Failed,
             });
         };
-        let abandoned = failed.into_order().abandon(now, why);
+        let abandoned = failed.order.abandon(now, why);
         let settled = Settled::<O, Created>::Expired(abandoned);
         record_settled(store, settled, RecordState::Created, now).await
     }
@@ -312,7 +321,7 @@ impl<O: ServiceOrder, S: OrderStore> Payments<O, S> {
         from: RecordState,
         settle: impl FnOnce(Order<O, T>, &QueryAnswer) -> Result<Settled<O, T>, Rejected<O, T>>,
     ) -> Result<Outcome<O>, StoreError> {
-        let answer = match self.inner.client.check(&order).await {
+        let answer = match self.inner.client.check(order.order_id()).await {
             Ok(answer) => answer,
             Err(error) => {
                 tracing::warn!(order_id = order.order_id(), %error, "reconcile: query failed");
@@ -326,9 +335,26 @@ impl<O: ServiceOrder, S: OrderStore> Payments<O, S> {
     }
 }
 
+/// Moves a pending order on by XorPay's answer. XorPay does not know an order whose lifetime
+/// has passed (a cashier page never opened): it expires by the clock, or it would be asked
+/// about forever.
+pub(super) fn settle_pending<O>(
+    order: Order<O, Pending>,
+    answer: &QueryAnswer,
+    now: OffsetDateTime,
+) -> Result<Settled<O>, Rejected<O>> {
+    match order.settle(answer)? {
+        Settled::Unchanged(order, OrderState::NotExist) => match order.expire(now) {
+            Expiry::Expired(expired) => Ok(Settled::Expired(expired)),
+            Expiry::NotYet(order) => Ok(Settled::Unchanged(order, OrderState::NotExist)),
+        },
+        settled => Ok(settled),
+    }
+}
+
 /// Stores what XorPay's answer moved an order, read in state `from`, to.
-async fn record_settled<O, S: OrderStore, T: State>(
-    store: &S,
+pub(super) async fn record_settled<O, T: State>(
+    store: &AnyStore,
     settled: Settled<O, T>,
     from: RecordState,
     now: OffsetDateTime,

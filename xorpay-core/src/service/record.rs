@@ -8,9 +8,7 @@ use time::OffsetDateTime;
 
 use crate::order::{Created, Expired, Order, Paid, Pending, State, StoredOrder};
 use crate::request::XorPayOrder;
-use crate::store::{
-    AoidCondition, Change, OrderStore, Record, RecordState, StoreError, Transition,
-};
+use crate::store::{AnyStore, AoidCondition, Change, Record, RecordState, StoreError, Transition};
 
 fn corrupt(order_id: &str, reason: impl ToString) -> StoreError {
     StoreError::Corrupt {
@@ -78,19 +76,11 @@ fn attention<O>(order: &Order<O, Paid>) -> bool {
     order.refund_in_doubt().is_some() || order.aoid().is_none()
 }
 
-/// Writes `change` and says whether it applied.
-async fn apply<S: OrderStore>(store: &S, change: &Change<'_>) -> Result<Transition, StoreError> {
-    Ok(match store.change(change).await? {
-        Some(_) => Transition::Applied,
-        None => Transition::NotApplied,
-    })
-}
-
 /// A state change from `from`, the state the copy was read in, to the order's state, at its
 /// price and its `aoid`: the one it knows, or none. A row another writer moved on since (to
 /// another state, or to a named `aoid`) is left alone; the caller reads it again.
-async fn advance<O, T: State, S: OrderStore>(
-    store: &S,
+async fn advance<O, T: State>(
+    store: &AnyStore,
     order: &Order<O, T>,
     from: RecordState,
     to: RecordState,
@@ -102,9 +92,8 @@ async fn advance<O, T: State, S: OrderStore>(
         .data_json()
         .map_err(|error| corrupt(order_id, error))?;
     let aoid = order.known_aoid().map(|aoid| aoid.as_str());
-    apply(
-        store,
-        &Change {
+    store
+        .change(&Change {
             order_id,
             from: &[from],
             price_fen: order.price().fen(),
@@ -118,14 +107,13 @@ async fn advance<O, T: State, S: OrderStore>(
             expired_at: order.known_expired_at(),
             attention,
             at: now,
-        },
-    )
-    .await
+        })
+        .await
 }
 
 /// XorPay accepted the order: `created` → `pending`.
-pub(super) async fn mark_pending<O, S: OrderStore>(
-    store: &S,
+pub(super) async fn mark_pending<O>(
+    store: &AnyStore,
     order: &Order<O, Pending>,
     now: OffsetDateTime,
 ) -> Result<Transition, StoreError> {
@@ -142,8 +130,8 @@ pub(super) async fn mark_pending<O, S: OrderStore>(
 
 /// The order is paid: from `created` (a submission whose answer was lost), `pending` or
 /// `expired` (a late payment is still money received), whichever the copy was read in.
-pub(super) async fn mark_paid<O, S: OrderStore>(
-    store: &S,
+pub(super) async fn mark_paid<O>(
+    store: &AnyStore,
     order: &Order<O, Paid>,
     from: RecordState,
     now: OffsetDateTime,
@@ -154,8 +142,8 @@ pub(super) async fn mark_paid<O, S: OrderStore>(
 
 /// The order expired (or was given up): from `created` or `pending`, whichever the copy was
 /// read in.
-pub(super) async fn mark_expired<O, S: OrderStore>(
-    store: &S,
+pub(super) async fn mark_expired<O>(
+    store: &AnyStore,
     order: &Order<O, Expired>,
     from: RecordState,
     now: OffsetDateTime,
@@ -165,14 +153,13 @@ pub(super) async fn mark_expired<O, S: OrderStore>(
 
 /// Flags an order for a person (XorPay said `fee_error`: paid, its fee not taken), leaving
 /// all else as read; a row changed since is left alone.
-pub(super) async fn flag_attention<S: OrderStore>(
-    store: &S,
+pub(super) async fn flag_attention(
+    store: &AnyStore,
     record: &Record,
     now: OffsetDateTime,
 ) -> Result<Transition, StoreError> {
-    apply(
-        store,
-        &Change {
+    store
+        .change(&Change {
             order_id: &record.order_id,
             from: &[record.state],
             price_fen: record.price_fen,
@@ -186,15 +173,14 @@ pub(super) async fn flag_attention<S: OrderStore>(
             expired_at: None,
             attention: true,
             at: now,
-        },
-    )
-    .await
+        })
+        .await
 }
 
 /// Saves a paid order whose record changed (a refund begun or settled, its `aoid` learnt),
 /// over a row still at exactly the revision the copy was read at; marks the copy saved.
-pub(super) async fn update_paid<O, S: OrderStore>(
-    store: &S,
+pub(super) async fn update_paid<O>(
+    store: &AnyStore,
     order: &mut Order<O, Paid>,
     now: OffsetDateTime,
 ) -> Result<Transition, StoreError> {
@@ -203,9 +189,8 @@ pub(super) async fn update_paid<O, S: OrderStore>(
         .data_json()
         .map_err(|error| corrupt(order_id, error))?;
     let aoid = order.aoid().map(|aoid| aoid.as_str());
-    let transition = apply(
-        store,
-        &Change {
+    let transition = store
+        .change(&Change {
             order_id,
             from: &[RecordState::Paid],
             price_fen: order.price().fen(),
@@ -219,9 +204,8 @@ pub(super) async fn update_paid<O, S: OrderStore>(
             expired_at: None,
             attention: attention(order),
             at: now,
-        },
-    )
-    .await?;
+        })
+        .await?;
     if transition == Transition::Applied {
         order.saved();
     }
@@ -235,9 +219,9 @@ mod tests {
     use crate::order::Settled;
     use crate::price::Price;
     use crate::request::{OwnNotifyUrl, ValueSource, endpoint};
-    use crate::response::CreateOrderResponse;
+    use crate::response::{Aoid, PaymentInfo};
     use crate::status::OrderState;
-    use crate::store::SqliteStore;
+    use crate::store::{AnyStore, SqliteStore};
 
     /// A hand-written order type: the derive lives in another crate.
     #[derive(serde::Serialize, serde::Deserialize)]
@@ -261,9 +245,6 @@ mod tests {
         }
     }
 
-    const ANSWER: &str = r#"{"status":"ok","aoid":"e19c8c8673ba42419043fc92b99303c1",
-        "expires_in":600,"info":{"qr":"weixin://wxpay/bizpayurl?pr=abc"}}"#;
-
     /// Two writers, one row: a submission in doubt is read as created by reconciliation,
     /// which asks XorPay (paid, says `query2`, naming no `aoid`), while a repeated checkout
     /// re-sends it and records it pending with its `aoid`. The stale copy's write must not
@@ -271,7 +252,7 @@ mod tests {
     /// names one, which nobody could read again.
     #[tokio::test]
     async fn a_copy_read_before_another_writer_moved_the_row_is_not_written() {
-        let store = SqliteStore::in_memory().unwrap();
+        let store = AnyStore::new(SqliteStore::in_memory().unwrap());
         let now = OffsetDateTime::UNIX_EPOCH;
         let price = Price::from_fen(100).unwrap();
         let created = Order::new(Tea(price)).unwrap();
@@ -281,11 +262,9 @@ mod tests {
             .unwrap();
 
         // The repeated checkout: XorPay's answer names the aoid.
-        let answer = CreateOrderResponse::from_json(ANSWER.as_bytes())
-            .unwrap()
-            .into_result()
-            .unwrap();
-        let pending = Order::new(Tea(price)).unwrap().accepted(answer, now);
+        let aoid = Aoid::new("e19c8c8673ba42419043fc92b99303c1").unwrap();
+        let qr = PaymentInfo::Qr("weixin://wxpay/bizpayurl?pr=abc".into());
+        let pending = Order::new(Tea(price)).unwrap().accepted(aoid, qr, 600, now);
         let moved = mark_pending(&store, &pending, now).await.unwrap();
         assert_eq!(moved, Transition::Applied);
 

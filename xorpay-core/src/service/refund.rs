@@ -2,60 +2,66 @@
 //! once, its answer recorded. XorPay has no refund query, so a refund whose answer is lost
 //! stays in doubt (counted against what is left) until a person settles it from the merchant
 //! dashboard ([`Payments::resolve_refund`]).
+//!
+//! Each step takes the paid order as the merchant holds it, `&Order<O, Paid>`: the type is
+//! the compile-time guard (a pending order cannot be refunded), and the step decides on the
+//! order as stored now, under a compare-and-set, so a stale copy never refunds more than is
+//! left.
 
 use time::OffsetDateTime;
 
+use super::load::{LoadError, OrderError};
 use super::record::update_paid;
 use super::{Payments, ServiceOrder};
 use crate::client::ClientError;
-use crate::order::{
-    ConfirmError, Order, Paid, Refund, RefundEnd, RefundLimit, RefundState, StoredOrder,
-};
-use crate::price::Price;
+use crate::order::{Order, Paid, Refund, RefundEnd, RefundLimit, RefundState, State, left_text};
+use crate::price::{AsPrice, Price};
 use crate::response::Aoid;
-use crate::store::{OrderStore, StoreError, Transition};
+use crate::store::{StoreError, Transition};
 
 /// How often a refund reads the order again when another writer changed it meanwhile.
 const TRIES: usize = 3;
 
-/// What became of a refund XorPay was asked for and did not refuse.
-#[derive(Debug)]
-pub enum RefundOutcome {
-    /// XorPay made it; recorded.
-    Made(Refund),
-    /// XorPay's answer did not come: it may or may not have been made. It stays counted as
-    /// in doubt until resolved from XorPay's dashboard ([`Payments::resolve_refund`]). The
-    /// error says how the answer failed, when this request sent it.
-    InDoubt(Refund, Option<ClientError>),
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for crate::order::Paid {}
 }
 
-/// Why a refund was not made. Each says whether asking again with the same key is safe
-/// ([`RefundError::is_safe_to_retry`]; with the same key it never refunds twice).
+/// The states whose orders can be refunded: [`Paid`], and no other. Sealed.
+#[diagnostic::on_unimplemented(
+    message = "only a paid order can be refunded, and this one is `{Self}`",
+    label = "not an `Order<_, Paid>`",
+    note = "load the order and match its paid state: `if let Some(StoredOrder::Paid(paid)) = payments.order(id).await? {{ payments.refund(&paid, amount, key).await?; }}`; an order becomes paid when XorPay's notification is recorded"
+)]
+pub trait IsPaid: State + sealed::Sealed {}
+
+impl IsPaid for Paid {}
+
+/// Why a refund (or resolving one, or recording an `aoid`) did not happen as asked. Each says
+/// whether asking again with the same key is safe ([`RefundError::is_safe_to_retry`]; the
+/// same key never refunds twice).
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum RefundError {
-    /// No order with this number is stored.
-    #[error("no stored order {0:?}")]
-    UnknownOrder(String),
-    /// The order is not paid.
-    #[error("order {order_id:?} is {state}, not paid: nothing to refund")]
-    NotPaid {
-        /// The order number.
-        order_id: String,
-        /// Its state.
-        state: &'static str,
-    },
-    /// Over XorPay's limits, another refund is in doubt, or the `aoid` is unknown; nothing
-    /// was sent.
+    /// The stored order is not the paid order given: not stored, not paid, another one, or
+    /// changed by another writer throughout; nothing was sent.
     #[error(transparent)]
-    Limit(#[from] RefundLimit),
-    /// The key names an earlier refund of another amount. Use a new key for a new refund.
-    #[error("refund key {key:?} was used for a refund of {amount}: use a new key for a new refund")]
-    KeyReused {
-        /// The key.
-        key: String,
-        /// The amount of the refund that has it.
-        amount: Price,
+    Order(#[from] OrderError),
+    /// XorPay's answer did not come: the refund may or may not have been made. It stays
+    /// recorded in doubt, counted against what is left, until resolved from XorPay's
+    /// dashboard ([`Payments::resolve_refund`]); asking again with its key gives this again.
+    #[error(
+        "refund {key:?} of {amount} is in doubt: xorpay's answer did not come{cause}; it stays \
+         counted until you resolve it from xorpay's dashboard (payments.resolve_refund)",
+        key = .refund.key(),
+        amount = .refund.amount(),
+        cause = cause_text(.error.as_ref())
+    )]
+    InDoubt {
+        /// The refund, recorded in doubt.
+        refund: Refund,
+        /// How the answer failed, when this request sent it.
+        error: Option<ClientError>,
     },
     /// Not made: XorPay refused it (now, or when it was first asked with this key), or it
     /// was resolved as not made.
@@ -75,13 +81,72 @@ pub enum RefundError {
         /// How the connection failed.
         error: ClientError,
     },
-    /// Another writer kept changing the order; nothing was sent. Try again.
-    #[error("order {0:?} changed while the refund was being recorded; nothing was sent")]
-    Contended(String),
-    /// The refund was sent, but its outcome could not be recorded (the order kept changing).
-    /// Compare XorPay's dashboard with the order, and resolve it.
+    /// The key names an earlier refund of another amount. Use a new key for a new refund.
+    #[error("refund key {key:?} was used for a refund of {amount}: use a new key for a new refund")]
+    KeyReused {
+        /// The key.
+        key: String,
+        /// The amount of the refund that has it.
+        amount: Price,
+    },
+    /// The key is empty or longer than [`crate::order::MAX_REFUND_KEY`] bytes.
+    #[error("a refund key must be 1 to {} bytes", crate::order::MAX_REFUND_KEY)]
+    InvalidKey,
+    /// Another refund of this order is in doubt: resolve it first
+    /// ([`Payments::resolve_refund`]); nothing was sent.
+    #[error("a refund of {amount} (key {key:?}) is in doubt; resolve it before refunding again")]
+    AnotherInDoubt {
+        /// Its key.
+        key: String,
+        /// Its amount.
+        amount: Price,
+    },
+    /// The amount is more than what is left to refund; nothing was sent.
+    #[error("refund of {requested} exceeds what is left to refund ({})", left_text(*.refundable))]
+    ExceedsRefundable {
+        /// The amount asked for.
+        requested: Price,
+        /// What is left, `None` when everything was refunded.
+        refundable: Option<Price>,
+    },
+    /// The order has had [`crate::order::MAX_REFUNDS`] refunds, XorPay's limit.
+    #[error("the order has had {} refunds, xorpay's limit", crate::order::MAX_REFUNDS)]
+    TooMany,
+    /// The order was proven paid by a query, which does not tell XorPay's `aoid`, and no
+    /// notification has named it yet: a refund is addressed by it. The notification names it
+    /// when it comes; if XorPay gave up notifying (after about 6.5 hours), read it on the
+    /// merchant dashboard and record it ([`Payments::record_aoid`]).
     #[error(
-        "order {order_id:?}: xorpay answered the refund ({made}), but the answer was not recorded: check xorpay's dashboard"
+        "the order's xorpay aoid is not known (a query confirmed it): wait for its \
+         notification, or record the aoid from xorpay's dashboard (payments.record_aoid)"
+    )]
+    AoidUnknown,
+    /// [`Payments::record_aoid`]: the order already knows another `aoid`.
+    #[error("the order's aoid is {known}, not the one given")]
+    AoidKnown {
+        /// The `aoid` the order has.
+        known: Aoid,
+    },
+    /// [`Payments::resolve_refund`]: the order has no refund in doubt with this key
+    /// (resolved already, or never asked).
+    #[error("the order has no refund {key:?} in doubt (resolved already, or the page is stale)")]
+    NoSuchRefund {
+        /// The key.
+        key: String,
+    },
+    /// [`Payments::resolve_refund`]: the request that sent the refund may still be under
+    /// way, so XorPay's dashboard showing no refund proves nothing yet. Try again after
+    /// `after`.
+    #[error("the refund may still be under way: resolve it after {after}")]
+    TooEarly {
+        /// When it can be resolved.
+        after: OffsetDateTime,
+    },
+    /// The refund was sent and answered, but the answer could not be recorded (the order
+    /// kept changing): compare XorPay's dashboard with the order, and resolve it.
+    #[error(
+        "order {order_id:?}: xorpay answered the refund ({made}), but the answer was not \
+         recorded: check xorpay's dashboard"
     )]
     OutcomeNotRecorded {
         /// The order number.
@@ -94,99 +159,108 @@ pub enum RefundError {
     Store(#[from] StoreError),
 }
 
+fn cause_text(error: Option<&ClientError>) -> String {
+    error.map(|error| format!(" ({error})")).unwrap_or_default()
+}
+
 impl RefundError {
     /// Whether asking again with the same order, amount and key is safe and may succeed.
     pub fn is_safe_to_retry(&self) -> bool {
-        matches!(
-            self,
-            RefundError::NotSent { .. } | RefundError::Contended(_) | RefundError::Store(_)
-        )
+        match self {
+            RefundError::Order(error) => error.is_safe_to_retry(),
+            RefundError::NotSent { .. } | RefundError::TooEarly { .. } | RefundError::Store(_) => {
+                true
+            }
+            _ => false,
+        }
     }
 }
 
-/// Why a refund in doubt was not resolved.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum ResolveError {
-    /// No order with this number is stored, or it is not paid.
-    #[error(transparent)]
-    Order(RefundError),
-    /// The order has no refund in doubt with this key: resolved already, or never asked.
-    #[error(
-        "order {order_id:?} has no refund {key:?} in doubt (resolved already, or the page is stale)"
-    )]
-    NoSuchRefund {
-        /// The order number.
-        order_id: String,
-        /// The key.
-        key: String,
-    },
-    /// The request that sent the refund may still be under way, so XorPay's dashboard
-    /// showing no refund proves nothing yet. Try again after `after`.
-    #[error("the refund may still be under way: resolve it after {after}")]
-    TooEarly {
-        /// When it can be resolved.
-        after: OffsetDateTime,
-    },
-    /// Another writer changed the order meanwhile; reload and try again.
-    #[error("order {0:?} changed meanwhile: reload and try again")]
-    Changed(String),
-}
-
-impl From<StoreError> for ResolveError {
-    fn from(error: StoreError) -> ResolveError {
-        ResolveError::Order(RefundError::Store(error))
+impl From<LoadError> for RefundError {
+    fn from(error: LoadError) -> RefundError {
+        match error {
+            LoadError::Store(error) => RefundError::Store(error),
+            LoadError::Order(error) => RefundError::Order(error),
+        }
     }
 }
 
-impl<O: ServiceOrder, S: OrderStore> Payments<O, S> {
-    /// Refunds `amount` of the paid order `order_id`, under the merchant's `key` (a refund
-    /// request's id, say): recorded in doubt before it is sent, sent once, the answer
-    /// recorded. Asking again with the same key (a double click, a retried request) returns
-    /// the first request's outcome and never refunds twice. At most one refund per order
-    /// is in doubt at a time.
+/// The refusal of a refund that was never sent, as the merchant reads it.
+fn refused(limit: RefundLimit, key: &str, amount: Price) -> RefundError {
+    match limit {
+        RefundLimit::TooMany => RefundError::TooMany,
+        RefundLimit::AoidUnknown => RefundError::AoidUnknown,
+        RefundLimit::InDoubt { key, amount } => RefundError::AnotherInDoubt { key, amount },
+        RefundLimit::ExceedsPaid {
+            requested,
+            refundable,
+        } => RefundError::ExceedsRefundable {
+            requested,
+            refundable,
+        },
+        RefundLimit::InvalidKey => RefundError::InvalidKey,
+        // Looked up before beginning: a key in use gives its first outcome instead.
+        RefundLimit::KeyUsed => RefundError::KeyReused {
+            key: key.to_owned(),
+            amount,
+        },
+    }
+}
+
+impl<O: ServiceOrder> Payments<O> {
+    /// Refunds `amount` of a paid order under the merchant's `key` (a refund request's id,
+    /// say): recorded in doubt before it is sent, sent once, the answer recorded. Asking
+    /// again with the same key (a double click, a retried request) gives the first request's
+    /// outcome and never refunds twice. At most one refund per order is in doubt at a time.
+    ///
+    /// `order` names the order: the stored order decides, so a copy loaded before another
+    /// refund never refunds more than is left.
     ///
     /// # Errors
-    /// [`RefundError`]. A refusal by XorPay is [`RefundError::NotMade`], and recorded.
+    /// [`RefundError`]: [`RefundError::InDoubt`] when XorPay's answer did not come, a
+    /// refusal by XorPay is [`RefundError::NotMade`] (recorded), and the limits refuse
+    /// before anything is sent.
     pub async fn refund(
         &self,
-        order_id: &str,
-        amount: Price,
+        order: &Order<O, impl IsPaid>,
+        amount: impl AsPrice,
         key: &str,
-    ) -> Result<RefundOutcome, RefundError> {
+    ) -> Result<Refund, RefundError> {
+        let amount = amount.price();
+        let order_id = order.order_id();
         let store = &self.inner.store;
-        let (mut order, ticket) = 'recorded: {
+        let (mut paid, ticket) = 'recorded: {
             for _ in 0..TRIES {
-                let mut order = self.load_paid(order_id).await?;
-                if let Some(refund) = order.refund(key) {
+                let mut paid = self.current_paid(order).await?;
+                if let Some(refund) = paid.refund_with_key(key) {
                     return repeat(refund, amount);
                 }
-                let ticket = order.begin_refund(key, amount, self.now())?;
-                if update_paid(store, &mut order, self.now()).await? == Transition::Applied {
-                    break 'recorded (order, ticket);
+                let ticket = paid
+                    .begin_refund(key, amount, self.now())
+                    .map_err(|limit| refused(limit, key, amount))?;
+                if update_paid(store, &mut paid, self.now()).await? == Transition::Applied {
+                    break 'recorded (paid, ticket);
                 }
             }
-            return Err(RefundError::Contended(order_id.to_owned()));
+            return Err(OrderError::changed(order_id).into());
         };
-        // `send_refund` refuses a ticket that was not recorded: this one was, just above.
-        match self.inner.client.send_refund(&order, ticket).await {
+        // Sent only once its refund in doubt is durable: recorded just above.
+        debug_assert!(paid.is_recorded(&ticket));
+        match self.inner.client.send_refund(&paid, ticket).await {
             Err(error) if error.outcome_unknown() => {
-                let refund = order.refund(key).cloned();
-                Ok(RefundOutcome::InDoubt(
-                    refund.ok_or_else(|| RefundError::Contended(order_id.to_owned()))?,
-                    Some(error),
-                ))
+                let refund = paid.refund_with_key(key).cloned();
+                Err(RefundError::InDoubt {
+                    refund: refund.ok_or_else(|| OrderError::changed(order_id))?,
+                    error: Some(error),
+                })
             }
             Ok(()) => {
-                self.record(&mut order, key, RefundEnd::Made).await?;
-                order
-                    .refund(key)
-                    .cloned()
-                    .map(RefundOutcome::Made)
-                    .ok_or_else(|| RefundError::Contended(order_id.to_owned()))
+                self.record(&mut paid, key, RefundEnd::Made).await?;
+                let refund = paid.refund_with_key(key).cloned();
+                Ok(refund.ok_or_else(|| OrderError::changed(order_id))?)
             }
             Err(error @ ClientError::Unreachable { .. }) => {
-                self.record(&mut order, key, RefundEnd::NotSent).await?;
+                self.record(&mut paid, key, RefundEnd::NotSent).await?;
                 Err(RefundError::NotSent {
                     key: key.to_owned(),
                     error,
@@ -195,7 +269,7 @@ impl<O: ServiceOrder, S: OrderStore> Payments<O, S> {
             Err(error) => {
                 let reason = format!("xorpay refused it: {error}");
                 let end = RefundEnd::NotMade(reason.clone());
-                self.record(&mut order, key, end).await?;
+                self.record(&mut paid, key, end).await?;
                 Err(RefundError::NotMade {
                     key: key.to_owned(),
                     reason,
@@ -220,8 +294,8 @@ impl<O: ServiceOrder, S: OrderStore> Payments<O, S> {
             {
                 return Ok(());
             }
-            *order = self.load_paid(&order_id).await?;
-            if order.refund(key).map(Refund::state) != Some(RefundState::InDoubt) {
+            *order = self.stored_paid(&order_id).await?;
+            if order.refund_with_key(key).map(Refund::state) != Some(RefundState::InDoubt) {
                 break;
             }
         }
@@ -239,31 +313,26 @@ impl<O: ServiceOrder, S: OrderStore> Payments<O, S> {
         Err(RefundError::OutcomeNotRecorded { order_id, made })
     }
 
-    /// Settles the refund `key` of order `order_id`, in doubt, as XorPay's merchant
-    /// dashboard shows it: `made` or not. Refused until [`PaymentsConfig`]'s
-    /// `refund_resolve_after` has passed since it was asked: until then XorPay may still be
-    /// making it, and its dashboard showing no refund proves nothing.
-    ///
-    /// [`PaymentsConfig`]: super::PaymentsConfig
+    /// Settles the refund `key` of a paid order, in doubt, as XorPay's merchant dashboard
+    /// shows it: `made` or not. Refused until `refund_resolve_after` (a builder setting) has
+    /// passed since it was asked: until then XorPay may still be making it, and its dashboard
+    /// showing no refund proves nothing. Returns the refund as recorded.
     ///
     /// # Errors
-    /// [`ResolveError`]; nothing changed.
+    /// [`RefundError::NoSuchRefund`], [`RefundError::TooEarly`], or the order not as stored
+    /// ([`RefundError::Order`]); nothing changed.
     pub async fn resolve_refund(
         &self,
-        order_id: &str,
+        order: &Order<O, impl IsPaid>,
         key: &str,
         made: bool,
-    ) -> Result<(), ResolveError> {
-        let mut order = self
-            .load_paid(order_id)
-            .await
-            .map_err(ResolveError::Order)?;
-        let Some(refund) = order
-            .refund(key)
-            .filter(|r| r.state() == RefundState::InDoubt)
+    ) -> Result<Refund, RefundError> {
+        let mut paid = self.current_paid(order).await?;
+        let Some(refund) = paid
+            .refund_with_key(key)
+            .filter(|refund| refund.state() == RefundState::InDoubt)
         else {
-            return Err(ResolveError::NoSuchRefund {
-                order_id: order_id.to_owned(),
+            return Err(RefundError::NoSuchRefund {
                 key: key.to_owned(),
             });
         };
@@ -272,16 +341,19 @@ impl<O: ServiceOrder, S: OrderStore> Payments<O, S> {
         let after = refund.requested_at() + wait;
         let now = self.now();
         if now < after {
-            return Err(ResolveError::TooEarly { after });
+            return Err(RefundError::TooEarly { after });
         }
         let end = match made {
             true => RefundEnd::Made,
             false => RefundEnd::NotMade("resolved as not made from xorpay's dashboard".to_owned()),
         };
-        order.resolve_refund(key, end, now);
-        match update_paid(&self.inner.store, &mut order, now).await? {
-            Transition::Applied => Ok(()),
-            Transition::NotApplied => Err(ResolveError::Changed(order_id.to_owned())),
+        paid.resolve_refund(key, end, now);
+        match update_paid(&self.inner.store, &mut paid, now).await? {
+            Transition::Applied => Ok(paid
+                .refund_with_key(key)
+                .cloned()
+                .ok_or_else(|| OrderError::changed(order.order_id()))?),
+            Transition::NotApplied => Err(OrderError::changed(order.order_id()).into()),
         }
     }
 
@@ -290,31 +362,33 @@ impl<O: ServiceOrder, S: OrderStore> Payments<O, S> {
     /// hours), nothing else tells it, and refunds need it.
     ///
     /// # Errors
-    /// [`ResolveError::Order`] for an unknown or unpaid order; [`ResolveError::Changed`] when
-    /// another writer changed it meanwhile.
-    pub async fn record_aoid(&self, order_id: &str, aoid: Aoid) -> Result<(), RecordAoidError> {
-        let mut order = self.load_paid(order_id).await?;
-        order.record_aoid(aoid)?;
-        match update_paid(&self.inner.store, &mut order, self.now()).await? {
-            Transition::Applied => Ok(()),
-            Transition::NotApplied => Err(RecordAoidError::Changed(order_id.to_owned())),
+    /// [`RefundError::AoidKnown`] when the order already knows another `aoid`, or the order
+    /// not as stored ([`RefundError::Order`]).
+    pub async fn record_aoid(
+        &self,
+        order: &Order<O, impl IsPaid>,
+        aoid: Aoid,
+    ) -> Result<(), RefundError> {
+        let mut paid = self.current_paid(order).await?;
+        if let Some(known) = paid.aoid()
+            && *known != aoid
+        {
+            return Err(RefundError::AoidKnown {
+                known: known.clone(),
+            });
         }
-    }
-
-    async fn load_paid(&self, order_id: &str) -> Result<Order<O, Paid>, RefundError> {
-        match self.order(order_id).await? {
-            Some(StoredOrder::Paid(order)) => Ok(order),
-            Some(other) => Err(RefundError::NotPaid {
-                order_id: order_id.to_owned(),
-                state: other.state_name(),
-            }),
-            None => Err(RefundError::UnknownOrder(order_id.to_owned())),
+        if paid.record_aoid(aoid).is_err() {
+            return Err(OrderError::changed(order.order_id()).into());
+        }
+        match update_paid(&self.inner.store, &mut paid, self.now()).await? {
+            Transition::Applied => Ok(()),
+            Transition::NotApplied => Err(OrderError::changed(order.order_id()).into()),
         }
     }
 }
 
 /// A repeated request with a key already used: the first request's outcome.
-fn repeat(refund: &Refund, amount: Price) -> Result<RefundOutcome, RefundError> {
+fn repeat(refund: &Refund, amount: Price) -> Result<Refund, RefundError> {
     if refund.amount() != amount {
         return Err(RefundError::KeyReused {
             key: refund.key().to_owned(),
@@ -322,32 +396,14 @@ fn repeat(refund: &Refund, amount: Price) -> Result<RefundOutcome, RefundError> 
         });
     }
     match refund.state() {
-        RefundState::Made => Ok(RefundOutcome::Made(refund.clone())),
-        RefundState::InDoubt => Ok(RefundOutcome::InDoubt(refund.clone(), None)),
+        RefundState::Made => Ok(refund.clone()),
+        RefundState::InDoubt => Err(RefundError::InDoubt {
+            refund: refund.clone(),
+            error: None,
+        }),
         _ => Err(RefundError::NotMade {
             key: refund.key().to_owned(),
             reason: refund.note().unwrap_or("not made").to_owned(),
         }),
-    }
-}
-
-/// Why an `aoid` was not recorded.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum RecordAoidError {
-    /// No such order, or not paid.
-    #[error(transparent)]
-    Order(#[from] RefundError),
-    /// The order already knows another `aoid`.
-    #[error(transparent)]
-    Mismatch(#[from] ConfirmError),
-    /// Another writer changed the order meanwhile; reload and try again.
-    #[error("order {0:?} changed meanwhile: reload and try again")]
-    Changed(String),
-}
-
-impl From<StoreError> for RecordAoidError {
-    fn from(error: StoreError) -> RecordAoidError {
-        RecordAoidError::Order(RefundError::Store(error))
     }
 }

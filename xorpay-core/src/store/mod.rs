@@ -1,5 +1,5 @@
-//! Durable orders: the [`OrderStore`] contract, [`SqliteStore`] (feature `sqlite`) for one
-//! process, and [`PgStore`] (feature `postgres`) for several instances on one database.
+//! Durable orders: the [`OrderStore`] contract, `SqliteStore` (feature `sqlite`) for one
+//! process, and `PgStore` (feature `postgres`) for several instances on one database.
 //!
 //! A store keeps each order as a [`Record`]: a few columns it can select on (the order number,
 //! the state, XorPay's `aoid`, the price, a revision, some times, the fulfilment claim) and two
@@ -11,24 +11,43 @@
 //! - a write is committed and durable when its future returns `Ok`;
 //! - a [`Change`] applies only if the row is still as it expects (its state, price, `aoid`
 //!   and, for a paid order, exact revision), atomically: of two changes made from one
-//!   reading, at most one applies; and an applied change returns the merchant's struct, so
-//!   that the common confirmation is one round trip;
+//!   reading, at most one applies, and the store says which ([`Transition`]), whatever its
+//!   driver counts as an affected row;
 //! - a fulfilment claim ([`OrderStore::claim`]) is exclusive until its lease ends, on the
 //!   database's own clock, so that several processes sweeping at once never hand one order
 //!   to the fulfilment hook together.
 //!
+//! The contract asks for answers, not for a way of getting them: no `RETURNING`, and no
+//! single statement per operation is required (a store may claim rows under a token, then
+//! read them back by that token).
+//!
 //! Implement [`OrderStore`] for another database by following this contract;
-//! `tests/store_contract.rs` in the repository runs the same suite against every store.
+//! `tests/store_contract.rs` in the repository runs the same suite against every store. The
+//! service keeps its store as an [`AnyStore`], so a store can be picked at run time:
+//!
+//! ```no_run
+//! # async fn run(database_url: Option<String>) -> Result<(), Box<dyn std::error::Error>> {
+//! use xorpay::store::{AnyStore, PgStore, SqliteStore};
+//!
+//! let store: AnyStore = match database_url {
+//!     Some(url) => PgStore::connect(&url).await?.into(),
+//!     None => SqliteStore::open("orders.sqlite")?.into(),
+//! };
+//! # let _ = store;
+//! # Ok(()) }
+//! ```
 
 use core::future::Future;
 use core::time::Duration;
 
 use time::OffsetDateTime;
 
+mod any;
 #[cfg(feature = "postgres")]
 mod postgres;
 #[cfg(feature = "sqlite")]
 mod sqlite;
+pub use any::AnyStore;
 #[cfg(feature = "postgres")]
 pub use postgres::PgStore;
 #[cfg(feature = "sqlite")]
@@ -204,10 +223,11 @@ pub struct Claim<'a> {
 }
 
 /// Where orders live between the request that creates them and their fulfilment. See the
-/// [module docs](self) for the contract; [`SqliteStore`] implements it.
+/// [module docs](self) for the contract; `SqliteStore` (feature `sqlite`) and `PgStore`
+/// (feature `postgres`) implement it.
 ///
-/// The methods return `impl Future + Send`, so the trait is not object-safe: use it as a
-/// generic bound.
+/// Implement it with `async fn`s. The service holds any store as an [`AnyStore`], which is
+/// how one is chosen at run time.
 pub trait OrderStore: Send + Sync + 'static {
     /// Stores a new order.
     ///
@@ -215,12 +235,14 @@ pub trait OrderStore: Send + Sync + 'static {
     /// [`StoreError::Duplicate`] when the order number is taken.
     fn insert(&self, record: &Record) -> impl Future<Output = Result<(), StoreError>> + Send;
 
-    /// Applies `change` if the row is still as it expects; returns the merchant's struct (the
-    /// record's `order`) when it applied, `None` when it did not.
+    /// Applies `change` if the row is still as it expects: [`Transition::Applied`] when this
+    /// call made it, [`Transition::NotApplied`] when the row was not as expected. A change
+    /// that applies but leaves the row as it was (flagging an order already flagged) is
+    /// applied.
     fn change(
         &self,
         change: &Change<'_>,
-    ) -> impl Future<Output = Result<Option<String>, StoreError>> + Send;
+    ) -> impl Future<Output = Result<Transition, StoreError>> + Send;
 
     /// The order with this number.
     fn load(
@@ -247,14 +269,6 @@ pub trait OrderStore: Send + Sync + 'static {
         order_id: &str,
         at: OffsetDateTime,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
-
-    /// Every order, by order number, after `after` (exclusive; `None` from the start), at
-    /// most `limit`: page through all of them by passing the last number seen.
-    fn list(
-        &self,
-        after: Option<&str>,
-        limit: usize,
-    ) -> impl Future<Output = Result<Vec<Record>, StoreError>> + Send;
 
     /// The most recently stored orders, newest first, at most `limit`.
     fn recent(&self, limit: usize) -> impl Future<Output = Result<Vec<Record>, StoreError>> + Send;

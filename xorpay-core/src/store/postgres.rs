@@ -2,7 +2,7 @@
 //! on one database.
 //!
 //! Every operation is one SQL statement in its own (implicit) transaction: a change is one
-//! `UPDATE … WHERE` the row is still as expected `RETURNING` the merchant's struct, so that of
+//! `UPDATE … WHERE` the row is still as expected, applied when it updated a row, so that of
 //! two instances applying changes from one reading at once, PostgreSQL's row lock lets one
 //! through and re-checks the other against the row as the first left it (and refuses it). A
 //! caller that goes away mid-statement (a client hanging up on a notify handler) leaves no
@@ -395,7 +395,7 @@ impl OrderStore for PgStore {
         Ok(())
     }
 
-    async fn change(&self, change: &Change<'_>) -> Result<Option<String>, StoreError> {
+    async fn change(&self, change: &Change<'_>) -> Result<Transition, StoreError> {
         let (aoid_mode, aoid): (i32, Option<&str>) = match change.aoid {
             AoidCondition::Any => (0, None),
             AoidCondition::Is(aoid) => (1, Some(aoid)),
@@ -417,13 +417,13 @@ impl OrderStore for PgStore {
                    AND ($4::bigint IS NULL OR revision = $4)
                    AND CASE $13::integer WHEN 0 THEN true WHEN 1 THEN aoid = $14
                                          WHEN 2 THEN aoid IS NULL OR aoid = $14
-                                         ELSE aoid IS NULL END
-                 RETURNING order_json",
+                                         ELSE aoid IS NULL END",
             )
             .await
             .map_err(database)?;
-        let row = client
-            .query_opt(
+        // PostgreSQL counts every row the WHERE matched, changed values or not.
+        let updated = client
+            .execute(
                 &statement,
                 &[
                     &change.order_id,
@@ -445,7 +445,10 @@ impl OrderStore for PgStore {
             )
             .await
             .map_err(|error| write_error(error, change.new_aoid))?;
-        row.map(|row| row.try_get(0).map_err(database)).transpose()
+        Ok(match updated {
+            0 => Transition::NotApplied,
+            _ => Transition::Applied,
+        })
     }
 
     async fn load(&self, order_id: &str) -> Result<Option<Record>, StoreError> {
@@ -491,16 +494,6 @@ impl OrderStore for PgStore {
         )
         .await
         .map(drop)
-    }
-
-    async fn list(&self, after: Option<&str>, limit_to: usize) -> Result<Vec<Record>, StoreError> {
-        let sql = format!(
-            "SELECT {COLUMNS} FROM xorpay_orders
-             WHERE merchant = $1 AND ($2::text IS NULL OR order_id > $2)
-             ORDER BY order_id LIMIT $3"
-        );
-        self.select(&sql, &[&&*self.merchant, &after, &limit(limit_to)])
-            .await
     }
 
     async fn recent(&self, limit_to: usize) -> Result<Vec<Record>, StoreError> {

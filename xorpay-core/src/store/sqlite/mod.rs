@@ -4,7 +4,7 @@
 //! survives a crash of the process or of the machine; migrations run when it is opened, under
 //! SQLite's write lock, so two processes opening the file at once apply each once. Each order
 //! is one row (see [`Record`]); every change is one `UPDATE … WHERE` the row is still as
-//! expected, `RETURNING` the merchant's struct. Fulfilment leases are counted on SQLite's own
+//! expected, applied when it changed a row. Fulfilment leases are counted on SQLite's own
 //! clock.
 //!
 //! Writes go to one writer thread that owns the write connection and commits the writes
@@ -459,7 +459,7 @@ impl OrderStore for SqliteStore {
         .await
     }
 
-    async fn change(&self, change: &Change<'_>) -> Result<Option<String>, StoreError> {
+    async fn change(&self, change: &Change<'_>) -> Result<Transition, StoreError> {
         let (aoid_mode, aoid) = match change.aoid {
             AoidCondition::Any => (0, None),
             AoidCondition::Is(aoid) => (1, Some(aoid.to_owned())),
@@ -501,36 +501,32 @@ impl OrderStore for SqliteStore {
                        AND (?4 IS NULL OR revision = ?4)
                        AND CASE ?13 WHEN 0 THEN 1 WHEN 1 THEN aoid = ?14
                                     WHEN 2 THEN aoid IS NULL OR aoid = ?14
-                                    ELSE aoid IS NULL END
-                     RETURNING order_json",
+                                    ELSE aoid IS NULL END",
                 )
                 .and_then(|mut statement| {
-                    // Stepped to the end, not just to the first row: the statement is
-                    // complete (and its constraints checked) before the batch commits.
-                    statement
-                        .query_map(
-                            params![
-                                order_id,
-                                from,
-                                price,
-                                revision,
-                                to,
-                                new_aoid,
-                                new_revision,
-                                data,
-                                submitted,
-                                expired,
-                                attention,
-                                at,
-                                aoid_mode,
-                                aoid,
-                                &*merchant,
-                            ],
-                            |row| row.get::<_, String>(0),
-                        )?
-                        .collect::<rusqlite::Result<Vec<String>>>()
+                    // SQLite counts every row the WHERE matched, changed values or not.
+                    statement.execute(params![
+                        order_id,
+                        from,
+                        price,
+                        revision,
+                        to,
+                        new_aoid,
+                        new_revision,
+                        data,
+                        submitted,
+                        expired,
+                        attention,
+                        at,
+                        aoid_mode,
+                        aoid,
+                        &*merchant,
+                    ])
                 })
-                .map(|rows| rows.into_iter().next())
+                .map(|changed| match changed {
+                    0 => Transition::NotApplied,
+                    _ => Transition::Applied,
+                })
                 .map_err(|error| write_error(error, new_aoid.as_deref()))
         })
         .await
@@ -585,19 +581,6 @@ impl OrderStore for SqliteStore {
                 .map(drop)
                 .map_err(database)
         })
-        .await
-    }
-
-    async fn list(&self, after: Option<&str>, limit_to: usize) -> Result<Vec<Record>, StoreError> {
-        let sql = format!(
-            "SELECT {COLUMNS} FROM orders
-             WHERE merchant = ?3 AND (?1 IS NULL OR order_id > ?1) ORDER BY order_id LIMIT ?2"
-        );
-        let after: rusqlite::types::Value = after.map(str::to_owned).into();
-        self.select(
-            sql,
-            vec![after, limit(limit_to).into(), self.merchant_value()],
-        )
         .await
     }
 

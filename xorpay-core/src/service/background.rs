@@ -1,0 +1,119 @@
+//! The service's background work: reconciliation and fulfilment every `sweep_every`, and
+//! fulfilment at once after each recorded payment.
+//!
+//! The service owns the task; nothing the merchant holds can stop it by being dropped. The
+//! task holds the service weakly, so it ends when the last [`Payments`] handle is dropped,
+//! after the step it is in. [`Payments::shutdown`] ends it gracefully: the hook call in
+//! flight finishes and is recorded (fulfilled, or its claim released), and nothing new is
+//! claimed.
+
+use core::time::Duration;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, PoisonError, Weak};
+
+use tokio::sync::Notify;
+
+use super::{Inner, Payments, ServiceOrder};
+
+/// What wakes the background work, and what stops it. Shared by the service and its task,
+/// so that the task can be told to stop while it holds no handle to the service.
+pub(super) struct Signals {
+    /// Wakes the task: a payment was recorded, or it is to stop.
+    wake: Notify,
+    stop: AtomicBool,
+}
+
+impl Signals {
+    pub(super) fn new() -> Signals {
+        Signals {
+            wake: Notify::new(),
+            stop: AtomicBool::new(false),
+        }
+    }
+
+    /// A payment was recorded: fulfil at once.
+    pub(super) fn paid(&self) {
+        self.wake.notify_one();
+    }
+
+    /// Stop after the current step. A task between steps wakes (the permit waits for it if
+    /// it is not waiting yet).
+    pub(super) fn stop(&self) {
+        self.stop.store(true, Ordering::SeqCst);
+        self.wake.notify_one();
+    }
+
+    /// Whether the work is to stop.
+    pub(super) fn stopping(&self) -> bool {
+        self.stop.load(Ordering::SeqCst)
+    }
+}
+
+impl<O: ServiceOrder> Payments<O> {
+    /// Starts the background task on `runtime`.
+    pub(super) fn start_background(&self, runtime: &tokio::runtime::Handle, every: Duration) {
+        let service = Arc::downgrade(&self.inner);
+        let signals = Arc::clone(&self.inner.signals);
+        let task = runtime.spawn(run(service, signals, every));
+        *self
+            .inner
+            .background
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(task);
+    }
+
+    /// Stops the background work gracefully and waits for it: a hook call in flight finishes
+    /// and is recorded (fulfilled, or its claim released for another sweep), and nothing new
+    /// is claimed or reconciled. Call it before the process exits. The service still answers
+    /// every call afterwards; only the background work is over.
+    pub async fn shutdown(&self) {
+        self.inner.signals.stop();
+        let task = self
+            .inner
+            .background
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if let Some(task) = task
+            && let Err(error) = task.await
+            && error.is_panic()
+        {
+            tracing::error!("the background work panicked");
+        }
+    }
+
+    /// One round: reconciliation, then fulfilment, each stopping early when told to.
+    async fn sweep(&self) {
+        let signals = &self.inner.signals;
+        match self.reconcile_until(|| signals.stopping()).await {
+            Ok(report) => {
+                for order_id in &report.fee_error {
+                    tracing::warn!(
+                        order_id,
+                        "paid, but xorpay could not take its fee (fee_error): top up the prepaid balance"
+                    );
+                }
+            }
+            Err(error) => tracing::warn!(%error, "reconcile failed"),
+        }
+        if let Err(error) = self.fulfil_until(|| signals.stopping()).await {
+            tracing::warn!(%error, "fulfilment sweep failed");
+        }
+    }
+}
+
+/// The task: a round, then a wait for the next (the period, a payment, or the stop).
+async fn run<O: ServiceOrder>(service: Weak<Inner<O>>, signals: Arc<Signals>, every: Duration) {
+    loop {
+        if signals.stopping() {
+            return;
+        }
+        // Held for the round only: the last handle dropped meanwhile ends the task after it.
+        match service.upgrade() {
+            Some(inner) => Payments { inner }.sweep().await,
+            None => return,
+        }
+        // Until the period is over, a payment is recorded, or the work is to stop.
+        let _ = tokio::time::timeout(every, signals.wake.notified()).await;
+    }
+}
