@@ -7,8 +7,7 @@
 //! be checked against `xorpay-core/tests/data/signatures.json`.
 
 use xorpay::jsapi::BridgeScript;
-use xorpay::response::{CreateOrderResponse, DEFAULT_EXPIRE_SECS, PaymentInfo};
-use xorpay::{Aid, AppSecret, Notification, Price, Signable, XorPayOrder};
+use xorpay::{Aid, AppSecret, JsapiParams, Notification, Price, Signable, XorPayOrder};
 
 /// The shop's own order type; the derive maps its fields to XorPay's.
 #[derive(XorPayOrder)]
@@ -45,23 +44,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("body: {}", request.body());
     println!("{}\n", order.explain_signature());
 
-    // 2. XorPay answers with the six WeixinJSBridge parameters; the page hands them over.
-    let answer = br#"{"status":"ok","aoid":"5f2b0a6c9e3d4b1a8c7e6d5f4a3b2c1d","expires_in":7200,
-        "info":{"appId":"wx2421b1c4370ec43b","timeStamp":"1795784639",
+    // 2. XorPay answers with the six WeixinJSBridge parameters (the service reads them into
+    //    the pending order: `pending.jsapi_params()`); the page hands them over.
+    let params: JsapiParams = serde_json::from_str(
+        r#"{"appId":"wx2421b1c4370ec43b","timeStamp":"1795784639",
         "nonceStr":"e61463f8efa94090b1f366cccfbbb444","package":"prepay_id=wx27210359demo",
-        "signType":"MD5","paySign":"70EA570631E4BB79628FBCA90534C63F"}}"#;
-    let order = CreateOrderResponse::from_json(answer)?.into_result()?;
-    println!(
-        "== 2. created: aoid {} expires in {}s ==",
-        order.aoid(),
-        order.expires_in().unwrap_or(DEFAULT_EXPIRE_SECS)
-    );
-    if let PaymentInfo::Jsapi(params) = order.payment() {
-        let script = BridgeScript::new(params)
-            .result_url("/orders/14")?
-            .to_script_tag();
-        println!("{script}\n");
-    }
+        "signType":"MD5","paySign":"70EA570631E4BB79628FBCA90534C63F"}"#,
+    )?;
+    println!("== 2. the pay page's script ==");
+    let script = BridgeScript::new(&params)
+        .result_url("/orders/14")?
+        .to_script_tag();
+    println!("{script}\n");
 
     // 3. XorPay posts the notification to notify_url; verify it before believing it.
     let posted = b"aoid=5f2b0a6c9e3d4b1a8c7e6d5f4a3b2c1d&order_id=ORD%2F2026%2F11%2F27%231\

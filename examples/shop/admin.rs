@@ -9,12 +9,12 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
-use xorpay::order::StoredOrder;
+use xorpay::RefundError;
 use xorpay::order::{Refund, RefundState};
+use xorpay::prelude::*;
 use xorpay::service::Listed;
-use xorpay::{Price, RefundError, RefundOutcome};
 
-use super::app::{Shop, ShopOrder};
+use super::app::{Shop, ShopOrder, load};
 use super::html::{china_time, error_page, esc, page, path_segment, state_label};
 
 /// The admin's routes.
@@ -197,6 +197,17 @@ fn back(query: Option<&str>) -> Response {
     .into_response()
 }
 
+/// The paid order an admin action is about.
+async fn paid(shop: &Shop, id: &str) -> Result<Order<ShopOrder, Paid>, Response> {
+    match load(shop, id).await? {
+        StoredOrder::Paid(paid) => Ok(paid),
+        other => Err(error_page(
+            StatusCode::CONFLICT,
+            &format!("订单未支付 The order is {}, not paid", other.state_name()),
+        )),
+    }
+}
+
 #[derive(Deserialize)]
 struct RefundForm {
     amount: String,
@@ -220,9 +231,13 @@ async fn refund(
             "金额格式不对 The amount is not a price",
         );
     };
-    match shop.payments().refund(&id, amount, &form.key).await {
-        Ok(RefundOutcome::Made(_)) => back(query.as_deref()),
-        Ok(RefundOutcome::InDoubt(refund, error)) => error_page(
+    let paid = match paid(&shop, &id).await {
+        Ok(paid) => paid,
+        Err(response) => return response,
+    };
+    match shop.payments().refund(&paid, amount, &form.key).await {
+        Ok(_) => back(query.as_deref()),
+        Err(RefundError::InDoubt { refund, error }) => error_page(
             StatusCode::BAD_GATEWAY,
             &format!(
                 "退款结果待确认 The refund of {} is in doubt: XorPay's answer did not come{}. \
@@ -271,8 +286,12 @@ async fn resolve(
             );
         }
     };
-    match shop.payments().resolve_refund(&id, &form.key, made).await {
-        Ok(()) => back(query.as_deref()),
+    let paid = match paid(&shop, &id).await {
+        Ok(paid) => paid,
+        Err(response) => return response,
+    };
+    match shop.payments().resolve_refund(&paid, &form.key, made).await {
+        Ok(_) => back(query.as_deref()),
         Err(error) => error_page(
             StatusCode::CONFLICT,
             &format!("暂时不能确认 Not resolved: {error}"),
@@ -303,7 +322,11 @@ async fn record_aoid(
             "这不是 XorPay 订单号 That is not an aoid",
         );
     };
-    match shop.payments().record_aoid(&id, aoid).await {
+    let paid = match paid(&shop, &id).await {
+        Ok(paid) => paid,
+        Err(response) => return response,
+    };
+    match shop.payments().record_aoid(&paid, aoid).await {
         Ok(()) => back(query.as_deref()),
         Err(error) => error_page(
             StatusCode::CONFLICT,

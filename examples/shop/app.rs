@@ -11,27 +11,22 @@
 #![allow(dead_code)]
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use axum::Router;
-use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Path, RawQuery, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
+use axum::routing::get;
 use serde::{Deserialize, Serialize};
 use xorpay::CheckoutError;
 use xorpay::client::openid_from_callback;
-use xorpay::order::StoredOrder;
 use xorpay::prelude::*;
-use xorpay::service::InBackground;
 
 use super::admin;
 use super::catalog::product;
 pub(crate) use super::deliveries::Deliveries;
 use super::html::{error_page, path_segment};
 use super::pages;
-use super::store::ShopStore;
 
 /// One order of the shop, as XorPay sees it.
 #[derive(XorPayOrder, Serialize, Deserialize, Debug)]
@@ -72,8 +67,9 @@ pub(crate) enum Bridge {
 
 /// Everything the shop needs.
 pub(crate) struct ShopConfig {
-    /// The lifecycle service: XorPay, the order store, the shop's notify URL.
-    pub(crate) payments: Payments<ShopOrder, ShopStore>,
+    /// The lifecycle service: XorPay, the order store, the shop's notify URL, the
+    /// deliveries as its fulfilment hook.
+    pub(crate) payments: Payments<ShopOrder>,
     /// The shop's public base URL, for the openid callback.
     pub(crate) public_url: String,
     /// Where `WeixinJSBridge` comes from.
@@ -97,7 +93,6 @@ pub(crate) struct Shop {
 struct Inner {
     config: ShopConfig,
     deliveries: Deliveries,
-    newly_paid: AtomicUsize,
     /// Put in every admin form and checked on submission: another site cannot make the
     /// admin's browser post a refund.
     pub(crate) csrf: String,
@@ -110,7 +105,6 @@ impl Shop {
             inner: Arc::new(Inner {
                 config,
                 deliveries,
-                newly_paid: AtomicUsize::new(0),
                 csrf: uuid::Uuid::new_v4().simple().to_string(),
             }),
         }
@@ -121,7 +115,7 @@ impl Shop {
     }
 
     /// The lifecycle service.
-    pub(crate) fn payments(&self) -> &Payments<ShopOrder, ShopStore> {
+    pub(crate) fn payments(&self) -> &Payments<ShopOrder> {
         &self.inner.config.payments
     }
 
@@ -130,22 +124,12 @@ impl Shop {
         &self.inner.csrf
     }
 
-    /// Reconciles and delivers every `every`, and delivers at once after each payment.
-    pub(crate) fn run_in_background(&self, every: std::time::Duration) -> InBackground {
-        self.payments()
-            .run_in_background(self.inner.deliveries.clone(), every)
-    }
-
-    /// Delivers every paid order not delivered yet.
+    /// Delivers every paid order not delivered yet (the service also does, in the
+    /// background).
     pub(crate) async fn deliver_outstanding(&self) {
-        if let Err(error) = self.payments().fulfil_paid(&self.inner.deliveries).await {
+        if let Err(error) = self.payments().fulfil_paid().await {
             eprintln!("delivery sweep failed: {error}");
         }
-    }
-
-    /// How many notifications paid an order in this process (each order once).
-    pub(crate) fn newly_paid(&self) -> usize {
-        self.inner.newly_paid.load(Ordering::SeqCst)
     }
 
     /// How many deliveries are recorded for an order (0 or 1).
@@ -173,8 +157,9 @@ impl Shop {
     }
 }
 
-/// The shop's routes.
+/// The shop's routes, and the service's notify route at its notify URL's path.
 pub(crate) fn router(shop: Shop) -> Router {
+    let notify = notify_router(&shop);
     Router::new()
         .route("/", get(pages::index))
         .route("/buy/{product}", get(buy))
@@ -182,14 +167,9 @@ pub(crate) fn router(shop: Shop) -> Router {
         .route("/orders/{id}", get(pages::order_page))
         .route("/orders/{id}/pay", get(pages::pay_page))
         .route("/orders/{id}/status", get(pages::order_status))
-        // A notification is a few hundred bytes: refuse more than the parser would take
-        // before reading it, not after buffering axum's 2 MB default.
-        .route(
-            "/xorpay/notify",
-            post(notify).layer(DefaultBodyLimit::max(xorpay::Notification::MAX_BODY)),
-        )
         .merge(admin::router())
         .with_state(shop)
+        .merge(notify)
 }
 
 /// Sends the payer through XorPay's openid redirect, which comes back to `/checkout/…`.
@@ -234,7 +214,7 @@ async fn checkout(
     };
     let to = |page: &str| Redirect::to(&format!("/orders/{}{page}", path_segment(&id)));
     match shop.payments().checkout(order).await {
-        Ok(Checkout::Pending(_) | Checkout::Cashier(..)) => to("/pay").into_response(),
+        Ok(Checkout::Pending(_)) => to("/pay").into_response(),
         Ok(Checkout::Paid(_)) => to("").into_response(),
         // XorPay's answer was lost: the order page shows where it stands while it settles.
         Err(CheckoutError::InDoubt(_)) => to("").into_response(),
@@ -252,6 +232,7 @@ fn new_order_id() -> String {
     format!("shop-{}-{}", now.unix_timestamp(), &tail[..8])
 }
 
+/// The stored order `id`, or the page that says why there is none.
 pub(crate) async fn load(shop: &Shop, id: &str) -> Result<StoredOrder<ShopOrder>, Response> {
     match shop.payments().order(id).await {
         Ok(Some(order)) => Ok(order),
@@ -266,21 +247,21 @@ pub(crate) async fn load(shop: &Shop, id: &str) -> Result<StoredOrder<ShopOrder>
     }
 }
 
-/// XorPay's notification: the service verifies it, records the payment, and only then
-/// hands out the acknowledgement. Delivery follows in the background.
-async fn notify(State(shop): State<Shop>, body: Bytes) -> Response {
-    match shop.payments().confirm(&body).await {
-        Ok(confirmed) => {
-            if confirmed.is_new() {
-                shop.inner.newly_paid.fetch_add(1, Ordering::SeqCst);
-                // Test hook, debug builds only: the payment is durable, XorPay has no answer.
-                if cfg!(debug_assertions) && shop.config().crash_after_confirm {
-                    eprintln!("crash hook: aborting after the store's write");
-                    std::process::abort();
-                }
-            }
-            confirmed.into_parts().1.into_response()
-        }
-        Err(error) => error.into_response(),
+/// XorPay's notifications: the service's router, at the path of its notify URL. With the
+/// test hook on (debug builds only), the process aborts when the router answers `ok`: the
+/// payment is durable, XorPay has no answer, and its retry must find it.
+fn notify_router(shop: &Shop) -> Router {
+    let router = shop.payments().router();
+    if cfg!(debug_assertions) && shop.config().crash_after_confirm {
+        return router.layer(axum::middleware::map_response(crash_before_answering));
     }
+    router
+}
+
+async fn crash_before_answering(response: Response) -> Response {
+    if response.status() == StatusCode::OK {
+        eprintln!("crash hook: aborting after the store's write");
+        std::process::abort();
+    }
+    response
 }

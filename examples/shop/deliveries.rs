@@ -5,7 +5,6 @@
 
 use std::sync::{Arc, Mutex};
 
-use xorpay::order::{Order, Paid};
 use xorpay::prelude::*;
 
 use super::app::ShopOrder;
@@ -20,7 +19,7 @@ pub(crate) enum Deliveries {
 }
 
 fn failed(error: impl std::fmt::Display) -> FulfilError {
-    FulfilError::new(error.to_string())
+    error.to_string().into()
 }
 
 impl Deliveries {

@@ -32,11 +32,11 @@ mod catalog;
 mod deliveries;
 mod html;
 mod pages;
-mod store;
 
 use std::time::Duration;
 
 use xorpay::prelude::*;
+use xorpay::store::AnyStore;
 
 fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|value| !value.is_empty())
@@ -75,8 +75,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (sandbox, aid, secret, base_url, bridge) =
         match (env("XORPAY_AID"), env("XORPAY_APP_SECRET")) {
             (Some(aid), Some(secret)) => {
-                let base = env("XORPAY_BASE_URL")
-                    .unwrap_or_else(|| xorpay::client::XORPAY_BASE_URL.to_owned());
+                let base = env("XORPAY_BASE_URL").unwrap_or_else(|| "https://xorpay.com".to_owned());
                 (None, aid, secret, base, app::Bridge::WeChat)
             }
             _ => {
@@ -105,23 +104,29 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
         };
 
-    let (store, deliveries) = match env("SHOP_DATABASE_URL") {
+    // The store is chosen at run time: either converts into the service's `AnyStore`.
+    let (store, deliveries): (AnyStore, _) = match env("SHOP_DATABASE_URL") {
         Some(url) => (
-            store::ShopStore::Postgres(xorpay::store::PgStore::connect(&url).await?),
+            PgStore::connect(&url).await?.into(),
             deliveries::Deliveries::postgres(&url).await?,
         ),
         None => (
-            store::ShopStore::Sqlite(SqliteStore::open(&db)?),
+            SqliteStore::open(&db)?.into(),
             deliveries::Deliveries::sqlite(std::path::Path::new(&db))?,
         ),
     };
+    // Reconciliation and deliveries run in the service's background: every
+    // SHOP_SWEEP_SECS, at once after each payment, and at start (paid orders a crash left
+    // undelivered are delivered on the first round).
     let payments = Payments::builder()
-        .aid(Aid::new(aid)?)
-        .secret(AppSecret::new(secret)?)
+        .aid(aid)
+        .secret(secret)
         .notify_url(format!("{public_url}/xorpay/notify"))
         .base_url(base_url.as_str())
         .store(store)
+        .fulfil(deliveries.clone())
         .fulfil_lease(Duration::from_secs(seconds("SHOP_FULFIL_LEASE_SECS", 300)))
+        .sweep_every(Duration::from_secs(seconds("SHOP_SWEEP_SECS", 30)))
         .build()?;
     // The demo's admin is open on loopback; against XorPay it needs a token, and without one
     // it is off (a token nobody knows).
@@ -141,9 +146,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         },
         deliveries,
     );
-    // Reconciliation and deliveries: every 30 s, and at once after each payment. Paid orders
-    // a crash left undelivered are delivered on the first round.
-    let _background = shop.run_in_background(Duration::from_secs(seconds("SHOP_SWEEP_SECS", 30)));
 
     match &sandbox {
         Some(sandbox) => println!("XorPay sandbox at {}", sandbox.base_url()),
@@ -152,7 +154,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("orders in {db}");
     println!("listening on {public_url}");
     println!("open {public_url}/ to buy something, {public_url}/admin to see the orders");
-    axum::serve(listener, app::router(shop)).await?;
+    // Ctrl-C stops taking requests; then the delivery in flight, if any, finishes and is
+    // recorded before the process exits.
+    axum::serve(listener, app::router(shop.clone()))
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    shop.payments().shutdown().await;
     drop(sandbox);
     Ok(())
 }

@@ -8,7 +8,6 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Serialize;
 use xorpay::jsapi::BridgeScript;
-use xorpay::order::StoredOrder;
 use xorpay::prelude::*;
 use xorpay::time::OffsetDateTime;
 

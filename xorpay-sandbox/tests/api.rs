@@ -635,15 +635,8 @@ async fn create_answers_in_xorpays_formats() {
     )])
     .to_uppercase();
     assert_eq!(info["paySign"], pay_sign.as_str());
-
-    // The core's reader understands every answer (another implementation of the format).
-    for answer in [&native, &alipay, &jsapi] {
-        let body = serde_json::to_vec(answer).unwrap();
-        xorpay_core::response::CreateOrderResponse::from_json(&body)
-            .unwrap()
-            .into_result()
-            .unwrap();
-    }
+    // That the core's reader understands these answers is the service's tests' job: they
+    // check out every kind of order against this sandbox.
 }
 
 #[tokio::test]

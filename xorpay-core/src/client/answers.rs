@@ -188,12 +188,6 @@ pub(crate) struct BarcodePayment {
 }
 
 impl BarcodePayment {
-    /// XorPay's order id.
-    #[cfg(test)]
-    pub(crate) fn aoid(&self) -> &Aoid {
-        &self.aoid
-    }
-
     /// Paid at once, or waiting for the customer.
     pub(crate) fn outcome(&self) -> BarcodeOutcome {
         self.outcome
@@ -280,7 +274,6 @@ impl RefundResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::response::JsapiParams;
 
     const JSAPI_OK: &str = r#"{"status":"ok","aoid":"e19c8c8673ba42419043fc92b99303c1",
         "expire_in":600,"info":{"appId":"wx2421b1c4370ec43b","timeStamp":"1395712654",

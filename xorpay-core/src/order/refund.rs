@@ -581,7 +581,7 @@ mod tests {
     fn a_refund_in_doubt_counts_until_resolved_and_keys_are_unique() {
         let mut order = paid(100);
         let ticket = order.begin_refund("a", fen(70), T0).unwrap();
-        assert_eq!((ticket.amount(), ticket.key()), (fen(70), "a"));
+        assert_eq!((ticket.amount(), ticket.key.as_str()), (fen(70), "a"));
         assert_eq!((order.loaded_revision(), order.revision()), (0, 1));
         assert_eq!(order.refundable(), Some(fen(30)));
         assert_eq!(
