@@ -17,7 +17,7 @@ use support::world::World;
 use xorpay::order::StoredOrder;
 use xorpay::prelude::*;
 use xorpay::store::{Claim, OrderStore};
-use xorpay::{CheckoutError, RefundError, RefundOutcome, RetiredSecret};
+use xorpay::{CheckoutError, OrderError, RefundError};
 use xorpay_sandbox::{FaultTimes, OrderState, Route, RouteFault};
 
 fn price(text: &str) -> Price {
@@ -256,49 +256,46 @@ async fn refunds_whose_answers_were_lost_stay_in_doubt_until_resolved_from_the_l
         world
             .sandbox
             .inject_route_fault(Route::Refund, fault, FaultTimes::Once);
-        let outcome = world
-            .payments()
-            .refund("refund-1", price(amount), &key)
+        let outcome = world.refund("refund-1", price(amount), &key)
             .await;
-        let Ok(RefundOutcome::InDoubt(refund, Some(error))) = outcome else {
+        let Err(RefundError::InDoubt {
+            refund,
+            error: Some(error),
+        }) = outcome
+        else {
             panic!("{fault:?}: expected the refund in doubt, got {outcome:?}")
         };
-        assert!(error.outcome_unknown());
+        assert!(!error.is_safe_to_retry(), "{error:?}");
         assert_eq!(refund.amount(), price(amount));
         world.restart();
         // Asked again with the same key: still the same refund, in doubt; nothing is sent.
-        let again = world
-            .payments()
-            .refund("refund-1", price(amount), &key)
+        let again = world.refund("refund-1", price(amount), &key)
             .await;
         assert!(
-            matches!(again, Ok(RefundOutcome::InDoubt(_, None))),
+            matches!(again, Err(RefundError::InDoubt { error: None, .. })),
             "{again:?}"
         );
         // Another refund waits for this one.
-        let other = world
-            .payments()
-            .refund("refund-1", Price::MIN, "other")
-            .await;
-        assert!(matches!(other, Err(RefundError::Limit(_))), "{other:?}");
-        // Too early, the dashboard proves nothing: resolving is refused.
-        let early = world
-            .payments()
-            .resolve_refund("refund-1", &key, false)
+        let other = world.refund("refund-1", Price::MIN, "other")
             .await;
         assert!(
-            matches!(early, Err(xorpay::ResolveError::TooEarly { .. })),
+            matches!(other, Err(RefundError::AnotherInDoubt { .. })),
+            "{other:?}"
+        );
+        // Too early, the dashboard proves nothing: resolving is refused.
+        let early = world.resolve_refund("refund-1", &key, false)
+            .await;
+        assert!(
+            matches!(early, Err(RefundError::TooEarly { .. })),
             "{early:?}"
         );
         tokio::time::sleep(Duration::from_millis(1600)).await;
         // Until the resolve window (5 minutes by default) has passed, still refused.
         world.clock.advance(minutes(4));
-        let early = world
-            .payments()
-            .resolve_refund("refund-1", &key, false)
+        let early = world.resolve_refund("refund-1", &key, false)
             .await;
         assert!(
-            matches!(early, Err(xorpay::ResolveError::TooEarly { .. })),
+            matches!(early, Err(RefundError::TooEarly { .. })),
             "{early:?}"
         );
         world.clock.advance(minutes(1));
@@ -306,9 +303,7 @@ async fn refunds_whose_answers_were_lost_stay_in_doubt_until_resolved_from_the_l
         let ledger = world.sandbox.order(&aoid).unwrap();
         let on_ledger = ledger.refunds.iter().any(|r| r.fen == price(amount).fen());
         assert_eq!(on_ledger, made, "{fault:?}");
-        world
-            .payments()
-            .resolve_refund("refund-1", &key, on_ledger)
+        world.resolve_refund("refund-1", &key, on_ledger)
             .await
             .unwrap();
         world.restart();
@@ -330,17 +325,22 @@ async fn concurrent_refunds_never_refund_more_than_was_paid() {
         .map(|n| {
             let payments = world.payments();
             tokio::spawn(async move {
-                payments
-                    .refund("race-1", price("3.00"), &format!("k-{n}"))
-                    .await
+                let Some(StoredOrder::Paid(paid)) = payments.order("race-1").await.unwrap() else {
+                    panic!("expected race-1 paid")
+                };
+                payments.refund(&paid, price("3.00"), &format!("k-{n}")).await
             })
         })
         .collect();
     let mut made = 0;
     for task in tasks {
         match task.await.unwrap() {
-            Ok(RefundOutcome::Made(_)) => made += 1,
-            Err(RefundError::Limit(_) | RefundError::Contended(_)) => {}
+            Ok(_) => made += 1,
+            Err(
+                RefundError::AnotherInDoubt { .. }
+                | RefundError::ExceedsRefundable { .. }
+                | RefundError::Order(OrderError::Changed { .. }),
+            ) => {}
             other => panic!("unexpected {other:?}"),
         }
     }
@@ -349,9 +349,7 @@ async fn concurrent_refunds_never_refund_more_than_was_paid() {
     world.agree("race-1").await;
     // What is left is still refundable, exactly.
     let left = world.paid("race-1").await.refundable().unwrap();
-    world
-        .payments()
-        .refund("race-1", left, "the-rest")
+    world.refund("race-1", left, "the-rest")
         .await
         .unwrap();
     world.agree("race-1").await;
@@ -362,18 +360,14 @@ async fn concurrent_refunds_never_refund_more_than_was_paid() {
 async fn a_repeated_refund_key_returns_the_first_outcome() {
     let world = World::<Tea>::new().await;
     paid_tea(&world, "key-1", "5.00").await;
-    let first = world
-        .payments()
-        .refund("key-1", price("2.00"), "ticket-7")
+    let first = world.refund("key-1", price("2.00"), "ticket-7")
         .await;
-    assert!(matches!(first, Ok(RefundOutcome::Made(_))), "{first:?}");
+    assert!(first.is_ok(), "{first:?}");
     world.restart();
     // The same request again (a double click, a retried HTTP call): the first outcome.
-    let again = world
-        .payments()
-        .refund("key-1", price("2.00"), "ticket-7")
+    let again = world.refund("key-1", price("2.00"), "ticket-7")
         .await;
-    assert!(matches!(again, Ok(RefundOutcome::Made(_))), "{again:?}");
+    assert!(again.is_ok(), "{again:?}");
     assert_eq!(
         world
             .sandbox
@@ -384,20 +378,19 @@ async fn a_repeated_refund_key_returns_the_first_outcome() {
         1
     );
     // The key for another amount is a mistake, refused.
-    let other = world
-        .payments()
-        .refund("key-1", price("3.00"), "ticket-7")
+    let other = world.refund("key-1", price("3.00"), "ticket-7")
         .await;
     assert!(
         matches!(other, Err(RefundError::KeyReused { .. })),
         "{other:?}"
     );
     // A refusal is remembered too: over the amount left, XorPay is not even asked.
-    let over = world
-        .payments()
-        .refund("key-1", price("4.00"), "ticket-8")
+    let over = world.refund("key-1", price("4.00"), "ticket-8")
         .await;
-    assert!(matches!(over, Err(RefundError::Limit(_))), "{over:?}");
+    assert!(
+        matches!(over, Err(RefundError::ExceedsRefundable { .. })),
+        "{over:?}"
+    );
     world.agree("key-1").await;
     let history: Vec<_> = world
         .paid("key-1")
@@ -439,9 +432,10 @@ async fn a_late_payment_after_expiry_is_recorded_with_and_without_an_aoid() {
         title: "收银台".into(),
         total: price("3.00"),
     };
-    let Checkout::Cashier(_, page) = world.payments().checkout(order).await.unwrap() else {
+    let Checkout::Pending(pending) = world.payments().checkout(order).await.unwrap() else {
         panic!("expected a cashier page")
     };
+    let page = pending.cashier().expect("a cashier page").clone();
     world.clock.advance(minutes(5));
     let report = world.payments().reconcile().await.unwrap();
     assert_eq!(report.open, 1, "{report:?}");
@@ -559,8 +553,8 @@ async fn notifications_signed_with_the_previous_secret_count_only_within_the_rot
 /// The secret the merchant rotates to.
 const NEXT: &str = "fedcba9876543210fedcba9876543210";
 
-fn retired_at(at: xorpay::time::OffsetDateTime) -> RetiredSecret {
-    RetiredSecret::new(AppSecret::new(SECRET).unwrap(), at)
+fn retired_at(at: xorpay::time::OffsetDateTime) -> support::world::Retired {
+    (SECRET, at)
 }
 
 #[tokio::test]
@@ -568,7 +562,8 @@ async fn a_holder_killed_before_recording_its_fulfilment_is_taken_over_after_its
     let world = World::<Tea>::new().await;
     paid_tea(&world, "claim-1", "2.00").await;
     paid_tea(&world, "claim-2", "2.00").await;
-    let store = world.payments().store().clone();
+    // Another process's connection to the same store file.
+    let store = xorpay::SqliteStore::open(world.db()).unwrap();
     // A process claims claim-1 and dies before running the hook; another claims claim-2,
     // runs the hook (counted here), and dies before recording it.
     let dead = store
@@ -757,15 +752,16 @@ async fn every_kind_of_order_checks_out_and_is_paid_once() {
         title: "收银台".into(),
         total: price("1.00"),
     };
-    let Checkout::Cashier(_, page) = world.payments().checkout(order.clone()).await.unwrap() else {
+    let Checkout::Pending(pending) = world.payments().checkout(order.clone()).await.unwrap() else {
         panic!()
     };
+    let page = pending.cashier().expect("a cashier page").clone();
     assert!(page.url.contains("/api/cashier/"));
     // A repeated checkout gives the page again.
-    assert!(matches!(
-        world.payments().checkout(order).await.unwrap(),
-        Checkout::Cashier(..)
-    ));
+    let Checkout::Pending(again) = world.payments().checkout(order).await.unwrap() else {
+        panic!()
+    };
+    assert_eq!(again.cashier(), Some(&page));
     reqwest::get(&page.url).await.unwrap();
     world.pay("k-cashier").await;
     world.wait_stored("k-cashier", "paid").await;
@@ -796,8 +792,10 @@ async fn an_order_xorpay_refuses_for_good_is_never_paid_by_another_orders_query(
         title: "另一个 Another".into(),
         total: price("1.00"),
     };
-    let other = xorpay::order::Order::new(other).unwrap();
-    let other = world.payments().client().submit(other).await.unwrap();
+    let elsewhere = world.another(SqliteStore::in_memory().unwrap(), world.hook.clone());
+    let Checkout::Pending(other) = elsewhere.checkout(other).await.unwrap() else {
+        panic!("expected the other order pending")
+    };
     let refused = world.payments().checkout(tea("taken-1", "12.50")).await;
     assert!(
         matches!(
@@ -839,11 +837,11 @@ async fn a_payment_only_a_query_proved_is_refundable_once_its_aoid_is_recorded_f
         .checkout(till("till-4", "9.00", PAID_AT_ONCE))
         .await;
     assert!(matches!(checkout, Ok(Checkout::Paid(_))), "{checkout:?}");
-    let refused = world.payments().refund("till-4", price("1.00"), "r").await;
+    let refused = world.refund("till-4", price("1.00"), "r").await;
     assert!(
         matches!(
             refused,
-            Err(RefundError::Limit(xorpay::order::RefundLimit::AoidUnknown))
+            Err(RefundError::AoidUnknown)
         ),
         "{refused:?}"
     );
@@ -854,7 +852,8 @@ async fn a_payment_only_a_query_proved_is_refundable_once_its_aoid_is_recorded_f
     world.restart();
     // The merchant reads the aoid on the dashboard (here: the sandbox's ledger).
     let aoid = xorpay::Aoid::new(world.aoid("till-4")).unwrap();
-    world.payments().record_aoid("till-4", aoid).await.unwrap();
+    let paid = world.paid("till-4").await;
+    world.payments().record_aoid(&paid, aoid).await.unwrap();
     assert!(
         world
             .payments()
@@ -867,8 +866,8 @@ async fn a_payment_only_a_query_proved_is_refundable_once_its_aoid_is_recorded_f
     // acknowledged.
     world.notifications_answer(0);
     world.wait_until("till-4", OrderState::Success).await;
-    let made = world.payments().refund("till-4", price("1.00"), "r").await;
-    assert!(matches!(made, Ok(RefundOutcome::Made(_))), "{made:?}");
+    let made = world.refund("till-4", price("1.00"), "r").await;
+    assert!(made.is_ok(), "{made:?}");
     world.agree("till-4").await;
     fulfilled_once(&world, "till-4").await;
 }
@@ -881,9 +880,7 @@ async fn a_refund_that_could_not_be_sent_is_withdrawn_and_its_key_works_again() 
     let world = World::<Tea>::new().await;
     paid_tea(&world, "unsent-1", "6.00").await;
     world.restart_unreachable();
-    let refused = world
-        .payments()
-        .refund("unsent-1", price("2.00"), "r-1")
+    let refused = world.refund("unsent-1", price("2.00"), "r-1")
         .await;
     let Err(error) = refused else {
         panic!("expected the refund not sent, got {refused:?}")
@@ -894,11 +891,9 @@ async fn a_refund_that_could_not_be_sent_is_withdrawn_and_its_key_works_again() 
     assert!(paid.refunds().is_empty(), "{:?}", paid.refunds());
     assert_eq!(paid.refundable(), Some(price("6.00")));
     world.restart();
-    let made = world
-        .payments()
-        .refund("unsent-1", price("2.00"), "r-1")
+    let made = world.refund("unsent-1", price("2.00"), "r-1")
         .await;
-    assert!(matches!(made, Ok(RefundOutcome::Made(_))), "{made:?}");
+    assert!(made.is_ok(), "{made:?}");
     world.agree("unsent-1").await;
     assert_eq!(world.paid("unsent-1").await.refunded(), Some(price("2.00")));
 }
@@ -944,8 +939,11 @@ async fn a_notification_signed_with_the_retired_secret_needs_xorpays_word() {
 #[tokio::test]
 async fn an_order_xorpay_already_holds_paid_is_recorded_paid_on_checkout() {
     let world = World::<Tea>::new().await;
-    let order = xorpay::order::Order::new(tea("restored-1", "4.20")).unwrap();
-    let pending = world.payments().client().submit(order).await.unwrap();
+    // Sent by a service whose store was then lost.
+    let lost = world.another(SqliteStore::in_memory().unwrap(), world.hook.clone());
+    let Checkout::Pending(pending) = lost.checkout(tea("restored-1", "4.20")).await.unwrap() else {
+        panic!("expected it pending")
+    };
     // Paid while the service has no row for it: its notifications are refused meanwhile.
     world.notifications_answer(503);
     world
@@ -997,11 +995,8 @@ struct Slow {
     overlaps: std::sync::Arc<std::sync::atomic::AtomicUsize>,
 }
 
-impl<O: Send + Sync> Fulfil<O> for Slow {
-    async fn fulfil(
-        &self,
-        order: &xorpay::order::Order<O, xorpay::order::Paid>,
-    ) -> Result<(), FulfilError> {
+impl<O: Send + Sync + 'static> Fulfil<O> for Slow {
+    async fn fulfil(&self, order: &Order<O, Paid>) -> Result<(), FulfilError> {
         let id = order.order_id().to_owned();
         if !self.running.lock().unwrap().insert(id.clone()) {
             self.overlaps
@@ -1026,21 +1021,22 @@ async fn concurrent_sweeps_with_a_slow_hook_fulfil_each_order_once() {
         paid_tea(&world, id, "1.00").await;
     }
     let hook = Slow::default();
-    let sweeper = |payments: Payments<Tea, SqliteStore>, hook: Slow| {
+    let sweeper = |payments: Payments<Tea>| {
         tokio::spawn(async move {
             let mut fulfilled = 0;
             // Sweeps again and again for a while, as background tasks of two processes do.
             let until = tokio::time::Instant::now() + Duration::from_millis(4000);
             while tokio::time::Instant::now() < until {
-                fulfilled += payments.fulfil_paid(&hook).await.unwrap().fulfilled;
+                fulfilled += payments.fulfil_paid().await.unwrap().fulfilled;
                 tokio::time::sleep(Duration::from_millis(50)).await;
             }
             fulfilled
         })
     };
-    let first = sweeper(world.payments(), hook.clone());
-    world.restart();
-    let second = sweeper(world.payments(), hook.clone());
+    // Two processes, each with its own connection to the store file.
+    let process = || world.another(SqliteStore::open(world.db()).unwrap(), hook.clone());
+    let first = sweeper(process());
+    let second = sweeper(process());
     let fulfilled = first.await.unwrap() + second.await.unwrap();
     assert_eq!(fulfilled, ids.len());
     for id in ids {
@@ -1064,9 +1060,10 @@ async fn a_recut_notification_cannot_give_an_order_another_orders_aoid() {
     };
     // The payer opens each cashier page: XorPay creates the order then.
     let open = async |order: Counter| {
-        let Checkout::Cashier(_, page) = world.payments().checkout(order).await.unwrap() else {
+        let Checkout::Pending(pending) = world.payments().checkout(order).await.unwrap() else {
             panic!("expected a cashier page")
         };
+        let page = pending.cashier().expect("a cashier page");
         assert_eq!(reqwest::get(&page.url).await.unwrap().status(), 200);
     };
     open(counter("7", "150.00")).await;
@@ -1096,11 +1093,7 @@ async fn a_recut_notification_cannot_give_an_order_another_orders_aoid() {
                 xorpay::store::StoreError::AoidTaken { .. }
             ))
         ),
-        "{:?}",
-        refused.map(|confirmed| confirmed
-            .order()
-            .aoid()
-            .map(|aoid| aoid.as_str().to_owned()))
+        "{refused:?}"
     );
     let still = world.stored("71").await.unwrap();
     assert_eq!(still.state_name(), "pending");

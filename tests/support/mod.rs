@@ -9,7 +9,6 @@ use std::time::Duration;
 
 use xorpay::form::FormBody;
 use xorpay::prelude::*;
-use xorpay::service::InBackground;
 use xorpay::sign::{self, NotifyFields};
 use xorpay_sandbox::Sandbox;
 
@@ -27,8 +26,6 @@ pub(crate) mod html;
 pub(crate) mod pages;
 pub(crate) mod postgres;
 pub(crate) mod receiver;
-#[path = "../../examples/shop/store.rs"]
-pub(crate) mod store;
 pub(crate) mod world;
 
 pub(crate) const SECRET: &str = "0123456789abcdef0123456789abcdef";
@@ -43,8 +40,6 @@ pub(crate) struct Running {
     pub(crate) url: String,
     pub(crate) addr: SocketAddr,
     pub(crate) db: tempdir::Dir,
-    /// Reconciliation and deliveries, as `main.rs` runs them (every second here).
-    pub(crate) background: InBackground,
     server: tokio::task::JoinHandle<()>,
 }
 
@@ -157,14 +152,19 @@ impl ShopSetup {
         let bridge = bridge.unwrap_or_else(|| app::Bridge::SandboxStandIn {
             sandbox_url: sandbox.base_url().to_owned(),
         });
+        let deliveries = deliveries::Deliveries::sqlite(&file).unwrap();
+        // Reconciliation and deliveries in the background, as `main.rs` runs them (every
+        // second here).
         let payments = Payments::builder()
-            .aid(Aid::new(sandbox.aid()).unwrap())
-            .secret(AppSecret::new(SECRET).unwrap())
+            .aid(sandbox.aid())
+            .secret(SECRET)
             .notify_url(format!("{url}/xorpay/notify"))
             .base_url(sandbox.base_url())
             .timeout(SHOP_TIMEOUT)
             .refund_resolve_after(SHOP_TIMEOUT * 3)
-            .store(store::ShopStore::Sqlite(SqliteStore::open(&file).unwrap()))
+            .store(SqliteStore::open(&file).unwrap())
+            .fulfil(deliveries.clone())
+            .sweep_every(Duration::from_secs(1))
             .build()
             .unwrap();
         let shop = app::Shop::new(
@@ -176,9 +176,8 @@ impl ShopSetup {
                 crash_after_confirm: false,
                 order_lifetime: lifetime,
             },
-            deliveries::Deliveries::sqlite(&file).unwrap(),
+            deliveries,
         );
-        let background = shop.run_in_background(Duration::from_secs(1));
         let router = app::router(shop.clone());
         let server = tokio::spawn(async move {
             let _ = axum::serve(listener, router).await;
@@ -189,7 +188,6 @@ impl ShopSetup {
             url,
             addr,
             db,
-            background,
             server,
         }
     }
@@ -201,7 +199,7 @@ impl Running {
     pub(crate) async fn stop(self) -> (tempdir::Dir, SocketAddr) {
         self.server.abort();
         let _ = self.server.await;
-        self.background.stop();
+        self.shop.payments().shutdown().await;
         self.sandbox.shutdown().await;
         (self.db, self.addr)
     }

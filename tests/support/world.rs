@@ -11,7 +11,6 @@ use std::time::Duration;
 use axum::body::Bytes;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use xorpay::order::{Order, Paid, StoredOrder};
 use xorpay::prelude::*;
 use xorpay::service::{Clock, ServiceOrder};
 use xorpay_sandbox::{OrderState, Sandbox};
@@ -28,7 +27,7 @@ impl Counting {
     }
 }
 
-impl<O: Send + Sync> Fulfil<O> for Counting {
+impl<O: Send + Sync + 'static> Fulfil<O> for Counting {
     async fn fulfil(&self, order: &Order<O, Paid>) -> Result<(), FulfilError> {
         *self
             .0
@@ -45,7 +44,7 @@ pub(crate) struct World<O> {
     pub(crate) clock: Clock,
     pub(crate) hook: Counting,
     pub(crate) notify_url: String,
-    current: Arc<RwLock<Payments<O, SqliteStore>>>,
+    current: Arc<RwLock<Payments<O>>>,
     /// When not 0, the notify endpoint answers this status without looking (it is down).
     down: Arc<AtomicU16>,
     timeout: Duration,
@@ -70,7 +69,8 @@ impl<O: ServiceOrder> World<O> {
         let notify_url = format!("http://{}/notify", listener.local_addr().unwrap());
         let dir = tempdir::Dir::new("world");
         let clock = Clock::manual(xorpay::time::OffsetDateTime::now_utc());
-        let setup = Setup::new(&sandbox, &notify_url, &dir, &clock, timeout);
+        let hook = Counting::default();
+        let setup = Setup::new(&sandbox, &notify_url, &dir, &clock, &hook, timeout);
         let payments = build(setup);
         let current = Arc::new(RwLock::new(payments));
         let down = Arc::new(AtomicU16::new(0));
@@ -85,7 +85,7 @@ impl<O: ServiceOrder> World<O> {
                         return StatusCode::from_u16(down).unwrap().into_response();
                     }
                     match payments.confirm(&body).await {
-                        Ok(confirmed) => confirmed.into_parts().1.into_response(),
+                        Ok(confirmed) => confirmed.into_response(),
                         Err(error) => error.into_response(),
                     }
                 }
@@ -95,7 +95,7 @@ impl<O: ServiceOrder> World<O> {
         World {
             sandbox,
             clock,
-            hook: Counting::default(),
+            hook,
             notify_url,
             current,
             down,
@@ -105,7 +105,7 @@ impl<O: ServiceOrder> World<O> {
     }
 
     /// The service as it is now.
-    pub(crate) fn payments(&self) -> Payments<O, SqliteStore> {
+    pub(crate) fn payments(&self) -> Payments<O> {
         self.current.read().unwrap().clone()
     }
 
@@ -116,13 +116,35 @@ impl<O: ServiceOrder> World<O> {
     }
 
     /// Restarts with a retired secret accepted until its window ends.
-    pub(crate) fn restart_with(&self, secret: Option<(&str, Option<xorpay::RetiredSecret>)>) {
+    pub(crate) fn restart_with(&self, secret: Option<(&'static str, Option<Retired>)>) {
         let mut setup = self.setup();
         if let Some((current, retired)) = secret {
             setup.secret = current;
             setup.retired = retired;
         }
         *self.current.write().unwrap() = build(setup);
+    }
+
+    /// Another service instance for the same merchant (another process), on `store` with
+    /// `hook`, without background work.
+    pub(crate) fn another(
+        &self,
+        store: impl Into<xorpay::store::AnyStore>,
+        hook: impl Fulfil<O>,
+    ) -> Payments<O> {
+        Payments::builder()
+            .aid(self.sandbox.aid())
+            .secret(SECRET)
+            .notify_url(self.notify_url.as_str())
+            .store(store)
+            .base_url(self.sandbox.base_url())
+            .clock(self.clock.clone())
+            .timeout(self.timeout)
+            .fulfil(hook)
+            .fulfil_lease(Duration::from_secs(2))
+            .no_background()
+            .build()
+            .unwrap()
     }
 
     /// Restarts with XorPay unreachable: nothing the service sends gets through.
@@ -148,6 +170,7 @@ impl<O: ServiceOrder> World<O> {
             &self.notify_url,
             &self.dir,
             &self.clock,
+            &self.hook,
             self.timeout,
         )
     }
@@ -214,9 +237,31 @@ impl<O: ServiceOrder> World<O> {
         }
     }
 
+    /// Refunds the paid order `order_id` as a merchant does: loads it, then refunds it.
+    pub(crate) async fn refund(
+        &self,
+        order_id: &str,
+        amount: Price,
+        key: &str,
+    ) -> Result<xorpay::order::Refund, xorpay::RefundError> {
+        let paid = self.paid(order_id).await;
+        self.payments().refund(&paid, amount, key).await
+    }
+
+    /// Resolves the refund `key` of the paid order `order_id` as the dashboard shows it.
+    pub(crate) async fn resolve_refund(
+        &self,
+        order_id: &str,
+        key: &str,
+        made: bool,
+    ) -> Result<xorpay::order::Refund, xorpay::RefundError> {
+        let paid = self.paid(order_id).await;
+        self.payments().resolve_refund(&paid, key, made).await
+    }
+
     /// Runs the fulfilment sweep.
     pub(crate) async fn fulfil(&self) {
-        self.payments().fulfil_paid(&self.hook).await.unwrap();
+        self.payments().fulfil_paid().await.unwrap();
     }
 
     /// The store and the sandbox agree on the order: its state, its `aoid` when the store
@@ -258,16 +303,20 @@ impl<O: ServiceOrder> World<O> {
     }
 }
 
+/// A retired secret and when it was replaced.
+pub(crate) type Retired = (&'static str, xorpay::time::OffsetDateTime);
+
 /// How a service instance is set up.
 struct Setup<'a> {
     notify_url: &'a str,
     dir: &'a tempdir::Dir,
     clock: &'a Clock,
+    hook: &'a Counting,
     timeout: Duration,
     aid: String,
     base_url: String,
     secret: &'a str,
-    retired: Option<xorpay::RetiredSecret>,
+    retired: Option<Retired>,
     reconcile: xorpay::service::ReconcilePolicy,
 }
 
@@ -277,12 +326,14 @@ impl<'a> Setup<'a> {
         notify_url: &'a str,
         dir: &'a tempdir::Dir,
         clock: &'a Clock,
+        hook: &'a Counting,
         timeout: Duration,
     ) -> Setup<'a> {
         Setup {
             notify_url,
             dir,
             clock,
+            hook,
             timeout,
             aid: sandbox.aid().to_owned(),
             base_url: sandbox.base_url().to_owned(),
@@ -293,19 +344,23 @@ impl<'a> Setup<'a> {
     }
 }
 
-fn build<O>(setup: Setup<'_>) -> Payments<O, SqliteStore> {
+/// The service as the scenarios drive it: no background work (each test runs
+/// reconciliation and fulfilment itself, on its manual clock).
+fn build<O: ServiceOrder>(setup: Setup<'_>) -> Payments<O> {
     let config = Payments::builder()
-        .aid(Aid::new(&setup.aid).unwrap())
-        .secret(AppSecret::new(setup.secret).unwrap())
+        .aid(setup.aid)
+        .secret(setup.secret)
         .notify_url(setup.notify_url)
         .store(SqliteStore::open(setup.dir.path().join("orders.sqlite")).unwrap())
         .base_url(setup.base_url)
         .clock(setup.clock.clone())
         .timeout(setup.timeout)
         .reconcile(setup.reconcile)
-        .fulfil_lease(Duration::from_secs(2));
+        .fulfil(setup.hook.clone())
+        .fulfil_lease(Duration::from_secs(2))
+        .no_background();
     match setup.retired {
-        Some(retired) => config.previous_secret(retired).build().unwrap(),
+        Some((secret, retired_at)) => config.previous_secret(secret, retired_at).build().unwrap(),
         None => config.build().unwrap(),
     }
 }
