@@ -11,10 +11,9 @@ use serde::{Deserialize, Serialize};
 use support::receiver::scripted_xorpay;
 use support::world::World;
 use support::{SECRET, tempdir};
-use xorpay::order::StoredOrder;
 use xorpay::prelude::*;
 use xorpay::service::Clock;
-use xorpay::{CheckoutError, Notification, NotifyError, RefundOutcome};
+use xorpay::{CheckoutError, Notification, NotifyError, OrderError, RefundError};
 use xorpay_sandbox::{FaultTimes, Route, RouteFault};
 
 fn price(text: &str) -> Price {
@@ -161,7 +160,7 @@ async fn fee_error_tells_the_merchant_to_top_up() {
 async fn paid_offline(
     answers: Vec<(&'static str, u16, &'static str)>,
     id: &str,
-) -> (Payments<Coffee, SqliteStore>, tempdir::Dir) {
+) -> (Payments<Coffee>, tempdir::Dir) {
     let aoid = "e19c8c8673ba42419043fc92b99303c1";
     let mut answers = answers;
     answers.push((
@@ -171,14 +170,15 @@ async fn paid_offline(
     ));
     let base = scripted_xorpay(answers).await;
     let dir = tempdir::Dir::new("money");
-    let payments: Payments<Coffee, SqliteStore> = Payments::builder()
-        .aid(Aid::new("1000").unwrap())
-        .secret(secret())
+    let payments = Payments::builder()
+        .aid("1000")
+        .secret(SECRET)
         .notify_url("http://127.0.0.1:9/notify")
         .store(SqliteStore::open(dir.path().join("orders.sqlite")).unwrap())
         .base_url(base)
         .clock(Clock::manual(xorpay::time::OffsetDateTime::now_utc()))
         .timeout(Duration::from_millis(800))
+        .no_background()
         .build()
         .unwrap();
     let checkout = payments.checkout(coffee(id, "1.00")).await.unwrap();
@@ -188,15 +188,30 @@ async fn paid_offline(
     (payments, dir)
 }
 
+/// The paid order `id`, loaded.
+async fn paid_order(payments: &Payments<Coffee>, id: &str) -> Order<Coffee, Paid> {
+    match payments.order(id).await.unwrap() {
+        Some(StoredOrder::Paid(paid)) => paid,
+        other => panic!("expected {id} paid, found {:?}", other.map(|o| o.state_name())),
+    }
+}
+
 /// Point 6. A refund status this version does not know may mean XorPay refunded: it must stay
 /// in doubt, not be cleared as if refused (which lets it be sent again).
 #[tokio::test]
 async fn an_unknown_refund_status_keeps_the_refund_in_doubt() {
     let refund = ("/api/refund/", 200, r#"{"status":"refund_processing"}"#);
     let (payments, _dir) = paid_offline(vec![refund], "doubt-unknown").await;
-    let outcome = payments.refund("doubt-unknown", price("0.10"), "r1").await;
+    let paid = paid_order(&payments, "doubt-unknown").await;
+    let outcome = payments.refund(&paid, price("0.10"), "r1").await;
     assert!(
-        matches!(&outcome, Ok(RefundOutcome::InDoubt(_, Some(error))) if error.outcome_unknown()),
+        matches!(
+            &outcome,
+            Err(RefundError::InDoubt {
+                error: Some(xorpay::client::ClientError::Api(xorpay::ApiError::Unknown { .. })),
+                ..
+            })
+        ),
         "{outcome:?}"
     );
     let Some(StoredOrder::Paid(paid)) = payments.order("doubt-unknown").await.unwrap() else {
@@ -213,9 +228,10 @@ async fn an_unknown_refund_status_keeps_the_refund_in_doubt() {
 async fn an_ok_under_an_error_status_is_not_a_success() {
     let refund = ("/api/refund/", 400, r#"{"status":"ok"}"#);
     let (payments, _dir) = paid_offline(vec![refund], "doubt-403").await;
-    let outcome = payments.refund("doubt-403", price("0.10"), "r1").await;
+    let paid = paid_order(&payments, "doubt-403").await;
+    let outcome = payments.refund(&paid, price("0.10"), "r1").await;
     assert!(
-        matches!(outcome, Ok(RefundOutcome::InDoubt(..))),
+        matches!(outcome, Err(RefundError::InDoubt { .. })),
         "a 400 counted as a refund: {outcome:?}"
     );
     let Some(StoredOrder::Paid(paid)) = payments.order("doubt-403").await.unwrap() else {
@@ -230,12 +246,13 @@ async fn an_ok_under_an_error_status_is_not_a_success() {
     );
     let base = scripted_xorpay(vec![created]).await;
     let dir = tempdir::Dir::new("money");
-    let payments: Payments<Coffee, SqliteStore> = Payments::builder()
-        .aid(Aid::new("1000").unwrap())
-        .secret(secret())
+    let payments = Payments::builder()
+        .aid("1000")
+        .secret(SECRET)
         .notify_url("http://127.0.0.1:9/notify")
         .store(SqliteStore::open(dir.path().join("orders.sqlite")).unwrap())
         .base_url(base)
+        .no_background()
         .build()
         .unwrap();
     let checkout = payments.checkout(coffee("created-403", "1.00")).await;
@@ -292,7 +309,7 @@ async fn a_write_that_did_not_apply_is_read_back_before_acknowledging() {
     );
     assert!(matches!(
         confirmed,
-        Err(NotifyError::Store(_) | NotifyError::NotRecorded { .. })
+        Err(NotifyError::Store(_) | NotifyError::Order(OrderError::Changed { .. }))
     ));
     // Nothing paid.
     let db = rusqlite::Connection::open(world.db()).unwrap();

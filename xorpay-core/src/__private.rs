@@ -14,6 +14,9 @@ pub use crate::price::Price;
 pub use crate::request::endpoint::{Barcode, Cashier, Pay};
 pub use crate::request::{ClientNotifyUrl, OwnNotifyUrl, ValueSource, XorPayOrder};
 
+/// XorPay's answer parsers, checked on any bytes: for the fuzz target and the property tests.
+pub use crate::answers::check_answers;
+
 /// Receives an order's protocol fields: the signed ones in signature order, then the others.
 pub trait Visit {
     /// A signed value that is already text.

@@ -36,6 +36,9 @@
     warn(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+// Read by the client; without it, only `__private::check_answers` (fuzzing) calls it.
+#[cfg_attr(not(feature = "client"), allow(dead_code))]
+mod answers;
 #[cfg(feature = "axum")]
 pub mod axum;
 #[cfg(feature = "client")]

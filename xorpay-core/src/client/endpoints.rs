@@ -5,7 +5,7 @@
 use time::OffsetDateTime;
 use tracing::Instrument as _;
 
-use super::answers::{BarcodeResponse, CreateOrderResponse, RefundResponse};
+use crate::answers::{BarcodeResponse, CreateOrderResponse, RefundResponse};
 use super::error::{Call, ClientError, Failed, SendError};
 use super::{Client, is_web_url};
 use crate::config::ConfigError;

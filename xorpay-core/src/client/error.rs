@@ -3,7 +3,7 @@
 
 use core::fmt;
 
-use super::answers::ResponseError;
+use crate::answers::ResponseError;
 use super::transport::MAX_RESPONSE;
 use crate::order::{Created, Order};
 use crate::request::RequestError;

@@ -15,8 +15,8 @@
 //!
 //! The module is split along its seams: this file holds the client and its configuration,
 //! `error` what goes wrong, `transport` how one request is sent and read (and queries
-//! retried), `answers` how XorPay's JSON answers are read, `endpoints` one method per
-//! endpoint. It does not verify notifications (see [`crate::notify`]) or store orders.
+//! retried), `endpoints` one method per endpoint (XorPay's JSON answers are read by
+//! `crate::answers`). It does not verify notifications (see [`crate::notify`]) or store orders.
 
 use core::fmt;
 use core::time::Duration;
@@ -27,7 +27,6 @@ use typed_builder::TypedBuilder;
 use crate::config::ConfigError;
 use crate::credentials::{Aid, AppSecret};
 
-pub(crate) mod answers;
 mod endpoints;
 mod error;
 mod transport;

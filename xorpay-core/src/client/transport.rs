@@ -2,7 +2,7 @@
 //! answer, which non-2xx answers are still XorPay's refusals, and the retries of queries.
 
 use super::Client;
-use super::answers::QueryResponse;
+use crate::answers::QueryResponse;
 use super::error::{Call, ClientError};
 use crate::status::OrderState;
 

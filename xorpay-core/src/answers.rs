@@ -4,7 +4,9 @@
 //! Quirks handled here (docs/protocol.md §1.2, §3.6, §8): the lifetime field is `expires_in`
 //! in practice and `expire_in` in the docs' tables (both are accepted); `info` is an object on
 //! success and a string on some errors; keys nobody documented (`paid`, `success`) are
-//! ignored. This module does no HTTP: the transport hands it bytes.
+//! ignored. This module does no HTTP: the client's transport hands it bytes. It is the
+//! crate's own; [`check_answers`] runs every parser for the fuzz target and the property
+//! tests.
 
 use serde::Deserialize;
 
@@ -268,6 +270,35 @@ impl RefundResponse {
         Ok(self
             .status
             .into_result(self.info.and_then(Info::into_text))?)
+    }
+}
+
+/// Runs every answer parser on `body` and checks what holds for any input: nothing panics,
+/// and a successful answer carries a usable `aoid`. For the fuzz target and the property
+/// tests (`xorpay::__private::check_answers`); panics when a property does not hold.
+pub fn check_answers(body: &[u8]) {
+    if let Ok(answer) = CreateOrderResponse::from_json(body) {
+        let _ = format!("{answer:?}");
+        if let Ok(order) = answer.into_result() {
+            let _ = format!("{:?}", order.payment);
+            let (aoid, _) = order.into_parts();
+            assert!(Aoid::new(aoid.as_str()).is_ok(), "{aoid:?}");
+        }
+    }
+    if let Ok(answer) = BarcodeResponse::from_json(body) {
+        let _ = format!("{answer:?}");
+        if let Ok(payment) = answer.into_result() {
+            let _ = payment.outcome();
+            let aoid = payment.into_aoid();
+            assert!(Aoid::new(aoid.as_str()).is_ok(), "{aoid:?}");
+        }
+    }
+    if let Ok(answer) = QueryResponse::from_json(body) {
+        let _ = format!("{answer:?}");
+    }
+    if let Ok(answer) = RefundResponse::from_json(body) {
+        let _ = format!("{answer:?}");
+        let _ = answer.into_result().map_err(|error| error.to_string());
     }
 }
 
