@@ -48,26 +48,56 @@ fn a_merchant_struct_derives_both_and_signs_as_built() {
 }
 
 #[test]
-fn builds_check_their_urls() {
-    let secret = || AppSecret::new("0123456789abcdef0123456789abcdef").unwrap();
-    let bad = Payments::<Coffee, SqliteStore>::builder()
-        .aid(Aid::new("1000").unwrap())
-        .secret(secret())
-        .notify_url("not a url")
-        .store(SqliteStore::in_memory().unwrap())
-        .build();
-    assert!(matches!(bad, Err(ConfigError::Client(_))));
+fn builds_check_their_settings_and_name_the_one_at_fault() {
+    let service = || {
+        Payments::<Coffee>::builder()
+            .aid("1000")
+            .secret("0123456789abcdef0123456789abcdef")
+            .notify_url("https://shop.example.com/xorpay/notify")
+            .store(SqliteStore::in_memory().unwrap())
+    };
+    let setting = |built: Result<Payments<Coffee>, ConfigError>| built.unwrap_err().setting();
+    assert_eq!(
+        setting(service().notify_url("not a url").no_background().build()),
+        "notify_url"
+    );
+    assert_eq!(
+        setting(service().aid("10/00").no_background().build()),
+        "aid"
+    );
+    assert_eq!(
+        setting(service().secret("secret\n").no_background().build()),
+        "secret"
+    );
+    assert_eq!(
+        setting(
+            service()
+                .base_url("http://xorpay.example.com")
+                .no_background()
+                .build()
+        ),
+        "base_url"
+    );
+    assert_eq!(
+        setting(service().notify_path("notify").no_background().build()),
+        "notify_path"
+    );
+    // The background work needs a tokio runtime, and this test has none: said, not a panic.
+    let error = service().build().unwrap_err();
+    assert!(error.reason().contains("no_background"), "{error}");
+    assert!(service().no_background().build().is_ok());
+
     let plain_http = Client::builder()
-        .aid(Aid::new("1000").unwrap())
-        .secret(secret())
+        .aid("1000")
+        .secret("0123456789abcdef0123456789abcdef")
         .base_url("http://xorpay.example.com")
         .build();
-    assert!(plain_http.is_err());
-    // Orders that carry their own notify URL need none on the client.
+    assert_eq!(plain_http.unwrap_err().setting(), "base_url");
+    // A client needs no notify URL: it moves no money.
     assert!(
         Client::builder()
-            .aid(Aid::new("1000").unwrap())
-            .secret(secret())
+            .aid("1000")
+            .secret("0123456789abcdef0123456789abcdef")
             .build()
             .is_ok()
     );

