@@ -1,7 +1,8 @@
-//! Creating an order against the in-process sandbox, interleaved: `Client::submit` versus a
-//! bare reqwest POST of the same signed bytes to the same server (the floor), and beside them
-//! the service's whole `Payments::checkout`, with its two durable writes on a SQLite file.
-//! Every call creates a distinct order. Run with `scripts/bench.sh`.
+//! Creating an order against the in-process sandbox, interleaved: the service's whole
+//! `Payments::checkout` on a store in memory (its cost without the disk) and on a SQLite
+//! file (with its two durable writes), versus a bare reqwest POST of the same signed bytes
+//! to the same server (the floor). Every call creates a distinct order. Run with
+//! `scripts/bench.sh`.
 
 // Timing ratios are measurements, not money: the workspace ban on float arithmetic is for money.
 #![allow(clippy::float_arithmetic)]
@@ -9,9 +10,8 @@
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
-use xorpay::client::Client;
-use xorpay::order::Order;
 use xorpay::prelude::*;
+use xorpay::store::AnyStore;
 use xorpay_sandbox::Sandbox;
 
 const SECRET: &str = "0123456789abcdef0123456789abcdef";
@@ -56,12 +56,18 @@ async fn main() {
         .await
         .unwrap();
     let secret = AppSecret::new(SECRET).unwrap();
-    let client = Client::builder()
-        .aid(Aid::new(sandbox.aid()).unwrap())
-        .secret(secret.clone())
-        .base_url(sandbox.base_url())
-        .build()
-        .unwrap();
+    let service = |store: AnyStore| {
+        Payments::<Coffee>::builder()
+            .aid(sandbox.aid())
+            .secret(SECRET)
+            .notify_url("http://127.0.0.1:9/notify")
+            .store(store)
+            .base_url(sandbox.base_url())
+            .no_background()
+            .build()
+            .unwrap()
+    };
+    let in_memory = service(SqliteStore::in_memory().unwrap().into());
     let http = reqwest::Client::new();
     let pay_url = format!("{}/api/pay/{}", sandbox.base_url(), sandbox.aid());
     let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("checkout_ratio");
@@ -70,14 +76,7 @@ async fn main() {
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", file.display()));
     }
-    let payments = Payments::<Coffee, SqliteStore>::builder()
-        .aid(Aid::new(sandbox.aid()).unwrap())
-        .secret(secret.clone())
-        .notify_url("http://127.0.0.1:9/notify")
-        .store(SqliteStore::open(&file).unwrap())
-        .base_url(sandbox.base_url())
-        .build()
-        .unwrap();
+    let payments = service(SqliteStore::open(&file).unwrap().into());
 
     let (mut floor, mut submit, mut checkout) = (Vec::new(), Vec::new(), Vec::new());
     let mut n = 0;
@@ -111,8 +110,10 @@ async fn main() {
         let started = Instant::now();
         for _ in 0..BATCH {
             n += 1;
-            let order = Order::new(coffee(format!("submit-{n}"))).unwrap();
-            let _pending = client.submit(order).await.unwrap();
+            let _shown = in_memory
+                .checkout(coffee(format!("memory-{n}")))
+                .await
+                .unwrap();
         }
         let s = started.elapsed().as_secs_f64();
 
@@ -135,7 +136,7 @@ async fn main() {
         median(floor)
     );
     println!(
-        "  submit    Client::submit                                 {:.2}x",
+        "  memory    Payments::checkout, store in memory            {:.2}x",
         median(submit)
     );
     println!(

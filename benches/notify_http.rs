@@ -83,18 +83,19 @@ async fn pending(
     name: &str,
     sandbox: &Sandbox,
     orders: usize,
-) -> (Payments<Tea, SqliteStore>, PathBuf, Vec<String>) {
+) -> (Payments<Tea>, PathBuf, Vec<String>) {
     let file = dir.join(format!("{name}.sqlite"));
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", file.display()));
     }
     let store = SqliteStore::open(&file).unwrap();
-    let payments = Payments::<Tea, SqliteStore>::builder()
-        .aid(Aid::new(sandbox.aid()).unwrap())
-        .secret(AppSecret::new(SECRET).unwrap())
+    let payments = Payments::<Tea>::builder()
+        .aid(sandbox.aid())
+        .secret(SECRET)
         .notify_url("http://127.0.0.1:9/notify")
         .store(store.clone())
         .base_url(sandbox.base_url())
+        .no_background()
         .build()
         .unwrap();
     let template_id = format!("{name}-template");
@@ -137,11 +138,11 @@ async fn pending(
 }
 
 /// Serves `/notify` (the service) and `/ok` (a bare answer) and counts 200s on each.
-async fn serve(payments: Payments<Tea, SqliteStore>) -> (String, Arc<AtomicU64>) {
+async fn serve(payments: Payments<Tea>) -> (String, Arc<AtomicU64>) {
     let answered = Arc::new(AtomicU64::new(0));
     let counter = Arc::clone(&answered);
     let app = axum::Router::new()
-        .route("/notify", payments.notify_route())
+        .merge(payments.router())
         .route("/ok", post(|_body: axum::body::Bytes| async { "ok" }))
         .layer(axum::middleware::map_response(
             move |response: axum::response::Response| {

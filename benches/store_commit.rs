@@ -17,7 +17,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use xorpay::SqliteStore;
-use xorpay::store::{AoidCondition, Change, OrderStore, Record, RecordState};
+use xorpay::store::{AoidCondition, Change, OrderStore, Record, RecordState, Transition};
 use xorpay::time::OffsetDateTime;
 
 const PRICE_FEN: u64 = 1250;
@@ -140,7 +140,7 @@ async fn library(store: &SqliteStore, orders: usize, callers: usize) -> f64 {
                         attention: false,
                         at: OffsetDateTime::now_utc(),
                     };
-                    if store.change(&change).await.unwrap().is_some() {
+                    if store.change(&change).await.unwrap() == Transition::Applied {
                         paid.fetch_add(1, Ordering::Relaxed);
                     }
                 }

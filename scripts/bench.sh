@@ -8,7 +8,7 @@
 #   4. the notify endpoint over HTTP (wrk, a distinct signed body per request) at 1, 16 and
 #      64 connections vs the same server answering a bare `ok` and vs the floor of 3.
 #   5. the derive's compile cost, 100 structs, vs serde's derives (scripts/derive_cost.sh);
-#   6. client.submit against the in-process sandbox vs a bare reqwest POST of the same bytes.
+#   6. Payments::checkout (store in memory, and on a file) vs a bare reqwest POST of the same bytes.
 # Release builds; nothing here runs in CI (CI only compiles the benches).
 set -euo pipefail
 cd "$(dirname "$0")/.."
