@@ -10,10 +10,9 @@ mod support;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use xorpay::order::StoredOrder;
+use xorpay::Notification;
 use xorpay::prelude::*;
 use xorpay::store::OrderStore;
-use xorpay::{Notification, RefundOutcome};
 use xorpay_sandbox::{OrderState, Sandbox};
 
 #[derive(XorPayOrder, Serialize, Deserialize, Debug, Clone)]
@@ -64,20 +63,22 @@ where
         .unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let host = format!("http://{}", listener.local_addr().unwrap());
+    let fulfilled = support::world::Counting::default();
     let payments = |shop: &Shop| {
-        Payments::<Item, S>::builder()
-            .aid(Aid::new(shop.aid).unwrap())
-            .secret(AppSecret::new(shop.secret).unwrap())
+        Payments::<Item>::builder()
+            .aid(shop.aid)
+            .secret(shop.secret)
             .notify_url(format!("{host}/notify/{}", shop.name))
             .store(store.scoped(shop.name))
             .base_url(sandbox.base_url())
+            .fulfil(fulfilled.clone())
+            .no_background()
             .build()
             .unwrap()
     };
     let (tea, books) = (payments(&TEA), payments(&BOOKS));
-    let app = axum::Router::new()
-        .route("/notify/tea-house", tea.notify_route())
-        .route("/notify/book-shop", books.notify_route());
+    // Each router serves its own merchant's notify URL.
+    let app = tea.router().merge(books.router());
     tokio::spawn(async move { axum::serve(listener, app).await });
 
     // The same order number at both shops.
@@ -144,11 +145,14 @@ where
     assert_eq!(paid.aoid().unwrap().as_str(), books_order.aoid);
 
     // A refund at the tea house reaches the tea house's order only.
+    let Some(StoredOrder::Paid(paid)) = tea.order("order-1").await.unwrap() else {
+        panic!("tea-house order-1 not paid");
+    };
     let refund = tea
-        .refund("order-1", "5.00".parse().unwrap(), "r-1")
+        .refund(&paid, "5.00".parse::<Price>().unwrap(), "r-1")
         .await
         .unwrap();
-    assert!(matches!(refund, RefundOutcome::Made(_)), "{refund:?}");
+    assert_eq!(refund.amount().fen(), 500);
     assert_eq!(sandbox.order(&tea_order.aoid).unwrap().refunded_fen, 500);
     assert_eq!(sandbox.order(&books_order.aoid).unwrap().refunded_fen, 0);
     let Some(StoredOrder::Paid(paid)) = books.order("order-1").await.unwrap() else {
@@ -157,13 +161,12 @@ where
     assert_eq!(paid.refunded(), None);
 
     // Each shop fulfils its own order once.
-    let fulfilled = support::world::Counting::default();
-    tea.fulfil_paid(&fulfilled).await.unwrap();
+    tea.fulfil_paid().await.unwrap();
     assert_eq!(fulfilled.runs("order-1"), 1);
-    books.fulfil_paid(&fulfilled).await.unwrap();
+    books.fulfil_paid().await.unwrap();
     assert_eq!(fulfilled.runs("order-1"), 2);
-    tea.fulfil_paid(&fulfilled).await.unwrap();
-    books.fulfil_paid(&fulfilled).await.unwrap();
+    tea.fulfil_paid().await.unwrap();
+    books.fulfil_paid().await.unwrap();
     assert_eq!(fulfilled.runs("order-1"), 2);
 }
 
