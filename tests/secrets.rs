@@ -16,7 +16,6 @@ use support::world::World;
 use support::{SECRET, ShopSetup, sandbox};
 use xorpay::prelude::*;
 use xorpay::sign;
-use xorpay::{RetiredSecret, order::Order};
 use xorpay_sandbox::{FaultTimes, Route, RouteFault};
 
 const NEXT: &str = "fedcba9876543210fedcba9876543210";
@@ -115,11 +114,11 @@ async fn no_secret_or_signature_reaches_a_log_or_an_error() {
         world
             .sandbox
             .inject_route_fault(Route::Refund, fault, FaultTimes::Once);
-        let refund = world
-            .payments()
-            .refund("audit-1", amount, &format!("r-{n}"))
-            .await;
-        if let Ok(xorpay::RefundOutcome::InDoubt(_, Some(error))) = &refund {
+        let refund = world.refund("audit-1", amount, &format!("r-{n}")).await;
+        if let Err(xorpay::RefundError::InDoubt {
+            error: Some(error), ..
+        }) = &refund
+        {
             seen.error(error);
         }
         seen.result(&refund);
@@ -129,12 +128,7 @@ async fn no_secret_or_signature_reaches_a_log_or_an_error() {
         world.clock.advance(xorpay::time::Duration::minutes(5));
         seen.result(&world.payments().reconcile().await);
     }
-    seen.result(
-        &world
-            .payments()
-            .resolve_refund("audit-1", "r-3", true)
-            .await,
-    );
+    seen.result(&world.resolve_refund("audit-1", "r-3", true).await);
     // A forged notification, and one for an order nobody stored.
     let forged = support::signed_notification_with(&world.aoid("audit-1"), "audit-1", "9.00", "x");
     seen.result(&world.payments().confirm(forged.as_bytes()).await);
@@ -142,8 +136,7 @@ async fn no_secret_or_signature_reaches_a_log_or_an_error() {
     seen.result(&world.payments().confirm(unknown.as_bytes()).await);
     // A rotation: notifications signed with the previous secret, within its window.
     world.sandbox.rotate_secret(NEXT);
-    let retired = RetiredSecret::new(AppSecret::new(SECRET).unwrap(), world.clock.now());
-    world.restart_with(Some((NEXT, Some(retired))));
+    world.restart_with(Some((NEXT, Some((SECRET, world.clock.now())))));
     orders.push(tea("audit-rotated", "3.00"));
     seen.result(
         &world
@@ -153,18 +146,11 @@ async fn no_secret_or_signature_reaches_a_log_or_an_error() {
     );
     world.pay("audit-rotated").await;
     world.wait_stored("audit-rotated", "paid").await;
-    // A client with the wrong secret: XorPay answers sign_error.
-    let wrong = xorpay::client::Client::builder()
-        .aid(Aid::new(world.sandbox.aid()).unwrap())
-        .secret(AppSecret::new(SECRET).unwrap())
-        .notify_url(world.notify_url.clone())
-        .base_url(world.sandbox.base_url())
-        .build()
-        .unwrap();
-    let order = Order::new(tea("audit-wrong", "1.00")).unwrap();
+    // A service still on the old secret: XorPay answers sign_error.
+    let wrong = world.another(SqliteStore::in_memory().unwrap(), world.hook.clone());
     orders.push(tea("audit-wrong", "1.00"));
-    seen.result(&wrong.submit(order).await);
-    seen.result(&wrong.query2("audit-1").await);
+    seen.result(&wrong.checkout(tea("audit-wrong", "1.00")).await);
+    seen.result(&wrong.client().query2("audit-1").await);
 
     // The shop's admin, behind its token.
     let running = ShopSetup::new(sandbox(Duration::from_millis(20)).await)
@@ -213,6 +199,18 @@ async fn no_secret_or_signature_reaches_a_log_or_an_error() {
     }
 
     let log = String::from_utf8_lossy(&log.0.lock().unwrap()).into_owned();
+    // Each recorded payment is one INFO line with its order number, aoid and amount (and,
+    // checked below with everything else, no secret).
+    let recorded = format!(
+        "payment recorded order_id=\"audit-1\" aoid=\"{}\" amount=9.00",
+        world.aoid("audit-1")
+    );
+    let line = log
+        .lines()
+        .find(|line| line.contains("payment recorded") && line.contains("\"audit-1\""))
+        .unwrap_or_else(|| panic!("no INFO line recorded audit-1's payment"));
+    assert!(line.contains(" INFO "), "{line}");
+    assert!(line.ends_with(&recorded), "{line}");
     assert!(
         log.lines().count() > 100,
         "the audit saw too little: {} log lines",
