@@ -1,11 +1,11 @@
-// A client needs no notify_url when its orders carry their own: `notify_url` is optional.
+// A client needs no notify_url: it makes only the calls that move no money.
 use xorpay::client::Client;
-use xorpay::{Aid, AppSecret};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let _client: Client = Client::builder()
-        .aid(Aid::new("1000")?)
-        .secret(AppSecret::new("0123456789abcdef0123456789abcdef")?)
+    let client: Client = Client::builder()
+        .aid("1000")
+        .secret("0123456789abcdef0123456789abcdef")
         .build()?;
+    let _ = client.openid_url("https://shop.example.com/checkout")?;
     Ok(())
 }

@@ -7,7 +7,6 @@
 //! `request.rs`.
 
 use core::fmt::Display;
-use core::time::Duration;
 
 pub use crate::pay_type::RequestKind;
 pub use crate::price::Price;
@@ -101,11 +100,14 @@ pub fn send_constant<V: Visit>(visitor: &mut V, key: &'static str, value: &'stat
     visitor.unsigned(key, value);
 }
 
-/// The `expire` field.
+/// The `expire` field, in whole seconds (read through [`ExpireSeconds`], so that a wrong type
+/// is reported on the field as "cannot be an order lifetime").
 #[inline]
-pub fn send_expire<V: Visit, E: AsExpireSeconds + ?Sized>(visitor: &mut V, expire: &E) {
-    visitor.expire(expire.seconds());
+pub fn send_expire<V: Visit>(visitor: &mut V, seconds: u64) {
+    visitor.expire(seconds);
 }
+
+pub use crate::request::ExpireSeconds;
 
 /// A text field's type: anything `Display`.
 #[diagnostic::on_unimplemented(
@@ -116,52 +118,3 @@ pub fn send_expire<V: Visit, E: AsExpireSeconds + ?Sized>(visitor: &mut V, expir
 pub trait Text: Display {}
 
 impl<T: Display + ?Sized> Text for T {}
-
-/// The `expire` field's type: whole seconds.
-#[diagnostic::on_unimplemented(
-    message = "`{Self}` cannot be an order lifetime",
-    label = "expire must be whole seconds",
-    note = "use an unsigned integer number of seconds (`u32`, `u64`, `usize`) or a `std::time::Duration`"
-)]
-pub trait AsExpireSeconds {
-    /// The lifetime in whole seconds.
-    fn seconds(&self) -> u64;
-}
-
-impl AsExpireSeconds for u16 {
-    fn seconds(&self) -> u64 {
-        u64::from(*self)
-    }
-}
-
-impl AsExpireSeconds for u32 {
-    fn seconds(&self) -> u64 {
-        u64::from(*self)
-    }
-}
-
-impl AsExpireSeconds for u64 {
-    fn seconds(&self) -> u64 {
-        *self
-    }
-}
-
-impl AsExpireSeconds for usize {
-    fn seconds(&self) -> u64 {
-        u64::try_from(*self).unwrap_or(u64::MAX)
-    }
-}
-
-impl AsExpireSeconds for Duration {
-    /// Rounded up: half a second asks for one, never for zero.
-    fn seconds(&self) -> u64 {
-        self.as_secs()
-            .saturating_add(u64::from(self.subsec_nanos() > 0))
-    }
-}
-
-impl<E: AsExpireSeconds + ?Sized> AsExpireSeconds for &E {
-    fn seconds(&self) -> u64 {
-        (**self).seconds()
-    }
-}

@@ -354,6 +354,55 @@ pub enum RequestError {
     NotifyUrlDiffers,
 }
 
+/// What `#[xorpay(expire)]` accepts: an order's lifetime in whole seconds, as an unsigned
+/// integer or a `Duration` (rounded up: half a second asks for one, never for zero).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be an order lifetime",
+    label = "expire must be whole seconds",
+    note = "use an unsigned integer number of seconds (`u32`, `u64`, `usize`) or a `std::time::Duration`"
+)]
+pub trait ExpireSeconds {
+    /// The lifetime in whole seconds.
+    fn seconds(&self) -> u64;
+}
+
+impl ExpireSeconds for u16 {
+    fn seconds(&self) -> u64 {
+        u64::from(*self)
+    }
+}
+
+impl ExpireSeconds for u32 {
+    fn seconds(&self) -> u64 {
+        u64::from(*self)
+    }
+}
+
+impl ExpireSeconds for u64 {
+    fn seconds(&self) -> u64 {
+        *self
+    }
+}
+
+impl ExpireSeconds for usize {
+    fn seconds(&self) -> u64 {
+        u64::try_from(*self).unwrap_or(u64::MAX)
+    }
+}
+
+impl ExpireSeconds for core::time::Duration {
+    fn seconds(&self) -> u64 {
+        self.as_secs()
+            .saturating_add(u64::from(self.subsec_nanos() > 0))
+    }
+}
+
+impl<E: ExpireSeconds + ?Sized> ExpireSeconds for &E {
+    fn seconds(&self) -> u64 {
+        (**self).seconds()
+    }
+}
+
 /// The longest order number accepted, in bytes. XorPay documents no limit; the payment
 /// channels behind it take 32 (WeChat) and 64 (Alipay) characters, and a longer number is
 /// almost always a bug.

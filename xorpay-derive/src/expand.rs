@@ -158,7 +158,7 @@ fn visit_field(field: &Field<'_>, key: Key) -> TokenStream {
             __xorpay::sign_price(__visitor, #name, __xorpay::AsPrice::price(#value));
         },
         Key::Expire => quote_spanned! {span=>
-            __xorpay::send_expire(__visitor, #value);
+            __xorpay::send_expire(__visitor, __xorpay::ExpireSeconds::seconds(#value));
         },
         // Text known to hold a `str` skips `fmt`; anything else is formatted with `Display`.
         _ if key.is_signed() && holds_str(ty) => quote_spanned! {span=>

@@ -151,7 +151,10 @@ fn mini_program_order_with_generics_and_constant_appid() {
                         __xorpay::sign_display(__visitor, "order_id", "number", &self.number);
                         __xorpay::sign_str(__visitor, "notify_url", "notify", &self.notify);
                         if let ::core::option::Option::Some(__value) = &self.ttl {
-                            __xorpay::send_expire(__visitor, __value);
+                            __xorpay::send_expire(
+                                __visitor,
+                                __xorpay::ExpireSeconds::seconds(__value),
+                            );
                         }
                         __xorpay::send(__visitor, "openid", &self.openid);
                         __xorpay::send_constant(__visitor, "appid", "wx1234567890abcdef");

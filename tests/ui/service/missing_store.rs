@@ -1,4 +1,4 @@
-// The service's builder names a required setting that was left out.
+// The service's builder names a required setting that was left out: the store.
 use xorpay::prelude::*;
 
 #[derive(XorPayOrder, serde::Serialize, serde::Deserialize)]
@@ -13,9 +13,9 @@ struct Coffee {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let _payments: Payments<Coffee, SqliteStore> = Payments::builder()
-        .aid(Aid::new("1000")?)
-        .secret(AppSecret::new("0123456789abcdef0123456789abcdef")?)
+    let _payments: Payments<Coffee> = Payments::builder()
+        .aid("1000")
+        .secret("0123456789abcdef0123456789abcdef")
         .notify_url("https://shop.example.com/xorpay/notify")
         .build()?;
     Ok(())

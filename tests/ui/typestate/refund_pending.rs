@@ -1,22 +1,21 @@
-// Only a paid order can be refunded: beginning a refund is a method of `Order<_, Paid>`.
-use xorpay::order::{Order, Pending};
+// Only a paid order can be refunded: the service's refund takes an `Order<_, Paid>`, and a
+// pending one is refused with how to get the paid one.
 use xorpay::prelude::*;
-use xorpay::time::OffsetDateTime;
-use xorpay::Price;
 
-#[derive(XorPayOrder)]
-#[xorpay(kind = native, notify_url = "https://shop.example.com/n")]
+#[derive(XorPayOrder, serde::Serialize, serde::Deserialize)]
+#[xorpay(kind = native, notify_url = from_client)]
 struct Coffee {
     #[xorpay(order_id)]
-    id: u64,
+    id: String,
     #[xorpay(name)]
     name: String,
     #[xorpay(price)]
     price: Price,
 }
 
-fn refund(mut pending: Order<Coffee, Pending>) {
-    let _ = pending.begin_refund(Price::MIN, OffsetDateTime::now_utc());
+async fn refund(payments: &Payments<Coffee>, pending: &Order<Coffee, Pending>) {
+    let amount: Price = "1.00".parse().unwrap();
+    let _ = payments.refund(pending, amount, "refund-1").await;
 }
 
 fn main() {

@@ -259,7 +259,7 @@ impl<O, A, K, U, S> PaymentsBuilder<O, A, K, U, S> {
     }
 }
 
-impl<O: ServiceOrder, A, K, U, S> PaymentsBuilder<O, A, K, U, S> {
+impl<O, A, K, U, S> PaymentsBuilder<O, A, K, U, S> {
     /// The service, its background work started (on the tokio runtime it is built in).
     ///
     /// # Errors
@@ -269,6 +269,7 @@ impl<O: ServiceOrder, A, K, U, S> PaymentsBuilder<O, A, K, U, S> {
     /// run the background work on.
     pub fn build(self) -> Result<Payments<O>, ConfigError>
     where
+        O: ServiceOrder,
         A: AidIsSet,
         K: SecretIsSet,
         U: NotifyUrlIsSet,

@@ -69,6 +69,8 @@ pub use refund::{IsPaid, RefundError};
 )]
 pub trait ServiceOrder: XorPayOrder + Serialize + DeserializeOwned + Send + Sync + 'static {}
 
+// Not recommended: a missing derive is reported as this trait's message, not as serde's.
+#[diagnostic::do_not_recommend]
 impl<O: XorPayOrder + Serialize + DeserializeOwned + Send + Sync + 'static> ServiceOrder for O {}
 
 /// The lifecycle service for one merchant, for orders of type `O`.

@@ -1,6 +1,6 @@
-// The notify route needs no application state, so it mounts on a router of any state: the
-// opaque "the trait `Handler<_, _>` is not satisfied" of a handler whose state lacks the secret
-// cannot arise.
+// The service's router needs no application state, so it merges into an application whose
+// router has its own: the opaque "the trait `Handler<_, _>` is not satisfied" of a handler
+// whose state lacks the secret cannot arise.
 use xorpay::prelude::*;
 
 #[derive(XorPayOrder, serde::Serialize, serde::Deserialize)]
@@ -23,11 +23,11 @@ async fn hello(axum::extract::State(state): axum::extract::State<AppState>) -> &
     state.greeting
 }
 
-fn app(payments: &Payments<Coffee, SqliteStore>) -> axum::Router {
+fn app(payments: &Payments<Coffee>) -> axum::Router {
     axum::Router::new()
         .route("/", axum::routing::get(hello))
-        .route("/xorpay/notify", payments.notify_route())
         .with_state(AppState { greeting: "你好" })
+        .merge(payments.router())
 }
 
 fn main() {
