@@ -50,7 +50,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // The sandbox's settings unless a secret is given: then XorPay's own.
     let secret = setting("XORPAY_APP_SECRET", "");
     let (secret, xorpay) = match secret.is_empty() {
-        true => ("0123456789abcdef0123456789abcdef".to_owned(), "http://127.0.0.1:8899"),
+        true => (
+            "0123456789abcdef0123456789abcdef".to_owned(),
+            "http://127.0.0.1:8899",
+        ),
         false => (secret, "https://xorpay.com"),
     };
     let base_url = setting("XORPAY_BASE_URL", xorpay);
@@ -76,7 +79,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let Some(StoredOrder::Paid(paid)) = payments.order(id).await? else {
             return Err(format!("order {id} is not paid (yet)").into());
         };
-        payments.refund(&paid, amount.parse::<Price>()?, key).await?;
+        payments
+            .refund(&paid, amount.parse::<Price>()?, key)
+            .await?;
         println!("refunded {amount} of order {id}");
         return Ok(());
     }
@@ -99,7 +104,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         Checkout::Pending(pending) => {
             println!("order {id} waits: QR {}", pending.qr().unwrap_or("-"));
             if let Some(aoid) = pending.aoid() {
-                println!("pay it in the sandbox: curl -X POST {base_url}/_sandbox/orders/{aoid}/pay");
+                println!(
+                    "pay it in the sandbox: curl -X POST {base_url}/_sandbox/orders/{aoid}/pay"
+                );
             }
         }
         Checkout::Paid(paid) => println!("order {} is paid already", paid.order_id()),

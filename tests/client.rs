@@ -398,13 +398,23 @@ async fn a_notification_for_another_order_or_amount_is_refused_and_the_order_kep
         "{refused:?}"
     );
     assert_eq!(
-        payments.order("match-1").await.unwrap().unwrap().state_name(),
+        payments
+            .order("match-1")
+            .await
+            .unwrap()
+            .unwrap()
+            .state_name(),
         "pending"
     );
     // The right one still goes through.
     assert!(payments.confirm(&body).await.unwrap().is_new());
     assert_eq!(
-        payments.order("match-2").await.unwrap().unwrap().state_name(),
+        payments
+            .order("match-2")
+            .await
+            .unwrap()
+            .unwrap()
+            .state_name(),
         "pending"
     );
 }
@@ -483,10 +493,12 @@ async fn xorpay_refusals_are_typed_errors() {
         SqliteStore::in_memory().unwrap().into(),
     );
     let refused = wrong.checkout(native("sign-1", "1.00")).await;
-    let Err(error @ CheckoutError::Refused {
-        error: ApiError::SignError,
-        ..
-    }) = &refused
+    let Err(
+        error @ CheckoutError::Refused {
+            error: ApiError::SignError,
+            ..
+        },
+    ) = &refused
     else {
         panic!("expected sign_error, got {refused:?}")
     };
@@ -559,8 +571,7 @@ async fn each_route_fault_is_a_typed_error() {
             (
                 "drop",
                 ClientError::Connection {
-                    call: Call::Query2,
-                    ..
+                    call: Call::Query2, ..
                 },
             ) => {}
             (name, other) => panic!("fault {name}: unexpected error {other:?}"),
@@ -822,17 +833,13 @@ async fn a_refund_without_a_clear_answer_is_held_in_doubt() {
     let made = !sandbox.order(&aoid).unwrap().refunds.is_empty();
     assert!(made);
     // The window is 5 minutes by default: XorPay may still be making a refund until then.
-    payments
-        .clock()
-        .advance(xorpay::time::Duration::minutes(4));
+    payments.clock().advance(xorpay::time::Duration::minutes(4));
     let early = payments.resolve_refund(&paid, &key, made).await;
     assert!(
         matches!(early, Err(RefundError::TooEarly { .. })),
         "{early:?}"
     );
-    payments
-        .clock()
-        .advance(xorpay::time::Duration::minutes(1));
+    payments.clock().advance(xorpay::time::Duration::minutes(1));
     let resolved = payments.resolve_refund(&paid, &key, made).await.unwrap();
     assert_eq!(resolved.amount(), price("0.40"));
     let paid = load_paid(&payments, "doubt-1").await;

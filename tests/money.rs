@@ -192,7 +192,10 @@ async fn paid_offline(
 async fn paid_order(payments: &Payments<Coffee>, id: &str) -> Order<Coffee, Paid> {
     match payments.order(id).await.unwrap() {
         Some(StoredOrder::Paid(paid)) => paid,
-        other => panic!("expected {id} paid, found {:?}", other.map(|o| o.state_name())),
+        other => panic!(
+            "expected {id} paid, found {:?}",
+            other.map(|o| o.state_name())
+        ),
     }
 }
 
@@ -208,7 +211,9 @@ async fn an_unknown_refund_status_keeps_the_refund_in_doubt() {
         matches!(
             &outcome,
             Err(RefundError::InDoubt {
-                error: Some(xorpay::client::ClientError::Api(xorpay::ApiError::Unknown { .. })),
+                error: Some(xorpay::client::ClientError::Api(
+                    xorpay::ApiError::Unknown { .. }
+                )),
                 ..
             })
         ),

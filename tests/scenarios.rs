@@ -256,8 +256,7 @@ async fn refunds_whose_answers_were_lost_stay_in_doubt_until_resolved_from_the_l
         world
             .sandbox
             .inject_route_fault(Route::Refund, fault, FaultTimes::Once);
-        let outcome = world.refund("refund-1", price(amount), &key)
-            .await;
+        let outcome = world.refund("refund-1", price(amount), &key).await;
         let Err(RefundError::InDoubt {
             refund,
             error: Some(error),
@@ -269,22 +268,19 @@ async fn refunds_whose_answers_were_lost_stay_in_doubt_until_resolved_from_the_l
         assert_eq!(refund.amount(), price(amount));
         world.restart();
         // Asked again with the same key: still the same refund, in doubt; nothing is sent.
-        let again = world.refund("refund-1", price(amount), &key)
-            .await;
+        let again = world.refund("refund-1", price(amount), &key).await;
         assert!(
             matches!(again, Err(RefundError::InDoubt { error: None, .. })),
             "{again:?}"
         );
         // Another refund waits for this one.
-        let other = world.refund("refund-1", Price::MIN, "other")
-            .await;
+        let other = world.refund("refund-1", Price::MIN, "other").await;
         assert!(
             matches!(other, Err(RefundError::AnotherInDoubt { .. })),
             "{other:?}"
         );
         // Too early, the dashboard proves nothing: resolving is refused.
-        let early = world.resolve_refund("refund-1", &key, false)
-            .await;
+        let early = world.resolve_refund("refund-1", &key, false).await;
         assert!(
             matches!(early, Err(RefundError::TooEarly { .. })),
             "{early:?}"
@@ -292,8 +288,7 @@ async fn refunds_whose_answers_were_lost_stay_in_doubt_until_resolved_from_the_l
         tokio::time::sleep(Duration::from_millis(1600)).await;
         // Until the resolve window (5 minutes by default) has passed, still refused.
         world.clock.advance(minutes(4));
-        let early = world.resolve_refund("refund-1", &key, false)
-            .await;
+        let early = world.resolve_refund("refund-1", &key, false).await;
         assert!(
             matches!(early, Err(RefundError::TooEarly { .. })),
             "{early:?}"
@@ -303,7 +298,8 @@ async fn refunds_whose_answers_were_lost_stay_in_doubt_until_resolved_from_the_l
         let ledger = world.sandbox.order(&aoid).unwrap();
         let on_ledger = ledger.refunds.iter().any(|r| r.fen == price(amount).fen());
         assert_eq!(on_ledger, made, "{fault:?}");
-        world.resolve_refund("refund-1", &key, on_ledger)
+        world
+            .resolve_refund("refund-1", &key, on_ledger)
             .await
             .unwrap();
         world.restart();
@@ -328,7 +324,9 @@ async fn concurrent_refunds_never_refund_more_than_was_paid() {
                 let Some(StoredOrder::Paid(paid)) = payments.order("race-1").await.unwrap() else {
                     panic!("expected race-1 paid")
                 };
-                payments.refund(&paid, price("3.00"), &format!("k-{n}")).await
+                payments
+                    .refund(&paid, price("3.00"), &format!("k-{n}"))
+                    .await
             })
         })
         .collect();
@@ -349,9 +347,7 @@ async fn concurrent_refunds_never_refund_more_than_was_paid() {
     world.agree("race-1").await;
     // What is left is still refundable, exactly.
     let left = world.paid("race-1").await.refundable().unwrap();
-    world.refund("race-1", left, "the-rest")
-        .await
-        .unwrap();
+    world.refund("race-1", left, "the-rest").await.unwrap();
     world.agree("race-1").await;
     assert_eq!(world.paid("race-1").await.refundable(), None);
 }
@@ -360,13 +356,11 @@ async fn concurrent_refunds_never_refund_more_than_was_paid() {
 async fn a_repeated_refund_key_returns_the_first_outcome() {
     let world = World::<Tea>::new().await;
     paid_tea(&world, "key-1", "5.00").await;
-    let first = world.refund("key-1", price("2.00"), "ticket-7")
-        .await;
+    let first = world.refund("key-1", price("2.00"), "ticket-7").await;
     assert!(first.is_ok(), "{first:?}");
     world.restart();
     // The same request again (a double click, a retried HTTP call): the first outcome.
-    let again = world.refund("key-1", price("2.00"), "ticket-7")
-        .await;
+    let again = world.refund("key-1", price("2.00"), "ticket-7").await;
     assert!(again.is_ok(), "{again:?}");
     assert_eq!(
         world
@@ -378,15 +372,13 @@ async fn a_repeated_refund_key_returns_the_first_outcome() {
         1
     );
     // The key for another amount is a mistake, refused.
-    let other = world.refund("key-1", price("3.00"), "ticket-7")
-        .await;
+    let other = world.refund("key-1", price("3.00"), "ticket-7").await;
     assert!(
         matches!(other, Err(RefundError::KeyReused { .. })),
         "{other:?}"
     );
     // A refusal is remembered too: over the amount left, XorPay is not even asked.
-    let over = world.refund("key-1", price("4.00"), "ticket-8")
-        .await;
+    let over = world.refund("key-1", price("4.00"), "ticket-8").await;
     assert!(
         matches!(over, Err(RefundError::ExceedsRefundable { .. })),
         "{over:?}"
@@ -839,10 +831,7 @@ async fn a_payment_only_a_query_proved_is_refundable_once_its_aoid_is_recorded_f
     assert!(matches!(checkout, Ok(Checkout::Paid(_))), "{checkout:?}");
     let refused = world.refund("till-4", price("1.00"), "r").await;
     assert!(
-        matches!(
-            refused,
-            Err(RefundError::AoidUnknown)
-        ),
+        matches!(refused, Err(RefundError::AoidUnknown)),
         "{refused:?}"
     );
     assert_eq!(
@@ -880,8 +869,7 @@ async fn a_refund_that_could_not_be_sent_is_withdrawn_and_its_key_works_again() 
     let world = World::<Tea>::new().await;
     paid_tea(&world, "unsent-1", "6.00").await;
     world.restart_unreachable();
-    let refused = world.refund("unsent-1", price("2.00"), "r-1")
-        .await;
+    let refused = world.refund("unsent-1", price("2.00"), "r-1").await;
     let Err(error) = refused else {
         panic!("expected the refund not sent, got {refused:?}")
     };
@@ -891,8 +879,7 @@ async fn a_refund_that_could_not_be_sent_is_withdrawn_and_its_key_works_again() 
     assert!(paid.refunds().is_empty(), "{:?}", paid.refunds());
     assert_eq!(paid.refundable(), Some(price("6.00")));
     world.restart();
-    let made = world.refund("unsent-1", price("2.00"), "r-1")
-        .await;
+    let made = world.refund("unsent-1", price("2.00"), "r-1").await;
     assert!(made.is_ok(), "{made:?}");
     world.agree("unsent-1").await;
     assert_eq!(world.paid("unsent-1").await.refunded(), Some(price("2.00")));

@@ -94,14 +94,10 @@ async fn the_service_ships_without_a_handle_to_keep() {
     let _ = payments.clone();
     drop(payments.clone());
     serve(addr, payments.router()).await;
-    let Checkout::Pending(pending) = payments.checkout(tea("ship-1", "2.00")).await.unwrap()
-    else {
+    let Checkout::Pending(pending) = payments.checkout(tea("ship-1", "2.00")).await.unwrap() else {
         panic!("expected the order pending")
     };
-    sandbox
-        .pay(pending.aoid().unwrap().as_str())
-        .await
-        .unwrap();
+    sandbox.pay(pending.aoid().unwrap().as_str()).await.unwrap();
     // Fulfilled at once after the payment, an hour before the next sweep.
     until("the hook ran", async || hook.runs("ship-1") == 1).await;
     until("the fulfilment was recorded", async || {
@@ -155,15 +151,18 @@ async fn shutdown_lets_the_hook_in_flight_finish_and_records_it() {
         let Checkout::Pending(pending) = payments.checkout(tea(id, "1.00")).await.unwrap() else {
             panic!("expected {id} pending")
         };
-        sandbox
-            .pay(pending.aoid().unwrap().as_str())
-            .await
-            .unwrap();
+        sandbox.pay(pending.aoid().unwrap().as_str()).await.unwrap();
     }
     let paid = async |id: &str| {
-        matches!(payments.order(id).await.unwrap(), Some(StoredOrder::Paid(_)))
+        matches!(
+            payments.order(id).await.unwrap(),
+            Some(StoredOrder::Paid(_))
+        )
     };
-    until("both paid", async || paid("gate-1").await && paid("gate-2").await).await;
+    until("both paid", async || {
+        paid("gate-1").await && paid("gate-2").await
+    })
+    .await;
     // The hook is running on one of them.
     tokio::time::timeout(Duration::from_secs(10), started)
         .await
@@ -173,7 +172,10 @@ async fn shutdown_lets_the_hook_in_flight_finish_and_records_it() {
         async move { payments.shutdown().await }
     });
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert!(!shutdown.is_finished(), "shutdown did not wait for the hook");
+    assert!(
+        !shutdown.is_finished(),
+        "shutdown did not wait for the hook"
+    );
     hook.gate.notify_one();
     tokio::time::timeout(Duration::from_secs(10), shutdown)
         .await
@@ -203,7 +205,11 @@ async fn shutdown_lets_the_hook_in_flight_finish_and_records_it() {
         .unwrap();
     let swept = other.fulfil_paid().await.unwrap();
     assert_eq!(swept.fulfilled, 1, "{swept:?}");
-    let unclaimed = if runs[0] == "gate-1" { "gate-2" } else { "gate-1" };
+    let unclaimed = if runs[0] == "gate-1" {
+        "gate-2"
+    } else {
+        "gate-1"
+    };
     assert_eq!(counting.runs(unclaimed), 1);
 }
 
@@ -366,7 +372,11 @@ async fn a_stale_or_never_stored_paid_order_cannot_refund_more_than_is_left() {
         .unwrap();
     world.agree("stale-1").await;
     assert_eq!(
-        world.sandbox.order_by_order_id("stale-1").unwrap().refunded_fen,
+        world
+            .sandbox
+            .order_by_order_id("stale-1")
+            .unwrap()
+            .refunded_fen,
         1000
     );
 
@@ -384,8 +394,7 @@ async fn a_stale_or_never_stored_paid_order_cannot_refund_more_than_is_left() {
             "expires_at": now.format(format).unwrap(),
         },
     });
-    let Ok(StoredOrder::Pending(ghost)) = serde_json::from_value::<StoredOrder<Tea>>(stored)
-    else {
+    let Ok(StoredOrder::Pending(ghost)) = serde_json::from_value::<StoredOrder<Tea>>(stored) else {
         panic!("expected a pending order")
     };
     let body = support::signed_notification(aoid, "ghost-1", "10.00");
@@ -437,7 +446,8 @@ async fn of_concurrent_deliveries_exactly_one_is_new() {
 #[tokio::test]
 async fn a_clock_behind_real_time_still_reconciles_a_paid_order() {
     let sandbox = sandbox().await;
-    let clock = Clock::manual(xorpay::time::OffsetDateTime::now_utc() - xorpay::time::Duration::hours(5));
+    let clock =
+        Clock::manual(xorpay::time::OffsetDateTime::now_utc() - xorpay::time::Duration::hours(5));
     let payments = Payments::builder()
         .aid(sandbox.aid())
         .secret(SECRET)
@@ -454,10 +464,7 @@ async fn a_clock_behind_real_time_still_reconciles_a_paid_order() {
         panic!("expected the order pending")
     };
     assert_eq!(pending.submitted_at(), clock.now());
-    sandbox
-        .pay(pending.aoid().unwrap().as_str())
-        .await
-        .unwrap();
+    sandbox.pay(pending.aoid().unwrap().as_str()).await.unwrap();
     clock.advance(xorpay::time::Duration::minutes(5));
     let report = payments.reconcile().await.unwrap();
     assert_eq!(report.paid.len(), 1, "{report:?}");
@@ -504,8 +511,7 @@ fn an_unusual_aid_or_secret_is_warned_about_once_at_build_time() {
                 .build()
                 .unwrap()
         });
-        let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
-        log
+        String::from_utf8(captured.0.lock().unwrap().clone()).unwrap()
     };
     assert_eq!(build("1000", SECRET), "");
     let log = build("abc", SECRET);

@@ -90,10 +90,16 @@ async fn changes_apply_only_to_the_row_they_expect(store: impl OrderStore) {
     let pending = [RecordState::Created];
     // Wrong state, wrong price: refused, nothing changes.
     let wrong_state = change("a", &[RecordState::Pending], RecordState::Paid);
-    assert_eq!(store.change(&wrong_state).await.unwrap(), Transition::NotApplied);
+    assert_eq!(
+        store.change(&wrong_state).await.unwrap(),
+        Transition::NotApplied
+    );
     let mut wrong_price = change("a", &pending, RecordState::Pending);
     wrong_price.price_fen = 1;
-    assert_eq!(store.change(&wrong_price).await.unwrap(), Transition::NotApplied);
+    assert_eq!(
+        store.change(&wrong_price).await.unwrap(),
+        Transition::NotApplied
+    );
     assert_eq!(store.load("a").await.unwrap(), Some(record("a", 0)));
     // Applied: the new values stay.
     let mut to_pending = change("a", &pending, RecordState::Pending);
@@ -109,7 +115,10 @@ async fn changes_apply_only_to_the_row_they_expect(store: impl OrderStore) {
     assert_eq!(now.submitted_at, Some(at(5)));
     assert_eq!(now.data, r#"{"changed":true}"#);
     // Once: the same change does not apply twice.
-    assert_eq!(store.change(&to_pending).await.unwrap(), Transition::NotApplied);
+    assert_eq!(
+        store.change(&to_pending).await.unwrap(),
+        Transition::NotApplied
+    );
 
     // The aoid conditions.
     let from = [RecordState::Pending];
@@ -189,13 +198,19 @@ async fn a_copy_changed_twice_since_its_load_cannot_overwrite_a_newer_save(store
         save
     };
     // Y, read at 0, saves its refund in doubt: revision 1.
-    assert_eq!(store.change(&save(0, "y")).await.unwrap(), Transition::Applied);
+    assert_eq!(
+        store.change(&save(0, "y")).await.unwrap(),
+        Transition::Applied
+    );
     // X, read at 0 too, changed twice since: its save, over revision 0, is refused.
     let mut x = save(0, "x");
     x.new_revision = 2;
     assert_eq!(store.change(&x).await.unwrap(), Transition::NotApplied);
     // Y, read back at 1, saves again: applied.
-    assert_eq!(store.change(&save(1, "y2")).await.unwrap(), Transition::Applied);
+    assert_eq!(
+        store.change(&save(1, "y2")).await.unwrap(),
+        Transition::Applied
+    );
     let now = store.load("cas-1").await.unwrap().unwrap();
     assert_eq!((now.revision, now.data.as_str()), (2, "y2"));
 }
@@ -207,10 +222,16 @@ async fn reconciliation_sees_only_what_is_due(store: impl OrderStore) {
     store.insert(&record("fresh", 90)).await.unwrap();
     let mut to_pending = change("pending", &[RecordState::Created], RecordState::Pending);
     to_pending.submitted_at = Some(at(10));
-    assert_eq!(store.change(&to_pending).await.unwrap(), Transition::Applied);
+    assert_eq!(
+        store.change(&to_pending).await.unwrap(),
+        Transition::Applied
+    );
     let mut to_expired = change("expired", &[RecordState::Created], RecordState::Expired);
     to_expired.expired_at = Some(at(50));
-    assert_eq!(store.change(&to_expired).await.unwrap(), Transition::Applied);
+    assert_eq!(
+        store.change(&to_expired).await.unwrap(),
+        Transition::Applied
+    );
 
     let ids = |records: Vec<Record>| {
         let mut ids: Vec<String> = records.into_iter().map(|r| r.order_id).collect();

@@ -75,7 +75,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (sandbox, aid, secret, base_url, bridge) =
         match (env("XORPAY_AID"), env("XORPAY_APP_SECRET")) {
             (Some(aid), Some(secret)) => {
-                let base = env("XORPAY_BASE_URL").unwrap_or_else(|| "https://xorpay.com".to_owned());
+                let base =
+                    env("XORPAY_BASE_URL").unwrap_or_else(|| "https://xorpay.com".to_owned());
                 (None, aid, secret, base, app::Bridge::WeChat)
             }
             _ => {

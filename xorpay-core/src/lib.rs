@@ -65,8 +65,8 @@ pub use time;
 pub use config::ConfigError;
 pub use credentials::{Aid, AppSecret};
 pub use notify::{
-    ExpectedPayment, Notification, NotificationError, PaymentDetail, PaymentMismatch,
-    PaymentProof, VerifiedNotification,
+    ExpectedPayment, Notification, NotificationError, PaymentDetail, PaymentMismatch, PaymentProof,
+    VerifiedNotification,
 };
 pub use order::{Created, Expired, Order, Paid, Pending, StoredOrder};
 pub use pay_type::{BarcodePayType, Endpoint, PayType, RequestKind};

@@ -5,9 +5,9 @@
 use time::OffsetDateTime;
 use tracing::Instrument as _;
 
-use crate::answers::{BarcodeResponse, CreateOrderResponse, RefundResponse};
 use super::error::{Call, ClientError, Failed, SendError};
 use super::{Client, is_web_url};
+use crate::answers::{BarcodeResponse, CreateOrderResponse, RefundResponse};
 use crate::config::ConfigError;
 use crate::form::FormBody;
 use crate::order::{Created, Order, Paid, Pending, QueryAnswer, RefundTicket};

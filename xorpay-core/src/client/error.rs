@@ -3,8 +3,8 @@
 
 use core::fmt;
 
-use crate::answers::ResponseError;
 use super::transport::MAX_RESPONSE;
+use crate::answers::ResponseError;
 use crate::order::{Created, Order};
 use crate::request::RequestError;
 use crate::status::ApiError;

@@ -32,8 +32,8 @@ mod error;
 mod transport;
 
 pub use endpoints::openid_from_callback;
-pub use error::{Call, ClientError};
 pub(crate) use error::SendError;
+pub use error::{Call, ClientError};
 
 /// XorPay's own base URL, the default of every `base_url` setting.
 pub(crate) const XORPAY_BASE_URL: &str = "https://xorpay.com";

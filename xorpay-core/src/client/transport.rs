@@ -2,8 +2,8 @@
 //! answer, which non-2xx answers are still XorPay's refusals, and the retries of queries.
 
 use super::Client;
-use crate::answers::QueryResponse;
 use super::error::{Call, ClientError};
+use crate::answers::QueryResponse;
 use crate::status::OrderState;
 
 /// The largest response body read, in bytes: XorPay's JSON answers are a few hundred bytes.

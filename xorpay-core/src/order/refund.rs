@@ -284,11 +284,11 @@ impl<O> Order<O, Paid> {
         left
     }
 
-    /// The refund in doubt: one begun ([`Order::begin_refund`]) and not known to have been
-    /// made or not. That is the state between saving the order and hearing XorPay's answer,
-    /// and after an answer that did not come (a timeout, a dropped connection, a 5xx):
-    /// XorPay may or may not have refunded, and no query tells. Resolve it with
-    /// [`Order::resolve_refund`] once the merchant dashboard says.
+    /// The refund in doubt: one asked for and not known to have been made or not. That is
+    /// the state between recording it and hearing XorPay's answer, and after an answer that
+    /// did not come (a timeout, a dropped connection, a 5xx): XorPay may or may not have
+    /// refunded, and no query tells. The service's `resolve_refund` settles it once the
+    /// merchant dashboard says.
     pub fn refund_in_doubt(&self) -> Option<&Refund> {
         self.data
             .refunds

@@ -75,7 +75,7 @@ impl StoreIsSet for Set {}
 #[must_use = "a builder does nothing until `.build()`"]
 pub struct PaymentsBuilder<O, A = Unset, K = Unset, U = Unset, S = Unset> {
     settings: Settings<O>,
-    set: PhantomData<fn() -> (A, K, U, S)>,
+    set: PhantomData<(A, K, U, S)>,
 }
 
 struct Settings<O> {

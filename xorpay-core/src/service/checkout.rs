@@ -201,8 +201,6 @@ fn checkout_of<O>(stored: StoredOrder<O>) -> Result<Checkout<O>, CheckoutError> 
         StoredOrder::Pending(pending) => Ok(Checkout::Pending(pending)),
         StoredOrder::Paid(paid) => Ok(Checkout::Paid(paid)),
         StoredOrder::Expired(expired) => Err(CheckoutError::Closed(expired.order_id().to_owned())),
-        StoredOrder::Created(created) => {
-            Err(CheckoutError::InDoubt(created.order_id().to_owned()))
-        }
+        StoredOrder::Created(created) => Err(CheckoutError::InDoubt(created.order_id().to_owned())),
     }
 }

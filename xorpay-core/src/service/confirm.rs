@@ -180,25 +180,28 @@ impl<O: ServiceOrder> Payments<O> {
             return Ok(stored);
         };
         check_same(&order, &stored)?;
-        let answer = self
-            .inner
-            .client
-            .check(&order_id)
-            .await
-            .map_err(|error| NotifyError::Query {
-                order_id: order_id.clone(),
-                error,
-            })?;
+        let answer =
+            self.inner
+                .client
+                .check(&order_id)
+                .await
+                .map_err(|error| NotifyError::Query {
+                    order_id: order_id.clone(),
+                    error,
+                })?;
         let now = self.now();
-        let settled = settle_pending(stored, &answer, now).map_err(|rejected| {
-            NotifyError::Mismatch {
+        let settled =
+            settle_pending(stored, &answer, now).map_err(|rejected| NotifyError::Mismatch {
                 order_id: order_id.clone(),
                 reason: rejected.reason().clone(),
-            }
-        })?;
+            })?;
         let outcome = record_settled(&self.inner.store, settled, RecordState::Pending, now).await?;
         if let Outcome::Paid(paid) = &outcome {
-            recorded(&order_id, paid.aoid().map(|aoid| aoid.as_str()), paid.paid_price());
+            recorded(
+                &order_id,
+                paid.aoid().map(|aoid| aoid.as_str()),
+                paid.paid_price(),
+            );
             self.inner.signals.paid();
         }
         Ok(self.stored(&order_id).await?)
@@ -269,12 +272,13 @@ impl<O: ServiceOrder> Payments<O> {
                     error,
                 })?);
             }
-            let step = decide(stored, notification.clone(), trust, answer.as_ref()).map_err(
-                |reason| NotifyError::Mismatch {
-                    order_id: order_id.clone(),
-                    reason,
-                },
-            )?;
+            let step =
+                decide(stored, notification.clone(), trust, answer.as_ref()).map_err(|reason| {
+                    NotifyError::Mismatch {
+                        order_id: order_id.clone(),
+                        reason,
+                    }
+                })?;
             match step {
                 Step::Done => return Ok(false),
                 Step::Pay(order, from) => {

@@ -116,8 +116,8 @@ pub(super) enum Outcome<O> {
 
 impl<O: ServiceOrder> Payments<O> {
     /// Asks XorPay about every order whose fate the store cannot know, and stores what it
-    /// says. Call it periodically, or let [`Payments::run_in_background`] do it; an order
-    /// that stays open is asked about less often the older it is. It looks at:
+    /// says. The service's background work calls it every `sweep_every`; an order that stays
+    /// open is asked about less often the older it is. It looks at:
     ///
     /// - **submissions in doubt**: orders still `created` a while after they were stored,
     ///   whose request may have reached XorPay with its answer lost (a barcode payment

@@ -59,7 +59,7 @@ pub enum RefundError {
     )]
     InDoubt {
         /// The refund, recorded in doubt.
-        refund: Refund,
+        refund: Box<Refund>,
         /// How the answer failed, when this request sent it.
         error: Option<ClientError>,
     },
@@ -110,7 +110,10 @@ pub enum RefundError {
         refundable: Option<Price>,
     },
     /// The order has had [`crate::order::MAX_REFUNDS`] refunds, XorPay's limit.
-    #[error("the order has had {} refunds, xorpay's limit", crate::order::MAX_REFUNDS)]
+    #[error(
+        "the order has had {} refunds, xorpay's limit",
+        crate::order::MAX_REFUNDS
+    )]
     TooMany,
     /// The order was proven paid by a query, which does not tell XorPay's `aoid`, and no
     /// notification has named it yet: a refund is addressed by it. The notification names it
@@ -250,7 +253,7 @@ impl<O: ServiceOrder> Payments<O> {
             Err(error) if error.outcome_unknown() => {
                 let refund = paid.refund_with_key(key).cloned();
                 Err(RefundError::InDoubt {
-                    refund: refund.ok_or_else(|| OrderError::changed(order_id))?,
+                    refund: Box::new(refund.ok_or_else(|| OrderError::changed(order_id))?),
                     error: Some(error),
                 })
             }
@@ -398,7 +401,7 @@ fn repeat(refund: &Refund, amount: Price) -> Result<Refund, RefundError> {
     match refund.state() {
         RefundState::Made => Ok(refund.clone()),
         RefundState::InDoubt => Err(RefundError::InDoubt {
-            refund: refund.clone(),
+            refund: Box::new(refund.clone()),
             error: None,
         }),
         _ => Err(RefundError::NotMade {
