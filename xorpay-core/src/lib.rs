@@ -3,7 +3,7 @@
 //!
 //! Most applications depend on the `xorpay` facade crate, which re-exports this one together
 //! with `#[derive(XorPayOrder)]`, and need little more than `use xorpay::prelude::*;` and the
-//! lifecycle service, [`Payments`]. The modules are organised by concept, each importing only
+//! lifecycle service, `Payments`. The modules are organised by concept, each importing only
 //! from those above it:
 //!
 //! - [`config`]: [`ConfigError`], a setting that is unusable.

@@ -149,8 +149,8 @@ impl<O, A, K, U, S> PaymentsBuilder<O, A, K, U, S> {
     }
 
     /// Where XorPay posts notifications: an absolute http(s) URL. Orders declared
-    /// `notify_url = from_client` are signed with it, [`Payments::router`] serves its path,
-    /// and a checkout refuses an order that carries another one.
+    /// `notify_url = from_client` are signed with it, `Payments::router` (feature `axum`)
+    /// serves its path, and a checkout refuses an order that carries another one.
     pub fn notify_url(mut self, url: impl Into<String>) -> PaymentsBuilder<O, A, K, Set, S> {
         self.settings.notify_url = Some(url.into());
         self.with()
@@ -193,8 +193,8 @@ impl<O, A, K, U, S> PaymentsBuilder<O, A, K, U, S> {
         self
     }
 
-    /// The path [`Payments::router`] serves, when a proxy in front of the service rewrites
-    /// paths. Default: the path of `notify_url`. Nothing else needs it: with it set, make
+    /// The path `Payments::router` (feature `axum`) serves, when a proxy in front of the
+    /// service rewrites paths. Default: the path of `notify_url`. Nothing else needs it: with it set, make
     /// sure the proxy sends `notify_url`'s requests here.
     pub fn notify_path(mut self, path: impl Into<String>) -> Self {
         self.settings.notify_path = Some(path.into());

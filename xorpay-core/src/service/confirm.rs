@@ -135,7 +135,8 @@ impl<O: ServiceOrder> Payments<O> {
     /// Applies the raw body of XorPay's notification: parses and verifies it, records the
     /// payment, and answers only once the write is durable. Duplicate and concurrent
     /// deliveries are all confirmed; exactly one [`Confirmed::is_new`]. This is the
-    /// framework-neutral call behind [`Payments::router`]: body bytes in, the answer out.
+    /// framework-neutral call behind `Payments::router` (feature `axum`): body bytes in, the
+    /// answer out.
     ///
     /// # Errors
     /// [`NotifyError`]; nothing was written. Answer with its [`NotifyError::status`].

@@ -8,7 +8,7 @@
 //! - [`Payments::checkout`] stores the order, sends it to XorPay and records it pending. An
 //!   answer that is lost leaves the order *in doubt*, settled by asking XorPay and sending
 //!   the identical request again: never two live orders for one order number.
-//! - [`Payments::confirm`] (or the axum router [`Payments::router`], feature `axum`) applies
+//! - [`Payments::confirm`] (or the axum router `Payments::router`, feature `axum`) applies
 //!   XorPay's notification in one conditional write and only then gives the acknowledgement
 //!   XorPay waits for; [`Payments::settle`] asks XorPay about a pending order at once (the
 //!   payer is back on the return page).

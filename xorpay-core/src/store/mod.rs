@@ -5,7 +5,7 @@
 //! the state, XorPay's `aoid`, the price, a revision, some times, the fulfilment claim) and two
 //! JSON texts it never reads (the merchant's struct, and what the order's state knows). It
 //! knows nothing of typed orders, of XorPay or of HTTP: the lifecycle service
-//! ([`crate::service::Payments`]) turns records into typed orders and back and decides every
+//! (`Payments`, feature `client`) turns records into typed orders and back and decides every
 //! change. What a store guarantees is what those decisions rest on:
 //!
 //! - a write is committed and durable when its future returns `Ok`;
