@@ -194,8 +194,8 @@ impl<O, A, K, U, S> PaymentsBuilder<O, A, K, U, S> {
     }
 
     /// The path `Payments::router` (feature `axum`) serves, when a proxy in front of the
-    /// service rewrites paths. Default: the path of `notify_url`. Nothing else needs it: with it set, make
-    /// sure the proxy sends `notify_url`'s requests here.
+    /// service rewrites paths. Default: the path of `notify_url`. Nothing else needs it: with
+    /// it set, make sure the proxy sends `notify_url`'s requests here.
     pub fn notify_path(mut self, path: impl Into<String>) -> Self {
         self.settings.notify_path = Some(path.into());
         self

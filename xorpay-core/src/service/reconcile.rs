@@ -250,10 +250,9 @@ impl<O: ServiceOrder> Payments<O> {
     }
 
     /// Settles an order whose submission was never answered: `query2`, then records paid,
-    /// re-submits the identical request, or gives it up (see the `service` module: submissions in doubt, stale pending orders, orders expired
-    /// within the grace window).
-    /// `stale`: it was stored longer ago than any request takes, so no request for it can
-    /// still be under way.
+    /// re-submits the identical request, or gives it up (see the module docs: submissions in
+    /// doubt). `stale`: it was stored longer ago than any request takes, so no request for
+    /// it can still be under way.
     pub(super) async fn settle_created(
         &self,
         order: Order<O, Created>,
