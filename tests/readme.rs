@@ -67,7 +67,7 @@ fn the_install_snippet_names_what_the_server_uses() {
             "{used} is not in the install snippet"
         );
     }
-    // `notify_route` returns an axum 0.8 router: a newer axum would not take it.
+    // `payments.router()` is an axum 0.8 router: a newer axum would not serve it.
     assert!(snippet.contains("macros,rt-multi-thread,net"), "{snippet}");
 }
 
@@ -91,9 +91,10 @@ impl Drop for Killed {
 }
 
 /// `cargo run --example notify_server` against a local XorPay: it checks an order out, prints
-/// how to pay it, and ships it once the sandbox's payer pays.
+/// how to pay it, ships it once the sandbox's payer pays, and prints the command that refunds
+/// it, which refunds it from a second process on the same store file while the server runs.
 #[tokio::test]
-async fn the_notify_server_example_takes_a_payment_from_the_sandbox() {
+async fn the_notify_server_example_takes_a_payment_from_the_sandbox_and_refunds_it() {
     let sandbox = Sandbox::builder()
         .aid("1000")
         .secret("0123456789abcdef0123456789abcdef")
@@ -106,10 +107,14 @@ async fn the_notify_server_example_takes_a_payment_from_the_sandbox() {
     std::fs::create_dir_all(&dir).unwrap();
     let binary = example("notify_server");
     assert!(binary.exists(), "{} is not built", binary.display());
+    let listen = {
+        let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        probe.local_addr().unwrap().to_string()
+    };
     let child = Command::new(&binary)
         .current_dir(&dir)
         .env("XORPAY_BASE_URL", sandbox.base_url())
-        .env("LISTEN", "127.0.0.1:0")
+        .env("LISTEN", &listen)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -136,6 +141,17 @@ async fn the_notify_server_example_takes_a_payment_from_the_sandbox() {
             break curl.to_owned();
         }
     };
+    let refund = loop {
+        let line = next().await;
+        if let Some(command) =
+            line.strip_prefix("refund it once paid: cargo run --example notify_server -- ")
+        {
+            break command
+                .split_whitespace()
+                .map(str::to_owned)
+                .collect::<Vec<_>>();
+        }
+    };
     let aoid = pay
         .strip_prefix(&format!("{}/_sandbox/orders/", sandbox.base_url()))
         .and_then(|rest| rest.strip_suffix("/pay"))
@@ -155,6 +171,42 @@ async fn the_notify_server_example_takes_a_payment_from_the_sandbox() {
         .await
         .unwrap();
     assert_eq!(acknowledged.state, xorpay_sandbox::OrderState::Success);
+
+    // The printed refund command, run as a second process while the server runs.
+    assert_eq!(refund.len(), 4, "{refund:?}");
+    assert_eq!(
+        (refund[0].as_str(), refund[1].as_str()),
+        ("refund", order_id.as_str())
+    );
+    // (tokio's Command: the sandbox answering it runs on this test's runtime.)
+    let refunded = tokio::process::Command::new(&binary)
+        .current_dir(&dir)
+        .env("XORPAY_BASE_URL", sandbox.base_url())
+        .env("LISTEN", &listen)
+        .args(&refund)
+        .stderr(Stdio::null())
+        .output()
+        .await
+        .unwrap();
+    assert!(refunded.status.success(), "{refunded:?}");
+    let said = String::from_utf8_lossy(&refunded.stdout);
+    assert!(
+        said.contains(&format!("refunded 0.01 of order {order_id}")),
+        "{said}"
+    );
+    assert_eq!(sandbox.order(&aoid).unwrap().refunded_fen, 1);
+    // The same command again (a retry): the same refund, not a second one.
+    let again = tokio::process::Command::new(&binary)
+        .current_dir(&dir)
+        .env("XORPAY_BASE_URL", sandbox.base_url())
+        .env("LISTEN", &listen)
+        .args(&refund)
+        .stderr(Stdio::null())
+        .output()
+        .await
+        .unwrap();
+    assert!(again.status.success(), "{again:?}");
+    assert_eq!(sandbox.order(&aoid).unwrap().refunds.len(), 1);
     drop(child);
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -128,7 +128,7 @@ fn error_chain(error: &dyn std::error::Error) -> String {
 
 fn unknown_outcome(call: Call) -> &'static str {
     if call.changes_anything() {
-        " (outcome unknown: query before retrying)"
+        " (outcome unknown: never repeat it blindly)"
     } else {
         ""
     }
