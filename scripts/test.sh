@@ -79,6 +79,6 @@ cp examples/notify_server.rs "$scratch/src/main.rs"
 CARGO_TARGET_DIR="$root/target" cargo build --quiet --manifest-path "$scratch/Cargo.toml"
 # Its docs build too, xorpay's among them (a path dependency with the README's features: no
 # link may point at an item of a feature that is off).
-CARGO_TARGET_DIR="$root/target/install-check-doc" cargo doc --quiet --manifest-path "$scratch/Cargo.toml"
+CARGO_TARGET_DIR="$root/target" cargo doc --quiet --manifest-path "$scratch/Cargo.toml"
 
 echo "all checks passed"
