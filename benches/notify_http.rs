@@ -1,4 +1,4 @@
-//! The notify endpoint over HTTP, as XorPay reaches it: axum with `Payments::notify_route`
+//! The notify endpoint over HTTP, as XorPay reaches it: axum with `Payments::router`
 //! on a SQLite file (`synchronous = FULL`), loaded by Debian's `wrk` with a Lua script that
 //! posts a distinct signed notification per request, at 1, 16 and 64 connections. Beside it,
 //! in the same run: the same server answering a bare `ok` on another route to the same bodies,

@@ -64,8 +64,9 @@ pub mod prelude {
 ///   (a scanned payment code).
 /// - `#[xorpay(notify_url = "https://…")]`: one notification URL for every order of this type.
 ///   Or `#[xorpay(notify_url = from_client)]`: the order is signed with the `notify_url` given
-///   to `Payments::builder()` (or to `Client::builder()`, for custom flows). Or neither, and a field carries `#[xorpay(notify_url)]`. Exactly one of the
-///   three is required.
+///   to `Payments::builder()`, the URL its router serves (the usual choice). Or neither, and a
+///   field carries `#[xorpay(notify_url)]`. Exactly one of the three is required; the service
+///   refuses to check out an order whose own URL is not its notify URL.
 /// - `#[xorpay(appid = "wx…")]`: the mini program's appid, for `kind = mini_program`, when it
 ///   is not in a field.
 /// - `#[xorpay(crate = path::to::xorpay)]`: where generated code finds this crate, for crates

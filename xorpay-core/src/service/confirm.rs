@@ -3,11 +3,12 @@
 //!
 //! In the common case (the first delivery for an order whose `aoid` XorPay named when it was
 //! created) the payment is one conditional write: from `pending` or `expired`, at the
-//! notification's `aoid` and exact price; nothing is read. When that write does not apply, the order is read back and decided on: a repeat of the payment already
-//! recorded is "already paid"; an order whose `aoid` XorPay never named (a cashier order, a
+//! notification's `aoid` and exact price; nothing is read. When that write does not apply,
+//! the order is read back and decided on: a repeat of the payment already recorded is
+//! "already paid"; an order whose `aoid` XorPay never named (a cashier order, a
 //! submission whose answer was lost) is confirmed with XorPay's own answer to a query as
-//! well; anything else is refused. A notification signed only with the retired secret (see
-//! [`super::RetiredSecret`]) skips the single write and always needs XorPay's answer to a
+//! well; anything else is refused. A notification signed only with the previous secret
+//! during a rotation (`Payments::builder().previous_secret(…)`) skips the single write and always needs XorPay's answer to a
 //! query: a retired secret may have leaked. Only an order the store holds as paid, by this
 //! payment, is ever acknowledged. Each newly recorded payment is logged at INFO with its
 //! order number, `aoid` and amount.
