@@ -6,11 +6,10 @@
 
 mod support;
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use support::SECRET;
 use support::receiver::Receiver;
+use support::{Captured, SECRET};
 use xorpay::client::{Call, Client, ClientError, RetryPolicy, openid_from_callback};
 use xorpay::order::{ConfirmError, ConfirmedBy};
 use xorpay::prelude::*;
@@ -726,20 +725,6 @@ async fn barcode_and_cashier_orders() {
     );
 }
 
-/// Collects everything a `fmt` subscriber writes.
-#[derive(Clone, Default)]
-struct Captured(Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test]
 async fn every_call_is_traced_without_the_secret_or_a_signature() {
     let captured = Captured::default();
@@ -763,7 +748,7 @@ async fn every_call_is_traced_without_the_secret_or_a_signature() {
     sandbox.inject_route_fault(Route::Pay, RouteFault::Http500, FaultTimes::Once);
     let _ = payments.checkout(native("traced-2", "1.00")).await;
 
-    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let log = captured.text();
     for span in [
         "xorpay.create",
         "xorpay.query2",

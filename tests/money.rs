@@ -10,7 +10,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use support::receiver::scripted_xorpay;
 use support::world::World;
-use support::{SECRET, tempdir};
+use support::{Captured, SECRET, tempdir};
 use xorpay::prelude::*;
 use xorpay::service::Clock;
 use xorpay::{CheckoutError, Notification, NotifyError, OrderError, RefundError};
@@ -326,24 +326,4 @@ async fn a_write_that_did_not_apply_is_read_back_before_acknowledging() {
         )
         .unwrap();
     assert_eq!(state, "pending");
-}
-
-/// Captures what a tracing subscriber writes.
-#[derive(Clone, Default)]
-struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl Captured {
-    fn text(&self) -> String {
-        String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
-    }
-}
-
-impl std::io::Write for Captured {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
 }

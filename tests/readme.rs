@@ -179,15 +179,18 @@ async fn the_notify_server_example_takes_a_payment_from_the_sandbox_and_refunds_
         ("refund", order_id.as_str())
     );
     // (tokio's Command: the sandbox answering it runs on this test's runtime.)
-    let refunded = tokio::process::Command::new(&binary)
-        .current_dir(&dir)
-        .env("XORPAY_BASE_URL", sandbox.base_url())
-        .env("LISTEN", &listen)
-        .args(&refund)
-        .stderr(Stdio::null())
-        .output()
-        .await
-        .unwrap();
+    let run_refund = async || {
+        tokio::process::Command::new(&binary)
+            .current_dir(&dir)
+            .env("XORPAY_BASE_URL", sandbox.base_url())
+            .env("LISTEN", &listen)
+            .args(&refund)
+            .stderr(Stdio::null())
+            .output()
+            .await
+            .unwrap()
+    };
+    let refunded = run_refund().await;
     assert!(refunded.status.success(), "{refunded:?}");
     let said = String::from_utf8_lossy(&refunded.stdout);
     assert!(
@@ -196,15 +199,7 @@ async fn the_notify_server_example_takes_a_payment_from_the_sandbox_and_refunds_
     );
     assert_eq!(sandbox.order(&aoid).unwrap().refunded_fen, 1);
     // The same command again (a retry): the same refund, not a second one.
-    let again = tokio::process::Command::new(&binary)
-        .current_dir(&dir)
-        .env("XORPAY_BASE_URL", sandbox.base_url())
-        .env("LISTEN", &listen)
-        .args(&refund)
-        .stderr(Stdio::null())
-        .output()
-        .await
-        .unwrap();
+    let again = run_refund().await;
     assert!(again.status.success(), "{again:?}");
     assert_eq!(sandbox.order(&aoid).unwrap().refunds.len(), 1);
     drop(child);

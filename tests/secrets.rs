@@ -8,12 +8,11 @@
 
 mod support;
 
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use support::world::World;
-use support::{SECRET, ShopSetup, sandbox};
+use support::{Captured, SECRET, ShopSetup, sandbox};
 use xorpay::prelude::*;
 use xorpay::sign;
 use xorpay_sandbox::{FaultTimes, Route, RouteFault};
@@ -38,21 +37,6 @@ fn tea(id: &str, total: &str) -> Tea {
         id: id.into(),
         title: "乌龙茶".into(),
         total: total.parse().unwrap(),
-    }
-}
-
-/// Everything tracing writes, at every level, from every crate.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
     }
 }
 
@@ -198,7 +182,7 @@ async fn no_secret_or_signature_reaches_a_log_or_an_error() {
         forbidden.push(password);
     }
 
-    let log = String::from_utf8_lossy(&log.0.lock().unwrap()).into_owned();
+    let log = log.text();
     // Each recorded payment is one INFO line with its order number, aoid and amount (and,
     // checked below with everything else, no secret).
     let recorded = format!(

@@ -12,8 +12,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use support::SECRET;
 use support::world::Counting;
+use support::{Captured, SECRET};
 use tokio::sync::Notify;
 use xorpay::prelude::*;
 use xorpay::request::RequestError;
@@ -474,20 +474,6 @@ async fn a_clock_behind_real_time_still_reconciles_a_paid_order() {
     ));
 }
 
-/// Everything tracing writes.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 /// An aid that is not digits, or a secret that is not 32 lowercase hex characters, is
 /// accepted (XorPay documents neither form) and warned about once, at build time, naming the
 /// check.
@@ -511,7 +497,7 @@ fn an_unusual_aid_or_secret_is_warned_about_once_at_build_time() {
                 .build()
                 .unwrap()
         });
-        String::from_utf8(captured.0.lock().unwrap().clone()).unwrap()
+        captured.text()
     };
     assert_eq!(build("1000", SECRET), "");
     let log = build("abc", SECRET);
