@@ -20,7 +20,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use axum::routing::post;
-use md5::{Digest, Md5};
 use serde::{Deserialize, Serialize};
 use xorpay::prelude::*;
 use xorpay::store::{OrderStore, Record, RecordState};
@@ -48,15 +47,7 @@ fn env(name: &str, default: usize) -> usize {
 }
 
 fn md5_hex(parts: &[&str]) -> String {
-    let mut hasher = Md5::new();
-    for part in parts {
-        hasher.update(part.as_bytes());
-    }
-    hasher
-        .finalize()
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect()
+    xorpay_testkit::md5_hex(parts)
 }
 
 /// A genuine notification body for one order.
@@ -257,7 +248,7 @@ fn floor(file: &Path, name: &str, rows: usize) -> f64 {
         let order_id = format!("{name}-{n}");
         let changed = connection
             .prepare_cached(
-                "UPDATE orders SET state = 'paid', revision = revision + 1, updated_unix = ?2
+                "UPDATE xorpay_orders SET state = 'paid', revision = revision + 1, updated_unix = ?2
                  WHERE merchant = '' AND order_id = ?1 AND state = 'pending'",
             )
             .unwrap()
@@ -272,7 +263,7 @@ fn paid(file: &Path) -> usize {
     rusqlite::Connection::open(file)
         .unwrap()
         .query_row(
-            "SELECT count(*) FROM orders WHERE state = 'paid'",
+            "SELECT count(*) FROM xorpay_orders WHERE state = 'paid'",
             [],
             |row| row.get::<_, i64>(0),
         )

@@ -75,7 +75,7 @@ async fn pending_store(dir: &Path, name: &str, orders: usize) -> (SqliteStore, P
     (store, file)
 }
 
-const RAW_UPDATE: &str = "UPDATE orders SET state = 'paid', revision = revision + 1,
+const RAW_UPDATE: &str = "UPDATE xorpay_orders SET state = 'paid', revision = revision + 1,
         data_json = '{\"paid\":true}', updated_unix = ?3
     WHERE merchant = '' AND order_id = ?1 AND price_fen = 1250 AND state = 'pending'
       AND aoid = ?2

@@ -26,8 +26,8 @@ struct Coffee {
     price: Price,
 }
 
-/// Your fulfilment. It runs at least once per paid order (twice only if the process dies
-/// between running it and recording it), so it must be idempotent, keyed by the order number.
+/// Your fulfilment: idempotent, keyed by the order number (`xorpay::service::guarantees`
+/// says why).
 struct Ship;
 
 impl Fulfil<Coffee> for Ship {
@@ -113,7 +113,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     println!("refund it once paid: cargo run --example notify_server -- refund {id} 0.01 r-{now}");
 
-    // XorPay posts to notify_url's path: verified, recorded durably, and only then `ok`.
+    // XorPay posts to notify_url's path; see `xorpay::service::guarantees` for its answer.
     println!("notify server on {public_url}/xorpay/notify");
     axum::serve(listener, payments.router()).await?;
     Ok(())

@@ -21,6 +21,7 @@ install_missing() {
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "$@"
 }
 
+install_missing python3 python3            # the module-circle check
 install_missing node nodejs                 # runs the WeixinJSBridge scripts in a real JS engine
 install_missing chromium chromium           # the demo shop's browser tests (headless)
 install_missing chromedriver chromium-driver
@@ -42,6 +43,15 @@ rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup comp
 log "cargo fmt"
 cargo fmt --all -- --check
 cargo fmt --manifest-path fuzz/Cargo.toml -- --check
+
+# No two modules may use each other, in the library, the sandbox or the demo shop
+# (scripts/module_circles.py says what counts); the check must also reject its fixture.
+log "no module circles"
+python3 scripts/module_circles.py xorpay-core/src/lib.rs xorpay-sandbox/src/lib.rs examples/shop/main.rs
+if python3 scripts/module_circles.py scripts/fixtures/module_circle/lib.rs >/dev/null; then
+    echo "scripts/module_circles.py accepted scripts/fixtures/module_circle, which has a circle"
+    exit 1
+fi
 
 log "cargo clippy"
 cargo clippy --workspace --all-targets --all-features -- -D warnings
@@ -80,5 +90,10 @@ CARGO_TARGET_DIR="$root/target" cargo build --quiet --manifest-path "$scratch/Ca
 # Its docs build too, xorpay's among them (a path dependency with the README's features: no
 # link may point at an item of a feature that is off).
 CARGO_TARGET_DIR="$root/target" cargo doc --quiet --manifest-path "$scratch/Cargo.toml"
+
+# Every published crate packages (its files, its manifest, its build from the packaged
+# sources, the workspace's crates resolved from the packages themselves).
+log "cargo package"
+cargo package --workspace --exclude xorpay-testkit --quiet --allow-dirty
 
 echo "all checks passed"

@@ -3,42 +3,9 @@
 
 use std::borrow::Cow;
 
-use serde::Deserialize;
 use xorpay::{AppSecret, Price, Signable, XorPayOrder};
 
-#[derive(Deserialize)]
-struct Vectors {
-    pay: Vec<PayVector>,
-    barcode: Vec<BarcodeVector>,
-}
-
-#[derive(Deserialize)]
-struct PayVector {
-    name: String,
-    pay_type: String,
-    price: String,
-    order_id: String,
-    notify_url: String,
-    secret: String,
-    sign: String,
-    endpoint: String,
-}
-
-#[derive(Deserialize)]
-struct BarcodeVector {
-    name: String,
-    pay_type: String,
-    price: String,
-    order_id: String,
-    notify_url: String,
-    barcode: String,
-    secret: String,
-    sign: String,
-}
-
-fn vectors() -> Vectors {
-    serde_json::from_str(include_str!("../xorpay-core/tests/data/signatures.json")).unwrap()
-}
+use xorpay_testkit::vectors::load as vectors;
 
 /// Declared in protocol order.
 #[derive(XorPayOrder)]

@@ -5,29 +5,12 @@
 mod properties;
 
 use proptest::prelude::*;
-use serde::Deserialize;
 use xorpay::form::FormBody;
 use xorpay::{AppSecret, Notification, NotificationError, SignatureError};
 
-#[derive(Deserialize)]
-struct NotifyVector {
-    aoid: String,
-    order_id: String,
-    pay_price: String,
-    pay_time: String,
-    secret: String,
-    sign: String,
-}
-
 /// The genuine notifications of the shared signature vectors, as XorPay posts them.
 fn genuine_bodies() -> Vec<(String, String)> {
-    #[derive(Deserialize)]
-    struct Vectors {
-        notify: Vec<NotifyVector>,
-    }
-    let vectors: Vectors =
-        serde_json::from_str(include_str!("../xorpay-core/tests/data/signatures.json")).unwrap();
-    vectors
+    xorpay_testkit::vectors::load()
         .notify
         .into_iter()
         .filter(|vector| vector.secret == properties::SECRET)

@@ -189,7 +189,7 @@ impl MerchantScoped for xorpay::store::PgStore {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_merchants_on_one_sqlite_store() {
-    let dir = support::tempdir::Dir::new("merchants");
+    let dir = support::TempDir::new("merchants");
     two_merchants_on_one_store(SqliteStore::open(dir.path().join("orders.sqlite")).unwrap()).await;
 }
 

@@ -9,6 +9,8 @@ use xorpay_sandbox::Sandbox;
 
 const README: &str = include_str!("../README.md");
 const NOTIFY_SERVER: &str = include_str!("../examples/notify_server.rs");
+const SANDBOX_README: &str = include_str!("../xorpay-sandbox/README.md");
+const SANDBOX_RECIPE: &str = include_str!("sandbox_recipe.rs");
 
 /// The ```rust blocks of the README, as written.
 fn rust_blocks() -> Vec<&'static str> {
@@ -29,6 +31,15 @@ fn the_readme_shows_the_notify_server_example_byte_for_byte() {
     assert!(
         rust_blocks().contains(&NOTIFY_SERVER),
         "README.md must hold examples/notify_server.rs, unchanged, in a ```rust,no_run block"
+    );
+}
+
+#[test]
+fn the_sandbox_readme_shows_its_recipe_byte_for_byte() {
+    assert!(
+        SANDBOX_README.contains(&format!("```rust,ignore\n{SANDBOX_RECIPE}```")),
+        "xorpay-sandbox/README.md must hold tests/sandbox_recipe.rs, unchanged, in a \
+         ```rust,ignore block"
     );
 }
 

@@ -6,13 +6,15 @@
 //! them. (The cashier URL and the JSAPI `paySign` go to browsers by design; no order here has
 //! either.)
 
+mod demo_shop;
 mod support;
 
 use std::time::Duration;
 
+use demo_shop::{ShopSetup, sandbox};
 use serde::{Deserialize, Serialize};
 use support::world::World;
-use support::{Captured, SECRET, ShopSetup, sandbox};
+use support::{Captured, SECRET};
 use xorpay::prelude::*;
 use xorpay::sign;
 use xorpay_sandbox::{FaultTimes, Route, RouteFault};
@@ -114,7 +116,7 @@ async fn no_secret_or_signature_reaches_a_log_or_an_error() {
     }
     seen.result(&world.resolve_refund("audit-1", "r-3", true).await);
     // A forged notification, and one for an order nobody stored.
-    let forged = support::signed_notification_with(&world.aoid("audit-1"), "audit-1", "9.00", "x");
+    let forged = xorpay_testkit::notification(&world.aoid("audit-1"), "audit-1", "9.00", "x");
     seen.result(&world.payments().confirm(forged.as_bytes()).await);
     let unknown = support::signed_notification(&world.aoid("audit-1"), "nobody", "9.00");
     seen.result(&world.payments().confirm(unknown.as_bytes()).await);

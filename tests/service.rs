@@ -130,7 +130,7 @@ impl Fulfil<Tea> for Gated {
 async fn shutdown_lets_the_hook_in_flight_finish_and_records_it() {
     let sandbox = sandbox().await;
     let (addr, notify_url) = address();
-    let dir = support::tempdir::Dir::new("shutdown");
+    let dir = support::TempDir::new("shutdown");
     let file = dir.path().join("orders.sqlite");
     let hook = Gated::default();
     let payments = Payments::builder()

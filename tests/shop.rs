@@ -1,17 +1,17 @@
 //! The demo shop's store and notify route: "paid once, never lost" under duplicate,
 //! concurrent, forged and tampered notifications, and across a crash.
 
+mod demo_shop;
 mod support;
 
 use std::time::Duration;
 
-use support::{
-    SECRET, SHOP_TIMEOUT, app, buy, eventually, sandbox, signed_notification, start_shop,
-};
+use demo_shop::{SHOP_TIMEOUT, buy, sandbox, start_shop, state};
+use support::{SECRET, eventually, signed_notification};
 use xorpay::prelude::*;
 use xorpay_sandbox::OrderFault;
 
-async fn state(shop: &app::Shop, id: &str) -> &'static str {
+async fn order_state(shop: &state::Shop, id: &str) -> &'static str {
     shop.payments()
         .order(id)
         .await
@@ -51,8 +51,8 @@ async fn a_hundred_concurrent_deliveries_fulfil_once_and_are_all_acknowledged() 
     );
     // Of the hundred, the service's conditional write paid the order once (each delivery
     // being `is_new` exactly once is the scenarios' check); the delivery ran once.
-    support::delivered_once(&running.shop, &id).await;
-    assert_eq!(state(&running.shop, &id).await, "paid");
+    demo_shop::delivered_once(&running.shop, &id).await;
+    assert_eq!(order_state(&running.shop, &id).await, "paid");
 }
 
 async fn futures_join<T>(tasks: impl Iterator<Item = tokio::task::JoinHandle<T>>) -> Vec<T> {
@@ -103,8 +103,8 @@ async fn forged_tampered_and_misdirected_notifications_change_nothing() {
         signed_notification(&first_aoid, &first, "12.50")
     );
     assert_eq!(post(padded).await, 413);
-    assert_eq!(state(&running.shop, &first).await, "pending");
-    assert_eq!(state(&running.shop, &second).await, "pending");
+    assert_eq!(order_state(&running.shop, &first).await, "pending");
+    assert_eq!(order_state(&running.shop, &second).await, "pending");
     assert_eq!(running.shop.deliveries_of(&first).await, 0);
 
     // The sandbox's own forgeries (posted before the genuine notification) are refused, and
@@ -122,7 +122,7 @@ async fn forged_tampered_and_misdirected_notifications_change_nothing() {
     for (id, aoid) in [(&first, &first_aoid), (&second, &second_aoid)] {
         let shop = running.shop.clone();
         eventually("the genuine notification", async || {
-            state(&shop, id).await == "paid"
+            order_state(&shop, id).await == "paid"
         })
         .await;
         let attempts = running.sandbox.deliveries(aoid);
@@ -131,7 +131,7 @@ async fn forged_tampered_and_misdirected_notifications_change_nothing() {
             .filter(|attempt| attempt.status != Some(200))
             .count();
         assert!(refused >= 1, "the forgery was not refused: {attempts:?}");
-        support::delivered_once(&shop, id).await;
+        demo_shop::delivered_once(&shop, id).await;
     }
 }
 
@@ -147,7 +147,7 @@ async fn duplicated_deliveries_by_xorpay_fulfil_once() {
     running.sandbox.pay(&aoid).await.unwrap();
     let shop = running.shop.clone();
     eventually("the order to be paid", async || {
-        state(&shop, &id).await == "paid"
+        order_state(&shop, &id).await == "paid"
     })
     .await;
     let sandbox = &running.sandbox;
@@ -164,7 +164,7 @@ async fn duplicated_deliveries_by_xorpay_fulfil_once() {
         "{:?}",
         running.sandbox.deliveries(&aoid)
     );
-    support::delivered_once(&running.shop, &id).await;
+    demo_shop::delivered_once(&running.shop, &id).await;
 }
 
 /// The shop as a separate process, so that it can really die.
@@ -233,7 +233,7 @@ fn shop_binary() -> std::path::PathBuf {
 #[tokio::test]
 async fn a_shop_killed_before_acknowledging_loses_nothing() {
     let sandbox = sandbox(Duration::from_millis(100)).await;
-    let dir = support::tempdir::Dir::new("crash");
+    let dir = support::TempDir::new("crash");
     let db = dir.path().join("shop.sqlite");
     // A fixed port, so that the notify URL XorPay holds still works after the restart.
     let addr = {
@@ -292,7 +292,7 @@ async fn a_shop_killed_before_acknowledging_loses_nothing() {
         rusqlite::Connection::open(&db)
             .unwrap()
             .query_row(
-                "SELECT fulfilled_unix IS NOT NULL FROM orders WHERE order_id = ?1",
+                "SELECT fulfilled_unix IS NOT NULL FROM xorpay_orders WHERE order_id = ?1",
                 [&id],
                 |row| row.get::<_, bool>(0),
             )
@@ -308,7 +308,7 @@ fn state_on_disk(db: &std::path::Path, id: &str) -> String {
     rusqlite::Connection::open(db)
         .unwrap()
         .query_row(
-            "SELECT state FROM orders WHERE order_id = ?1",
+            "SELECT state FROM xorpay_orders WHERE order_id = ?1",
             [id],
             |row| row.get(0),
         )
@@ -370,7 +370,7 @@ async fn a_refund_in_doubt_is_shown_and_resolved_in_the_admin() {
     .await;
     let shop = running.shop.clone();
     eventually("the order to be paid", async || {
-        state(&shop, &id).await == "paid"
+        order_state(&shop, &id).await == "paid"
     })
     .await;
     let admin_page = async || {
@@ -483,7 +483,7 @@ async fn the_delivery_sweep_reaches_every_paid_order() {
     running.sandbox.pay(&aoid).await.unwrap();
     let shop = running.shop.clone();
     eventually("the order to be paid", async || {
-        state(&shop, &id).await == "paid"
+        order_state(&shop, &id).await == "paid"
     })
     .await;
 
@@ -500,19 +500,20 @@ async fn the_delivery_sweep_reaches_every_paid_order() {
     db.execute("DELETE FROM deliveries WHERE order_id = ?1", [&id])
         .unwrap();
     db.execute(
-        "UPDATE orders SET created_unix = 0, updated_unix = 0, fulfilled_unix = NULL
+        "UPDATE xorpay_orders SET created_unix = 0, updated_unix = 0, fulfilled_unix = NULL
          WHERE order_id = ?1",
         [&id],
     )
     .unwrap();
     db.execute(
         "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10000)
-         INSERT INTO orders (order_id, state, aoid, price_fen, revision, order_json, data_json,
-                             created_unix, submitted_unix, updated_unix)
-         SELECT ?1 || '-' || i, state, NULL, price_fen, revision,
+         INSERT INTO xorpay_orders (merchant, order_id, state, aoid, price_fen, revision,
+                                    order_json, data_json, created_unix, submitted_unix,
+                                    updated_unix)
+         SELECT merchant, ?1 || '-' || i, state, NULL, price_fen, revision,
                 replace(order_json, ?1, ?1 || '-' || i), data_json, created_unix + i,
                 submitted_unix, updated_unix
-         FROM orders, n WHERE order_id = ?1",
+         FROM xorpay_orders, n WHERE order_id = ?1",
         [&filler],
     )
     .unwrap();
@@ -520,5 +521,5 @@ async fn the_delivery_sweep_reaches_every_paid_order() {
     assert_eq!(running.shop.deliveries_of(&id).await, 0);
 
     running.shop.deliver_outstanding().await;
-    support::delivered_once(&running.shop, &id).await;
+    demo_shop::delivered_once(&running.shop, &id).await;
 }

@@ -4,19 +4,20 @@
 //! 375-pixel-wide screen, check that every page fits it, read the pages' visible text
 //! (Chinese included) and save screenshots under `target/screenshots/`.
 
+mod demo_shop;
 mod support;
 
 use std::time::Duration;
 
+use demo_shop::{ShopSetup, buy, sandbox, start_shop, state};
 use fantoccini::{ClientBuilder, Locator};
-use support::{ShopSetup, app, buy, sandbox, start_shop};
 use xorpay::order::StoredOrder;
 
 /// A headless Chromium under its own chromedriver, both ended on drop.
 struct Browser {
     client: fantoccini::Client,
     _driver: tokio::process::Child,
-    _profile: support::tempdir::Dir,
+    _profile: support::TempDir,
 }
 
 fn executable(name: &str) -> std::path::PathBuf {
@@ -63,7 +64,7 @@ async fn launch(phone: bool) -> Browser {
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let profile = support::tempdir::Dir::new("chromium");
+    let profile = support::TempDir::new("chromium");
     let mut options = serde_json::json!({
         "binary": executable("chromium"),
         "args": [
@@ -138,7 +139,7 @@ async fn a_whole_purchase_in_the_browser_ends_on_a_paid_order_page() {
     let id = order_url.path().trim_start_matches("/orders/").to_owned();
     let stored = running.shop.payments().order(&id).await.unwrap();
     assert!(matches!(stored, Some(StoredOrder::Paid(_))));
-    support::delivered_once(&running.shop, &id).await;
+    demo_shop::delivered_once(&running.shop, &id).await;
     browser.client.close().await.unwrap();
 }
 
@@ -147,7 +148,7 @@ async fn inside_wechat_the_page_invokes_the_bridge_with_the_orders_six_parameter
     // The shop as it runs against the real XorPay: no stand-in on the page.
     let running = start_shop(
         sandbox(Duration::from_secs(60)).await,
-        Some(app::Bridge::WeChat),
+        Some(state::Bridge::WeChat),
     )
     .await;
     let id = buy(&running.url, "tea").await;
@@ -361,7 +362,7 @@ async fn a_purchase_on_a_phone_from_the_home_page_to_a_paid_order() {
     assert_fits(page, "the order page").await;
     shot(page, "phone-3-paid").await;
     let id = order_id(page).await;
-    support::delivered_once(&running.shop, &id).await;
+    demo_shop::delivered_once(&running.shop, &id).await;
     browser.client.close().await.unwrap();
 }
 
@@ -474,7 +475,7 @@ async fn keeping_sandbox(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_restart_between_ordering_and_paying_loses_nothing() {
-    let dir = support::tempdir::Dir::new("shop-restart");
+    let dir = support::TempDir::new("shop-restart");
     let any = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
     let first = keeping_sandbox(dir.path(), any).await;
     let sandbox_addr: std::net::SocketAddr = first
@@ -502,7 +503,7 @@ async fn a_restart_between_ordering_and_paying_loses_nothing() {
         .await
         .unwrap();
     wait_for(page, "#status[data-state='paid']").await;
-    support::delivered_once(&running.shop, &id).await;
+    demo_shop::delivered_once(&running.shop, &id).await;
     browser.client.close().await.unwrap();
 }
 

@@ -3,13 +3,14 @@
 //! revision, reconciliation candidates, paging, fulfilment claims with their leases, merchants
 //! kept apart, and two processes on one database. Each test is generic over the store and
 //! runs against `SqliteStore` and `PgStore` (see `support/postgres.rs` for how the database is
-//! found); then come the tests of SQLite's own migrations.
+//! found); then come the tests of what each store refuses to open: a file or database of
+//! another program, of a newer release, or of an unreleased version before 0.1.0.
 
 mod support;
 
 use std::time::Duration;
 
-use support::tempdir;
+use support::TempDir;
 use xorpay::store::{
     AoidCondition, Change, Claim, OrderStore, Record, RecordState, SqliteStore, StoreError,
     Transition,
@@ -59,13 +60,13 @@ fn change<'a>(id: &'a str, from: &'a [RecordState], to: RecordState) -> Change<'
 }
 
 struct Stores {
-    _dir: tempdir::Dir,
+    _dir: TempDir,
     file: std::path::PathBuf,
 }
 
 impl Stores {
     fn new() -> Stores {
-        let dir = tempdir::Dir::new("store");
+        let dir = TempDir::new("store");
         let file = dir.path().join("orders.sqlite");
         Stores { _dir: dir, file }
     }
@@ -482,123 +483,113 @@ impl Scoped for xorpay::store::PgStore {
     }
 }
 
-/// A file written by the first version (schema 1, the whole order as one JSON record) is
-/// migrated when opened: the struct and the state data apart, nothing lost.
-#[tokio::test]
-async fn sqlite_migrates_a_first_version_file() {
+/// The message of a store that refused to open.
+fn refusal<S: std::fmt::Debug>(opened: Result<S, StoreError>) -> String {
+    match opened {
+        Err(StoreError::Database(message)) => message,
+        other => panic!("expected the store to refuse, got {other:?}"),
+    }
+}
+
+/// A file written by an unreleased version before 0.1.0 (its schema 5: a table `orders`,
+/// numbered by `user_version` alone) is refused with the fix, and left as it was.
+#[test]
+fn sqlite_refuses_a_file_of_an_unreleased_version_and_names_the_fix() {
     let stores = Stores::new();
     let db = rusqlite::Connection::open(&stores.file).unwrap();
     db.execute_batch(
-        r#"CREATE TABLE orders (
-            order_id TEXT PRIMARY KEY NOT NULL,
-            state TEXT NOT NULL CHECK (state IN ('created', 'pending', 'paid', 'expired')),
-            aoid TEXT, price_fen INTEGER NOT NULL, revision INTEGER NOT NULL DEFAULT 0,
-            record TEXT NOT NULL, created_unix INTEGER NOT NULL, submitted_unix INTEGER,
-            updated_unix INTEGER NOT NULL);
-        CREATE INDEX orders_pending ON orders (state, submitted_unix);
-        CREATE INDEX orders_recent ON orders (created_unix);
-        INSERT INTO orders VALUES ('old-1', 'paid', 'e19c8c8673ba42419043fc92b99303c1', 1250, 3,
-            '{"state":"paid","order":{"id":"old-1"},"data":{"aoid":"e19c8c8673ba42419043fc92b99303c1","paid_price":"12.50","in_doubt":"1.00"}}',
-            1800000000, 1800000001, 1800000002);
-        INSERT INTO orders VALUES ('old-2', 'created', NULL, 100, 0,
-            '{"state":"created","order":{"id":"old-2"},"data":null}', 1800000000, NULL, 1800000000);
-        PRAGMA user_version = 1;"#,
+        "CREATE TABLE orders (merchant TEXT NOT NULL DEFAULT '', order_id TEXT NOT NULL,
+             state TEXT NOT NULL, price_fen INTEGER NOT NULL, revision INTEGER NOT NULL,
+         PRIMARY KEY (merchant, order_id));
+         INSERT INTO orders VALUES ('', 'old-1', 'paid', 100, 0);
+         PRAGMA user_version = 5;",
+    )
+    .unwrap();
+    drop(db);
+    let message = refusal(SqliteStore::open(&stores.file));
+    assert!(
+        message.contains("unreleased version of xorpay") && message.contains("delete the file"),
+        "{message}"
+    );
+    let db = rusqlite::Connection::open(&stores.file).unwrap();
+    let kept: String = db
+        .query_row(
+            "SELECT state FROM orders WHERE order_id = 'old-1'",
+            [],
+            |row| row.get(0),
+        )
+        .unwrap();
+    assert_eq!(kept, "paid");
+}
+
+/// The store's tables may share a file with the merchant's own; a file a newer release
+/// wrote is refused; the store's own file opens again.
+#[tokio::test]
+async fn sqlite_shares_a_file_and_opens_only_its_own_schema() {
+    let stores = Stores::new();
+    let db = rusqlite::Connection::open(&stores.file).unwrap();
+    db.execute_batch(
+        "CREATE TABLE orders (id INTEGER PRIMARY KEY, total TEXT);
+         INSERT INTO orders VALUES (1, '9.99');
+         PRAGMA user_version = 3;",
     )
     .unwrap();
     drop(db);
     let store = stores.open();
-    let old = store.load("old-1").await.unwrap().unwrap();
-    assert_eq!(old.order, r#"{"id":"old-1"}"#);
-    assert!(old.data.contains(r#""in_doubt":"1.00""#), "{}", old.data);
-    assert_eq!(
-        (old.state, old.revision, old.price_fen),
-        (RecordState::Paid, 3, 1250)
-    );
-    // A refund in doubt needs a person: the migration says so. The first version fulfilled
-    // its paid orders itself: they count as fulfilled, not handed to the hook again.
-    assert!(old.attention);
-    assert_eq!(old.fulfilled_at, Some(at(2)));
-    let created = store.load("old-2").await.unwrap().unwrap();
-    assert_eq!(created.data, "null");
-}
-
-#[derive(xorpay::XorPayOrder, serde::Serialize, serde::Deserialize, Debug)]
-#[xorpay(kind = alipay, notify_url = from_client)]
-struct Tea {
-    #[xorpay(order_id)]
-    id: String,
-    #[xorpay(name)]
-    title: String,
-    #[xorpay(price)]
-    total: xorpay::Price,
-}
-
-/// A file as the version before the service wrote it (schema 2: one JSON record per order,
-/// refunds as totals with one amount in doubt), opened by the service: the paid order is
-/// read, counts as fulfilled (the old version fulfilled it), needs a person for its refund
-/// in doubt, and that refund is resolved and saved over the migrated row.
-#[tokio::test]
-async fn the_service_takes_over_a_file_of_the_version_before() {
-    let stores = Stores::new();
+    store.insert(&record("shared-1", 0)).await.unwrap();
+    drop(store);
+    let store = stores.open();
+    assert!(store.load("shared-1").await.unwrap().is_some());
+    drop(store);
     let db = rusqlite::Connection::open(&stores.file).unwrap();
-    db.execute_batch(
-        r#"CREATE TABLE orders (
-            order_id TEXT PRIMARY KEY NOT NULL,
-            state TEXT NOT NULL CHECK (state IN ('created', 'pending', 'paid', 'expired')),
-            aoid TEXT, price_fen INTEGER NOT NULL, revision INTEGER NOT NULL DEFAULT 0,
-            record TEXT NOT NULL, created_unix INTEGER NOT NULL, submitted_unix INTEGER,
-            updated_unix INTEGER NOT NULL);
-        CREATE INDEX orders_pending ON orders (state, submitted_unix);
-        CREATE INDEX orders_recent ON orders (created_unix);
-        ALTER TABLE orders ADD COLUMN expired_unix INTEGER;
-        ALTER TABLE orders ADD COLUMN check_after_unix INTEGER;
-        CREATE INDEX orders_expired ON orders (state, expired_unix);
-        INSERT INTO orders VALUES ('mig-1', 'paid', 'e19c8c8673ba42419043fc92b99303c1', 400, 2,
-            '{"state":"paid","order":{"id":"mig-1","title":"乌龙茶","total":"4.00"},"data":{"aoid":"e19c8c8673ba42419043fc92b99303c1","paid_price":"4.00","pay_time":"2026-11-30T10:00:00Z","raw_pay_time":"2026-11-30 18:00:00","transaction_id":"4200001234","confirmed_by":"notification","refunded":"1.00","refunds":1,"in_doubt":"0.50","in_doubt_since":"2026-11-30T10:05:00Z","revision":2}}',
-            1796032000, 1796032001, 1796032300, NULL, NULL);
-        PRAGMA user_version = 2;"#,
-    )
-    .unwrap();
-    drop(db);
-    let hook = support::world::Counting::default();
-    let payments: xorpay::Payments<Tea> = xorpay::Payments::builder()
-        .aid("1")
-        .secret(support::SECRET)
-        .notify_url("https://shop.example/xorpay/notify")
-        .store(stores.open())
-        .clock(xorpay::service::Clock::manual(at(0)))
-        .fulfil(hook.clone())
-        .no_background()
-        .build()
+    let version: i64 = db
+        .pragma_query_value(None, "user_version", |row| row.get(0))
         .unwrap();
-    let Some(xorpay::order::StoredOrder::Paid(paid)) = payments.order("mig-1").await.unwrap()
-    else {
-        panic!("expected the migrated order paid")
+    assert_eq!(version, 3, "the merchant's own user_version was changed");
+    db.execute_batch("UPDATE xorpay_store SET schema_version = 2;")
+        .unwrap();
+    drop(db);
+    let message = refusal(SqliteStore::open(&stores.file));
+    assert!(
+        message.contains("newer release") && message.contains("upgrade"),
+        "{message}"
+    );
+}
+
+/// A database holding the tables of an unreleased version before 0.1.0 (with their
+/// `xorpay_schema` numbering) is refused with the statement that clears it; after it, the
+/// store connects.
+#[tokio::test]
+async fn postgres_refuses_tables_of_an_unreleased_version_and_names_the_fix() {
+    let Some(url) = support::postgres::fresh_schema_url().await else {
+        return;
     };
-    assert_eq!(paid.refunded(), "1.00".parse().ok());
-    assert_eq!(paid.refundable(), "2.50".parse().ok());
-    let in_doubt = paid.refund_in_doubt().expect("the refund in doubt").clone();
-    assert_eq!(in_doubt.amount(), "0.50".parse().unwrap());
-    let listed = payments.needing_attention(10).await.unwrap();
-    assert_eq!(listed.len(), 1);
-
-    // Fulfilled already by the version before: not handed to the hook again.
-    let swept = payments.fulfil_paid().await.unwrap();
-    assert_eq!(swept.fulfilled, 0);
-    assert_eq!(hook.runs("mig-1"), 0);
-
-    // The dashboard shows the refund made: resolved and saved over the migrated row.
-    payments
-        .resolve_refund(&paid, in_doubt.key(), true)
+    let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
         .await
         .unwrap();
-    let Some(xorpay::order::StoredOrder::Paid(paid)) = payments.order("mig-1").await.unwrap()
-    else {
-        panic!("expected paid")
-    };
-    assert_eq!(paid.refunded(), "1.50".parse().ok());
-    assert_eq!(paid.refund_in_doubt(), None);
-    assert!(payments.needing_attention(10).await.unwrap().is_empty());
+    let connection = tokio::spawn(connection);
+    client
+        .batch_execute(
+            "CREATE TABLE xorpay_schema (version INTEGER NOT NULL);
+             INSERT INTO xorpay_schema VALUES (1), (2);
+             CREATE TABLE xorpay_orders (merchant TEXT NOT NULL, order_id TEXT NOT NULL);",
+        )
+        .await
+        .unwrap();
+    let message = refusal(xorpay::store::PgStore::connect(&url).await);
+    assert!(
+        message.contains("unreleased version of xorpay")
+            && message.contains("DROP TABLE xorpay_orders, xorpay_schema"),
+        "{message}"
+    );
+    client
+        .batch_execute("DROP TABLE xorpay_orders, xorpay_schema")
+        .await
+        .unwrap();
+    let store = xorpay::store::PgStore::connect(&url).await.unwrap();
+    store.insert(&record("after-1", 0)).await.unwrap();
+    drop(client);
+    let _ = connection.await;
 }
 
 /// Two processes on one file (two SQLite connections) or one database (two PostgreSQL pools).

@@ -14,8 +14,9 @@ use xorpay::order::{Refund, RefundState};
 use xorpay::prelude::*;
 use xorpay::service::Listed;
 
-use super::app::{Shop, ShopOrder, load};
 use super::html::{china_time, error_page, esc, page, path_segment, state_label};
+use super::order::ShopOrder;
+use super::state::{Shop, load};
 
 /// The admin's routes.
 pub(crate) fn router() -> Router<Shop> {

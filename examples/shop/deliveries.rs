@@ -1,5 +1,5 @@
 //! The shop's fulfilment: a delivery recorded once per order, however often the service asks
-//! (at least once; more only after a crash between delivering and recording it), in the same
+//! (`xorpay::service::guarantees::fulfilment` says how often), in the same
 //! database as the orders: a SQLite file for one instance, PostgreSQL for several. Every call
 //! is counted, for the tests.
 
@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use xorpay::prelude::*;
 
-use super::app::ShopOrder;
+use super::order::ShopOrder;
 
 /// Where deliveries are recorded.
 #[derive(Clone)]

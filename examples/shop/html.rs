@@ -4,6 +4,7 @@
 
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
+pub(crate) use xorpay::html::escape as esc;
 use xorpay::time::{OffsetDateTime, UtcOffset};
 
 /// The shop's name, on every page.
@@ -92,22 +93,6 @@ pub(crate) fn china_time(time: OffsetDateTime) -> String {
         time.hour(),
         time.minute()
     )
-}
-
-/// Escapes text for HTML.
-pub(crate) fn esc(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// Percent-encodes text for one URL path segment.

@@ -31,7 +31,9 @@ mod app;
 mod catalog;
 mod deliveries;
 mod html;
+mod order;
 mod pages;
+mod state;
 
 use std::time::Duration;
 
@@ -77,7 +79,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             (Some(aid), Some(secret)) => {
                 let base =
                     env("XORPAY_BASE_URL").unwrap_or_else(|| "https://xorpay.com".to_owned());
-                (None, aid, secret, base, app::Bridge::WeChat)
+                (None, aid, secret, base, state::Bridge::WeChat)
             }
             _ => {
                 let unit = env("SANDBOX_RETRY_UNIT_MS")
@@ -98,7 +100,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                     sandbox.secret().to_owned(),
                     sandbox.base_url().to_owned(),
                 );
-                let bridge = app::Bridge::SandboxStandIn {
+                let bridge = state::Bridge::SandboxStandIn {
                     sandbox_url: base.clone(),
                 };
                 (Some(sandbox), aid, secret, base, bridge)
@@ -136,8 +138,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         (true, Some(token)) => Some(token),
         (true, None) => Some(uuid::Uuid::new_v4().simple().to_string()),
     };
-    let shop = app::Shop::new(
-        app::ShopConfig {
+    let shop = state::Shop::new(
+        state::ShopConfig {
             payments,
             public_url: public_url.clone(),
             bridge,

@@ -11,11 +11,12 @@ use xorpay::jsapi::BridgeScript;
 use xorpay::prelude::*;
 use xorpay::time::OffsetDateTime;
 
-use super::app::{Bridge, Shop, ShopOrder, load};
 use super::catalog::CATALOG;
 use super::html::{
     SHOP_NAME, china_time, error_page, esc, page, page_with_head, path_segment, state_label,
 };
+use super::order::ShopOrder;
+use super::state::{Bridge, Shop, load};
 
 /// The home page: the shop's name and its products.
 pub(crate) async fn index() -> Html<String> {

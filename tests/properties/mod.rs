@@ -5,7 +5,6 @@
 //! The same functions run under proptest in `tests/hostile_input.rs` and under libFuzzer in
 //! `fuzz/fuzz_targets/`, which include this file by path.
 
-use md5::{Digest, Md5};
 use xorpay::form::{FormBody, FormError, decode};
 use xorpay::{AppSecret, Notification, NotificationError, Price};
 
@@ -154,16 +153,9 @@ pub(crate) fn notification(body: &[u8]) {
 
 /// `md5(concat(values) + SECRET)` in lowercase hex.
 pub(crate) fn md5_hex(values: &[&str]) -> String {
-    let mut hasher = Md5::new();
-    for value in values {
-        hasher.update(value.as_bytes());
-    }
-    hasher.update(SECRET.as_bytes());
-    hasher
-        .finalize()
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect()
+    let mut parts = values.to_vec();
+    parts.push(SECRET);
+    xorpay_testkit::md5_hex(&parts)
 }
 
 /// XorPay's JSON answers: every parser either refuses the body or gives a value whose

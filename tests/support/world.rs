@@ -15,7 +15,7 @@ use xorpay::prelude::*;
 use xorpay::service::{Clock, ServiceOrder};
 use xorpay_sandbox::{OrderState, Sandbox};
 
-use super::{SECRET, tempdir};
+use super::{SECRET, TempDir};
 
 /// A fulfilment hook that counts how often it ran for each order.
 #[derive(Clone, Default)]
@@ -48,7 +48,7 @@ pub(crate) struct World<O> {
     /// When not 0, the notify endpoint answers this status without looking (it is down).
     down: Arc<AtomicU16>,
     timeout: Duration,
-    dir: tempdir::Dir,
+    dir: TempDir,
 }
 
 impl<O: ServiceOrder> World<O> {
@@ -67,7 +67,7 @@ impl<O: ServiceOrder> World<O> {
             .unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let notify_url = format!("http://{}/notify", listener.local_addr().unwrap());
-        let dir = tempdir::Dir::new("world");
+        let dir = TempDir::new("world");
         let clock = Clock::manual(xorpay::time::OffsetDateTime::now_utc());
         let hook = Counting::default();
         let setup = Setup::new(&sandbox, &notify_url, &dir, &clock, &hook, timeout);
@@ -309,7 +309,7 @@ pub(crate) type Retired = (&'static str, xorpay::time::OffsetDateTime);
 /// How a service instance is set up.
 struct Setup<'a> {
     notify_url: &'a str,
-    dir: &'a tempdir::Dir,
+    dir: &'a TempDir,
     clock: &'a Clock,
     hook: &'a Counting,
     timeout: Duration,
@@ -324,7 +324,7 @@ impl<'a> Setup<'a> {
     fn new(
         sandbox: &Sandbox,
         notify_url: &'a str,
-        dir: &'a tempdir::Dir,
+        dir: &'a TempDir,
         clock: &'a Clock,
         hook: &'a Counting,
         timeout: Duration,

@@ -4,38 +4,18 @@
 //! user's own items named `Result`, `Option` or `Price` cannot change its meaning. Its
 //! `__xorpay_visit` is one call per protocol value to the functions below, which hand the
 //! value to a visitor (`Visit`): the signer, the form writer or the explainer of
-//! `request.rs`.
+//! `request`. It holds re-exports and one-line helpers, nothing else.
 
 use core::fmt::Display;
 
 pub use crate::pay_type::RequestKind;
 pub use crate::price::Price;
 pub use crate::request::endpoint::{Barcode, Cashier, Pay};
+pub use crate::request::visit::Visit;
 pub use crate::request::{ClientNotifyUrl, OwnNotifyUrl, ValueSource, XorPayOrder};
 
 /// XorPay's answer parsers, checked on any bytes: for the fuzz target and the property tests.
 pub use crate::answers::check_answers;
-
-/// Receives an order's protocol fields: the signed ones in signature order, then the others.
-pub trait Visit {
-    /// A signed value that is already text.
-    fn signed_str(&mut self, key: &'static str, source: ValueSource, value: &str);
-    /// A signed value to format with `Display`.
-    fn signed_display<T: Display + ?Sized>(
-        &mut self,
-        key: &'static str,
-        source: ValueSource,
-        value: &T,
-    );
-    /// The signed price.
-    fn signed_price(&mut self, source: ValueSource, price: Price);
-    /// The signed `notify_url` of an order that takes it from the client.
-    fn client_notify_url(&mut self);
-    /// A value that is sent but not signed.
-    fn unsigned<T: Display + ?Sized>(&mut self, key: &'static str, value: &T);
-    /// The order lifetime in whole seconds (unsigned).
-    fn expire(&mut self, seconds: u64);
-}
 
 /// A signed text field whose type is known to hold a `str` (`String`, `&str`, `Cow<str>`,
 /// …): hashed without going through `fmt`, because signing is a hot path.

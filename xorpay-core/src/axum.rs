@@ -15,8 +15,8 @@
 //! ```
 //!
 //! The route reads the raw body (at most [`Notification::MAX_BODY`] bytes), has the service
-//! verify and record it ([`Payments::confirm`]), and answers `200 ok` only after the payment
-//! is durable; anything else gets a non-200 status, so that XorPay notifies again.
+//! verify and record it ([`Payments::confirm`]), and answers what it decided
+//! ([`guarantees::acknowledgement`](crate::service::guarantees::acknowledgement)).
 
 use ::axum::body::Body;
 use ::axum::extract::{DefaultBodyLimit, Request};

@@ -91,7 +91,7 @@ impl<'a> BridgeScript<'a> {
 
     /// The JavaScript source, without a `<script>` tag.
     pub fn to_script(&self) -> String {
-        let params = embed_json(&serde_json::json!({
+        let params = crate::html::embed_json(&serde_json::json!({
             "appId": self.params.app_id,
             "timeStamp": self.params.time_stamp,
             "nonceStr": self.params.nonce_str,
@@ -99,7 +99,7 @@ impl<'a> BridgeScript<'a> {
             "signType": self.params.sign_type,
             "paySign": self.params.pay_sign,
         }));
-        let result_urls = embed_json(&match self.result_url {
+        let result_urls = crate::html::embed_json(&match self.result_url {
             Some(url) => serde_json::json!({
                 "ok": with_result(url, "ok"),
                 "cancel": with_result(url, "cancel"),
@@ -176,25 +176,6 @@ fn with_result(url: &str, result: &str) -> String {
     format!("{base}{separator}result={result}{fragment}")
 }
 
-/// JSON that is also safe inside an HTML `<script>` element: the characters that could end
-/// the element, start a comment or end a JavaScript line are written as `\u` escapes, which
-/// mean the same inside a JSON (and JavaScript) string.
-fn embed_json(value: &serde_json::Value) -> String {
-    let json = value.to_string();
-    let mut out = String::with_capacity(json.len());
-    for c in json.chars() {
-        match c {
-            '<' => out.push_str("\\u003c"),
-            '>' => out.push_str("\\u003e"),
-            '&' => out.push_str("\\u0026"),
-            '\u{2028}' => out.push_str("\\u2028"),
-            '\u{2029}' => out.push_str("\\u2029"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -214,7 +195,7 @@ mod tests {
     fn embedded_json_escapes_what_html_and_old_engines_would_misread() {
         let value = serde_json::json!("</script><!-- & \u{2028}\u{2029}");
         assert_eq!(
-            embed_json(&value),
+            crate::html::embed_json(&value),
             r#""\u003c/script\u003e\u003c!-- \u0026 \u2028\u2029""#
         );
     }

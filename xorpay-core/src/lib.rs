@@ -46,6 +46,7 @@ pub mod client;
 pub mod config;
 pub mod credentials;
 pub mod form;
+pub mod html;
 pub mod jsapi;
 pub mod notify;
 pub mod order;

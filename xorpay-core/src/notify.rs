@@ -356,8 +356,9 @@ impl fmt::Debug for VerifiedNotification {
 
 mod sealed {
     pub trait Sealed {}
-    impl Sealed for super::VerifiedNotification {}
 }
+
+impl sealed::Sealed for VerifiedNotification {}
 
 /// What proves a payment to a pending order: a [`VerifiedNotification`], and nothing else.
 /// Sealed. It exists so that passing a notification that was parsed but not verified is an

@@ -1,69 +1,9 @@
 //! Every independent signature vector, through the formula it belongs to.
 
-use serde::Deserialize;
 use xorpay_core::sign::{self, BarcodeFields, NotifyFields, PayFields};
 use xorpay_core::{AppSecret, BarcodePayType, Notification, PayType, Price};
 
-#[derive(Deserialize)]
-struct Vectors {
-    pay: Vec<PayVector>,
-    barcode: Vec<BarcodeVector>,
-    query2: Vec<Query2Vector>,
-    refund: Vec<RefundVector>,
-    notify: Vec<NotifyVector>,
-}
-
-#[derive(Deserialize)]
-struct PayVector {
-    name: String,
-    pay_type: String,
-    price: String,
-    order_id: String,
-    notify_url: String,
-    secret: String,
-    sign: String,
-    endpoint: String,
-}
-
-#[derive(Deserialize)]
-struct BarcodeVector {
-    name: String,
-    pay_type: String,
-    price: String,
-    order_id: String,
-    notify_url: String,
-    barcode: String,
-    secret: String,
-    sign: String,
-}
-
-#[derive(Deserialize)]
-struct Query2Vector {
-    order_id: String,
-    secret: String,
-    sign: String,
-}
-
-#[derive(Deserialize)]
-struct RefundVector {
-    price: String,
-    secret: String,
-    sign: String,
-}
-
-#[derive(Deserialize)]
-struct NotifyVector {
-    aoid: String,
-    order_id: String,
-    pay_price: String,
-    pay_time: String,
-    secret: String,
-    sign: String,
-}
-
-fn vectors() -> Vectors {
-    serde_json::from_str(include_str!("data/signatures.json")).expect("vectors parse")
-}
+use xorpay_testkit::vectors::load as vectors;
 
 fn secret(text: &str) -> AppSecret {
     AppSecret::new(text).expect("vector secret is valid")

@@ -21,40 +21,9 @@
 
 use serde_json::{Value, json};
 use xorpay_core::Price;
+pub(crate) use xorpay_core::html::{embed_json, escape as html_escape};
 
 use crate::orders::OrderView;
-
-/// Escapes text for HTML element content and quoted attributes.
-fn html_escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-/// JSON that is safe inside a `<script>` element and in JavaScript source.
-pub(crate) fn embed_json(value: &Value) -> String {
-    let mut out = String::new();
-    for c in value.to_string().chars() {
-        match c {
-            '<' => out.push_str("\\u003c"),
-            '>' => out.push_str("\\u003e"),
-            '&' => out.push_str("\\u0026"),
-            '\u{2028}' => out.push_str("\\u2028"),
-            '\u{2029}' => out.push_str("\\u2029"),
-            c => out.push(c),
-        }
-    }
-    out
-}
 
 /// Only `http(s)://` URLs may be navigated to; anything else (`javascript:` …) is dropped.
 fn web_url(url: Option<&str>) -> Value {

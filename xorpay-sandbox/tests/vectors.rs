@@ -13,7 +13,7 @@ use serde_json::Value;
 use xorpay_sandbox::{OrderState, Sandbox};
 
 fn vectors() -> Value {
-    serde_json::from_str(include_str!("data/signatures.json")).unwrap()
+    serde_json::to_value(xorpay_testkit::vectors::load()).unwrap()
 }
 
 fn text<'a>(vector: &'a Value, key: &str) -> &'a str {

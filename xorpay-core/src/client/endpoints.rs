@@ -13,7 +13,7 @@ use crate::form::FormBody;
 use crate::order::{Created, Order, Paid, Pending, QueryAnswer, RefundTicket};
 use crate::pay_type::Endpoint;
 use crate::request::endpoint::EndpointMarker as _;
-use crate::request::{XorPayOrder, order_facts, request_with_client_url};
+use crate::request::{XorPayOrder, order_facts, signed_request};
 use crate::response::{Aoid, CashierPage, DEFAULT_EXPIRE_SECS};
 use crate::sign;
 use crate::status::OrderState;
@@ -34,11 +34,9 @@ impl Client {
     }
 
     /// Sends a submission in doubt again, identically, at `now`: `/api/pay` orders are
-    /// submitted, cashier orders opened (no request). XorPay answers an identical
-    /// re-submission of an unpaid order with the same order (docs/protocol.md §3.6, an
-    /// **unconfirmed** inference); a different one would be `order_exist`, so one order number
-    /// never has two live orders. Barcode orders are never re-sent: that could charge the
-    /// payer's code again ([`SendError::NotResent`]).
+    /// submitted, cashier orders opened (no request), barcode orders refused
+    /// ([`SendError::NotResent`]); why is
+    /// [`guarantees::one_live_order`](crate::service::guarantees::one_live_order).
     pub(crate) async fn resend<O: XorPayOrder>(
         &self,
         order: Order<O, Created>,
@@ -67,8 +65,7 @@ impl Client {
     /// XorPay's cashier page for an order: its signed URL and auto-submitting form. No
     /// request is made; XorPay checks the signature when the payer's browser arrives.
     fn cashier_page<O: XorPayOrder>(&self, order: &O) -> Result<CashierPage, SendError> {
-        let request =
-            request_with_client_url(order, self.inner.notify_url.as_deref(), &self.inner.secret)?;
+        let request = signed_request(order, self.inner.notify_url.as_deref(), &self.inner.secret)?;
         let action = format!("{}/api/cashier/{}", self.inner.base_url, self.inner.aid);
         Ok(CashierPage {
             url: format!("{action}?{}", request.body()),
@@ -122,7 +119,7 @@ impl Client {
         call: Call,
         order: &Order<O, Created>,
     ) -> Result<Answer, SendError> {
-        let request = request_with_client_url(
+        let request = signed_request(
             order.inner(),
             self.inner.notify_url.as_deref(),
             &self.inner.secret,
@@ -298,15 +295,15 @@ pub(super) fn auto_submit_form(action: &str, body: &str) -> String {
         let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
         inputs.push_str(&format!(
             "<input type=\"hidden\" name=\"{}\" value=\"{}\">",
-            html_escape(&form_decode(key)),
-            html_escape(&form_decode(value))
+            crate::html::escape(&form_decode(key)),
+            crate::html::escape(&form_decode(value))
         ));
     }
     format!(
         "<!doctype html><html><head><meta charset=\"utf-8\"><title>XorPay</title></head>\
          <body onload=\"document.forms[0].submit()\"><form method=\"post\" action=\"{}\">{inputs}\
          <button type=\"submit\">去支付 Pay</button></form></body></html>",
-        html_escape(action)
+        crate::html::escape(action)
     )
 }
 
@@ -318,21 +315,6 @@ fn form_decode(component: &str) -> String {
         .next()
         .map(|(_, value)| value)
         .unwrap_or_default()
-}
-
-fn html_escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// The payer's openid from the URL (or query string) XorPay's openid redirect came back

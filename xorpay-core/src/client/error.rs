@@ -3,7 +3,6 @@
 
 use core::fmt;
 
-use super::transport::MAX_RESPONSE;
 use crate::answers::ResponseError;
 use crate::order::{Created, Order};
 use crate::request::RequestError;
@@ -107,10 +106,12 @@ pub enum ClientError {
         reason: String,
     },
     /// The answer was larger than any XorPay answer.
-    #[error("xorpay {call}: answer larger than {MAX_RESPONSE} bytes")]
+    #[error("xorpay {call}: answer larger than {limit} bytes")]
     TooLarge {
         /// The call.
         call: Call,
+        /// The most the client reads of an answer.
+        limit: usize,
     },
 }
 

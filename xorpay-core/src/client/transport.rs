@@ -106,7 +106,10 @@ impl Client {
                     // Keep the status: a huge error page is still an error page.
                     break;
                 }
-                return Err(ClientError::TooLarge { call });
+                return Err(ClientError::TooLarge {
+                    call,
+                    limit: MAX_RESPONSE,
+                });
             }
             body.extend_from_slice(&chunk);
         }

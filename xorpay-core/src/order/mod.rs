@@ -21,9 +21,11 @@
 //! transitions here (confirming with a verified notification, expiring by the clock) are
 //! pure: they prove a state, and the service records it.
 //!
-//! The module is split along its seams: `state` (the sealed states and what each knows),
-//! `transition` (how an order moves), `refund` (a paid order's refunds), `stored` (the way
-//! back from storage). This file holds the order itself.
+//! The module is split along its seams, each file below the ones that use it: `refund` (one
+//! refund as recorded), `state` (the sealed states and what each knows), `transition` (how
+//! an order moves), `paid` (what a paid order knows, and its `aoid` learnt late), `refunds`
+//! (a paid order's refunds and their limits), `stored` (the way back from storage). This
+//! file holds the order itself.
 
 use core::fmt;
 use core::marker::PhantomData;
@@ -35,14 +37,17 @@ use crate::price::Price;
 use crate::response::{Aoid, PaymentInfo};
 use crate::status::BarcodeOutcome;
 
+mod paid;
 mod refund;
+mod refunds;
 mod state;
 mod stored;
 mod transition;
 
-pub use refund::{MAX_REFUND_KEY, MAX_REFUNDS, Refund, RefundState};
+pub use refund::{Refund, RefundState};
+pub use refunds::{MAX_REFUND_KEY, MAX_REFUNDS};
 #[cfg_attr(not(feature = "client"), allow(unused_imports))]
-pub(crate) use refund::{RefundEnd, RefundLimit, RefundTicket, left_text};
+pub(crate) use refunds::{RefundEnd, RefundLimit, RefundTicket, left_text};
 pub use state::{
     ConfirmedBy, Created, Expired, ExpiredData, Paid, PaidData, Pending, PendingData, State,
 };

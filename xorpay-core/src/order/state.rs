@@ -119,7 +119,6 @@ impl State for Paid {
 
     fn __loaded(data: &mut PaidData) {
         data.stored_revision = data.revision;
-        super::refund::fold_legacy(data);
     }
 }
 
@@ -157,31 +156,14 @@ pub struct PaidData {
     #[serde(with = "time::serde::rfc3339::option")]
     pub(super) pay_time: Option<OffsetDateTime>,
     /// `pay_time` exactly as XorPay signed it, also when it is in no known form.
-    #[serde(default)]
     pub(super) raw_pay_time: Option<String>,
     pub(super) transaction_id: Option<String>,
     pub(super) confirmed_by: ConfirmedBy,
     /// Every refund asked of XorPay for this order, oldest first: made, not made, or in
     /// doubt (at most one).
-    #[serde(default, rename = "refund_history")]
     pub(super) refunds: Vec<Refund>,
-    /// The refund record before refunds had keys: folded into `refunds` when read.
-    #[serde(default, skip_serializing, rename = "refunded")]
-    pub(super) legacy_refunded: Option<Price>,
-    #[serde(default, skip_serializing, rename = "refunds")]
-    pub(super) legacy_count: u8,
-    #[serde(default, skip_serializing, rename = "in_doubt")]
-    pub(super) legacy_in_doubt: Option<Price>,
-    #[serde(
-        default,
-        skip_serializing,
-        rename = "in_doubt_since",
-        with = "time::serde::rfc3339::option"
-    )]
-    pub(super) legacy_in_doubt_since: Option<OffsetDateTime>,
     /// The revision of this record: one more than the stored one once changed, so that a
-    /// store saves it only over the row it was read from (see [`Order::loaded_revision`]).
-    #[serde(default)]
+    /// store saves it only over the row it was read from (see `Order::loaded_revision`).
     pub(super) revision: u32,
     /// The revision of the stored row this copy was read from or last saved as.
     #[serde(skip)]
@@ -217,10 +199,6 @@ impl PaidData {
             transaction_id: None,
             confirmed_by,
             refunds: Vec::new(),
-            legacy_refunded: None,
-            legacy_count: 0,
-            legacy_in_doubt: None,
-            legacy_in_doubt_since: None,
             revision: 0,
             stored_revision: 0,
         }
@@ -235,7 +213,6 @@ pub struct ExpiredData {
     pub(super) expired_at: OffsetDateTime,
     /// Given up because XorPay refused the identical request for good: XorPay's order with
     /// this number, if any, is not this one, so a query about it proves nothing.
-    #[serde(default)]
     pub(super) refused: bool,
 }
 

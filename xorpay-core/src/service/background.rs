@@ -8,46 +8,10 @@
 //! claimed.
 
 use core::time::Duration;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, PoisonError, Weak};
 
-use tokio::sync::Notify;
-
+use super::signals::Signals;
 use super::{Inner, Payments, ServiceOrder};
-
-/// What wakes the background work, and what stops it. Shared by the service and its task,
-/// so that the task can be told to stop while it holds no handle to the service.
-pub(super) struct Signals {
-    /// Wakes the task: a payment was recorded, or it is to stop.
-    wake: Notify,
-    stop: AtomicBool,
-}
-
-impl Signals {
-    pub(super) fn new() -> Signals {
-        Signals {
-            wake: Notify::new(),
-            stop: AtomicBool::new(false),
-        }
-    }
-
-    /// A payment was recorded: fulfil at once.
-    pub(super) fn paid(&self) {
-        self.wake.notify_one();
-    }
-
-    /// Stop after the current step. A task between steps wakes (the permit waits for it if
-    /// it is not waiting yet).
-    pub(super) fn stop(&self) {
-        self.stop.store(true, Ordering::SeqCst);
-        self.wake.notify_one();
-    }
-
-    /// Whether the work is to stop.
-    pub(super) fn stopping(&self) -> bool {
-        self.stop.load(Ordering::SeqCst)
-    }
-}
 
 impl<O: ServiceOrder> Payments<O> {
     /// Starts the background task on `runtime`.
@@ -114,6 +78,6 @@ async fn run<O: ServiceOrder>(service: Weak<Inner<O>>, signals: Arc<Signals>, ev
             None => return,
         }
         // Until the period is over, a payment is recorded, or the work is to stop.
-        let _ = tokio::time::timeout(every, signals.wake.notified()).await;
+        signals.wait(every).await;
     }
 }

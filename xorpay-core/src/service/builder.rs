@@ -15,9 +15,9 @@ use std::sync::{Arc, Mutex};
 
 use time::OffsetDateTime;
 
-use super::background::Signals;
-use super::fulfil::{Fulfil, Hook};
-use super::reconcile::{NOTIFY_RETRY_SPAN, ReconcilePolicy};
+use super::hook::{Fulfil, Hook};
+use super::reconcile_policy::{NOTIFY_RETRY_SPAN, ReconcilePolicy};
+use super::signals::Signals;
 use super::{Clock, Inner, Payments, ServiceOrder};
 use crate::client::{Client, RetryPolicy, XORPAY_BASE_URL, web_url};
 use crate::config::ConfigError;
@@ -163,7 +163,8 @@ impl<O, A, K, U, S> PaymentsBuilder<O, A, K, U, S> {
         self.with()
     }
 
-    /// The merchant's fulfilment, handed every paid order at least once (see [`Fulfil`]).
+    /// The merchant's fulfilment ([`Fulfil`]; see
+    /// [`guarantees::fulfilment`](super::guarantees::fulfilment)).
     /// Without one, paid orders are recorded and left for the merchant to read.
     pub fn fulfil(mut self, hook: impl Fulfil<O>) -> Self
     where

@@ -1,5 +1,5 @@
-//! Confirming a payment: XorPay's notification, verified, applied to the store, and only then
-//! the acknowledgement XorPay waits for.
+//! Confirming a payment: XorPay's notification, verified and applied to the store, then the
+//! acknowledgement XorPay waits for ([`guarantees::acknowledgement`](super::guarantees::acknowledgement)).
 //!
 //! In the common case (the first delivery for an order whose `aoid` XorPay named when it was
 //! created) the payment is one conditional write: from `pending` or `expired`, at the
@@ -20,12 +20,11 @@ use time::OffsetDateTime;
 
 use super::load::{LoadError, OrderError, check_same};
 use super::reconcile::{Outcome, record_settled, settle_pending};
-use super::record::{mark_paid, update_paid};
+use super::record::{mark_paid, recorded, update_paid};
 use super::{Payments, ServiceOrder};
 use crate::client::ClientError;
 use crate::notify::{Notification, NotificationError, VerifiedNotification};
 use crate::order::{ConfirmError, Order, Paid, PaidData, Pending, QueryAnswer, StoredOrder};
-use crate::price::Price;
 use crate::store::{AoidCondition, Change, RecordState, StoreError, Transition};
 
 /// A notification applied: the order is durably paid by it. Answer XorPay with HTTP 200 and
@@ -134,8 +133,8 @@ enum Step<O> {
 
 impl<O: ServiceOrder> Payments<O> {
     /// Applies the raw body of XorPay's notification: parses and verifies it, records the
-    /// payment, and answers only once the write is durable. Duplicate and concurrent
-    /// deliveries are all confirmed; exactly one [`Confirmed::is_new`]. This is the
+    /// payment, and answers as [`guarantees::acknowledgement`](super::guarantees::acknowledgement)
+    /// says. This is the
     /// framework-neutral call behind `Payments::router` (feature `axum`): body bytes in, the
     /// answer out.
     ///
@@ -299,16 +298,6 @@ impl<O: ServiceOrder> Payments<O> {
         }
         Err(OrderError::changed(&order_id).into())
     }
-}
-
-/// The one INFO line of a recorded payment.
-pub(super) fn recorded(order_id: &str, aoid: Option<&str>, amount: Price) {
-    tracing::info!(
-        order_id,
-        aoid = aoid.unwrap_or("unknown until its notification"),
-        %amount,
-        "payment recorded"
-    );
 }
 
 /// How far a verified notification is trusted.

@@ -5,21 +5,24 @@
 //! orders of [`crate::order`] are its vocabulary: it hands them out and takes each back in
 //! the state a step needs.
 //!
-//! - [`Payments::checkout`] stores the order, sends it to XorPay and records it pending. An
-//!   answer that is lost leaves the order *in doubt*, settled by asking XorPay and sending
-//!   the identical request again: never two live orders for one order number.
+//! - [`Payments::checkout`] stores the order, sends it to XorPay and records it pending; an
+//!   answer that is lost is settled so that there is [one live order per number].
 //! - [`Payments::confirm`] (or the axum router `Payments::router`, feature `axum`) applies
-//!   XorPay's notification in one conditional write and only then gives the acknowledgement
-//!   XorPay waits for; [`Payments::settle`] asks XorPay about a pending order at once (the
-//!   payer is back on the return page).
-//! - [`Payments::refund`] takes an `&Order<O, Paid>`, records the refund in doubt before
-//!   sending it, under a key the merchant chooses, so that a repeated request gets the first
-//!   one's outcome; [`Payments::resolve_refund`] and [`Payments::record_aoid`] settle by hand
-//!   what only XorPay's dashboard can tell.
+//!   XorPay's notification and [acknowledges it only after the durable write];
+//!   [`Payments::settle`] asks XorPay about a pending order at once (the payer is back on the
+//!   return page).
+//! - [`Payments::refund`] takes an `&Order<O, Paid>` and a key; [the refund is recorded in
+//!   doubt before it is sent]. [`Payments::resolve_refund`] and [`Payments::record_aoid`]
+//!   settle by hand what only XorPay's dashboard can tell.
 //! - Background work, started by `build()`: reconciliation ([`Payments::reconcile`]) asks
 //!   XorPay about every order whose fate the store cannot know, and fulfilment
-//!   ([`Payments::fulfil_paid`]) hands every paid order to the merchant's idempotent
-//!   [`Fulfil`] hook, at least once, and records it fulfilled once.
+//!   ([`Payments::fulfil_paid`]) hands every paid order to the merchant's [`Fulfil`] hook
+//!   ([at least once, recorded once]).
+//!
+//! [one live order per number]: guarantees::one_live_order
+//! [acknowledges it only after the durable write]: guarantees::acknowledgement
+//! [the refund is recorded in doubt before it is sent]: guarantees::refund_in_doubt
+//! [at least once, recorded once]: guarantees::fulfilment
 //!
 //! The service reads only the order number from a typed copy it is given: it reloads the row
 //! and decides on it under a compare-and-set, so a stale copy cannot refund more than is
@@ -46,18 +49,24 @@ mod checkout;
 mod clock;
 mod confirm;
 mod fulfil;
+pub mod guarantees;
+mod hook;
 mod load;
 mod reconcile;
+mod reconcile_policy;
 mod record;
 mod refund;
+mod signals;
 
 pub use builder::{AidIsSet, NotifyUrlIsSet, PaymentsBuilder, SecretIsSet, Set, StoreIsSet, Unset};
 pub use checkout::{Checkout, CheckoutError};
 pub use clock::Clock;
 pub use confirm::{Confirmed, NotifyError};
-pub use fulfil::{Fulfil, FulfilError, Fulfilled};
+pub use fulfil::Fulfilled;
+pub use hook::{Fulfil, FulfilError};
 pub use load::OrderError;
-pub use reconcile::{NOTIFY_RETRY_SPAN, ReconcilePolicy, Reconciled};
+pub use reconcile::Reconciled;
+pub use reconcile_policy::{NOTIFY_RETRY_SPAN, ReconcilePolicy};
 pub use refund::{IsPaid, RefundError};
 
 /// The orders a service takes: the merchant's struct, signed by the derive and kept in the
@@ -143,9 +152,9 @@ struct Inner<O> {
     notify_url: String,
     notify_path: String,
     /// The merchant's fulfilment hook, if one was given.
-    hook: Option<Arc<dyn fulfil::Hook<O>>>,
+    hook: Option<Arc<dyn hook::Hook<O>>>,
     /// Wakes the background work (a payment was recorded) and stops it.
-    signals: Arc<background::Signals>,
+    signals: Arc<signals::Signals>,
     /// The background task, until [`Payments::shutdown`] takes it.
     background: Mutex<Option<tokio::task::JoinHandle<()>>>,
 }

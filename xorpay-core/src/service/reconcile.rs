@@ -7,12 +7,8 @@
 //! - **submissions in doubt**: orders still `created` a while after they were stored. Their
 //!   request may have reached XorPay with its answer lost (a barcode payment charges the
 //!   payer's code at once). XorPay is asked with `query2`: paid → recorded paid (without an
-//!   `aoid`, which only the notification tells); unpaid or unknown → the identical request is
-//!   sent again, which recovers the `aoid` and what the payer needs (docs/protocol.md §3.6:
-//!   identical re-submission is *presumed* allowed, an inference XorPay never confirmed; a
-//!   different one would be `order_exist`, so there are never two live orders for one order
-//!   number). An order XorPay refuses for good is given up (expired: a late payment would
-//!   still be recorded). Barcode orders are never sent twice.
+//!   `aoid`, which only the notification tells); unpaid or unknown → settled as
+//!   [`guarantees::one_live_order`](super::guarantees::one_live_order) says.
 //! - **stale pending orders**, whose notification never came.
 //! - **expired orders within the grace window**: the merchant's clock expired them, but a
 //!   payer may have paid at the last moment, and XorPay retries its notification for about
@@ -27,8 +23,8 @@ use core::time::Duration;
 
 use time::OffsetDateTime;
 
-use super::confirm::recorded;
-use super::record::{self, mark_expired, mark_paid, mark_pending};
+use super::reconcile_policy::NOTIFY_RETRY_SPAN;
+use super::record::{self, mark_expired, mark_paid, mark_pending, recorded};
 use super::{Payments, ServiceOrder};
 use crate::client::{ClientError, SendError};
 use crate::order::{
@@ -37,37 +33,6 @@ use crate::order::{
 };
 use crate::status::{ApiError, OrderState};
 use crate::store::{AnyStore, RecordState, StoreError, Transition};
-
-/// How long XorPay keeps notifying an unacknowledged payment: 7 attempts, 1 + 2 + 4 + 16 +
-/// 64 + 300 minutes apart (docs/protocol.md §7), 6 h 27 min in all. That is the longer of the
-/// two readings of XorPay's schedule (the other counts the minutes from the first attempt:
-/// 5 hours), so it is safe as an upper bound either way.
-pub const NOTIFY_RETRY_SPAN: Duration = Duration::from_secs((1 + 2 + 4 + 16 + 64 + 300) * 60);
-
-/// Which orders [`Payments::reconcile`] asks about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ReconcilePolicy {
-    /// A `created` or `pending` order is asked about once it is this old. Longer than any
-    /// request takes (the client's timeout), so that a submission still under way is not
-    /// taken for a lost one (the service raises a shorter setting to the timeout plus 2
-    /// seconds). Default: 2 minutes.
-    pub stale_after: Duration,
-    /// How long after its expiry an order is still asked about: never less than
-    /// [`NOTIFY_RETRY_SPAN`] (a shorter setting is raised to it). Default: 24 hours.
-    pub expired_grace: Duration,
-    /// The most orders asked about in one call. Default: 200.
-    pub batch: usize,
-}
-
-impl Default for ReconcilePolicy {
-    fn default() -> ReconcilePolicy {
-        ReconcilePolicy {
-            stale_after: Duration::from_secs(120),
-            expired_grace: Duration::from_secs(24 * 3600),
-            batch: 200,
-        }
-    }
-}
 
 /// What [`Payments::reconcile`] did.
 pub struct Reconciled<O> {

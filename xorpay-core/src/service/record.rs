@@ -7,6 +7,7 @@ use serde::de::DeserializeOwned;
 use time::OffsetDateTime;
 
 use crate::order::{Created, Expired, Order, Paid, Pending, State, StoredOrder};
+use crate::price::Price;
 use crate::request::XorPayOrder;
 use crate::store::{AnyStore, AoidCondition, Change, Record, RecordState, StoreError, Transition};
 
@@ -210,6 +211,16 @@ pub(super) async fn update_paid<O>(
         order.saved();
     }
     Ok(transition)
+}
+
+/// The one INFO line of a recorded payment.
+pub(super) fn recorded(order_id: &str, aoid: Option<&str>, amount: Price) {
+    tracing::info!(
+        order_id,
+        aoid = aoid.unwrap_or("unknown until its notification"),
+        %amount,
+        "payment recorded"
+    );
 }
 
 #[cfg(all(test, feature = "sqlite"))]

@@ -1,7 +1,5 @@
-//! Refunds: each under a key the merchant chooses, recorded in doubt before it is sent, sent
-//! once, its answer recorded. XorPay has no refund query, so a refund whose answer is lost
-//! stays in doubt (counted against what is left) until a person settles it from the merchant
-//! dashboard ([`Payments::resolve_refund`]).
+//! Refunds, each under a key the merchant chooses, as
+//! [`guarantees::refund_in_doubt`](super::guarantees::refund_in_doubt) says.
 //!
 //! Each step takes the paid order as the merchant holds it, `&Order<O, Paid>`: the type is
 //! the compile-time guard (a pending order cannot be refunded), and the step decides on the
@@ -212,9 +210,8 @@ fn refused(limit: RefundLimit, key: &str, amount: Price) -> RefundError {
 
 impl<O: ServiceOrder> Payments<O> {
     /// Refunds `amount` of a paid order under the merchant's `key` (a refund request's id,
-    /// say): recorded in doubt before it is sent, sent once, the answer recorded. Asking
-    /// again with the same key (a double click, a retried request) gives the first request's
-    /// outcome and never refunds twice. At most one refund per order is in doubt at a time.
+    /// say), as [`guarantees::refund_in_doubt`](super::guarantees::refund_in_doubt) says: a
+    /// double click or a retried request with the same key gets the first one's outcome.
     ///
     /// `order` names the order: the stored order decides, so a copy loaded before another
     /// refund never refunds more than is left.

@@ -29,10 +29,9 @@ use super::{
     AoidCondition, Change, Claim, OrderStore, Record, RecordState, StoreError, Transition,
 };
 
-/// The schema, one entry per version, applied in order when the store connects.
-const MIGRATIONS: &[&str] = &[
-    // 1: the same record as SQLite's, keyed by merchant and order number.
-    "CREATE TABLE xorpay_orders (
+/// The schema, created when the store first connects to a database. `xorpay_store` numbers
+/// it; a later release that changes the schema adds a step from each version to the next.
+const SCHEMA: &str = "CREATE TABLE xorpay_orders (
         merchant         TEXT NOT NULL,
         order_id         TEXT NOT NULL,
         state            TEXT NOT NULL CHECK (state IN ('created', 'pending', 'paid', 'expired')),
@@ -58,15 +57,19 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX xorpay_orders_expired ON xorpay_orders (merchant, state, expired_unix);
     CREATE INDEX xorpay_orders_unfulfilled ON xorpay_orders (merchant, updated_unix)
         WHERE state = 'paid' AND fulfilled_unix IS NULL;
-    CREATE INDEX xorpay_orders_attention ON xorpay_orders (merchant) WHERE attention;",
-    // 2: an aoid belongs to one order (a re-cut notification cannot give it to another).
-    "CREATE UNIQUE INDEX xorpay_orders_aoid ON xorpay_orders (merchant, aoid)
-        WHERE aoid IS NOT NULL;",
-];
+    CREATE INDEX xorpay_orders_attention ON xorpay_orders (merchant) WHERE attention;
+    -- An aoid belongs to one order: a re-cut notification cannot give it to another.
+    CREATE UNIQUE INDEX xorpay_orders_aoid ON xorpay_orders (merchant, aoid)
+        WHERE aoid IS NOT NULL;
+    CREATE TABLE xorpay_store (schema_version INTEGER NOT NULL);
+    INSERT INTO xorpay_store (schema_version) VALUES (1);";
 
-/// The key of the advisory lock migrations run under: any fixed number, the same in every
-/// instance ("xorpay" in ASCII).
-const MIGRATION_LOCK: i64 = 0x786f_7270_6179;
+/// The version [`SCHEMA`] records in `xorpay_store`.
+const SCHEMA_VERSION: i32 = 1;
+
+/// The key of the advisory lock the schema is created under: any fixed number, the same in
+/// every instance ("xorpay" in ASCII).
+const SCHEMA_LOCK: i64 = 0x786f_7270_6179;
 
 /// The columns of a record, in [`read_record`]'s order.
 const COLUMNS: &str = "order_id, state, aoid, price_fen, revision, order_json, data_json, \
@@ -129,11 +132,12 @@ fn write_error(error: tokio_postgres::Error, aoid: Option<&str>) -> StoreError {
 impl PgStore {
     /// Connects to the database at `url` (`postgres://user:password@host/db`, with
     /// `sslmode=` and `sslrootcert=` as libpq reads them), with a pool of up to 16 connections,
-    /// and brings the schema up to date.
+    /// and creates the schema in a database that has none.
     ///
     /// # Errors
     /// [`StoreError::Database`] when the URL is invalid, the database cannot be reached, or
-    /// the schema was written by a newer version of this crate.
+    /// its xorpay tables were written by another version of xorpay (the message says what
+    /// to do).
     pub async fn connect(url: &str) -> Result<PgStore, StoreError> {
         PgStore::connect_with_pool_size(url, 16).await
     }
@@ -165,7 +169,7 @@ impl PgStore {
             pool,
             merchant: Arc::from(""),
         };
-        store.migrate().await?;
+        store.create_or_check_schema().await?;
         Ok(store)
     }
 
@@ -179,43 +183,58 @@ impl PgStore {
         }
     }
 
-    async fn migrate(&self) -> Result<(), StoreError> {
+    /// Creates the schema in a database that has none, or checks that the one it finds is
+    /// this release's; under an advisory lock, so that instances connecting at once create
+    /// it once.
+    async fn create_or_check_schema(&self) -> Result<(), StoreError> {
         let mut client = self.pool.get().await.map_err(database)?;
         let transaction = client.transaction().await.map_err(database)?;
         transaction
-            .execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
+            .execute("SELECT pg_advisory_xact_lock($1)", &[&SCHEMA_LOCK])
             .await
             .map_err(database)?;
-        transaction
-            .batch_execute("CREATE TABLE IF NOT EXISTS xorpay_schema (version INTEGER NOT NULL)")
+        let found = transaction
+            .query_one(
+                "SELECT to_regclass('xorpay_store') IS NOT NULL,
+                        to_regclass('xorpay_orders') IS NOT NULL,
+                        to_regclass('xorpay_schema') IS NOT NULL",
+                &[],
+            )
             .await
             .map_err(database)?;
-        let applied: i32 = transaction
-            .query_one("SELECT COALESCE(MAX(version), 0) FROM xorpay_schema", &[])
-            .await
-            .map_err(database)?
-            .get(0);
-        let applied = usize::try_from(applied).unwrap_or(usize::MAX);
-        if applied > MIGRATIONS.len() {
-            return Err(StoreError::Database(format!(
-                "the store's schema is version {applied}, newer than this code knows ({})",
-                MIGRATIONS.len()
-            )));
-        }
-        for (index, migration) in MIGRATIONS.iter().enumerate().skip(applied) {
-            transaction
-                .batch_execute(migration)
+        let (store, orders, unreleased): (bool, bool, bool) =
+            (found.get(0), found.get(1), found.get(2));
+        if store {
+            let version: Option<i32> = transaction
+                .query_one("SELECT MAX(schema_version) FROM xorpay_store", &[])
                 .await
-                .map_err(database)?;
-            let version = i32::try_from(index + 1).unwrap_or(i32::MAX);
-            transaction
-                .execute(
-                    "INSERT INTO xorpay_schema (version) VALUES ($1)",
-                    &[&version],
-                )
-                .await
-                .map_err(database)?;
+                .map_err(database)?
+                .get(0);
+            return match version {
+                Some(SCHEMA_VERSION) => Ok(()),
+                _ => Err(StoreError::Database(format!(
+                    "the database's schema is version {version:?}, written by a newer release \
+                     of xorpay than this one (which knows version {SCHEMA_VERSION}): upgrade \
+                     xorpay"
+                ))),
+            };
         }
+        if unreleased {
+            return Err(StoreError::Database(
+                "the database holds the tables of an unreleased version of xorpay before \
+                 0.1.0, which this release cannot read: drop them (`DROP TABLE xorpay_orders, \
+                 xorpay_schema`) and connect again"
+                    .to_owned(),
+            ));
+        }
+        if orders {
+            return Err(StoreError::Database(
+                "the database has a table `xorpay_orders` that this store did not make: \
+                 connect to another database or schema"
+                    .to_owned(),
+            ));
+        }
+        transaction.batch_execute(SCHEMA).await.map_err(database)?;
         transaction.commit().await.map_err(database)
     }
 

@@ -13,7 +13,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use md5::{Digest, Md5};
 use serde_json::Value;
 use tokio::sync::Semaphore;
 use tokio::time::Instant;
@@ -67,15 +66,7 @@ pub async fn sandbox() -> Sandbox {
 
 /// Lowercase hex MD5 of the concatenation: the vectors' method.
 pub fn md5(parts: &[&str]) -> String {
-    let mut hasher = Md5::new();
-    for part in parts {
-        hasher.update(part.as_bytes());
-    }
-    hasher
-        .finalize()
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect()
+    xorpay_testkit::md5_hex(parts)
 }
 
 /// A client that does not follow redirects (the openid route's 302 is the answer).

@@ -1,8 +1,8 @@
 //! [`SqliteStore`]: orders in an embedded SQLite file (feature `sqlite`).
 //!
 //! The file is opened in WAL mode with `synchronous = FULL`, so a write that has returned
-//! survives a crash of the process or of the machine; migrations run when it is opened, under
-//! SQLite's write lock, so two processes opening the file at once apply each once. Each order
+//! survives a crash of the process or of the machine; the schema is created when a new file is
+//! opened, under SQLite's write lock, so two processes opening it at once create it once. Each order
 //! is one row (see [`Record`]); every change is one `UPDATE … WHERE` the row is still as
 //! expected, applied when it changed a row. Fulfilment leases are counted on SQLite's own
 //! clock.
@@ -30,74 +30,14 @@ use super::{
     AoidCondition, Change, Claim, OrderStore, Record, RecordState, StoreError, Transition,
 };
 
-/// The schema, one entry per version; applied in order on open (`PRAGMA user_version`).
-const MIGRATIONS: &[&str] = &[
-    "CREATE TABLE orders (
-        order_id       TEXT PRIMARY KEY NOT NULL,
-        state          TEXT NOT NULL CHECK (state IN ('created', 'pending', 'paid', 'expired')),
-        aoid           TEXT,
-        price_fen      INTEGER NOT NULL,
-        revision       INTEGER NOT NULL DEFAULT 0,
-        record         TEXT NOT NULL,
-        created_unix   INTEGER NOT NULL,
-        submitted_unix INTEGER,
-        updated_unix   INTEGER NOT NULL
-    );
-    CREATE INDEX orders_pending ON orders (state, submitted_unix);
-    CREATE INDEX orders_recent ON orders (created_unix);",
-    // 2: reconciliation looks at expired orders within a grace window and at created ones,
-    // and asks about each open order less often the older it is.
-    "ALTER TABLE orders ADD COLUMN expired_unix INTEGER;
-    ALTER TABLE orders ADD COLUMN check_after_unix INTEGER;
-    UPDATE orders SET expired_unix = updated_unix WHERE state = 'expired';
-    CREATE INDEX orders_expired ON orders (state, expired_unix);",
-    // 3: the merchant's struct and the state's data apart (a payment is recorded without
-    // reading the row first), the fulfilment record and its claim, and whether a person
-    // must act on an order. Paid orders carried over count as fulfilled: the first version
-    // fulfilled them in its notify route and its sweep, so handing its whole history to the
-    // hook again would deliver every old order twice.
-    "CREATE TABLE orders_v3 (
-        order_id         TEXT PRIMARY KEY NOT NULL,
-        state            TEXT NOT NULL CHECK (state IN ('created', 'pending', 'paid', 'expired')),
-        aoid             TEXT,
-        price_fen        INTEGER NOT NULL,
-        revision         INTEGER NOT NULL DEFAULT 0,
-        order_json       TEXT NOT NULL,
-        data_json        TEXT NOT NULL,
-        created_unix     INTEGER NOT NULL,
-        submitted_unix   INTEGER,
-        expired_unix     INTEGER,
-        check_after_unix INTEGER,
-        fulfilled_unix   INTEGER,
-        claim_token      TEXT,
-        claimed_until_ms INTEGER,
-        attention        INTEGER NOT NULL DEFAULT 0,
-        updated_unix     INTEGER NOT NULL
-    );
-    INSERT INTO orders_v3 (order_id, state, aoid, price_fen, revision, order_json, data_json,
-                           created_unix, submitted_unix, expired_unix, check_after_unix,
-                           fulfilled_unix, attention, updated_unix)
-    SELECT order_id, state, aoid, price_fen, revision, json_extract(record, '$.order'),
-           COALESCE(json_extract(record, '$.data'), 'null'), created_unix, submitted_unix,
-           expired_unix, check_after_unix, CASE WHEN state = 'paid' THEN updated_unix END,
-           state = 'paid' AND (aoid IS NULL OR json_extract(record, '$.data.in_doubt') IS NOT NULL),
-           updated_unix
-    FROM orders;
-    DROP TABLE orders;
-    ALTER TABLE orders_v3 RENAME TO orders;
-    CREATE INDEX orders_pending ON orders (state, submitted_unix);
-    CREATE INDEX orders_recent ON orders (created_unix);
-    CREATE INDEX orders_expired ON orders (state, expired_unix);
-    CREATE INDEX orders_unfulfilled ON orders (state, fulfilled_unix);
-    CREATE INDEX orders_attention ON orders (attention) WHERE attention;",
-    // 4: several merchants in one file: orders keyed by merchant and order number. Orders
-    // carried over are the unnamed merchant's (`''`), the one a store opened plainly serves.
-    "CREATE TABLE orders_v4 (
-        merchant         TEXT NOT NULL DEFAULT '',
+/// The schema, created when the store first opens a file. `xorpay_store` numbers it; a
+/// later release that changes the schema adds a step from each version to the next.
+const SCHEMA: &str = "CREATE TABLE xorpay_orders (
+        merchant         TEXT NOT NULL,
         order_id         TEXT NOT NULL,
         state            TEXT NOT NULL CHECK (state IN ('created', 'pending', 'paid', 'expired')),
         aoid             TEXT,
-        price_fen        INTEGER NOT NULL,
+        price_fen        INTEGER NOT NULL CHECK (price_fen >= 0),
         revision         INTEGER NOT NULL DEFAULT 0,
         order_json       TEXT NOT NULL,
         data_json        TEXT NOT NULL,
@@ -112,24 +52,19 @@ const MIGRATIONS: &[&str] = &[
         updated_unix     INTEGER NOT NULL,
         PRIMARY KEY (merchant, order_id)
     );
-    INSERT INTO orders_v4 (merchant, order_id, state, aoid, price_fen, revision, order_json,
-                           data_json, created_unix, submitted_unix, expired_unix,
-                           check_after_unix, fulfilled_unix, claim_token, claimed_until_ms,
-                           attention, updated_unix)
-    SELECT '', order_id, state, aoid, price_fen, revision, order_json, data_json, created_unix,
-           submitted_unix, expired_unix, check_after_unix, fulfilled_unix, claim_token,
-           claimed_until_ms, attention, updated_unix
-    FROM orders ORDER BY rowid;
-    DROP TABLE orders;
-    ALTER TABLE orders_v4 RENAME TO orders;
-    CREATE INDEX orders_pending ON orders (merchant, state, submitted_unix);
-    CREATE INDEX orders_recent ON orders (merchant, created_unix);
-    CREATE INDEX orders_expired ON orders (merchant, state, expired_unix);
-    CREATE INDEX orders_unfulfilled ON orders (merchant, state, fulfilled_unix);
-    CREATE INDEX orders_attention ON orders (merchant, attention) WHERE attention;",
-    // 5: an aoid belongs to one order (a re-cut notification cannot give it to another).
-    "CREATE UNIQUE INDEX orders_aoid ON orders (merchant, aoid) WHERE aoid IS NOT NULL;",
-];
+    CREATE INDEX xorpay_orders_pending ON xorpay_orders (merchant, state, submitted_unix);
+    CREATE INDEX xorpay_orders_recent ON xorpay_orders (merchant, created_unix);
+    CREATE INDEX xorpay_orders_expired ON xorpay_orders (merchant, state, expired_unix);
+    CREATE INDEX xorpay_orders_unfulfilled ON xorpay_orders (merchant, state, fulfilled_unix);
+    CREATE INDEX xorpay_orders_attention ON xorpay_orders (merchant, attention) WHERE attention;
+    -- An aoid belongs to one order: a re-cut notification cannot give it to another.
+    CREATE UNIQUE INDEX xorpay_orders_aoid ON xorpay_orders (merchant, aoid)
+        WHERE aoid IS NOT NULL;
+    CREATE TABLE xorpay_store (schema_version INTEGER NOT NULL);
+    INSERT INTO xorpay_store (schema_version) VALUES (1);";
+
+/// The version [`SCHEMA`] records in `xorpay_store`.
+const SCHEMA_VERSION: i64 = 1;
 
 /// The columns of a record, in [`read_record`]'s order.
 const COLUMNS: &str = "order_id, state, aoid, price_fen, revision, order_json, data_json, \
@@ -148,6 +83,61 @@ pub struct SqliteStore {
     /// `None` in memory: the writer's connection serves reads too.
     readers: Option<Arc<Readers>>,
     merchant: Arc<str>,
+}
+
+/// Creates the schema in a file that has none, or checks that the one it finds is this
+/// release's. The file may hold the merchant's own tables beside the store's. A file written
+/// by a newer release, or by an unreleased version of xorpay before 0.1.0 (which kept its
+/// orders in a table named `orders`), is refused with what to do.
+fn create_or_check_schema(transaction: &rusqlite::Transaction<'_>) -> Result<(), StoreError> {
+    let has_table = |name: &str| -> Result<bool, StoreError> {
+        transaction
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?1)",
+                [name],
+                |row| row.get(0),
+            )
+            .map_err(database)
+    };
+    if has_table("xorpay_store")? {
+        let version: Option<i64> = transaction
+            .query_row("SELECT MAX(schema_version) FROM xorpay_store", [], |row| {
+                row.get(0)
+            })
+            .map_err(database)?;
+        return match version {
+            Some(SCHEMA_VERSION) => Ok(()),
+            _ => Err(StoreError::Database(format!(
+                "the file's schema is version {version:?}, written by a newer release of \
+                 xorpay than this one (which knows version {SCHEMA_VERSION}): upgrade xorpay"
+            ))),
+        };
+    }
+    // The unreleased versions' table: `orders`, with xorpay's price and revision columns.
+    let unreleased: bool = transaction
+        .query_row(
+            "SELECT COUNT(*) = 2 FROM pragma_table_info('orders')
+             WHERE name IN ('price_fen', 'revision')",
+            [],
+            |row| row.get(0),
+        )
+        .map_err(database)?;
+    if unreleased {
+        return Err(StoreError::Database(
+            "the file was written by an unreleased version of xorpay before 0.1.0, which \
+             this release cannot read: delete the file (and its -wal and -shm files) and open \
+             it again"
+                .to_owned(),
+        ));
+    }
+    if has_table("xorpay_orders")? {
+        return Err(StoreError::Database(
+            "the file has a table `xorpay_orders` that this store did not make: open another \
+             file"
+                .to_owned(),
+        ));
+    }
+    transaction.execute_batch(SCHEMA).map_err(database)
 }
 
 /// The read connections of a store on a file.
@@ -222,7 +212,7 @@ fn write_error(error: rusqlite::Error, aoid: Option<&str>) -> StoreError {
     match (&error, aoid) {
         (rusqlite::Error::SqliteFailure(failure, Some(message)), Some(aoid))
             if failure.code == rusqlite::ErrorCode::ConstraintViolation
-                && message.contains("orders.aoid") =>
+                && message.contains("xorpay_orders.aoid") =>
         {
             StoreError::AoidTaken {
                 aoid: aoid.to_owned(),
@@ -233,11 +223,12 @@ fn write_error(error: rusqlite::Error, aoid: Option<&str>) -> StoreError {
 }
 
 impl SqliteStore {
-    /// Opens (or creates) the store at `path` and brings its schema up to date.
+    /// Opens the store in the file at `path`, creating the file or the store's tables in it
+    /// when missing (the merchant's own tables may share the file).
     ///
     /// # Errors
-    /// [`StoreError::Database`] when the file cannot be opened or migrated, or was written by
-    /// a newer version of this crate.
+    /// [`StoreError::Database`] when the file cannot be opened, or its xorpay tables were
+    /// written by another version of xorpay (the message says what to do).
     pub fn open(path: impl AsRef<Path>) -> Result<SqliteStore, StoreError> {
         let path = path.as_ref();
         let mut store = SqliteStore::setup(Connection::open(path).map_err(database)?)?;
@@ -272,28 +263,12 @@ impl SqliteStore {
         connection
             .busy_timeout(std::time::Duration::from_secs(5))
             .map_err(database)?;
-        // IMMEDIATE takes the write lock first, so two processes opening the file at once
-        // cannot both apply a migration.
+        // IMMEDIATE takes the write lock first, so two processes opening a new file at once
+        // cannot both create the schema.
         let transaction = connection
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(database)?;
-        let version: i64 = transaction
-            .pragma_query_value(None, "user_version", |row| row.get(0))
-            .map_err(database)?;
-        let applied = usize::try_from(version).unwrap_or(usize::MAX);
-        if applied > MIGRATIONS.len() {
-            return Err(StoreError::Database(format!(
-                "the store's schema is version {version}, newer than this code knows ({})",
-                MIGRATIONS.len()
-            )));
-        }
-        for (index, migration) in MIGRATIONS.iter().enumerate().skip(applied) {
-            transaction.execute_batch(migration).map_err(database)?;
-            let version = i64::try_from(index + 1).unwrap_or(i64::MAX);
-            transaction
-                .pragma_update(None, "user_version", version)
-                .map_err(database)?;
-        }
+        create_or_check_schema(&transaction)?;
         transaction.commit().map_err(database)?;
         Ok(SqliteStore {
             writer: Writer::start(connection)?,
@@ -428,7 +403,7 @@ impl OrderStore for SqliteStore {
         self.write(move |connection| {
             let inserted = connection
                 .prepare_cached(
-                    "INSERT INTO orders (order_id, state, aoid, price_fen, revision, order_json,
+                    "INSERT INTO xorpay_orders (order_id, state, aoid, price_fen, revision, order_json,
                          data_json, created_unix, submitted_unix, expired_unix, attention,
                          updated_unix, merchant)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?8, ?12)
@@ -490,7 +465,7 @@ impl OrderStore for SqliteStore {
             let merchant = values.12;
             connection
                 .prepare_cached(
-                    "UPDATE orders SET
+                    "UPDATE xorpay_orders SET
                          check_after_unix = CASE WHEN state = ?5 THEN check_after_unix END,
                          state = ?5, aoid = COALESCE(?6, aoid), revision = ?7, data_json = ?8,
                          submitted_unix = COALESCE(?9, submitted_unix),
@@ -533,7 +508,8 @@ impl OrderStore for SqliteStore {
     }
 
     async fn load(&self, order_id: &str) -> Result<Option<Record>, StoreError> {
-        let sql = format!("SELECT {COLUMNS} FROM orders WHERE merchant = ?2 AND order_id = ?1");
+        let sql =
+            format!("SELECT {COLUMNS} FROM xorpay_orders WHERE merchant = ?2 AND order_id = ?1");
         let records = self
             .select(sql, vec![order_id.to_owned().into(), self.merchant_value()])
             .await?;
@@ -548,7 +524,7 @@ impl OrderStore for SqliteStore {
         limit_to: usize,
     ) -> Result<Vec<Record>, StoreError> {
         let sql = format!(
-            "SELECT {COLUMNS} FROM orders
+            "SELECT {COLUMNS} FROM xorpay_orders
              WHERE merchant = ?5
                AND ((state = 'created' AND created_unix < ?2)
                  OR (state = 'pending' AND submitted_unix < ?2)
@@ -575,7 +551,7 @@ impl OrderStore for SqliteStore {
         self.write(move |connection| {
             connection
                 .prepare_cached(
-                    "UPDATE orders SET check_after_unix = ?2 WHERE merchant = ?3 AND order_id = ?1",
+                    "UPDATE xorpay_orders SET check_after_unix = ?2 WHERE merchant = ?3 AND order_id = ?1",
                 )
                 .and_then(|mut statement| statement.execute(params![key, at, &*merchant]))
                 .map(drop)
@@ -586,7 +562,7 @@ impl OrderStore for SqliteStore {
 
     async fn recent(&self, limit_to: usize) -> Result<Vec<Record>, StoreError> {
         let sql = format!(
-            "SELECT {COLUMNS} FROM orders WHERE merchant = ?2
+            "SELECT {COLUMNS} FROM xorpay_orders WHERE merchant = ?2
              ORDER BY created_unix DESC, rowid DESC LIMIT ?1"
         );
         self.select(sql, vec![limit(limit_to).into(), self.merchant_value()])
@@ -595,7 +571,7 @@ impl OrderStore for SqliteStore {
 
     async fn needing_attention(&self, limit_to: usize) -> Result<Vec<Record>, StoreError> {
         let sql = format!(
-            "SELECT {COLUMNS} FROM orders WHERE merchant = ?2 AND attention
+            "SELECT {COLUMNS} FROM xorpay_orders WHERE merchant = ?2 AND attention
              ORDER BY order_id LIMIT ?1"
         );
         self.select(sql, vec![limit(limit_to).into(), self.merchant_value()])
@@ -604,10 +580,10 @@ impl OrderStore for SqliteStore {
 
     async fn claim(&self, claim: &Claim<'_>) -> Result<Vec<Record>, StoreError> {
         let sql = format!(
-            "UPDATE orders SET claim_token = ?1,
+            "UPDATE xorpay_orders SET claim_token = ?1,
                  claimed_until_ms = {DB_NOW_MS} + ?2
              WHERE merchant = ?5 AND order_id IN (
-                 SELECT order_id FROM orders
+                 SELECT order_id FROM xorpay_orders
                  WHERE merchant = ?5 AND state = 'paid' AND fulfilled_unix IS NULL
                    AND (claimed_until_ms IS NULL OR claimed_until_ms <= {DB_NOW_MS})
                    AND (?3 IS NULL OR order_id = ?3)
@@ -638,7 +614,7 @@ impl OrderStore for SqliteStore {
         self.write(move |connection| {
             let changed = connection
                 .prepare_cached(
-                    "UPDATE orders SET fulfilled_unix = ?3, claim_token = NULL,
+                    "UPDATE xorpay_orders SET fulfilled_unix = ?3, claim_token = NULL,
                          claimed_until_ms = NULL
                      WHERE merchant = ?4 AND order_id = ?1 AND claim_token = ?2
                        AND fulfilled_unix IS NULL",
@@ -664,7 +640,7 @@ impl OrderStore for SqliteStore {
         let retry = i64::try_from(retry_after.as_millis()).unwrap_or(i64::MAX);
         let merchant = Arc::clone(&self.merchant);
         let sql = format!(
-            "UPDATE orders SET claim_token = NULL, claimed_until_ms = {DB_NOW_MS} + ?3
+            "UPDATE xorpay_orders SET claim_token = NULL, claimed_until_ms = {DB_NOW_MS} + ?3
              WHERE merchant = ?4 AND order_id = ?1 AND claim_token = ?2"
         );
         self.write(move |connection| {

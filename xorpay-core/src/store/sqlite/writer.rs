@@ -17,7 +17,6 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use rusqlite::Connection;
 use tokio::sync::{mpsc, oneshot};
 
-use super::database;
 use crate::store::StoreError;
 
 /// The most writes committed together.
@@ -33,13 +32,13 @@ pub(super) struct Writer {
 }
 
 impl Writer {
-    /// Starts the writer thread on `connection` (set up and migrated already).
+    /// Starts the writer thread on `connection` (its schema checked already).
     pub(super) fn start(connection: Connection) -> Result<Writer, StoreError> {
         let (jobs, queue) = mpsc::channel(QUEUE);
         std::thread::Builder::new()
             .name("xorpay-sqlite-writer".to_owned())
             .spawn(move || run(&connection, queue))
-            .map_err(database)?;
+            .map_err(|error| StoreError::Database(error.to_string()))?;
         Ok(Writer { jobs })
     }
 
@@ -196,7 +195,7 @@ mod tests {
             connection
                 .execute("INSERT INTO t (k, v) VALUES (?1, 1)", [key])
                 .map(drop)
-                .map_err(database)
+                .map_err(|error| StoreError::Database(error.to_string()))
         }
     }
 
@@ -281,7 +280,11 @@ mod tests {
             let writer = writer.clone();
             async move {
                 writer
-                    .write(|connection| connection.execute_batch("ROLLBACK").map_err(database))
+                    .write(|connection| {
+                        connection
+                            .execute_batch("ROLLBACK")
+                            .map_err(|error| StoreError::Database(error.to_string()))
+                    })
                     .await
             }
         });

@@ -1,0 +1,156 @@
+//! What every visitor checks about the values it sees, so that signing, sending and reading
+//! an order refuse the same things: an empty signed value, a failing `Display`, an order
+//! number too long or with a control character, a `notify_url` that is not an absolute
+//! http(s) URL, an `expire` of zero.
+
+use core::fmt;
+
+use super::error::{MAX_ORDER_ID, RequestError};
+use super::visit::ValueSource;
+use crate::form::ValueWriter;
+use crate::sign::Signer;
+
+/// What every visitor checks about the values it sees, so that signing and sending refuse
+/// the same things.
+pub(super) struct Checks<'a> {
+    pub(super) client_notify_url: Option<&'a str>,
+    error: Option<RequestError>,
+}
+
+impl<'a> Checks<'a> {
+    pub(super) fn new(client_notify_url: Option<&'a str>) -> Checks<'a> {
+        Checks {
+            client_notify_url,
+            error: None,
+        }
+    }
+
+    pub(super) fn fail(&mut self, error: RequestError) {
+        self.error.get_or_insert(error);
+    }
+
+    /// Judges one signed value once it has been written in full.
+    #[inline]
+    pub(super) fn signed(
+        &mut self,
+        key: &'static str,
+        source: ValueSource,
+        value: &ValueCheck,
+        formatted: fmt::Result,
+    ) {
+        if formatted.is_err() {
+            self.fail(RequestError::Format { field: key });
+        } else if value.len == 0 {
+            self.fail(RequestError::EmptyValue { field: key });
+        } else if key == "order_id" && value.len > MAX_ORDER_ID {
+            self.fail(RequestError::InvalidValue {
+                field: key,
+                reason: "it is longer than 64 bytes (xorpay::request::MAX_ORDER_ID)",
+            });
+        } else if key == "order_id" && value.control {
+            self.fail(RequestError::InvalidValue {
+                field: key,
+                reason: "it holds a control character (a newline, a tab, …)",
+            });
+        } else if is_checked_url(key, source) && !value.is_web_url() {
+            self.fail(RequestError::InvalidValue {
+                field: key,
+                reason: "it must be an absolute http:// or https:// URL without spaces",
+            });
+        }
+    }
+
+    pub(super) fn unsigned(&mut self, key: &'static str, formatted: fmt::Result) {
+        if formatted.is_err() {
+            self.fail(RequestError::Format { field: key });
+        }
+    }
+
+    pub(super) fn expire(&mut self, seconds: u64) {
+        if seconds == 0 {
+            self.fail(RequestError::InvalidValue {
+                field: "expire",
+                reason: "an order must live at least one second",
+            });
+        }
+    }
+
+    #[inline]
+    pub(super) fn result(self) -> Result<(), RequestError> {
+        self.error.map_or(Ok(()), Err)
+    }
+}
+
+/// Whether a value is a `notify_url` to check here: a constant one was checked when the
+/// derive expanded.
+#[inline]
+fn is_checked_url(key: &'static str, source: ValueSource) -> bool {
+    key == "notify_url" && source != ValueSource::Attribute
+}
+
+/// Watches the text of one value as it is written, without keeping it: its length, its first
+/// eight bytes lowercased (enough to see `https://`), whether it holds whitespace, and whether
+/// it holds a control character.
+#[derive(Default)]
+pub(super) struct ValueCheck {
+    len: usize,
+    head: [u8; 8],
+    whitespace: bool,
+    control: bool,
+}
+
+impl ValueCheck {
+    /// The check of a whole value given at once. Only a URL and the order number need their
+    /// bytes looked at.
+    #[inline]
+    pub(super) fn of_str(key: &'static str, source: ValueSource, value: &str) -> ValueCheck {
+        if is_checked_url(key, source) || key == "order_id" {
+            let mut check = ValueCheck::default();
+            check.feed(value);
+            check
+        } else {
+            ValueCheck {
+                len: value.len(),
+                ..ValueCheck::default()
+            }
+        }
+    }
+
+    pub(super) fn feed(&mut self, part: &str) {
+        for &byte in part.as_bytes() {
+            if let Some(slot) = self.head.get_mut(self.len) {
+                *slot = byte.to_ascii_lowercase();
+            }
+            self.len += 1;
+            self.whitespace |= byte.is_ascii_whitespace() || byte.is_ascii_control();
+        }
+        self.control |= part.chars().any(char::is_control);
+    }
+
+    fn is_web_url(&self) -> bool {
+        let https = self.head.starts_with(b"https://") && self.len > 8;
+        let http = self.head.starts_with(b"http://") && self.len > 7;
+        (https || http) && !self.whitespace
+    }
+}
+
+/// Formats a value once, handing each piece to the checks, the signer (for signed values)
+/// and the form body (when writing one).
+pub(super) struct Tee<'a> {
+    pub(super) check: ValueCheck,
+    pub(super) signer: Option<&'a mut Signer>,
+    pub(super) body: Option<ValueWriter<'a>>,
+}
+
+impl fmt::Write for Tee<'_> {
+    fn write_str(&mut self, part: &str) -> fmt::Result {
+        self.check.feed(part);
+        if let Some(signer) = self.signer.as_deref_mut() {
+            signer.value(part);
+        }
+        if let Some(body) = self.body.as_mut() {
+            body.write_str(part)?;
+        }
+        Ok(())
+    }
+}
