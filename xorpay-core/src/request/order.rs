@@ -8,7 +8,7 @@ use crate::pay_type::RequestKind;
 /// A merchant order type that can become a XorPay payment request.
 ///
 /// Implement it with `#[derive(XorPayOrder)]` (see the `xorpay` crate); the hidden method is
-/// not public API. To sign an order, use [`Signable`].
+/// not public API. To sign an order, use [`Signable`](super::Signable).
 pub trait XorPayOrder {
     /// The kind of payment this order requests.
     const KIND: RequestKind;
@@ -18,7 +18,7 @@ pub trait XorPayOrder {
     /// `["name", "pay_type", "price", "order_id", "notify_url", "app_secret"]`.
     const SIGNATURE_FIELDS: &'static [&'static str] = Self::KIND.signature_fields();
 
-    /// Where the `notify_url` comes from: [`OwnNotifyUrl`] or [`ClientNotifyUrl`].
+    /// Where the `notify_url` comes from: [`OwnNotifyUrl`](super::OwnNotifyUrl) or [`ClientNotifyUrl`](super::ClientNotifyUrl).
     type NotifyUrl: NotifyUrlSource;
 
     /// The endpoint the order is sent to, as a type: [`endpoint::Pay`], [`endpoint::Cashier`]

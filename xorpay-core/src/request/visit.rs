@@ -27,7 +27,7 @@ pub trait Visit {
     fn expire(&mut self, seconds: u64);
 }
 
-/// Where a signed value came from, for [`SignatureExplanation`].
+/// Where a signed value came from, for [`SignatureExplanation`](super::SignatureExplanation).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ValueSource {

@@ -94,7 +94,7 @@ impl<O: ServiceOrder> Payments<O> {
     ///   live orders). An order XorPay refuses for good is given up (expired, so a late
     ///   payment would still be recorded). A barcode order is never sent twice.
     /// - **stale pending orders**, whose notification never came.
-    /// - **expired orders within [`ReconcilePolicy::expired_grace`]**: the merchant's clock
+    /// - **expired orders within [`ReconcilePolicy::expired_grace`](super::ReconcilePolicy::expired_grace)**: the merchant's clock
     ///   expired them, but a payer may have paid at the last moment, and XorPay retries its
     ///   notification for about 6.5 hours.
     ///

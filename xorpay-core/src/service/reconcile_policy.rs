@@ -8,7 +8,7 @@ use core::time::Duration;
 /// 5 hours), so it is safe as an upper bound either way.
 pub const NOTIFY_RETRY_SPAN: Duration = Duration::from_secs((1 + 2 + 4 + 16 + 64 + 300) * 60);
 
-/// Which orders [`Payments::reconcile`] asks about.
+/// Which orders [`Payments::reconcile`](super::Payments::reconcile) asks about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ReconcilePolicy {
     /// A `created` or `pending` order is asked about once it is this old. Longer than any
