@@ -8,7 +8,6 @@ mod support;
 
 use std::time::Duration;
 
-use support::receiver::Receiver;
 use support::{Captured, SECRET};
 use xorpay::client::{Call, Client, ClientError, RetryPolicy, openid_from_callback};
 use xorpay::order::{ConfirmError, ConfirmedBy};
@@ -17,6 +16,7 @@ use xorpay::service::Clock;
 use xorpay::store::AnyStore;
 use xorpay::{ApiError, CheckoutError, NotifyError, OrderState, PaymentInfo, RefundError};
 use xorpay_sandbox::{FaultTimes, Route, RouteFault, Sandbox};
+use xorpay_testkit::Receiver;
 
 async fn sandbox() -> Sandbox {
     Sandbox::builder()
@@ -236,7 +236,7 @@ async fn openid(client: &Client, callback: &str) -> String {
 #[tokio::test]
 async fn the_whole_jsapi_flow_ends_in_a_paid_order() {
     let sandbox = sandbox().await;
-    let mut receiver = Receiver::start().await;
+    let mut receiver = Receiver::ok().await;
     let payments = service::<JsapiOrder>(&sandbox, &receiver);
 
     // The callback has a query of its own and one without: XorPay appends `&openid=` blindly.
@@ -273,7 +273,7 @@ async fn the_whole_jsapi_flow_ends_in_a_paid_order() {
 #[tokio::test]
 async fn native_and_alipay_orders_carry_their_qr_texts() {
     let sandbox = sandbox().await;
-    let receiver = Receiver::start().await;
+    let receiver = Receiver::ok().await;
     let natives = service::<NativeOrder>(&sandbox, &receiver);
     let native = pending(&natives, native("native-1", "0.01")).await;
     assert!(
@@ -315,7 +315,7 @@ async fn native_and_alipay_orders_carry_their_qr_texts() {
 #[tokio::test]
 async fn queries_follow_the_order_and_settling_a_pending_order_records_it_paid() {
     let sandbox = sandbox().await;
-    let mut receiver = Receiver::start().await;
+    let mut receiver = Receiver::ok().await;
     let payments = service::<NativeOrder>(&sandbox, &receiver);
     let client = payments.client();
     receiver.answer(500);
@@ -357,7 +357,7 @@ async fn queries_follow_the_order_and_settling_a_pending_order_records_it_paid()
 #[tokio::test]
 async fn an_unpaid_order_settles_as_expired_once_xorpay_says_so() {
     let sandbox = sandbox().await;
-    let receiver = Receiver::start().await;
+    let receiver = Receiver::ok().await;
     let payments = service::<NativeOrder>(&sandbox, &receiver);
 
     let order = pending(&payments, native("expire-1", "1.00")).await;
@@ -374,7 +374,7 @@ async fn an_unpaid_order_settles_as_expired_once_xorpay_says_so() {
 #[tokio::test]
 async fn a_notification_for_another_order_or_amount_is_refused_and_the_order_kept() {
     let sandbox = sandbox().await;
-    let mut receiver = Receiver::start().await;
+    let mut receiver = Receiver::ok().await;
     let payments = service::<NativeOrder>(&sandbox, &receiver);
     let first = pending(&payments, native("match-1", "1.00")).await;
     let second = pending(&payments, native("match-2", "1.00")).await;
@@ -421,7 +421,7 @@ async fn a_notification_for_another_order_or_amount_is_refused_and_the_order_kep
 #[tokio::test]
 async fn refunds_are_partial_limited_to_the_paid_amount_and_to_fifty() {
     let sandbox = sandbox().await;
-    let mut receiver = Receiver::start().await;
+    let mut receiver = Receiver::ok().await;
     let payments = paid_native(&sandbox, &mut receiver, "refund-1", "1.00").await;
     let aoid = load_paid(&payments, "refund-1")
         .await
@@ -461,7 +461,7 @@ async fn refunds_are_partial_limited_to_the_paid_amount_and_to_fifty() {
 #[tokio::test]
 async fn xorpay_refusals_are_typed_errors() {
     let sandbox = sandbox().await;
-    let receiver = Receiver::start().await;
+    let receiver = Receiver::ok().await;
     let payments = service::<NativeOrder>(&sandbox, &receiver);
 
     // The same order id with other parameters, sent from another store (another process):
@@ -529,7 +529,7 @@ async fn xorpay_refusals_are_typed_errors() {
 #[tokio::test]
 async fn each_route_fault_is_a_typed_error() {
     let sandbox = sandbox().await;
-    let receiver = Receiver::start().await;
+    let receiver = Receiver::ok().await;
     let client = Client::builder()
         .aid(sandbox.aid())
         .secret(SECRET)
@@ -606,7 +606,7 @@ async fn each_route_fault_is_a_typed_error() {
 #[tokio::test]
 async fn queries_are_retried_and_create_and_refund_are_not() {
     let sandbox = sandbox().await;
-    let mut receiver = Receiver::start().await;
+    let mut receiver = Receiver::ok().await;
     let payments = service::<NativeOrder>(&sandbox, &receiver);
     let client = payments.client();
 
@@ -660,7 +660,7 @@ async fn queries_are_retried_and_create_and_refund_are_not() {
 #[tokio::test]
 async fn barcode_and_cashier_orders() {
     let sandbox = sandbox().await;
-    let mut receiver = Receiver::start().await;
+    let mut receiver = Receiver::ok().await;
     let scans = service::<Scan>(&sandbox, &receiver);
     let scan = Scan {
         id: "scan-1".into(),
@@ -737,7 +737,7 @@ async fn every_call_is_traced_without_the_secret_or_a_signature() {
     let _guard = tracing::subscriber::set_default(subscriber);
 
     let sandbox = sandbox().await;
-    let mut receiver = Receiver::start().await;
+    let mut receiver = Receiver::ok().await;
     let signature = native("traced-1", "1.00")
         .with_notify_url(&receiver.url)
         .signature(&AppSecret::new(SECRET).unwrap())
@@ -772,7 +772,7 @@ async fn every_call_is_traced_without_the_secret_or_a_signature() {
 #[tokio::test]
 async fn a_refund_without_a_clear_answer_is_held_in_doubt() {
     let sandbox = sandbox().await;
-    let mut receiver = Receiver::start().await;
+    let mut receiver = Receiver::ok().await;
     let payments = paid_native(&sandbox, &mut receiver, "doubt-1", "1.00").await;
 
     // XorPay answers too late: the refund may have happened.
@@ -839,7 +839,7 @@ async fn a_refund_without_a_clear_answer_is_held_in_doubt() {
 #[tokio::test]
 async fn non_json_answers_to_queries_are_retried_and_no_retry_policy_means_one_try() {
     let sandbox = sandbox().await;
-    let receiver = Receiver::start().await;
+    let receiver = Receiver::ok().await;
     let payments = service::<NativeOrder>(&sandbox, &receiver);
     let order = pending(&payments, native("html-1", "1.00")).await;
     let aoid = order.aoid().unwrap().clone();

@@ -12,7 +12,7 @@ mod support;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use support::receiver::scripted_xorpay;
+use support::scripted::scripted_xorpay;
 use support::world::World;
 use support::{Captured, SECRET, TempDir};
 use xorpay::order::StoredOrder;

@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 pub(crate) mod postgres;
-pub(crate) mod receiver;
+pub(crate) mod scripted;
 pub(crate) mod world;
 
 #[allow(unused_imports)] // each test binary uses its part

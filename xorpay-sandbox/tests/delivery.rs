@@ -478,7 +478,7 @@ async fn tampered_notifications_fail_verification() {
         ),
     ] {
         // A correct shop: 200 only for what the core verifies.
-        let receiver = Receiver::verifying(SECRET).await;
+        let receiver = common::verifying_receiver(SECRET).await;
         let sandbox = sandbox_with!();
         let aoid = order_for(&sandbox, &receiver, "tampered").await;
         sandbox.set_order_fault(&aoid, fault).unwrap();

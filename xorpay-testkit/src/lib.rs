@@ -7,6 +7,8 @@
 //! - [`notification`]: a payment notification's form body, signed by the oracle, as XorPay
 //!   posts it.
 //! - [`vectors`]: the signature vectors computed outside the project, with their one loader.
+//! - [`Receiver`]: a merchant's notify endpoint on loopback that records every request and
+//!   answers as the test plans.
 //! - [`TempDir`] and [`Captured`]: a directory removed on drop, a log writer to read back.
 
 use std::io;
@@ -15,7 +17,10 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use md5::{Digest, Md5};
 
+pub mod receiver;
 pub mod vectors;
+
+pub use receiver::{Hit, Plan, Receiver};
 
 /// MD5 of the values concatenated in order, as 32 lowercase hex digits: XorPay's signature
 /// when `parts` are a formula's values with the app secret last.

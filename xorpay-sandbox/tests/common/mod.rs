@@ -7,14 +7,10 @@
 //! method of the shared vectors), never with the sandbox's or the core's signer.
 #![allow(dead_code, unused_macros, unreachable_pub)]
 
-use std::collections::HashMap;
-use std::net::SocketAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::Value;
-use tokio::sync::Semaphore;
 use tokio::time::Instant;
 use xorpay_sandbox::Sandbox;
 
@@ -311,123 +307,18 @@ pub async fn eventually<T>(
     }
 }
 
-/// One request a [`Receiver`] got.
-#[derive(Debug, Clone)]
-pub struct Hit {
-    pub body: Vec<u8>,
-    pub content_type: String,
-    pub fields: HashMap<String, String>,
-    pub at: Instant,
-    pub answered: u16,
-}
+#[allow(unused_imports)] // each test binary uses its part
+pub use xorpay_testkit::{Hit, Plan, Receiver};
 
-/// How a receiver answers its `n`th request (from 0): the status and a delay before it.
-pub type Plan = Arc<dyn Fn(usize, &[u8]) -> (u16, Duration) + Send + Sync>;
-
-/// A merchant's notify endpoint: an axum server on loopback that records every request.
-pub struct Receiver {
-    pub url: String,
-    hits: Arc<Mutex<Vec<Hit>>>,
-    arrivals: Arc<AtomicUsize>,
-    server: tokio::task::JoinHandle<()>,
-}
-
-impl Receiver {
-    pub async fn start(plan: Plan) -> Receiver {
-        Receiver::start_gated(plan, None).await
-    }
-
-    /// Like [`Receiver::start`], but every request waits for a permit of `gate` before it
-    /// is answered (and recorded).
-    pub async fn start_gated(plan: Plan, gate: Option<Arc<Semaphore>>) -> Receiver {
-        let hits: Arc<Mutex<Vec<Hit>>> = Arc::default();
-        let arrivals = Arc::new(AtomicUsize::new(0));
-        let recorded = Arc::clone(&hits);
-        let counter = Arc::clone(&arrivals);
-        let handler = move |headers: axum::http::HeaderMap, body: axum::body::Bytes| {
-            let plan = Arc::clone(&plan);
-            let hits = Arc::clone(&recorded);
-            let counter = Arc::clone(&counter);
-            let gate = gate.clone();
-            async move {
-                let at = Instant::now();
-                let index = counter.fetch_add(1, Ordering::SeqCst);
-                if let Some(gate) = gate {
-                    gate.acquire().await.unwrap().forget();
-                }
-                let (status, delay) = plan(index, &body);
-                tokio::time::sleep(delay).await;
-                hits.lock().unwrap().push(Hit {
-                    fields: form_urlencoded::parse(&body).into_owned().collect(),
-                    content_type: headers
-                        .get("content-type")
-                        .and_then(|v| v.to_str().ok())
-                        .unwrap_or("")
-                        .to_owned(),
-                    body: body.to_vec(),
-                    at,
-                    answered: status,
-                });
-                (
-                    axum::http::StatusCode::from_u16(status).unwrap(),
-                    if status == 200 { "ok" } else { "fail" },
-                )
-            }
-        };
-        let app = axum::Router::new().route("/notify", axum::routing::post(handler));
-        let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
-            .await
-            .unwrap();
-        let url = format!("http://{}/notify", listener.local_addr().unwrap());
-        let server = tokio::spawn(async move {
-            axum::serve(listener, app).await.unwrap();
-        });
-        Receiver {
-            url,
-            hits,
-            arrivals,
-            server,
-        }
-    }
-
-    /// How many requests have arrived, answered or not.
-    pub fn arrivals(&self) -> usize {
-        self.arrivals.load(Ordering::SeqCst)
-    }
-
-    /// Answers 200 to everything.
-    pub async fn ok() -> Receiver {
-        Receiver::start(Arc::new(|_, _| (200, Duration::ZERO))).await
-    }
-
-    /// Answers `status` to the first `failures` requests, then 200.
-    pub async fn failing(failures: usize, status: u16) -> Receiver {
-        Receiver::start(Arc::new(move |index, _| {
-            (if index < failures { status } else { 200 }, Duration::ZERO)
-        }))
-        .await
-    }
-
-    /// Answers like a correct shop: 200 only for a notification that `xorpay_core` verifies
-    /// with `secret`, 400 otherwise.
-    pub async fn verifying(secret: &str) -> Receiver {
-        let secret = xorpay_core::AppSecret::new(secret).unwrap();
-        Receiver::start(Arc::new(move |_, body| {
-            let verified = xorpay_core::Notification::parse(body)
-                .and_then(|n| n.verify(&secret))
-                .is_ok();
-            (if verified { 200 } else { 400 }, Duration::ZERO)
-        }))
-        .await
-    }
-
-    pub fn hits(&self) -> Vec<Hit> {
-        self.hits.lock().unwrap().clone()
-    }
-}
-
-impl Drop for Receiver {
-    fn drop(&mut self) {
-        self.server.abort();
-    }
+/// A receiver that answers like a correct shop: 200 only for a notification that
+/// `xorpay_core` verifies with `secret`, 400 otherwise.
+pub async fn verifying_receiver(secret: &str) -> Receiver {
+    let secret = xorpay_core::AppSecret::new(secret).unwrap();
+    Receiver::start(Arc::new(move |_, body| {
+        let verified = xorpay_core::Notification::parse(body)
+            .and_then(|n| n.verify(&secret))
+            .is_ok();
+        (if verified { 200 } else { 400 }, Duration::ZERO)
+    }))
+    .await
 }
