@@ -27,8 +27,8 @@ use crate::notify::{Notification, NotificationError, VerifiedNotification};
 use crate::order::{ConfirmError, Order, Paid, PaidData, Pending, QueryAnswer, StoredOrder};
 use crate::store::{AoidCondition, Change, RecordState, StoreError, Transition};
 
-/// A notification applied: the order is durably paid by it. Answer XorPay with HTTP 200 and
-/// [`Confirmed::BODY`] (with feature `axum` it is a response), or XorPay notifies again.
+/// A notification applied ([`guarantees::acknowledgement`](super::guarantees::acknowledgement)).
+/// Answer XorPay with HTTP 200 and [`Confirmed::BODY`] (with feature `axum` it is a response).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[must_use = "answer XorPay with it (HTTP 200, body `ok`), or it will notify again"]
 pub struct Confirmed {

@@ -252,8 +252,8 @@ impl SqliteStore {
     }
 
     fn setup(mut connection: Connection) -> Result<SqliteStore, StoreError> {
-        // WAL lets readers proceed during a write; FULL syncs every commit, so an
-        // acknowledged payment is on disk before XorPay hears "ok".
+        // WAL lets readers proceed during a write; FULL syncs every commit (what
+        // `service::guarantees::acknowledgement` relies on).
         connection
             .pragma_update(None, "journal_mode", "WAL")
             .map_err(database)?;
