@@ -5,7 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-log() { printf '\n== %s ==\n' "$*"; }
+# Each step's title, with the seconds since the script started: where the time goes.
+log() { printf '\n== %s == (at %ss)\n' "$*" "$SECONDS"; }
 
 # Installs Debian packages whose command is missing: install_missing <command> <package>...
 install_missing() {
@@ -96,4 +97,4 @@ CARGO_TARGET_DIR="$root/target" cargo doc --quiet --manifest-path "$scratch/Carg
 log "cargo package"
 cargo package --workspace --exclude xorpay-testkit --quiet --allow-dirty
 
-echo "all checks passed"
+echo "all checks passed in ${SECONDS}s"

@@ -3,11 +3,9 @@
 //! from storage here, as the service loads one. (The scenarios drive the same orders through
 //! the service against the sandbox.)
 
-use xorpay::form::FormBody;
 use xorpay::order::{ConfirmError, ConfirmedBy, Expiry};
 use xorpay::prelude::*;
 use xorpay::request::RequestError;
-use xorpay::sign::{self, NotifyFields};
 use xorpay::time::{Duration, OffsetDateTime};
 use xorpay::{Notification, PaymentMismatch, VerifiedNotification};
 
@@ -58,29 +56,16 @@ fn pending(id: &str, price: &str) -> Order<Coffee, Pending> {
     }
 }
 
-/// A genuine notification, as XorPay would sign it.
+/// A genuine notification, as XorPay would sign it (by the test kit's MD5 oracle).
 fn notification(aoid: &str, order_id: &str, pay_price: &str) -> VerifiedNotification {
-    let secret = AppSecret::new(SECRET).unwrap();
-    let fields = NotifyFields {
-        aoid,
-        order_id,
-        pay_price,
-        pay_time: "2026-11-27 21:03:59",
-    };
-    let signature = sign::notify(&fields, &secret);
-    let mut body = FormBody::new();
-    body.pair("aoid", aoid)
-        .pair("order_id", order_id)
-        .pair("pay_price", pay_price)
-        .pair("pay_time", fields.pay_time)
-        .pair(
-            "detail",
-            r#"{"transaction_id":"4200001","bank_type":"OTHERS"}"#,
-        )
-        .pair("sign", signature.as_str());
-    Notification::parse(body.as_str().as_bytes())
+    let body = xorpay_testkit::Notification {
+        detail: r#"{"transaction_id":"4200001","bank_type":"OTHERS"}"#,
+        ..xorpay_testkit::Notification::new(aoid, order_id, pay_price)
+    }
+    .body(SECRET);
+    Notification::parse(body.as_bytes())
         .unwrap()
-        .verify(&secret)
+        .verify(&AppSecret::new(SECRET).unwrap())
         .unwrap()
 }
 

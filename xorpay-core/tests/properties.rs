@@ -2,7 +2,6 @@
 
 use proptest::prelude::*;
 use xorpay_core::form::FormBody;
-use xorpay_core::sign::{self, NotifyFields};
 use xorpay_core::{AppSecret, Notification, NotificationError, Price, SignatureError};
 
 proptest! {
@@ -77,23 +76,22 @@ proptest! {
     }
 }
 
-/// A notification body for these values, signed with `secret`, every value form-encoded.
-fn signed_body(order_id: &str, fen: u64, more: &str, secret: &AppSecret) -> String {
+/// The secret the properties sign with.
+const SECRET: &str = "0123456789abcdef0123456789abcdef";
+
+/// A notification body for these values, signed with [`SECRET`] by the test kit's MD5
+/// oracle (not by the signer under test), every value form-encoded.
+fn signed_body(order_id: &str, fen: u64, more: &str) -> String {
     let pay_price = Price::from_fen(fen).unwrap().to_string();
-    let fields = NotifyFields {
-        aoid: "e19c8c8673ba42419043fc92b99303c1",
-        order_id,
-        pay_price: &pay_price,
-        pay_time: "2026-11-27 21:03:59",
-    };
-    let signature = sign::notify(&fields, secret);
+    let notification =
+        xorpay_testkit::Notification::new("e19c8c8673ba42419043fc92b99303c1", order_id, &pay_price);
     let mut body = FormBody::new();
-    body.pair("aoid", fields.aoid)
+    body.pair("aoid", notification.aoid)
         .pair("order_id", order_id)
         .pair("pay_price", &pay_price)
-        .pair("pay_time", fields.pay_time)
+        .pair("pay_time", notification.pay_time)
         .pair("more", more)
-        .pair("sign", signature.as_str());
+        .pair("sign", &notification.sign(SECRET));
     body.into_string()
 }
 
@@ -108,8 +106,8 @@ proptest! {
         fen in 1u64..=10_000_000_000,
         more in "\\PC{0,40}",
     ) {
-        let secret = AppSecret::new("0123456789abcdef0123456789abcdef").unwrap();
-        let body = signed_body(&order_id, fen, &more, &secret);
+        let secret = AppSecret::new(SECRET).unwrap();
+        let body = signed_body(&order_id, fen, &more);
         let verified = Notification::parse(body.as_bytes()).unwrap().verify(&secret).unwrap();
         prop_assert_eq!(verified.order_id(), order_id.as_str());
         prop_assert_eq!(verified.pay_price().fen(), fen);
@@ -124,12 +122,12 @@ proptest! {
         position in any::<proptest::sample::Index>(),
         replacement in "[a-zA-Z0-9]",
     ) {
-        let secret = AppSecret::new("0123456789abcdef0123456789abcdef").unwrap();
+        let secret = AppSecret::new(SECRET).unwrap();
         let at = position.index(order_id.len());
         let mut changed = order_id.clone();
         changed.replace_range(at..=at, &replacement);
         prop_assume!(changed != order_id);
-        let genuine = signed_body(&order_id, fen, "", &secret);
+        let genuine = signed_body(&order_id, fen, "");
         let encoded_original = FormBody::new().pair("order_id", &order_id).as_str().to_owned();
         let encoded_changed = FormBody::new().pair("order_id", &changed).as_str().to_owned();
         let tampered = genuine.replace(&encoded_original, &encoded_changed);
