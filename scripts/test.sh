@@ -27,6 +27,7 @@ install_missing node nodejs                 # runs the WeixinJSBridge scripts in
 install_missing chromium chromium           # the demo shop's browser tests (headless)
 install_missing chromedriver chromium-driver
 install_missing pg_virtualenv postgresql    # a throwaway PostgreSQL for PgStore's tests
+install_missing mariadbd mariadb-server     # a throwaway MariaDB for MySqlStore's tests
 install_missing fc-match fontconfig
 # A CJK font, or Chromium draws every Chinese character as a box (and DOM text cannot tell).
 if ! fc-list :lang=zh-cn family | grep -q .; then
@@ -68,12 +69,27 @@ if grep -rl 'xorpay_core::' target/doc/xorpay; then
     exit 1
 fi
 
-# Every test, with a throwaway PostgreSQL cluster on loopback (pg_virtualenv creates it, sets
-# PG* for it and drops it afterwards); XORPAY_REQUIRE_POSTGRES makes a test that finds no
+# Each feature on its own (and none) builds: a feature that leans on another's code without
+# enabling it fails here, not in a user's build.
+log "each feature alone"
+for feature in "" client axum sqlite postgres mysql; do
+    cargo check --quiet -p xorpay --no-default-features ${feature:+--features "$feature"}
+done
+# No OpenSSL anywhere: TLS is rustls in every store and in the client.
+if cargo tree --workspace --all-features -i openssl-sys 2>/dev/null | grep -q .; then
+    echo "openssl-sys is in the build:"
+    cargo tree --workspace --all-features -i openssl-sys
+    exit 1
+fi
+
+# Every test, with a throwaway PostgreSQL cluster and a throwaway MariaDB server on loopback
+# (pg_virtualenv and scripts/with_mariadb.sh create them, set their URLs and drop them
+# afterwards); XORPAY_REQUIRE_POSTGRES and XORPAY_REQUIRE_MYSQL make a test that finds no
 # database fail instead of skipping.
-log "cargo test (with a throwaway PostgreSQL)"
-pg_virtualenv sh -c 'XORPAY_POSTGRES_URL="postgres://$PGUSER:$PGPASSWORD@$PGHOST:$PGPORT/$PGDATABASE" \
-    XORPAY_REQUIRE_POSTGRES=1 exec cargo test --workspace --all-features'
+log "cargo test (with a throwaway PostgreSQL and MariaDB)"
+scripts/with_mariadb.sh pg_virtualenv sh -c \
+    'XORPAY_POSTGRES_URL="postgres://$PGUSER:$PGPASSWORD@$PGHOST:$PGPORT/$PGDATABASE" \
+    XORPAY_REQUIRE_POSTGRES=1 XORPAY_REQUIRE_MYSQL=1 exec cargo test --workspace --all-features'
 
 # The README's install snippet, run in a new crate (with xorpay taken from this checkout),
 # must build the README's complete server as it stands.

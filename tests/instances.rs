@@ -1,4 +1,4 @@
-//! Two shop processes on one PostgreSQL database, behind one loopback address (a small proxy
+//! Two shop processes on one PostgreSQL or MySQL database, behind one loopback address (a small proxy
 //! here splits requests between them, as a load balancer would): 200 orders, each notified
 //! with 5 identical copies at once (1,000 deliveries), one instance killed (SIGKILL) mid-run
 //! and started again. Every order ends paid once and fulfilled once, and XorPay's books and
@@ -14,9 +14,8 @@ use axum::body::{Body, Bytes};
 use axum::extract::Request;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use support::{SECRET, example};
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, Command};
+use support::SECRET;
+use support::shop_process::{free_port, start_shop, stored};
 use xorpay_sandbox::{DeliveryState, NotificationKind, OrderFault, OrderState, Sandbox};
 
 /// Splits requests between backends in turn, passing on to the next when one refuses the
@@ -91,51 +90,22 @@ async fn pass_back(answer: reqwest::Response) -> Response {
     (status, headers, body).into_response()
 }
 
-/// One shop process on `port`, talking to `sandbox`, storing in `database`.
-async fn start_shop(port: u16, public_url: &str, database: &str, sandbox: &Sandbox) -> Child {
-    let mut child = Command::new(example("shop"))
-        .env("SHOP_ADDR", format!("127.0.0.1:{port}"))
-        .env("SHOP_PUBLIC_URL", public_url)
-        .env("SHOP_DATABASE_URL", database)
-        .env("XORPAY_AID", sandbox.aid())
-        .env("XORPAY_APP_SECRET", SECRET)
-        .env("XORPAY_BASE_URL", sandbox.base_url())
-        // A claim the killed instance held is taken over after 3 s, by a sweep every second.
-        .env("SHOP_FULFIL_LEASE_SECS", "3")
-        .env("SHOP_SWEEP_SECS", "1")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("the shop example is built by cargo test");
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let ready = tokio::time::timeout(Duration::from_secs(30), async {
-        while let Some(line) = lines.next_line().await.unwrap() {
-            if line.starts_with("listening on") {
-                return;
-            }
-        }
-        panic!("the shop exited before listening");
-    });
-    ready.await.expect("the shop listens within 30 s");
-    // Its later lines (deliveries) are read and dropped, so that it never blocks on a full pipe.
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    child
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_two_instances_a_kill_and_a_thousand_deliveries_pay_and_fulfil_each_order_once() {
+    if let Some(database) = support::postgres::fresh_schema_url().await {
+        two_instances_a_kill_and_a_thousand_deliveries(&database).await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_instances_a_kill_and_a_thousand_deliveries_pay_and_fulfil_each_order_once() {
-    let Some(database) = support::postgres::fresh_schema_url().await else {
-        return;
-    };
+async fn mysql_two_instances_a_kill_and_a_thousand_deliveries_pay_and_fulfil_each_order_once() {
+    if let Some(database) = support::mysql::fresh_database_url().await {
+        two_instances_a_kill_and_a_thousand_deliveries(&database).await;
+    }
+}
+
+async fn two_instances_a_kill_and_a_thousand_deliveries(database: &str) {
+    let database = database.to_owned();
     let sandbox = Sandbox::builder()
         .secret(SECRET)
         .retry_unit(Duration::from_millis(50))
@@ -222,26 +192,12 @@ async fn two_instances_a_kill_and_a_thousand_deliveries_pay_and_fulfil_each_orde
     );
 
     // The database: every order paid once, at XorPay's amount; each fulfilled, recorded once.
-    let (client, connection) = tokio_postgres::connect(&database, tokio_postgres::NoTls)
-        .await
-        .unwrap();
-    tokio::spawn(connection);
     let mut twice = 0;
     for (id, aoid) in bought.iter().zip(&aoids) {
         let xorpay = sandbox.order(aoid).unwrap();
         let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
         let (state, price, fulfilled, runs) = loop {
-            let row = client
-                .query_one(
-                    "SELECT o.state, o.price_fen, o.fulfilled_unix IS NOT NULL,
-                            COALESCE(d.runs, 0)
-                     FROM xorpay_orders o LEFT JOIN shop_deliveries d USING (order_id)
-                     WHERE o.order_id = $1",
-                    &[id],
-                )
-                .await
-                .unwrap();
-            let got: (String, i64, bool, i32) = (row.get(0), row.get(1), row.get(2), row.get(3));
+            let got = stored(&database, id).await;
             if got.2 || tokio::time::Instant::now() >= deadline {
                 break got;
             }

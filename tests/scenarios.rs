@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use support::scripted::scripted_xorpay;
-use support::world::World;
+use support::world::{Db, World};
 use support::{Captured, SECRET, TempDir};
 use xorpay::order::StoredOrder;
 use xorpay::prelude::*;
@@ -103,8 +103,32 @@ async fn fulfilled_once<O: xorpay::service::ServiceOrder>(world: &World<O>, id: 
     assert_eq!(world.hook.runs(id), 1, "{id}: the hook ran other than once");
 }
 
-#[tokio::test]
-async fn a_created_order_whose_answer_was_lost_is_recovered_and_paid_once() {
+/// Each lost-answer scenario, once per store: what the service does when XorPay's answer is
+/// lost must not depend on the database under it.
+macro_rules! on_every_store {
+    ($($test:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test] async fn $test() { super::$test(super::Db::Sqlite).await; })*
+        }
+        mod postgres {
+            $(#[tokio::test] async fn $test() { super::$test(super::Db::Postgres).await; })*
+        }
+        mod mysql {
+            $(#[tokio::test] async fn $test() { super::$test(super::Db::MySql).await; })*
+        }
+    };
+}
+
+on_every_store!(
+    a_created_order_whose_answer_was_lost_is_recovered_and_paid_once,
+    a_charged_barcode_whose_answer_was_lost_is_paid_and_learns_its_aoid,
+    a_waiting_barcode_whose_answer_was_lost_is_never_sent_twice,
+    refunds_whose_answers_were_lost_stay_in_doubt_until_resolved_from_the_ledger,
+    reconciliation_records_a_charged_barcode_order_whose_answer_was_lost,
+    reconciliation_recovers_an_order_created_at_xorpay_whose_answer_was_lost,
+);
+
+async fn a_created_order_whose_answer_was_lost_is_recovered_and_paid_once(db: Db) {
     // Lost after XorPay created it, answered too late, dropped before XorPay did anything:
     // the service cannot tell these apart, and must settle each.
     for (n, fault) in [
@@ -115,7 +139,9 @@ async fn a_created_order_whose_answer_was_lost_is_recovered_and_paid_once() {
     .into_iter()
     .enumerate()
     {
-        let world = World::<Tea>::new().await;
+        let Some(world) = World::<Tea>::on(db).await else {
+            return;
+        };
         let id = format!("lost-create-{n}");
         world
             .sandbox
@@ -137,9 +163,10 @@ async fn a_created_order_whose_answer_was_lost_is_recovered_and_paid_once() {
     }
 }
 
-#[tokio::test]
-async fn a_charged_barcode_whose_answer_was_lost_is_paid_and_learns_its_aoid() {
-    let world = World::<Till>::new().await;
+async fn a_charged_barcode_whose_answer_was_lost_is_paid_and_learns_its_aoid(db: Db) {
+    let Some(world) = World::<Till>::on(db).await else {
+        return;
+    };
     world
         .sandbox
         .inject_route_fault(Route::Barcode, RouteFault::AnswerLost, FaultTimes::Once);
@@ -168,9 +195,10 @@ async fn a_charged_barcode_whose_answer_was_lost_is_paid_and_learns_its_aoid() {
     assert_eq!(world.sandbox.orders().len(), 1);
 }
 
-#[tokio::test]
-async fn a_waiting_barcode_whose_answer_was_lost_is_never_sent_twice() {
-    let world = World::<Till>::new().await;
+async fn a_waiting_barcode_whose_answer_was_lost_is_never_sent_twice(db: Db) {
+    let Some(world) = World::<Till>::on(db).await else {
+        return;
+    };
     world
         .sandbox
         .inject_route_fault(Route::Barcode, RouteFault::AnswerLost, FaultTimes::Once);
@@ -236,9 +264,10 @@ async fn a_barcode_whose_request_reaches_xorpay_late_is_kept_in_doubt_then_paid(
     fulfilled_once(&world, "till-3").await;
 }
 
-#[tokio::test]
-async fn refunds_whose_answers_were_lost_stay_in_doubt_until_resolved_from_the_ledger() {
-    let world = World::<Tea>::new().await;
+async fn refunds_whose_answers_were_lost_stay_in_doubt_until_resolved_from_the_ledger(db: Db) {
+    let Some(world) = World::<Tea>::on(db).await else {
+        return;
+    };
     paid_tea(&world, "refund-1", "20.00").await;
     let aoid = world.aoid("refund-1");
 
@@ -1115,9 +1144,10 @@ async fn a_recut_notification_cannot_give_an_order_another_orders_aoid() {
 /// A barcode payment charges at once; its answer was lost, XorPay could not be asked
 /// (query2 failing too), and every notification failed. Reconciliation must find the charge
 /// of an order still `created`.
-#[tokio::test]
-async fn reconciliation_records_a_charged_barcode_order_whose_answer_was_lost() {
-    let world = World::<Till>::new().await;
+async fn reconciliation_records_a_charged_barcode_order_whose_answer_was_lost(db: Db) {
+    let Some(world) = World::<Till>::on(db).await else {
+        return;
+    };
     world.notifications_answer(500);
     world
         .sandbox
@@ -1152,9 +1182,10 @@ async fn reconciliation_records_a_charged_barcode_order_whose_answer_was_lost() 
 /// An order created at XorPay whose answer was lost and that could not be settled
 /// at once: reconciliation recovers it (query2, then the identical re-submission), so the
 /// payer can still pay.
-#[tokio::test]
-async fn reconciliation_recovers_an_order_created_at_xorpay_whose_answer_was_lost() {
-    let world = World::<Coffee>::new().await;
+async fn reconciliation_recovers_an_order_created_at_xorpay_whose_answer_was_lost(db: Db) {
+    let Some(world) = World::<Coffee>::on(db).await else {
+        return;
+    };
     world
         .sandbox
         .inject_route_fault(Route::Pay, RouteFault::AnswerLost, FaultTimes::Once);

@@ -184,7 +184,7 @@ async fn spawn_shop(
     command
         .env("SHOP_ADDR", addr)
         .env("SHOP_PUBLIC_URL", format!("http://{addr}"))
-        .env("SHOP_DB", db)
+        .env("SHOP_DATABASE_URL", format!("sqlite://{}", db.display()))
         .env("XORPAY_AID", sandbox.aid())
         .env("XORPAY_APP_SECRET", SECRET)
         .env("XORPAY_BASE_URL", sandbox.base_url())

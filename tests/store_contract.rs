@@ -2,8 +2,9 @@
 //! every conditional change and every refusal, the compare-and-set on a paid order's
 //! revision, reconciliation candidates, paging, fulfilment claims with their leases, merchants
 //! kept apart, and two processes on one database. Each test is generic over the store and
-//! runs against `SqliteStore` and `PgStore` (see `support/postgres.rs` for how the database is
-//! found); then come the tests of what each store refuses to open: a file or database of
+//! runs against `SqliteStore`, `PgStore` and `MySqlStore` (the last twice: its driver counting
+//! changed rows, then matched rows; see `support/postgres.rs` and `support/mysql.rs` for how
+//! the databases are found); then come the tests of what each store refuses to open: a file or database of
 //! another program, of a newer release, or of an unreleased version before 0.1.0.
 
 mod support;
@@ -416,6 +417,28 @@ macro_rules! for_every_store {
                 }
             )*
         }
+        // MySQL counts the rows an UPDATE changed unless the client asks for the rows it
+        // matched (CLIENT_FOUND_ROWS): the answers must be the same either way.
+        mod mysql_changed_rows {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $test() {
+                    if let Some(store) = super::support::mysql::fresh_store(false).await {
+                        super::$test(store).await;
+                    }
+                }
+            )*
+        }
+        mod mysql_found_rows {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $test() {
+                    if let Some(store) = super::support::mysql::fresh_store(true).await {
+                        super::$test(store).await;
+                    }
+                }
+            )*
+        }
     };
 }
 
@@ -478,6 +501,12 @@ impl Scoped for SqliteStore {
 }
 
 impl Scoped for xorpay::store::PgStore {
+    fn scoped(&self, merchant: &str) -> Self {
+        self.merchant(merchant)
+    }
+}
+
+impl Scoped for xorpay::store::MySqlStore {
     fn scoped(&self, merchant: &str) -> Self {
         self.merchant(merchant)
     }
@@ -592,7 +621,52 @@ async fn postgres_refuses_tables_of_an_unreleased_version_and_names_the_fix() {
     let _ = connection.await;
 }
 
-/// Two processes on one file (two SQLite connections) or one database (two PostgreSQL pools).
+/// MySQL commits each `CREATE TABLE` on its own, so a connect cut off while creating the
+/// schema leaves it half made: the orders table without the version table, or the version
+/// table still empty. The next connect completes it, keeping what the table holds.
+#[tokio::test]
+async fn mysql_completes_a_schema_a_cut_off_connect_left_half_made() {
+    use mysql_async::prelude::Queryable;
+    let Some(url) = support::mysql::fresh_database_url().await else {
+        return;
+    };
+    let store = xorpay::store::MySqlStore::connect(&url).await.unwrap();
+    store.insert(&record("before-1", 0)).await.unwrap();
+    let mut conn = support::mysql::connect(&url).await;
+    // Cut off after the first step, then after the second.
+    for cut in ["DROP TABLE xorpay_store", "DELETE FROM xorpay_store"] {
+        conn.query_drop(cut).await.unwrap();
+        let again = xorpay::store::MySqlStore::connect(&url).await.unwrap();
+        assert_eq!(
+            again.load("before-1").await.unwrap().unwrap().price_fen,
+            1250
+        );
+        let versions: Vec<i64> = conn
+            .query("SELECT schema_version FROM xorpay_store")
+            .await
+            .unwrap();
+        assert_eq!(versions, [1], "after {cut:?}");
+    }
+    // A table of the same name that this store did not make is refused, not adopted.
+    let other = support::mysql::fresh_database_url().await.unwrap();
+    let mut conn = support::mysql::connect(&other).await;
+    conn.query_drop("CREATE TABLE xorpay_orders (id INT PRIMARY KEY)")
+        .await
+        .unwrap();
+    let message = refusal(xorpay::store::MySqlStore::connect(&other).await);
+    assert!(message.contains("did not make"), "{message}");
+    // Nor is a schema of a newer release.
+    let newer = support::mysql::fresh_database_url().await.unwrap();
+    drop(xorpay::store::MySqlStore::connect(&newer).await.unwrap());
+    let mut conn = support::mysql::connect(&newer).await;
+    conn.query_drop("UPDATE xorpay_store SET schema_version = 2")
+        .await
+        .unwrap();
+    let message = refusal(xorpay::store::MySqlStore::connect(&newer).await);
+    assert!(message.contains("upgrade xorpay"), "{message}");
+}
+
+/// Two processes on one file (two SQLite connections) or one database (two pools).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_two_processes_on_one_file_never_both_win() {
     let stores = Stores::new();
@@ -606,6 +680,16 @@ async fn postgres_two_instances_on_one_database_never_both_win() {
     };
     let one = xorpay::store::PgStore::connect(&url).await.unwrap();
     let two = xorpay::store::PgStore::connect(&url).await.unwrap();
+    two_processes_never_both_win(one, two).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mysql_two_instances_on_one_database_never_both_win() {
+    let Some(url) = support::mysql::fresh_database_url().await else {
+        return;
+    };
+    let one = xorpay::store::MySqlStore::connect(&url).await.unwrap();
+    let two = xorpay::store::MySqlStore::connect(&url).await.unwrap();
     two_processes_never_both_win(one, two).await;
 }
 

@@ -6,18 +6,19 @@
 //! signed notification has been verified and stored.
 //!
 //! Environment:
-//! - `SHOP_ADDR` (default `127.0.0.1:8080`; port 0 picks a free one), `SHOP_DB` (default
-//!   `shop.sqlite`), `SHOP_PUBLIC_URL` (default `http://SHOP_ADDR`: where browsers and XorPay
-//!   reach the shop).
-//! - `SHOP_DATABASE_URL` (`postgres://…`): keep orders and deliveries in PostgreSQL instead of
-//!   `SHOP_DB`, so that several instances of the shop can serve one address.
+//! - `SHOP_ADDR` (default `127.0.0.1:8080`; port 0 picks a free one), `SHOP_PUBLIC_URL`
+//!   (default `http://SHOP_ADDR`: where browsers and XorPay reach the shop).
+//! - `SHOP_DATABASE_URL` (default `sqlite://shop.sqlite`): where orders and deliveries are
+//!   kept, a SQLite file for one instance, or `postgres://…` or `mysql://…` so that several
+//!   instances of the shop can serve one address.
 //! - `XORPAY_AID`, `XORPAY_APP_SECRET` and a public `SHOP_PUBLIC_URL` (required then: XorPay
 //!   must reach the notify route): talk to XorPay (`XORPAY_BASE_URL`, default
 //!   `https://xorpay.com`) instead of the sandbox. The admin pages then answer only with
 //!   `?token=` set to `SHOP_ADMIN_TOKEN`, and are off without it.
 //! - `SANDBOX_RETRY_UNIT_MS` (default 1000): the sandbox's notification retry unit. The
-//!   sandbox keeps its orders beside the shop's, in `SHOP_DB` with the extension
-//!   `.sandbox.json`, so that a restart loses nothing on either side.
+//!   sandbox keeps its orders beside the shop's SQLite file, with the extension
+//!   `.sandbox.json` (in `shop.sandbox.json` when the shop's database is a server), so that a
+//!   restart loses nothing on either side.
 //! - `SHOP_ORDER_LIFETIME_SECS`: how long payers have to pay (default: XorPay's two hours).
 //! - `SHOP_SWEEP_SECS` (default 30): how often reconciliation and deliveries run (they also
 //!   run at once after each payment); `SHOP_FULFIL_LEASE_SECS` (default 300): how long an
@@ -71,7 +72,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .unwrap_or_else(|| format!("http://{local}"))
         .trim_end_matches('/')
         .to_owned();
-    let db = env("SHOP_DB").unwrap_or_else(|| "shop.sqlite".to_owned());
+    let database_url =
+        env("SHOP_DATABASE_URL").unwrap_or_else(|| "sqlite://shop.sqlite".to_owned());
 
     // XorPay itself when credentials are given; otherwise a sandbox in this process.
     let (sandbox, aid, secret, base_url, bridge) =
@@ -85,7 +87,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 let unit = env("SANDBOX_RETRY_UNIT_MS")
                     .and_then(|ms| ms.parse().ok())
                     .unwrap_or(1000);
-                let state = std::path::Path::new(&db).with_extension("sandbox.json");
+                let state = match database_url.strip_prefix("sqlite://") {
+                    Some(file) => std::path::Path::new(file).with_extension("sandbox.json"),
+                    None => "shop.sandbox.json".into(),
+                };
                 // A fixed secret for the local sandbox: the pay parameters the shop stored
                 // were signed with it, and must still verify after a restart.
                 let sandbox = xorpay_sandbox::Sandbox::builder()
@@ -107,17 +112,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
         };
 
-    // The store is chosen at run time: either converts into the service's `AnyStore`.
-    let (store, deliveries): (AnyStore, _) = match env("SHOP_DATABASE_URL") {
-        Some(url) => (
-            PgStore::connect(&url).await?.into(),
-            deliveries::Deliveries::postgres(&url).await?,
-        ),
-        None => (
-            SqliteStore::open(&db)?.into(),
-            deliveries::Deliveries::sqlite(std::path::Path::new(&db))?,
-        ),
-    };
+    // The store is the one the URL names; the deliveries go in the same database.
+    let store = AnyStore::open(&database_url).await?;
+    let deliveries = deliveries::Deliveries::open(&database_url).await?;
     // Reconciliation and deliveries run in the service's background: every
     // SHOP_SWEEP_SECS, at once after each payment, and at start (paid orders a crash left
     // undelivered are delivered on the first round).
@@ -154,7 +151,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         Some(sandbox) => println!("XorPay sandbox at {}", sandbox.base_url()),
         None => println!("talking to XorPay at {base_url}"),
     }
-    println!("orders in {db}");
+    // The scheme only: a server's URL holds its password.
+    let scheme = database_url
+        .split_once(':')
+        .map_or("", |(scheme, _)| scheme);
+    println!("orders in a {scheme} database");
     println!("listening on {public_url}");
     println!("open {public_url}/ to buy something, {public_url}/admin to see the orders");
     // Ctrl-C stops taking requests; then the delivery in flight, if any, finishes and is

@@ -7,8 +7,10 @@
 
 use std::time::Duration;
 
+pub(crate) mod mysql;
 pub(crate) mod postgres;
 pub(crate) mod scripted;
+pub(crate) mod shop_process;
 pub(crate) mod world;
 
 #[allow(unused_imports)] // each test binary uses its part

@@ -39,6 +39,25 @@ impl<O: Send + Sync + 'static> Fulfil<O> for Counting {
     }
 }
 
+/// The database a world keeps its orders in.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Db {
+    /// A SQLite file, opened again at each restart.
+    Sqlite,
+    /// A schema of its own in the test PostgreSQL (`support::postgres`).
+    Postgres,
+    /// A database of its own on the test MySQL server (`support::mysql`).
+    MySql,
+}
+
+/// Where a world's service instances find their store.
+enum Backing {
+    /// `orders.sqlite` in the world's directory, opened by each instance.
+    File,
+    /// A database server: each instance gets the same pool, as processes share a database.
+    Server(xorpay::store::AnyStore),
+}
+
 pub(crate) struct World<O> {
     pub(crate) sandbox: Sandbox,
     pub(crate) clock: Clock,
@@ -49,15 +68,39 @@ pub(crate) struct World<O> {
     down: Arc<AtomicU16>,
     timeout: Duration,
     dir: TempDir,
+    backing: Backing,
 }
 
 impl<O: ServiceOrder> World<O> {
+    /// A world on `db`; `None` (the test skips, or fails under the "require" switch) when
+    /// that database is not there.
+    pub(crate) async fn on(db: Db) -> Option<World<O>> {
+        let backing = match db {
+            Db::Sqlite => Backing::File,
+            Db::Postgres => Backing::Server(
+                xorpay::store::AnyStore::open(&super::postgres::fresh_schema_url().await?)
+                    .await
+                    .unwrap(),
+            ),
+            Db::MySql => Backing::Server(
+                xorpay::store::AnyStore::open(&super::mysql::fresh_database_url().await?)
+                    .await
+                    .unwrap(),
+            ),
+        };
+        Some(World::with(backing, Duration::from_millis(500)).await)
+    }
+
     pub(crate) async fn new() -> World<O> {
         World::with_timeout(Duration::from_millis(500)).await
     }
 
     /// With this client timeout (answers later than it are lost to the service).
     pub(crate) async fn with_timeout(timeout: Duration) -> World<O> {
+        World::with(Backing::File, timeout).await
+    }
+
+    async fn with(backing: Backing, timeout: Duration) -> World<O> {
         let sandbox = Sandbox::builder()
             .secret(SECRET)
             .retry_unit(Duration::from_millis(20))
@@ -70,7 +113,15 @@ impl<O: ServiceOrder> World<O> {
         let dir = TempDir::new("world");
         let clock = Clock::manual(xorpay::time::OffsetDateTime::now_utc());
         let hook = Counting::default();
-        let setup = Setup::new(&sandbox, &notify_url, &dir, &clock, &hook, timeout);
+        let setup = Setup::new(
+            &sandbox,
+            &notify_url,
+            &dir,
+            &backing,
+            &clock,
+            &hook,
+            timeout,
+        );
         let payments = build(setup);
         let current = Arc::new(RwLock::new(payments));
         let down = Arc::new(AtomicU16::new(0));
@@ -101,6 +152,7 @@ impl<O: ServiceOrder> World<O> {
             down,
             timeout,
             dir,
+            backing,
         }
     }
 
@@ -109,8 +161,8 @@ impl<O: ServiceOrder> World<O> {
         self.current.read().unwrap().clone()
     }
 
-    /// The merchant's process restarts: a new service on the same store file and clock (the
-    /// sandbox stays up).
+    /// The merchant's process restarts: a new service on the same store (its file opened
+    /// again) and clock (the sandbox stays up).
     pub(crate) fn restart(&self) {
         self.restart_with(None);
     }
@@ -169,6 +221,7 @@ impl<O: ServiceOrder> World<O> {
             &self.sandbox,
             &self.notify_url,
             &self.dir,
+            &self.backing,
             &self.clock,
             &self.hook,
             self.timeout,
@@ -310,6 +363,7 @@ pub(crate) type Retired = (&'static str, xorpay::time::OffsetDateTime);
 struct Setup<'a> {
     notify_url: &'a str,
     dir: &'a TempDir,
+    backing: &'a Backing,
     clock: &'a Clock,
     hook: &'a Counting,
     timeout: Duration,
@@ -325,6 +379,7 @@ impl<'a> Setup<'a> {
         sandbox: &Sandbox,
         notify_url: &'a str,
         dir: &'a TempDir,
+        backing: &'a Backing,
         clock: &'a Clock,
         hook: &'a Counting,
         timeout: Duration,
@@ -332,6 +387,7 @@ impl<'a> Setup<'a> {
         Setup {
             notify_url,
             dir,
+            backing,
             clock,
             hook,
             timeout,
@@ -351,7 +407,12 @@ fn build<O: ServiceOrder>(setup: Setup<'_>) -> Payments<O> {
         .aid(setup.aid)
         .secret(setup.secret)
         .notify_url(setup.notify_url)
-        .store(SqliteStore::open(setup.dir.path().join("orders.sqlite")).unwrap())
+        .store(match setup.backing {
+            Backing::File => SqliteStore::open(setup.dir.path().join("orders.sqlite"))
+                .unwrap()
+                .into(),
+            Backing::Server(store) => store.clone(),
+        })
         .base_url(setup.base_url)
         .clock(setup.clock.clone())
         .timeout(setup.timeout)

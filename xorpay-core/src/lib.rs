@@ -22,7 +22,7 @@
 //! - [`order`]: the typestate [`Order`] (`Created` → `Pending` → `Paid`, or `Expired`),
 //!   refunds, and [`StoredOrder`], the way back from storage: the service's vocabulary.
 //! - [`store`]: the durable order store contract; `SqliteStore` with feature `sqlite`,
-//!   `PgStore` with feature `postgres`.
+//!   `PgStore` with feature `postgres`, `MySqlStore` with feature `mysql`.
 //! - `client` (feature `client`, on by default): the HTTP client, public for the calls that
 //!   move no money (queries, the openid redirect, QR images).
 //! - `service` (feature `client`): `Payments`, the lifecycle service, the one door through
@@ -82,6 +82,8 @@ pub use service::{
     Checkout, CheckoutError, Clock, Confirmed, Fulfil, FulfilError, NotifyError, OrderError,
     Payments, RefundError,
 };
+#[cfg(feature = "mysql")]
+pub use store::MySqlStore;
 #[cfg(feature = "postgres")]
 pub use store::PgStore;
 #[cfg(feature = "sqlite")]
@@ -97,6 +99,8 @@ pub mod prelude {
     pub use crate::request::{NotifyUrlFromClient, Signable, XorPayOrder};
     #[cfg(feature = "client")]
     pub use crate::service::{Checkout, Fulfil, FulfilError, Payments};
+    #[cfg(feature = "mysql")]
+    pub use crate::store::MySqlStore;
     #[cfg(feature = "postgres")]
     pub use crate::store::PgStore;
     #[cfg(feature = "sqlite")]

@@ -1,5 +1,6 @@
 //! Durable orders: the [`OrderStore`] contract, `SqliteStore` (feature `sqlite`) for one
-//! process, and `PgStore` (feature `postgres`) for several instances on one database.
+//! process, and `PgStore` (feature `postgres`) and `MySqlStore` (feature `mysql`) for several
+//! instances on one database; [`AnyStore::open`] opens the one a URL names.
 //!
 //! A store keeps each order as a [`Record`]: a few columns it can select on (the order number,
 //! the state, XorPay's `aoid`, the price, a revision, some times, the fulfilment claim) and two
@@ -23,7 +24,8 @@
 //!
 //! Implement [`OrderStore`] for another database by following this contract;
 //! `tests/store_contract.rs` in the repository runs the same suite against every store. The
-//! service keeps its store as an [`AnyStore`], so a store can be picked at run time:
+//! service keeps its store as an [`AnyStore`], so a store can be picked at run time, from a
+//! URL ([`AnyStore::open`]) or in code:
 //!
 //! ```no_run
 //! # async fn run(database_url: Option<String>) -> Result<(), Box<dyn std::error::Error>> {
@@ -43,11 +45,16 @@ use core::time::Duration;
 use time::OffsetDateTime;
 
 mod any;
+#[cfg(feature = "mysql")]
+mod mysql;
+mod open;
 #[cfg(feature = "postgres")]
 mod postgres;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 pub use any::AnyStore;
+#[cfg(feature = "mysql")]
+pub use mysql::MySqlStore;
 #[cfg(feature = "postgres")]
 pub use postgres::PgStore;
 #[cfg(feature = "sqlite")]
@@ -223,8 +230,8 @@ pub struct Claim<'a> {
 }
 
 /// Where orders live between the request that creates them and their fulfilment. See the
-/// [module docs](self) for the contract; `SqliteStore` (feature `sqlite`) and `PgStore`
-/// (feature `postgres`) implement it.
+/// [module docs](self) for the contract; `SqliteStore` (feature `sqlite`), `PgStore`
+/// (feature `postgres`) and `MySqlStore` (feature `mysql`) implement it.
 ///
 /// Implement it with `async fn`s. The service holds any store as an [`AnyStore`], which is
 /// how one is chosen at run time.

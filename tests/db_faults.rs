@@ -1,0 +1,264 @@
+//! The database refuses a write while a payment's notification is being handled: on SQLite
+//! the file cannot grow (as on a full disk), on PostgreSQL and MySQL the shop's connection is
+//! killed in the middle of the statement that records the payment. The demo shop (its own
+//! process, on the store its URL names) must answer XorPay 5xx with nothing acknowledged; the
+//! next delivery after the database recovers pays the order once; and after every connection
+//! the shop holds is killed (what a database restart does to a pool), the same process takes
+//! and records the next payment.
+
+mod support;
+
+use std::time::Duration;
+
+use support::shop_process::{free_port, start_shop, start_shop_with_file_limits, stored};
+use support::{SECRET, TempDir};
+use tokio::process::Child;
+use xorpay_sandbox::{DeliveryState, OrderState, Sandbox};
+
+/// A sandbox, and a shop on `database` talking to it.
+struct Run {
+    sandbox: Sandbox,
+    shop: Child,
+    url: String,
+    database: String,
+}
+
+impl Run {
+    async fn start(database: &str, file_limits: bool) -> Run {
+        let sandbox = Sandbox::builder()
+            .secret(SECRET)
+            .retry_unit(Duration::from_millis(100))
+            .build()
+            .start()
+            .await
+            .unwrap();
+        let port = free_port();
+        let url = format!("http://127.0.0.1:{port}");
+        let shop = match file_limits {
+            true => start_shop_with_file_limits(port, &url, database, &sandbox).await,
+            false => start_shop(port, &url, database, &sandbox).await,
+        };
+        Run {
+            sandbox,
+            shop,
+            url,
+            database: database.to_owned(),
+        }
+    }
+
+    /// A customer buys a cookie: the order's number and aoid.
+    async fn buy(&self) -> (String, String) {
+        let buyer = reqwest::Client::builder().no_proxy().build().unwrap();
+        let landed = buyer
+            .get(format!("{}/buy/cookie", self.url))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(landed.status(), 200, "{}", landed.url());
+        let id = landed
+            .url()
+            .path()
+            .trim_start_matches("/orders/")
+            .trim_end_matches("/pay")
+            .to_owned();
+        let aoid = self.sandbox.order_by_order_id(&id).unwrap().aoid;
+        (id, aoid)
+    }
+
+    /// Waits until XorPay has had a 5xx answer for the order, and checks that nothing was
+    /// acknowledged nor recorded paid.
+    async fn refused(&self, id: &str, aoid: &str) {
+        let order = self
+            .sandbox
+            .wait_for(aoid, Duration::from_secs(30), |order| {
+                order
+                    .deliveries
+                    .iter()
+                    .any(|d| d.status.is_some_and(|s| s >= 500))
+            })
+            .await
+            .unwrap();
+        let statuses: Vec<_> = order.deliveries.iter().map(|d| d.status).collect();
+        assert!(
+            statuses.iter().flatten().any(|s| *s >= 500),
+            "no delivery was answered 5xx: {statuses:?}"
+        );
+        assert!(
+            !statuses.contains(&Some(200)),
+            "a delivery was acknowledged while the database refused: {statuses:?}"
+        );
+        assert_ne!(order.delivery, DeliveryState::Acknowledged);
+        let (state, ..) = stored(&self.database, id).await;
+        assert_ne!(
+            state, "paid",
+            "{id} is recorded paid, yet XorPay was told 5xx"
+        );
+    }
+
+    /// Waits until the order's payment is acknowledged, and checks that it is recorded paid
+    /// at XorPay's amount, fulfilled, and delivered once.
+    async fn paid_once(&self, id: &str, aoid: &str) {
+        let order = self
+            .sandbox
+            .wait_for(aoid, Duration::from_secs(60), |order| {
+                order.delivery == DeliveryState::Acknowledged
+            })
+            .await
+            .unwrap();
+        assert_eq!(order.state, OrderState::Success, "{order:?}");
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        let (state, price, fulfilled, runs) = loop {
+            let got = stored(&self.database, id).await;
+            if got.2 || tokio::time::Instant::now() >= deadline {
+                break got;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        };
+        assert_eq!(state, "paid", "{id}");
+        assert_eq!(u64::try_from(price).unwrap(), order.price_fen, "{id}");
+        assert!(fulfilled, "{id} was never recorded fulfilled");
+        assert_eq!(runs, 1, "{id}: the delivery ran {runs} times");
+    }
+}
+
+/// SQLite: the shop's files may not grow (`prlimit --fsize`, as a full disk refuses), then may
+/// again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_a_full_file_refuses_the_payment_and_the_next_delivery_pays_it_once() {
+    let dir = TempDir::new("db-faults");
+    let database = format!("sqlite://{}", dir.path().join("shop.sqlite").display());
+    let run = Run::start(&database, true).await;
+    let (id, aoid) = run.buy().await;
+    let pid = run.shop.id().unwrap().to_string();
+    // The soft limit only: raising it again needs no privilege.
+    let limit = |size: &str| {
+        let status = std::process::Command::new("prlimit")
+            .args(["--pid", &pid, &format!("--fsize={size}:")])
+            .status()
+            .expect("prlimit (util-linux) runs");
+        assert!(status.success(), "prlimit --fsize={size} failed");
+    };
+    limit("1");
+    run.sandbox.pay(&aoid).await.unwrap();
+    run.refused(&id, &aoid).await;
+    limit("unlimited");
+    run.paid_once(&id, &aoid).await;
+    assert!(run.shop.id().is_some(), "the shop kept running");
+}
+
+/// PostgreSQL: the order's row is locked, so that the shop's write waits on it; that
+/// connection is terminated mid-statement; later every connection of the shop is.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_a_connection_killed_mid_statement_refuses_the_payment_and_the_next_delivery_pays_it_once()
+ {
+    let Some(url) = support::postgres::fresh_schema_url().await else {
+        return;
+    };
+    let name = format!("shop-{}", uuid::Uuid::new_v4().simple());
+    let run = Run::start(&format!("{url}&application_name={name}"), false).await;
+    let (id, aoid) = run.buy().await;
+
+    let (mut holder, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    let lock = holder.transaction().await.unwrap();
+    lock.execute(
+        "SELECT 1 FROM xorpay_orders WHERE order_id = $1 FOR UPDATE",
+        &[&id],
+    )
+    .await
+    .unwrap();
+    run.sandbox.pay(&aoid).await.unwrap();
+    // The shop's UPDATE waits on the lock: terminated there.
+    let (admin, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    support::eventually("the shop's write waits on the row lock", async || {
+        let killed = admin
+            .query(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+                 WHERE application_name = $1 AND wait_event_type = 'Lock'
+                   AND query LIKE '%check_after_unix = CASE%'",
+                &[&name],
+            )
+            .await
+            .unwrap();
+        !killed.is_empty()
+    })
+    .await;
+    lock.rollback().await.unwrap();
+    run.refused(&id, &aoid).await;
+    run.paid_once(&id, &aoid).await;
+
+    // Every connection the shop holds is terminated, as a restart of the server would.
+    admin
+        .execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1",
+            &[&name],
+        )
+        .await
+        .unwrap();
+    let (next, next_aoid) = run.buy().await;
+    run.sandbox.pay(&next_aoid).await.unwrap();
+    run.paid_once(&next, &next_aoid).await;
+}
+
+/// MySQL: as for PostgreSQL, with `KILL`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mysql_a_connection_killed_mid_statement_refuses_the_payment_and_the_next_delivery_pays_it_once()
+ {
+    use mysql_async::prelude::Queryable;
+    let Some(url) = support::mysql::fresh_database_url().await else {
+        return;
+    };
+    let run = Run::start(&url, false).await;
+    let (id, aoid) = run.buy().await;
+
+    let mut holder = support::mysql::connect(&url).await;
+    let mut lock = holder
+        .start_transaction(mysql_async::TxOpts::default())
+        .await
+        .unwrap();
+    lock.exec_drop(
+        "SELECT 1 FROM xorpay_orders WHERE order_id = ? FOR UPDATE",
+        (&id,),
+    )
+    .await
+    .unwrap();
+    run.sandbox.pay(&aoid).await.unwrap();
+    let mut admin = support::mysql::connect(&url).await;
+    // The shop's connections are those on this test's database but the test's own.
+    let others = "SELECT id FROM information_schema.processlist
+                  WHERE db = DATABASE() AND id <> CONNECTION_ID() AND id <> ?";
+    let holder_id = lock.id();
+    support::eventually("the shop's write waits on the row lock", async || {
+        let waiting: Vec<u64> = admin
+            .exec(
+                format!("{others} AND info LIKE '%check_after_unix = CASE%'"),
+                (holder_id,),
+            )
+            .await
+            .unwrap();
+        for id in &waiting {
+            admin.query_drop(format!("KILL {id}")).await.unwrap();
+        }
+        !waiting.is_empty()
+    })
+    .await;
+    lock.rollback().await.unwrap();
+    run.refused(&id, &aoid).await;
+    run.paid_once(&id, &aoid).await;
+
+    // Every connection the shop holds is killed, as a restart of the server would.
+    let shops: Vec<u64> = admin.exec(others, (holder_id,)).await.unwrap();
+    assert!(!shops.is_empty(), "the shop holds no connection");
+    for id in shops {
+        // One may have gone on its own in between.
+        let _ = admin.query_drop(format!("KILL {id}")).await;
+    }
+    let (next, next_aoid) = run.buy().await;
+    run.sandbox.pay(&next_aoid).await.unwrap();
+    run.paid_once(&next, &next_aoid).await;
+}

@@ -1,0 +1,657 @@
+//! [`MySqlStore`]: orders in MySQL (≥ 8.0) or MariaDB (≥ 10.6) (feature `mysql`), for
+//! several instances of one shop on one database.
+//!
+//! The SQL is what both servers accept; only MariaDB is tested (see the README). Four habits
+//! of MySQL that would otherwise change an answer are dealt with here, each with a test in
+//! `tests/mysql_traps.rs`:
+//!
+//! - **Affected rows.** Without the `CLIENT_FOUND_ROWS` flag MySQL counts the rows an
+//!   `UPDATE` changed, not the rows it matched, so a change that leaves a row as it was
+//!   (flagging an order already flagged) would look refused. Every `UPDATE` here also adds one
+//!   to the row's `writes` counter: a matched row is always a changed row, and the answer is
+//!   the same whichever way the pool counts.
+//! - **Lost updates.** Under REPEATABLE READ, a read followed by a write acts on what the read
+//!   saw. The conditions a change rests on (state, price, `aoid`, revision) sit in the
+//!   `UPDATE`'s `WHERE`, where InnoDB checks them against the row as it is, under the row's
+//!   lock; nothing is read first.
+//! - **Collations.** MySQL's default collations fold case and ignore trailing spaces, so
+//!   `A-1`, `a-1` and `a-1 ` would be one key. The key columns (merchant, order number,
+//!   `aoid`, claim token) are `VARBINARY`: compared byte for byte.
+//! - **No `RETURNING`.** MySQL has none and MariaDB none for `UPDATE`: a fulfilment claim
+//!   locks its rows (`FOR UPDATE SKIP LOCKED`), marks them with its token and reads them back
+//!   by that token, in one transaction.
+//!
+//! An `UPDATE` assigns its columns left to right, each later assignment seeing the earlier
+//! ones' new values (PostgreSQL's see the old row): where a `SET` reads a column it also
+//! assigns, it reads it first.
+//!
+//! The schema is created when the store connects, under a named lock (`GET_LOCK`), so that
+//! instances connecting at once create it once. MySQL commits each `CREATE TABLE` on its own,
+//! so each step may already be done when a connect that was cut off is followed by the next:
+//! every step is written to be run again, and the version is recorded last. TLS goes through
+//! rustls (`require_ssl=true` in the URL; the server's certificate is verified against
+//! webpki's roots); there is no OpenSSL.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use mysql_async::prelude::Queryable;
+use mysql_async::{Conn, Params, Pool, Row, TxOpts, Value};
+use time::OffsetDateTime;
+
+use super::{
+    AoidCondition, Change, Claim, OrderStore, Record, RecordState, StoreError, Transition,
+};
+
+/// The steps that create the schema, in order, each harmless to run again: a connect cut off
+/// between two of them (each `CREATE` commits on its own) is completed by the next.
+/// `xorpay_store` numbers the schema; a later release that changes it adds a step from each
+/// version to the next.
+const SCHEMA: [&str; 3] = [
+    "CREATE TABLE IF NOT EXISTS xorpay_orders (
+        merchant         VARBINARY(255) NOT NULL,
+        order_id         VARBINARY(255) NOT NULL,
+        state            VARCHAR(8) CHARACTER SET ascii NOT NULL
+                         CHECK (state IN ('created', 'pending', 'paid', 'expired')),
+        aoid             VARBINARY(255),
+        price_fen        BIGINT NOT NULL CHECK (price_fen >= 0),
+        revision         BIGINT NOT NULL DEFAULT 0,
+        writes           BIGINT NOT NULL DEFAULT 0,
+        order_json       LONGTEXT CHARACTER SET utf8mb4 NOT NULL,
+        data_json        LONGTEXT CHARACTER SET utf8mb4 NOT NULL,
+        created_unix     BIGINT NOT NULL,
+        submitted_unix   BIGINT,
+        expired_unix     BIGINT,
+        check_after_unix BIGINT,
+        fulfilled_unix   BIGINT,
+        claim_token      VARBINARY(255),
+        claimed_until_ms BIGINT,
+        attention        BOOLEAN NOT NULL DEFAULT FALSE,
+        updated_unix     BIGINT NOT NULL,
+        seq              BIGINT NOT NULL AUTO_INCREMENT,
+        PRIMARY KEY (merchant, order_id),
+        UNIQUE KEY xorpay_orders_seq (seq),
+        -- An aoid belongs to one order: a re-cut notification cannot give it to another.
+        UNIQUE KEY xorpay_orders_aoid (merchant, aoid),
+        KEY xorpay_orders_pending (merchant, state, submitted_unix),
+        KEY xorpay_orders_recent (merchant, created_unix),
+        KEY xorpay_orders_expired (merchant, state, expired_unix),
+        KEY xorpay_orders_unfulfilled (merchant, state, fulfilled_unix, updated_unix),
+        KEY xorpay_orders_attention (merchant, attention)
+    ) ENGINE = InnoDB",
+    "CREATE TABLE IF NOT EXISTS xorpay_store (schema_version INT NOT NULL) ENGINE = InnoDB",
+    "INSERT INTO xorpay_store (schema_version)
+     SELECT 1 FROM DUAL WHERE NOT EXISTS (SELECT 1 FROM xorpay_store)",
+];
+
+/// The version [`SCHEMA`] records in `xorpay_store`.
+const SCHEMA_VERSION: i64 = 1;
+
+/// The columns [`SCHEMA`] gives `xorpay_orders`, to tell a table a cut-off connect left from
+/// one this store did not make.
+const SCHEMA_COLUMNS: usize = 19;
+
+/// The longest key (merchant, order number, `aoid`, claim token) the columns hold, in bytes.
+const MAX_KEY: usize = 255;
+
+/// The columns of a record, in [`read_record`]'s order.
+const COLUMNS: &str = "order_id, state, aoid, price_fen, revision, order_json, data_json, \
+                       created_unix, submitted_unix, expired_unix, fulfilled_unix, attention";
+
+/// The database's clock in milliseconds since 1970, for fulfilment leases (not limited to
+/// 2038, as `UNIX_TIMESTAMP` is on MariaDB before 11.5).
+const DB_NOW_MS: &str =
+    "(TIMESTAMPDIFF(MICROSECOND, '1970-01-01 00:00:00', UTC_TIMESTAMP(6)) DIV 1000)";
+
+/// An [`OrderStore`] in a MySQL or MariaDB database, shared by any number of instances.
+#[derive(Clone)]
+pub struct MySqlStore {
+    pool: Pool,
+    merchant: Arc<str>,
+}
+
+impl std::fmt::Debug for MySqlStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The pool's options hold the password: never printed.
+        f.debug_struct("MySqlStore")
+            .field("merchant", &self.merchant)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A database error, as text. The driver's messages name neither the URL nor the password.
+fn database(error: impl std::fmt::Display) -> StoreError {
+    StoreError::Database(error.to_string())
+}
+
+/// The error of a write: a duplicate primary key is [`StoreError::Duplicate`], a duplicate
+/// on the `aoid` index [`StoreError::AoidTaken`].
+fn write_error(error: mysql_async::Error, order_id: &str, aoid: Option<&str>) -> StoreError {
+    /// MySQL's `ER_DUP_ENTRY`.
+    const DUPLICATE: u16 = 1062;
+    match &error {
+        mysql_async::Error::Server(server) if server.code == DUPLICATE => {
+            // "Duplicate entry '…' for key 'xorpay_orders_aoid'" (MySQL 8 writes the key
+            // `xorpay_orders.xorpay_orders_aoid`); the entry itself may hold any text, so
+            // only the message's end is read.
+            match aoid {
+                Some(aoid) if server.message.ends_with("xorpay_orders_aoid'") => {
+                    StoreError::AoidTaken {
+                        aoid: aoid.to_owned(),
+                    }
+                }
+                _ => StoreError::Duplicate(order_id.to_owned()),
+            }
+        }
+        _ => database(error),
+    }
+}
+
+/// Refuses a key longer than its column, before the server is asked (a server outside strict
+/// mode would cut it short and store another key).
+fn check_key(what: &str, key: &str) -> Result<(), StoreError> {
+    match key.len() <= MAX_KEY {
+        true => Ok(()),
+        false => Err(StoreError::Database(format!(
+            "{what} is {} bytes long; the MySQL store keeps at most {MAX_KEY}",
+            key.len()
+        ))),
+    }
+}
+
+impl MySqlStore {
+    /// Connects to the database at `url` (`mysql://user:password@host:3306/db`, with the
+    /// driver's parameters: `require_ssl=true` for TLS, `pool_max=` for the pool's size,
+    /// `client_found_rows=` either way), and creates the schema in a database that has none.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`] when the URL is invalid, the database cannot be reached, or
+    /// its xorpay tables were written by another version of xorpay (the message says what
+    /// to do).
+    pub async fn connect(url: &str) -> Result<MySqlStore, StoreError> {
+        let options = mysql_async::Opts::from_url(url)
+            .map_err(|error| StoreError::Database(format!("invalid MySQL URL: {error}")))?;
+        MySqlStore::with_pool(Pool::new(options)).await
+    }
+
+    /// The store on a pool the application already has (`mysql_async::Pool`, the driver
+    /// this store is built on), creating the schema in a database that has none. The pool's
+    /// options are kept as they are: the store's answers do not depend on them.
+    ///
+    /// # Errors
+    /// As [`MySqlStore::connect`].
+    pub async fn with_pool(pool: Pool) -> Result<MySqlStore, StoreError> {
+        let store = MySqlStore {
+            pool,
+            merchant: Arc::from(""),
+        };
+        store.create_or_check_schema().await?;
+        Ok(store)
+    }
+
+    /// This store, for one merchant of several sharing the database: its orders are keyed by
+    /// `merchant` and order number, so two merchants' order numbers never collide. A store
+    /// connected with [`MySqlStore::connect`] is the unnamed merchant's.
+    pub fn merchant(&self, merchant: &str) -> MySqlStore {
+        MySqlStore {
+            pool: self.pool.clone(),
+            merchant: Arc::from(merchant),
+        }
+    }
+
+    /// Creates the schema in a database that has none, completes one a cut-off connect left
+    /// half made, or checks that the one it finds is this release's; under a named lock, so
+    /// that instances connecting at once do it once.
+    async fn create_or_check_schema(&self) -> Result<(), StoreError> {
+        let mut conn = self.pool.get_conn().await.map_err(database)?;
+        let lock = "CONCAT('xorpay_schema.', DATABASE())";
+        let locked: Option<Option<i64>> = conn
+            .query_first(format!("SELECT GET_LOCK({lock}, 60)"))
+            .await
+            .map_err(database)?;
+        if locked.flatten() != Some(1) {
+            return Err(StoreError::Database(
+                "could not take the schema lock within 60 s (another instance holds it)".to_owned(),
+            ));
+        }
+        let result = create_or_check_schema(&mut conn).await;
+        let released = conn
+            .query_drop(format!("DO RELEASE_LOCK({lock})"))
+            .await
+            .map_err(database);
+        result.and(released)
+    }
+
+    async fn conn(&self) -> Result<Conn, StoreError> {
+        self.pool.get_conn().await.map_err(database)
+    }
+
+    /// Runs one statement and reads the records it returns.
+    async fn select(&self, sql: &str, parameters: Vec<Value>) -> Result<Vec<Record>, StoreError> {
+        let mut conn = self.conn().await?;
+        let rows: Vec<Row> = conn
+            .exec(sql, Params::Positional(parameters))
+            .await
+            .map_err(database)?;
+        rows.into_iter().map(read_record).collect()
+    }
+
+    /// Runs one statement; returns how many rows it matched (every `UPDATE` here changes each
+    /// row it matches: see the module docs).
+    async fn execute(&self, sql: &str, parameters: Vec<Value>) -> Result<u64, StoreError> {
+        let mut conn = self.conn().await?;
+        conn.exec_drop(sql, Params::Positional(parameters))
+            .await
+            .map_err(database)?;
+        Ok(conn.affected_rows())
+    }
+
+    fn merchant_value(&self) -> Value {
+        Value::from(&*self.merchant)
+    }
+}
+
+/// [`MySqlStore::create_or_check_schema`]'s work, under the lock.
+async fn create_or_check_schema(conn: &mut Conn) -> Result<(), StoreError> {
+    let tables: Vec<String> = conn
+        .query(
+            "SELECT table_name FROM information_schema.tables
+             WHERE table_schema = DATABASE()
+               AND table_name IN ('xorpay_orders', 'xorpay_store')",
+        )
+        .await
+        .map_err(database)?;
+    let has = |name: &str| tables.iter().any(|table| table == name);
+    if has("xorpay_store") {
+        let version: Option<Option<i64>> = conn
+            .query_first("SELECT MAX(schema_version) FROM xorpay_store")
+            .await
+            .map_err(database)?;
+        match version.flatten() {
+            Some(SCHEMA_VERSION) => return Ok(()),
+            // Created, its version not yet recorded: a connect cut off; go on.
+            None => {}
+            Some(version) => {
+                return Err(StoreError::Database(format!(
+                    "the database's schema is version {version}, written by a newer release \
+                     of xorpay than this one (which knows version {SCHEMA_VERSION}): upgrade \
+                     xorpay"
+                )));
+            }
+        }
+    } else if has("xorpay_orders") {
+        // Either the first step of a connect that was cut off, or someone else's table.
+        let columns: Option<i64> = conn
+            .query_first(
+                "SELECT COUNT(*) FROM information_schema.columns
+                 WHERE table_schema = DATABASE() AND table_name = 'xorpay_orders'
+                   AND column_name IN ('merchant', 'order_id', 'state', 'aoid', 'price_fen',
+                       'revision', 'writes', 'order_json', 'data_json', 'created_unix',
+                       'submitted_unix', 'expired_unix', 'check_after_unix', 'fulfilled_unix',
+                       'claim_token', 'claimed_until_ms', 'attention', 'updated_unix', 'seq')",
+            )
+            .await
+            .map_err(database)?;
+        if columns != Some(SCHEMA_COLUMNS as i64) {
+            return Err(StoreError::Database(
+                "the database has a table `xorpay_orders` that this store did not make: \
+                 connect to another database"
+                    .to_owned(),
+            ));
+        }
+    }
+    for step in SCHEMA {
+        conn.query_drop(step).await.map_err(database)?;
+    }
+    Ok(())
+}
+
+fn time_of(order_id: &str, seconds: Option<i64>) -> Result<Option<OffsetDateTime>, StoreError> {
+    seconds
+        .map(|seconds| {
+            OffsetDateTime::from_unix_timestamp(seconds).map_err(|error| StoreError::Corrupt {
+                order_id: order_id.to_owned(),
+                reason: error.to_string(),
+            })
+        })
+        .transpose()
+}
+
+/// Column `index` of `row`, as `T`.
+fn column<T: mysql_async::prelude::FromValue>(
+    row: &mut Row,
+    index: usize,
+) -> Result<T, StoreError> {
+    match row.take_opt::<T, usize>(index) {
+        Some(Ok(value)) => Ok(value),
+        Some(Err(error)) => Err(database(error)),
+        None => Err(StoreError::Database(format!("column {index} missing"))),
+    }
+}
+
+/// One row as a record; what MySQL cannot hold for us is checked here.
+fn read_record(mut row: Row) -> Result<Record, StoreError> {
+    let order_id: String = column(&mut row, 0)?;
+    let corrupt = |reason: &str| StoreError::Corrupt {
+        order_id: order_id.clone(),
+        reason: reason.to_owned(),
+    };
+    let state: String = column(&mut row, 1)?;
+    let price_fen: i64 = column(&mut row, 3)?;
+    let revision: i64 = column(&mut row, 4)?;
+    let created: i64 = column(&mut row, 7)?;
+    Ok(Record {
+        state: RecordState::parse(&state).ok_or_else(|| corrupt("unknown state"))?,
+        aoid: column(&mut row, 2)?,
+        price_fen: u64::try_from(price_fen).map_err(|_| corrupt("negative price"))?,
+        revision: u32::try_from(revision).map_err(|_| corrupt("revision out of range"))?,
+        order: column(&mut row, 5)?,
+        data: column(&mut row, 6)?,
+        created_at: time_of(&order_id, Some(created))?.unwrap_or(OffsetDateTime::UNIX_EPOCH),
+        submitted_at: time_of(&order_id, column(&mut row, 8)?)?,
+        expired_at: time_of(&order_id, column(&mut row, 9)?)?,
+        fulfilled_at: time_of(&order_id, column(&mut row, 10)?)?,
+        attention: column(&mut row, 11)?,
+        order_id: order_id.clone(),
+    })
+}
+
+fn unix(time: OffsetDateTime) -> Value {
+    Value::Int(time.unix_timestamp())
+}
+
+fn big(value: u64) -> Value {
+    Value::Int(i64::try_from(value).unwrap_or(i64::MAX))
+}
+
+fn millis(duration: Duration) -> Value {
+    Value::Int(i64::try_from(duration.as_millis()).unwrap_or(i64::MAX))
+}
+
+fn text(value: Option<&str>) -> Value {
+    value.map_or(Value::NULL, Value::from)
+}
+
+/// `?, ?, …`: `count` placeholders.
+fn placeholders(count: usize) -> String {
+    vec!["?"; count].join(", ")
+}
+
+impl OrderStore for MySqlStore {
+    async fn insert(&self, record: &Record) -> Result<(), StoreError> {
+        check_key("the merchant", &self.merchant)?;
+        check_key("the order number", &record.order_id)?;
+        if let Some(aoid) = &record.aoid {
+            check_key("the aoid", aoid)?;
+        }
+        let mut conn = self.conn().await?;
+        conn.exec_drop(
+            "INSERT INTO xorpay_orders (merchant, order_id, state, aoid, price_fen, revision,
+                 order_json, data_json, created_unix, submitted_unix, expired_unix, attention,
+                 updated_unix)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            Params::Positional(vec![
+                self.merchant_value(),
+                Value::from(&record.order_id),
+                Value::from(record.state.as_str()),
+                text(record.aoid.as_deref()),
+                big(record.price_fen),
+                Value::from(record.revision),
+                Value::from(&record.order),
+                Value::from(&record.data),
+                unix(record.created_at),
+                record.submitted_at.map_or(Value::NULL, unix),
+                record.expired_at.map_or(Value::NULL, unix),
+                Value::from(record.attention),
+                unix(record.created_at),
+            ]),
+        )
+        .await
+        .map_err(|error| write_error(error, &record.order_id, record.aoid.as_deref()))
+    }
+
+    async fn change(&self, change: &Change<'_>) -> Result<Transition, StoreError> {
+        if let Some(aoid) = change.new_aoid {
+            check_key("the aoid", aoid)?;
+        }
+        if change.from.is_empty() {
+            return Ok(Transition::NotApplied);
+        }
+        let mut parameters = vec![
+            // `check_after_unix` first: it reads `state`, which the next assignment changes.
+            Value::from(change.to.as_str()),
+            Value::from(change.to.as_str()),
+            text(change.new_aoid),
+            Value::from(change.new_revision),
+            Value::from(change.data),
+            change.submitted_at.map_or(Value::NULL, unix),
+            change.expired_at.map_or(Value::NULL, unix),
+            Value::from(change.attention),
+            unix(change.at),
+            self.merchant_value(),
+            Value::from(change.order_id),
+            big(change.price_fen),
+        ];
+        parameters.extend(change.from.iter().map(|state| Value::from(state.as_str())));
+        let revision = match change.revision {
+            Some(revision) => {
+                parameters.push(Value::from(revision));
+                "AND revision = ?"
+            }
+            None => "",
+        };
+        let aoid = match change.aoid {
+            AoidCondition::Any => "",
+            AoidCondition::Is(aoid) => {
+                parameters.push(Value::from(aoid));
+                "AND aoid = ?"
+            }
+            AoidCondition::UnknownOr(aoid) => {
+                parameters.push(Value::from(aoid));
+                "AND (aoid IS NULL OR aoid = ?)"
+            }
+            AoidCondition::Unknown => "AND aoid IS NULL",
+        };
+        let sql = format!(
+            "UPDATE xorpay_orders SET
+                 check_after_unix = CASE WHEN state = ? THEN check_after_unix END,
+                 state = ?, aoid = COALESCE(?, aoid), revision = ?, data_json = ?,
+                 submitted_unix = COALESCE(?, submitted_unix),
+                 expired_unix = COALESCE(?, expired_unix), attention = ?, updated_unix = ?,
+                 writes = writes + 1
+             WHERE merchant = ? AND order_id = ? AND price_fen = ? AND state IN ({})
+               {revision} {aoid}",
+            placeholders(change.from.len())
+        );
+        let mut conn = self.conn().await?;
+        conn.exec_drop(sql, Params::Positional(parameters))
+            .await
+            .map_err(|error| write_error(error, change.order_id, change.new_aoid))?;
+        Ok(match conn.affected_rows() {
+            0 => Transition::NotApplied,
+            _ => Transition::Applied,
+        })
+    }
+
+    async fn load(&self, order_id: &str) -> Result<Option<Record>, StoreError> {
+        let sql =
+            format!("SELECT {COLUMNS} FROM xorpay_orders WHERE merchant = ? AND order_id = ?");
+        let records = self
+            .select(&sql, vec![self.merchant_value(), Value::from(order_id)])
+            .await?;
+        Ok(records.into_iter().next())
+    }
+
+    async fn due_for_check(
+        &self,
+        now: OffsetDateTime,
+        stale_before: OffsetDateTime,
+        expired_since: OffsetDateTime,
+        limit: usize,
+    ) -> Result<Vec<Record>, StoreError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM xorpay_orders
+             WHERE merchant = ?
+               AND ((state = 'created' AND created_unix < ?)
+                 OR (state = 'pending' AND submitted_unix < ?)
+                 OR (state = 'expired' AND (expired_unix >= ? OR attention)))
+               AND (check_after_unix IS NULL OR check_after_unix <= ?)
+             ORDER BY updated_unix, order_id LIMIT ?"
+        );
+        self.select(
+            &sql,
+            vec![
+                self.merchant_value(),
+                unix(stale_before),
+                unix(stale_before),
+                unix(expired_since),
+                unix(now),
+                Value::from(limit),
+            ],
+        )
+        .await
+    }
+
+    async fn check_again_at(&self, order_id: &str, at: OffsetDateTime) -> Result<(), StoreError> {
+        self.execute(
+            "UPDATE xorpay_orders SET check_after_unix = ?, writes = writes + 1
+             WHERE merchant = ? AND order_id = ?",
+            vec![unix(at), self.merchant_value(), Value::from(order_id)],
+        )
+        .await
+        .map(drop)
+    }
+
+    async fn recent(&self, limit: usize) -> Result<Vec<Record>, StoreError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM xorpay_orders WHERE merchant = ?
+             ORDER BY created_unix DESC, seq DESC LIMIT ?"
+        );
+        self.select(&sql, vec![self.merchant_value(), Value::from(limit)])
+            .await
+    }
+
+    async fn needing_attention(&self, limit: usize) -> Result<Vec<Record>, StoreError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM xorpay_orders WHERE merchant = ? AND attention
+             ORDER BY order_id LIMIT ?"
+        );
+        self.select(&sql, vec![self.merchant_value(), Value::from(limit)])
+            .await
+    }
+
+    async fn claim(&self, claim: &Claim<'_>) -> Result<Vec<Record>, StoreError> {
+        let mut conn = self.conn().await?;
+        let mut transaction = conn
+            .start_transaction(TxOpts::default())
+            .await
+            .map_err(database)?;
+        // The rows are locked as they are picked; rows another claimer holds locked right now
+        // are skipped, not waited for.
+        let only = match claim.order_id {
+            Some(_) => "AND order_id = ?",
+            None => "",
+        };
+        let mut parameters = vec![self.merchant_value()];
+        parameters.extend(claim.order_id.map(Value::from));
+        parameters.push(Value::from(claim.limit));
+        let picked: Vec<Vec<u8>> = transaction
+            .exec(
+                format!(
+                    "SELECT order_id FROM xorpay_orders
+                     WHERE merchant = ? AND state = 'paid' AND fulfilled_unix IS NULL
+                       AND (claimed_until_ms IS NULL OR claimed_until_ms <= {DB_NOW_MS})
+                       {only}
+                     ORDER BY updated_unix, order_id LIMIT ?
+                     FOR UPDATE SKIP LOCKED"
+                ),
+                Params::Positional(parameters),
+            )
+            .await
+            .map_err(database)?;
+        if picked.is_empty() {
+            transaction.commit().await.map_err(database)?;
+            return Ok(Vec::new());
+        }
+        let mut parameters = vec![
+            Value::from(claim.token),
+            millis(claim.lease),
+            self.merchant_value(),
+        ];
+        let count = picked.len();
+        parameters.extend(picked.into_iter().map(Value::Bytes));
+        transaction
+            .exec_drop(
+                format!(
+                    "UPDATE xorpay_orders SET claim_token = ?,
+                         claimed_until_ms = {DB_NOW_MS} + ?, writes = writes + 1
+                     WHERE merchant = ? AND order_id IN ({})",
+                    placeholders(count)
+                ),
+                Params::Positional(parameters),
+            )
+            .await
+            .map_err(database)?;
+        let rows: Vec<Row> = transaction
+            .exec(
+                format!(
+                    "SELECT {COLUMNS} FROM xorpay_orders WHERE merchant = ? AND claim_token = ?
+                     ORDER BY updated_unix, order_id"
+                ),
+                Params::Positional(vec![self.merchant_value(), Value::from(claim.token)]),
+            )
+            .await
+            .map_err(database)?;
+        transaction.commit().await.map_err(database)?;
+        rows.into_iter().map(read_record).collect()
+    }
+
+    async fn mark_fulfilled(
+        &self,
+        order_id: &str,
+        token: &str,
+        at: OffsetDateTime,
+    ) -> Result<Transition, StoreError> {
+        let changed = self
+            .execute(
+                "UPDATE xorpay_orders SET fulfilled_unix = ?, claim_token = NULL,
+                     claimed_until_ms = NULL, writes = writes + 1
+                 WHERE merchant = ? AND order_id = ? AND claim_token = ?
+                   AND fulfilled_unix IS NULL",
+                vec![
+                    unix(at),
+                    self.merchant_value(),
+                    Value::from(order_id),
+                    Value::from(token),
+                ],
+            )
+            .await?;
+        Ok(match changed {
+            1 => Transition::Applied,
+            _ => Transition::NotApplied,
+        })
+    }
+
+    async fn release_claim(
+        &self,
+        order_id: &str,
+        token: &str,
+        retry_after: Duration,
+    ) -> Result<(), StoreError> {
+        self.execute(
+            &format!(
+                "UPDATE xorpay_orders SET claim_token = NULL,
+                     claimed_until_ms = {DB_NOW_MS} + ?, writes = writes + 1
+                 WHERE merchant = ? AND order_id = ? AND claim_token = ?"
+            ),
+            vec![
+                millis(retry_after),
+                self.merchant_value(),
+                Value::from(order_id),
+                Value::from(token),
+            ],
+        )
+        .await
+        .map(drop)
+    }
+}
