@@ -84,10 +84,11 @@ fi
 
 # Every test, with a throwaway PostgreSQL cluster and a throwaway MariaDB server on loopback
 # (pg_virtualenv and scripts/with_mariadb.sh create them, set their URLs and drop them
-# afterwards); XORPAY_REQUIRE_POSTGRES and XORPAY_REQUIRE_MYSQL make a test that finds no
+# afterwards, and say how to restart them: XORPAY_POSTGRES_RESTART, XORPAY_MYSQL_RESTART); XORPAY_REQUIRE_POSTGRES and XORPAY_REQUIRE_MYSQL make a test that finds no
 # database fail instead of skipping.
 log "cargo test (with a throwaway PostgreSQL and MariaDB)"
-scripts/with_mariadb.sh pg_virtualenv sh -c \
+XORPAY_POSTGRES_RESTART="$PWD/scripts/restart_pg_virtualenv.sh" \
+    scripts/with_mariadb.sh pg_virtualenv sh -c \
     'XORPAY_POSTGRES_URL="postgres://$PGUSER:$PGPASSWORD@$PGHOST:$PGPORT/$PGDATABASE" \
     XORPAY_REQUIRE_POSTGRES=1 XORPAY_REQUIRE_MYSQL=1 exec cargo test --workspace --all-features'
 

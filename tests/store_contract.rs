@@ -748,3 +748,47 @@ async fn two_processes_never_both_win<S: OrderStore + Clone>(one: S, two: S) {
     expected.sort();
     assert_eq!(all, expected, "one took {a:?}, two took {b:?}");
 }
+
+/// One call opens the store a URL names; a URL naming none is refused without repeating the
+/// URL (which may hold a password).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_opens_from_its_url() {
+    let stores = Stores::new();
+    let url = format!("sqlite://{}", stores.file.display());
+    let store = xorpay::store::AnyStore::open(&url).await.unwrap();
+    drop(store);
+    // The file now holds the store's schema: the typed store opens it as its own.
+    stores.open().insert(&record("by-url-1", 0)).await.unwrap();
+    xorpay::store::AnyStore::open("sqlite::memory:")
+        .await
+        .unwrap();
+
+    for url in [
+        "redis://user:hunter2@localhost/0",
+        "orders.sqlite",
+        "sqlite://",
+    ] {
+        let message = match xorpay::store::AnyStore::open(url).await {
+            Err(StoreError::Database(message)) => message,
+            other => panic!("{url}: expected a refusal, got {other:?}"),
+        };
+        assert!(!message.contains("hunter2"), "{message}");
+        assert!(
+            message.contains("sqlite://"),
+            "{url}: the refusal names the forms that work: {message}"
+        );
+    }
+
+    if let Some(url) = support::postgres::fresh_schema_url().await {
+        let store = xorpay::store::AnyStore::open(&url).await.unwrap();
+        drop(store);
+        let typed = xorpay::store::PgStore::connect(&url).await.unwrap();
+        assert!(typed.load("none").await.unwrap().is_none());
+    }
+    if let Some(url) = support::mysql::fresh_database_url().await {
+        let store = xorpay::store::AnyStore::open(&url).await.unwrap();
+        drop(store);
+        let typed = xorpay::store::MySqlStore::connect(&url).await.unwrap();
+        assert!(typed.load("none").await.unwrap().is_none());
+    }
+}

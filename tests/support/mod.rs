@@ -45,3 +45,22 @@ pub(crate) async fn eventually(what: &str, mut check: impl AsyncFnMut() -> bool)
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
 }
+
+/// Runs the restart command the environment variable `command` names.
+fn restart_server(command: &str, require: &str) -> Option<()> {
+    let Some(script) = std::env::var(command).ok().filter(|s| !s.is_empty()) else {
+        assert!(
+            std::env::var(require).is_err(),
+            "{require} is set, but {command} names no way to restart the server"
+        );
+        eprintln!("skipped: no {command} (./scripts/test.sh sets it)");
+        return None;
+    };
+    let status = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(&script)
+        .status()
+        .unwrap();
+    assert!(status.success(), "{script} failed: {status}");
+    Some(())
+}

@@ -62,3 +62,10 @@ pub(crate) async fn fresh_store(found_rows: bool) -> Option<MySqlStore> {
             .unwrap(),
     )
 }
+
+/// Restarts the test server with the command `XORPAY_MYSQL_RESTART` names
+/// (`scripts/with_mariadb.sh` sets it); `None`, with the reason printed, without one (a
+/// failure under `XORPAY_REQUIRE_MYSQL`).
+pub(crate) fn restart() -> Option<()> {
+    super::restart_server("XORPAY_MYSQL_RESTART", "XORPAY_REQUIRE_MYSQL")
+}

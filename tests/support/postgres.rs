@@ -48,3 +48,10 @@ pub(crate) async fn fresh_store() -> Option<PgStore> {
     let url = fresh_schema_url().await?;
     Some(PgStore::connect(&url).await.unwrap())
 }
+
+/// Restarts the test server with the command `XORPAY_POSTGRES_RESTART` names
+/// (`./scripts/test.sh` sets it); `None`, with the reason printed, without one (a failure
+/// under `XORPAY_REQUIRE_POSTGRES`).
+pub(crate) fn restart() -> Option<()> {
+    super::restart_server("XORPAY_POSTGRES_RESTART", "XORPAY_REQUIRE_POSTGRES")
+}

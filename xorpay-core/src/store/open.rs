@@ -30,9 +30,9 @@ impl AnyStore {
             "sqlite" => open_sqlite(&url["sqlite:".len()..]).await,
             "postgres" | "postgresql" => open_postgres(url).await,
             "mysql" => open_mysql(url).await,
+            // The scheme alone is repeated: the rest may hold a password.
             _ => Err(StoreError::Database(format!(
                 "the store URL must start with sqlite://, postgres:// or mysql://, not {:?}",
-                // The scheme alone: the rest may hold a password.
                 format!("{scheme}:")
             ))),
         }
