@@ -159,6 +159,18 @@ async fn no_secret_or_signature_reaches_a_log_or_an_error() {
         assert!(refused.is_err(), "the wrong password was accepted");
         seen.result(&refused);
     }
+    if let Some(url) = support::mysql::url() {
+        let wrong = with_password(&url, DB_PASSWORD);
+        let refused = xorpay::store::MySqlStore::connect(&wrong).await;
+        assert!(refused.is_err(), "the wrong password was accepted");
+        seen.result(&refused);
+        // A store that connected prints no password either.
+        let store = xorpay::store::MySqlStore::connect(&url).await.unwrap();
+        seen.0.push(format!("{store:?}"));
+        let any = xorpay::store::AnyStore::open(&wrong).await;
+        assert!(any.is_err(), "the wrong password was accepted");
+        seen.result(&any);
+    }
 
     // What must never appear.
     let mut forbidden: Vec<String> = vec![
@@ -178,10 +190,11 @@ async fn no_secret_or_signature_reaches_a_log_or_an_error() {
             forbidden.push(sign::refund(*amount, &secret).as_str().to_owned());
         }
     }
-    if let Some(url) = support::postgres::url()
-        && let Some(password) = password_of(&url)
+    for url in [support::postgres::url(), support::mysql::url()]
+        .into_iter()
+        .flatten()
     {
-        forbidden.push(password);
+        forbidden.extend(password_of(&url));
     }
 
     let log = log.text();

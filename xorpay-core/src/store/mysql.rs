@@ -174,9 +174,18 @@ impl MySqlStore {
         MySqlStore::with_pool(Pool::new(options)).await
     }
 
-    /// The store on a pool the application already has (`mysql_async::Pool`, the driver
-    /// this store is built on), creating the schema in a database that has none. The pool's
-    /// options are kept as they are: the store's answers do not depend on them.
+    /// The store on a pool the application already has (a `mysql_async::Pool` of mysql_async
+    /// 0.37, the driver this store is built on), creating the schema in a database that has
+    /// none. The pool's options are kept as they are: the store's answers do not depend on
+    /// them, not even on `client_found_rows`.
+    ///
+    /// ```no_run
+    /// # async fn run(pool: mysql_async::Pool) -> Result<(), xorpay::store::StoreError> {
+    /// // `pool` is the application's own, e.g. `mysql_async::Pool::new(url)`.
+    /// let store = xorpay::MySqlStore::with_pool(pool.clone()).await?;
+    /// # let _ = store;
+    /// # Ok(()) }
+    /// ```
     ///
     /// # Errors
     /// As [`MySqlStore::connect`].
