@@ -157,7 +157,8 @@ impl<O, A, K, U, S> PaymentsBuilder<O, A, K, U, S> {
     }
 
     /// Where orders live: `SqliteStore` (feature `sqlite`), `PgStore` (feature `postgres`),
-    /// any [`crate::store::OrderStore`], or an [`AnyStore`] chosen at run time.
+    /// `MySqlStore` (feature `mysql`), any [`crate::store::OrderStore`], or an [`AnyStore`]
+    /// chosen at run time (`AnyStore::open(url)`).
     pub fn store(mut self, store: impl Into<AnyStore>) -> PaymentsBuilder<O, A, K, U, Set> {
         self.settings.store = Some(store.into());
         self.with()

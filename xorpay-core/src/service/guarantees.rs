@@ -14,14 +14,17 @@ pub mod acknowledgement {
     //! then never again. So the service answers `ok` ([`Confirmed`](crate::service::Confirmed))
     //! only once the payment is recorded in one conditional write that the store reported
     //! committed and durable (SQLite: WAL with `synchronous = FULL`; PostgreSQL: a committed
-    //! transaction). Anything less (an invalid signature, an amount that disagrees, a store that
+    //! transaction; MySQL: a committed InnoDB transaction, durable with the server's default
+    //! `innodb_flush_log_at_trx_commit = 1`). Anything less (an invalid signature, an amount that disagrees, a store that
     //! failed or refused) answers a non-200 status, so XorPay notifies again. A write that did
     //! not apply is read back: only an order that really is paid is acknowledged as already
     //! paid. A duplicate or concurrent notification of one payment is acknowledged too, and
     //! exactly one of them is reported new (`Confirmed::is_new`).
     //!
     //! Implemented by `Payments::confirm` (`service/confirm.rs`) and the store's conditional
-    //! write (`store`); the axum router answers what `confirm` decided.
+    //! write (`store`); the axum router answers what `confirm` decided. `tests/db_faults.rs`
+    //! shows it on each store when the database refuses the write (a full file, a connection
+    //! killed mid-statement, a restarted server).
 }
 
 pub mod one_live_order {
