@@ -1,8 +1,8 @@
-//! Two shop processes on one PostgreSQL or MySQL database, behind one loopback address (a small proxy
-//! here splits requests between them, as a load balancer would): 200 orders, each notified
-//! with 5 identical copies at once (1,000 deliveries), one instance killed (SIGKILL) mid-run
-//! and started again. Every order ends paid once and fulfilled once, and XorPay's books and
-//! the database agree on every amount.
+//! Two shop processes on one database (a SQLite file, PostgreSQL or MySQL), behind one
+//! loopback address (a small proxy here splits requests between them, as a load balancer
+//! would): 200 orders, each notified with 5 identical copies at once (1,000 deliveries), one
+//! instance killed (SIGKILL) mid-run and started again. Every order ends paid once and
+//! fulfilled once, and XorPay's books and the database agree on every amount.
 
 mod support;
 
@@ -88,6 +88,13 @@ async fn pass_back(answer: reqwest::Response) -> Response {
     }
     let body: Bytes = answer.bytes().await.unwrap_or_default();
     (status, headers, body).into_response()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_two_instances_a_kill_and_a_thousand_deliveries_pay_and_fulfil_each_order_once() {
+    let dir = support::TempDir::new("instances");
+    let database = format!("sqlite://{}", dir.path().join("shop.sqlite").display());
+    two_instances_a_kill_and_a_thousand_deliveries(&database).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
