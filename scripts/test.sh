@@ -72,7 +72,7 @@ fi
 # Each feature on its own (and none) builds: a feature that leans on another's code without
 # enabling it fails here, not in a user's build.
 log "each feature alone"
-for feature in "" client axum sqlite postgres mysql; do
+for feature in "" client axum actix-web sqlite postgres mysql; do
     cargo check --quiet -p xorpay --no-default-features ${feature:+--features "$feature"}
 done
 # No OpenSSL anywhere: TLS is rustls in every store and in the client.

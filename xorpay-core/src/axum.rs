@@ -15,7 +15,7 @@
 //! ```
 //!
 //! The route reads the raw body (at most [`Notification::MAX_BODY`] bytes), has the service
-//! verify and record it ([`Payments::confirm`]), and answers what it decided
+//! verify and record it ([`Payments::answer`]), and answers what it decided
 //! ([`guarantees::acknowledgement`](crate::service::guarantees::acknowledgement)).
 
 use ::axum::body::Body;
@@ -25,7 +25,7 @@ use ::axum::response::{IntoResponse, Response};
 use ::axum::routing::post;
 
 use crate::notify::Notification;
-use crate::service::{Confirmed, NotifyError, Payments, ServiceOrder};
+use crate::service::{Confirmed, NotifyAnswer, NotifyError, Payments, ServiceOrder};
 
 impl<O: ServiceOrder> Payments<O> {
     /// An axum router that serves XorPay's notifications at the path of the service's
@@ -51,10 +51,15 @@ impl<O: ServiceOrder> Payments<O> {
             tracing::warn!("xorpay notification body unreadable or too large");
             return (StatusCode::PAYLOAD_TOO_LARGE, "refused").into_response();
         };
-        match self.confirm(&body).await {
-            Ok(confirmed) => confirmed.into_response(),
-            Err(error) => error.into_response(),
-        }
+        self.answer(&body).await.into_response()
+    }
+}
+
+impl IntoResponse for NotifyAnswer {
+    /// [`NotifyAnswer::status`] with [`NotifyAnswer::body`].
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.status()).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+        (status, self.body()).into_response()
     }
 }
 

@@ -27,7 +27,9 @@
 //!   move no money (queries, the openid redirect, QR images).
 //! - `service` (feature `client`): `Payments`, the lifecycle service, the one door through
 //!   which money moves: checkout, confirm, settle, refund, reconcile, fulfil.
-//! - `axum` (feature `axum`): the router that serves the service's notify URL.
+//! - `axum` (feature `axum`): the router that serves the service's notify URL; `actix`
+//!   (feature `actix-web`): the same as an actix-web resource; any other framework calls
+//!   `Payments::answer` (body in; status and body out).
 //!
 //! All protocol facts come from the protocol page (`docs/protocol.md` in the repository, the
 //! `xorpay::protocol` page of these docs), cited by section.
@@ -37,6 +39,8 @@
 )]
 
 // Read by the client; without it, only `__private::check_answers` (fuzzing) calls it.
+#[cfg(feature = "actix-web")]
+pub mod actix;
 #[cfg_attr(not(feature = "client"), allow(dead_code))]
 mod answers;
 #[cfg(feature = "axum")]

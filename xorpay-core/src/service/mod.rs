@@ -43,6 +43,7 @@ use crate::order::StoredOrder;
 use crate::request::XorPayOrder;
 use crate::store::{AnyStore, Record, StoreError};
 
+mod answer;
 mod background;
 mod builder;
 mod checkout;
@@ -58,6 +59,7 @@ mod record;
 mod refund;
 mod signals;
 
+pub use answer::NotifyAnswer;
 pub use builder::{AidIsSet, NotifyUrlIsSet, PaymentsBuilder, SecretIsSet, Set, StoreIsSet, Unset};
 pub use checkout::{Checkout, CheckoutError};
 pub use clock::Clock;
