@@ -510,3 +510,77 @@ fn an_unusual_aid_or_secret_is_warned_about_once_at_build_time() {
     let log = build("-1", "0123456789ABCDEF0123456789ABCDEF");
     assert_eq!(log.lines().count(), 2, "{log}");
 }
+
+#[derive(XorPayOrder, Serialize, Deserialize, Debug, Clone)]
+#[xorpay(kind = alipay, notify_url = from_client)]
+struct Flowers {
+    #[xorpay(order_id)]
+    id: String,
+    #[xorpay(name)]
+    title: String,
+    #[xorpay(price)]
+    total: Price,
+}
+
+/// A merchant on a personal account: an order above XorPay's per-payment limit for its kind
+/// (docs/protocol.md §6.1: WeChat ¥20,000, Alipay ¥1,000) is refused before it is stored or
+/// sent; one at the limit goes through. A merchant who declared nothing sends both.
+#[tokio::test]
+async fn a_personal_account_refuses_a_payment_above_its_limit_before_sending_it() {
+    fn service<O: xorpay::service::ServiceOrder>(sandbox: &Sandbox, personal: bool) -> Payments<O> {
+        let builder = Payments::builder()
+            .aid(sandbox.aid())
+            .secret(SECRET)
+            .notify_url("http://127.0.0.1:9/xorpay/notify")
+            .base_url(sandbox.base_url())
+            .store(SqliteStore::in_memory().unwrap())
+            .no_background();
+        match personal {
+            true => builder.personal_account().build().unwrap(),
+            false => builder.build().unwrap(),
+        }
+    }
+    let sandbox = sandbox().await;
+    let flowers = |id: &str, total: &str| Flowers {
+        id: id.into(),
+        title: "花束".into(),
+        total: total.parse().unwrap(),
+    };
+
+    let personal: Payments<Flowers> = service(&sandbox, true);
+    let refused = personal.checkout(flowers("big-1", "1000.01")).await;
+    let Err(CheckoutError::OverLimit {
+        order_id,
+        price,
+        limit,
+    }) = refused
+    else {
+        panic!("expected OverLimit, got {refused:?}")
+    };
+    assert_eq!(
+        (order_id.as_str(), price.to_string(), limit.to_string()),
+        ("big-1", "1000.01".into(), "1000.00".into())
+    );
+    assert!(
+        personal.order("big-1").await.unwrap().is_none(),
+        "it was stored"
+    );
+    assert!(sandbox.order_by_order_id("big-1").is_none(), "it was sent");
+    let at_limit = personal.checkout(flowers("big-2", "1000.00")).await;
+    assert!(matches!(at_limit, Ok(Checkout::Pending(_))), "{at_limit:?}");
+
+    let wechat: Payments<Tea> = service(&sandbox, true);
+    let refused = wechat.checkout(tea("big-3", "20000.01")).await;
+    assert!(
+        matches!(refused, Err(CheckoutError::OverLimit { .. })),
+        "{refused:?}"
+    );
+    assert!(sandbox.order_by_order_id("big-3").is_none(), "it was sent");
+    let at_limit = wechat.checkout(tea("big-4", "20000.00")).await;
+    assert!(matches!(at_limit, Ok(Checkout::Pending(_))), "{at_limit:?}");
+
+    let company: Payments<Flowers> = service(&sandbox, false);
+    let sent = company.checkout(flowers("big-5", "1000.01")).await;
+    assert!(matches!(sent, Ok(Checkout::Pending(_))), "{sent:?}");
+    assert!(sandbox.order_by_order_id("big-5").is_some());
+}

@@ -94,6 +94,7 @@ struct Settings<O> {
     refund_resolve_after: Duration,
     fulfil_lease: Duration,
     sweep_every: Option<Duration>,
+    personal: bool,
 }
 
 impl<O> Payments<O> {
@@ -118,6 +119,7 @@ impl<O> Payments<O> {
                 refund_resolve_after: Duration::from_secs(300),
                 fulfil_lease: Duration::from_secs(300),
                 sweep_every: Some(Duration::from_secs(30)),
+                personal: false,
             },
             set: PhantomData,
         }
@@ -245,6 +247,15 @@ impl<O, A, K, U, S> PaymentsBuilder<O, A, K, U, S> {
         self
     }
 
+    /// The merchant's XorPay account is a personal one: checkout refuses an order above the
+    /// per-payment limit XorPay documents for personal merchants (WeChat ¥20,000, Alipay
+    /// ¥1,000; [`CheckoutError::OverLimit`](super::CheckoutError::OverLimit)) before storing or
+    /// sending it. Off by default: 个体户 and companies have no such limit.
+    pub fn personal_account(mut self) -> Self {
+        self.settings.personal = true;
+        self
+    }
+
     /// How often the background work runs reconciliation and fulfilment; it also runs
     /// fulfilment at once after each payment. Default: 30 seconds.
     pub fn sweep_every(mut self, every: Duration) -> Self {
@@ -344,6 +355,7 @@ impl<O, A, K, U, S> PaymentsBuilder<O, A, K, U, S> {
                 reconcile,
                 lease: settings.fulfil_lease,
                 resolve_after: settings.refund_resolve_after.max(in_flight),
+                personal: settings.personal,
                 notify_url,
                 notify_path,
                 hook: settings.hook,

@@ -8,6 +8,7 @@ use super::record::{self, mark_expired, mark_pending};
 use super::{Payments, ServiceOrder};
 use crate::client::{ClientError, SendError};
 use crate::order::{Abandoned, Created, Order, Paid, Pending, StoredOrder};
+use crate::price::Price;
 use crate::request::{RequestError, order_facts};
 use crate::status::ApiError;
 use crate::store::{Record, RecordState, StoreError, Transition};
@@ -34,6 +35,22 @@ pub enum CheckoutError {
     /// the service's; nothing was stored or sent. Fix the order.
     #[error("the order cannot be sent: {0}")]
     Invalid(#[from] RequestError),
+    /// The merchant declared a personal account
+    /// (`Payments::builder().personal_account()`), and the order's price is above what XorPay
+    /// lets a personal merchant take in one payment of its kind; nothing was stored or sent.
+    /// Split the purchase, or offer another way to pay (Alipay's limit is lower than WeChat's).
+    #[error(
+        "order {order_id:?} asks {price}, above the {limit} a personal XorPay account may take \
+         in one payment of this kind: nothing was sent"
+    )]
+    OverLimit {
+        /// The order number.
+        order_id: String,
+        /// The order's price.
+        price: Price,
+        /// The most one payment of this kind may be.
+        limit: Price,
+    },
     /// Another order has this number (different contents, or long closed). Use a new order
     /// number.
     #[error("order number {0:?} is taken by another order: use a new one")]
@@ -100,6 +117,15 @@ impl<O: ServiceOrder> Payments<O> {
     /// anything is stored.
     pub async fn checkout(&self, order: O) -> Result<Checkout<O>, CheckoutError> {
         let facts = order_facts(&order)?;
+        if self.inner.personal
+            && let Some(limit) = super::account::over_personal_limit(O::KIND, facts.price)
+        {
+            return Err(CheckoutError::OverLimit {
+                order_id: facts.order_id,
+                price: facts.price,
+                limit,
+            });
+        }
         if facts
             .notify_url
             .as_deref()

@@ -43,6 +43,7 @@ use crate::order::StoredOrder;
 use crate::request::XorPayOrder;
 use crate::store::{AnyStore, Record, StoreError};
 
+mod account;
 mod answer;
 mod background;
 mod builder;
@@ -150,6 +151,8 @@ struct Inner<O> {
     lease: Duration,
     /// How long after it was asked a refund in doubt may be resolved by hand.
     resolve_after: Duration,
+    /// Whether the merchant declared a personal account (per-payment limits apply).
+    personal: bool,
     /// The notify URL orders are signed with, and the path the router serves.
     notify_url: String,
     notify_path: String,
