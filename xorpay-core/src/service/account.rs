@@ -8,15 +8,15 @@
 use crate::pay_type::RequestKind;
 use crate::price::Price;
 
-/// The most one payment of `kind` may be on a personal account, in fen.
+/// The most one payment of `kind` may be on a personal account, in fen (yuan × 100).
 pub(crate) const fn personal_limit_fen(kind: RequestKind) -> u64 {
     match kind {
-        RequestKind::Alipay | RequestKind::AlipayBarcode => 1_000_00,
+        RequestKind::Alipay | RequestKind::AlipayBarcode => 1_000 * 100,
         RequestKind::Native
         | RequestKind::Jsapi
         | RequestKind::MiniProgram
         | RequestKind::Cashier
-        | RequestKind::WechatBarcode => 20_000_00,
+        | RequestKind::WechatBarcode => 20_000 * 100,
     }
 }
 
