@@ -38,9 +38,9 @@
     warn(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
-// Read by the client; without it, only `__private::check_answers` (fuzzing) calls it.
 #[cfg(feature = "actix-web")]
 pub mod actix;
+// Read by the client; without it, only `__private::check_answers` (fuzzing) calls it.
 #[cfg_attr(not(feature = "client"), allow(dead_code))]
 mod answers;
 #[cfg(feature = "axum")]
@@ -55,6 +55,7 @@ pub mod jsapi;
 pub mod notify;
 pub mod order;
 pub mod pay_type;
+pub mod payer;
 pub mod price;
 pub mod request;
 pub mod response;
