@@ -89,6 +89,26 @@ pub enum StoreError {
     },
 }
 
+/// A stored Unix time (seconds) of the order `order_id`; a value out of range is
+/// [`StoreError::Corrupt`]. Every store keeps its times so.
+#[cfg_attr(
+    not(any(feature = "sqlite", feature = "postgres", feature = "mysql")),
+    allow(dead_code)
+)]
+pub(crate) fn time_of(
+    order_id: &str,
+    seconds: Option<i64>,
+) -> Result<Option<OffsetDateTime>, StoreError> {
+    seconds
+        .map(|seconds| {
+            OffsetDateTime::from_unix_timestamp(seconds).map_err(|error| StoreError::Corrupt {
+                order_id: order_id.to_owned(),
+                reason: error.to_string(),
+            })
+        })
+        .transpose()
+}
+
 /// What a conditional write did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[must_use = "only `Applied` means this call made the change"]

@@ -40,7 +40,7 @@ use mysql_async::{Conn, Params, Pool, Row, TxOpts, Value};
 use time::OffsetDateTime;
 
 use super::{
-    AoidCondition, Change, Claim, OrderStore, Record, RecordState, StoreError, Transition,
+    AoidCondition, Change, Claim, OrderStore, Record, RecordState, StoreError, Transition, time_of,
 };
 
 /// The steps that create the schema, in order, each harmless to run again: a connect cut off
@@ -313,17 +313,6 @@ async fn create_or_check_schema(conn: &mut Conn) -> Result<(), StoreError> {
         conn.query_drop(step).await.map_err(database)?;
     }
     Ok(())
-}
-
-fn time_of(order_id: &str, seconds: Option<i64>) -> Result<Option<OffsetDateTime>, StoreError> {
-    seconds
-        .map(|seconds| {
-            OffsetDateTime::from_unix_timestamp(seconds).map_err(|error| StoreError::Corrupt {
-                order_id: order_id.to_owned(),
-                reason: error.to_string(),
-            })
-        })
-        .transpose()
 }
 
 /// Column `index` of `row`, as `T`.

@@ -26,7 +26,7 @@ use tokio_postgres::Row;
 use tokio_postgres::types::ToSql;
 
 use super::{
-    AoidCondition, Change, Claim, OrderStore, Record, RecordState, StoreError, Transition,
+    AoidCondition, Change, Claim, OrderStore, Record, RecordState, StoreError, Transition, time_of,
 };
 
 /// The schema, created when the store first connects to a database. `xorpay_store` numbers
@@ -319,17 +319,6 @@ fn tls_config(root_file: Option<&str>) -> Result<rustls::ClientConfig, StoreErro
         .map_err(database)?
         .with_root_certificates(roots)
         .with_no_client_auth())
-}
-
-fn time_of(order_id: &str, seconds: Option<i64>) -> Result<Option<OffsetDateTime>, StoreError> {
-    seconds
-        .map(|seconds| {
-            OffsetDateTime::from_unix_timestamp(seconds).map_err(|error| StoreError::Corrupt {
-                order_id: order_id.to_owned(),
-                reason: error.to_string(),
-            })
-        })
-        .transpose()
 }
 
 /// One row as a record; what PostgreSQL cannot hold for us is checked here.

@@ -27,7 +27,7 @@ use tokio::sync::Semaphore;
 use self::writer::Writer;
 
 use super::{
-    AoidCondition, Change, Claim, OrderStore, Record, RecordState, StoreError, Transition,
+    AoidCondition, Change, Claim, OrderStore, Record, RecordState, StoreError, Transition, time_of,
 };
 
 /// The schema, created when the store first opens a file. `xorpay_store` numbers it; a
@@ -343,17 +343,6 @@ fn records(
 
 fn unix(time: OffsetDateTime) -> i64 {
     time.unix_timestamp()
-}
-
-fn time_of(order_id: &str, seconds: Option<i64>) -> Result<Option<OffsetDateTime>, StoreError> {
-    seconds
-        .map(|seconds| {
-            OffsetDateTime::from_unix_timestamp(seconds).map_err(|error| StoreError::Corrupt {
-                order_id: order_id.to_owned(),
-                reason: error.to_string(),
-            })
-        })
-        .transpose()
 }
 
 /// One row as a record; what SQLite cannot hold for us is checked here.
