@@ -1,7 +1,7 @@
 //! A complete payment server: takes one order, serves XorPay's notifications, ships what is
 //! paid, and refunds from a second process. Start a local XorPay, then this (two terminals):
 //!
-//!     cargo run -p xorpay-sandbox -- --aid 1000 --secret 0123456789abcdef0123456789abcdef
+//!     XORPAY_APP_SECRET=0123456789abcdef0123456789abcdef cargo run -p xorpay-cli -- sandbox --aid 1000
 //!     cargo run --example notify_server
 //!
 //! It listens on 127.0.0.1:3000 (set LISTEN to change it) and prints the `curl` that makes

@@ -49,7 +49,7 @@ cargo fmt --manifest-path fuzz/Cargo.toml -- --check
 # No two modules may use each other, in the library, the sandbox or the demo shop
 # (scripts/module_circles.py says what counts); the check must also reject its fixture.
 log "no module circles"
-python3 scripts/module_circles.py xorpay-core/src/lib.rs xorpay-sandbox/src/lib.rs examples/shop/main.rs
+python3 scripts/module_circles.py xorpay-core/src/lib.rs xorpay-sandbox/src/lib.rs xorpay-cli/src/main.rs examples/shop/main.rs
 if python3 scripts/module_circles.py scripts/fixtures/module_circle/lib.rs >/dev/null; then
     echo "scripts/module_circles.py accepted scripts/fixtures/module_circle, which has a circle"
     exit 1
@@ -72,7 +72,7 @@ fi
 # Each feature on its own (and none) builds: a feature that leans on another's code without
 # enabling it fails here, not in a user's build.
 log "each feature alone"
-for feature in "" client axum actix-web sqlite postgres mysql; do
+for feature in "" client axum actix-web sqlite postgres mysql cli; do
     cargo check --quiet -p xorpay --no-default-features ${feature:+--features "$feature"}
 done
 # No OpenSSL anywhere: TLS is rustls in every store and in the client.
@@ -112,6 +112,10 @@ CARGO_TARGET_DIR="$root/target" cargo doc --quiet --manifest-path "$scratch/Carg
 # Every published crate packages (its files, its manifest, its build from the packaged
 # sources, the workspace's crates resolved from the packages themselves).
 log "cargo package"
+# Cargo unpacks the packages it verifies under CARGO_HOME, keyed by name and version, and
+# reuses what an earlier run unpacked: our own 0.1.0 from an earlier commit would be built
+# instead of this one.
+rm -rf "${CARGO_HOME:-$HOME/.cargo}"/registry/src/-*/xorpay*-0.1.0
 cargo package --workspace --exclude xorpay-testkit --quiet --allow-dirty
 
 echo "all checks passed in ${SECONDS}s"

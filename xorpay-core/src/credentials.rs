@@ -57,9 +57,16 @@ impl Aid {
     }
 
     /// What makes this aid unlike XorPay's, if anything: every aid XorPay shows is a short
-    /// number. Unusual, not refused (XorPay does not document the form).
-    #[cfg_attr(not(feature = "client"), allow(dead_code))]
-    pub(crate) fn oddity(&self) -> Option<&'static str> {
+    /// number. Unusual, not refused (XorPay does not document the form); the service warns
+    /// of it when built, and `xorpay doctor` reports it.
+    ///
+    /// ```
+    /// use xorpay::Aid;
+    /// assert_eq!(Aid::new("1000")?.oddity(), None);
+    /// assert!(Aid::new("shop-1")?.oddity().is_some());
+    /// # Ok::<(), xorpay::ConfigError>(())
+    /// ```
+    pub fn oddity(&self) -> Option<&'static str> {
         (!self.0.bytes().all(|b| b.is_ascii_digit()))
             .then_some("it is not all digits, and every aid XorPay gives is a number")
     }
@@ -140,9 +147,17 @@ impl AppSecret {
     }
 
     /// What makes this secret unlike XorPay's, if anything: every secret XorPay shows is 32
-    /// lowercase hex characters. Unusual, not refused (XorPay does not document the form).
-    #[cfg_attr(not(feature = "client"), allow(dead_code))]
-    pub(crate) fn oddity(&self) -> Option<&'static str> {
+    /// lowercase hex characters. Unusual, not refused (XorPay does not document the form);
+    /// the service warns of it when built, and `xorpay doctor` reports it. The answer never
+    /// quotes the secret.
+    ///
+    /// ```
+    /// use xorpay::AppSecret;
+    /// assert_eq!(AppSecret::new("0123456789abcdef0123456789abcdef")?.oddity(), None);
+    /// assert!(AppSecret::new("0123456789ABCDEF0123456789ABCDEF")?.oddity().is_some());
+    /// # Ok::<(), xorpay::ConfigError>(())
+    /// ```
+    pub fn oddity(&self) -> Option<&'static str> {
         let hex = self
             .0
             .bytes()

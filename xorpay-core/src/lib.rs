@@ -30,6 +30,8 @@
 //! - `axum` (feature `axum`): the router that serves the service's notify URL; `actix`
 //!   (feature `actix-web`): the same as an actix-web resource; any other framework calls
 //!   `Payments::answer` (body in; status and body out).
+//! - `cli` (feature `cli`): the operator's command line, `cli::run(&payments)`, for a binary
+//!   of the merchant's own.
 //!
 //! All protocol facts come from the protocol page (`docs/protocol.md` in the repository, the
 //! `xorpay::protocol` page of these docs), cited by section.
@@ -40,6 +42,8 @@
 
 #[cfg(feature = "actix-web")]
 pub mod actix;
+#[cfg(feature = "cli")]
+pub mod cli;
 // Read by the client; without it, only `__private::check_answers` (fuzzing) calls it.
 #[cfg_attr(not(feature = "client"), allow(dead_code))]
 mod answers;

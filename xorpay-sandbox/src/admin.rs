@@ -4,8 +4,12 @@
 //! | route | what it does |
 //! |---|---|
 //! | `POST /_sandbox/orders/{aoid}/pay` | the payer pays: 200 with the order (now `payed`, delivery started, or `fee_error`), 404 `{"error":"not_found"}`, 409 `{"error":"not_payable","state":…}` |
-//! | `GET /_sandbox/orders` | every order, oldest first, with refunds and delivery attempts |
+//! | `GET /_sandbox/orders` | every order, oldest first, with refunds and delivery attempts; `?aid=…` and `?order_id=…` keep the matching ones |
 //! | `GET /_sandbox/orders/{aoid}` | one order, or 404 |
+//! | `POST /_sandbox/orders/{aoid}/fee_error` | the payer pays but XorPay cannot take its fee: the order becomes `fee_error`, its notification held back (answers as `pay`) |
+//! | `POST /_sandbox/orders/{aoid}/expire` | a `new` order expires now: 200 with the order, 404, or 409 `{"error":"not_new","state":…}` |
+//! | `GET /_sandbox/deliveries` | every notification request, order by order, each with an `id` (`AOID.N`), the order's `aid`, `aoid` and `order_id`; `?aid=…` and `?order_id=…` filter |
+//! | `POST /_sandbox/deliveries/{id}/resend` | sends that request again now, exactly as before, and answers its log entry (kind `resent`; the order's state does not change), or 404 |
 //! | `PUT /_sandbox/orders/{aoid}/fault` | body an [`crate::OrderFault`], e.g. `{"kind":"concurrent","copies":3}`; `DELETE` removes it |
 //! | `GET /_sandbox/faults` | the route faults in force |
 //! | `POST /_sandbox/faults` | body a [`crate::RouteFaultRule`], e.g. `{"route":"pay","fault":{"kind":"delay","ms":5000},"times":2}` (`times`: a number or `"always"`, default 1) |
@@ -33,7 +37,7 @@ use serde_json::{Value, json};
 use xorpay_core::Price;
 
 use crate::faults::{OrderFault, RouteFaultRule};
-use crate::ledger::jsapi_pay_sign;
+use crate::ledger::{Paying, jsapi_pay_sign};
 use crate::orders::PayError;
 use crate::params::Params;
 use crate::state::Shared;
@@ -44,6 +48,10 @@ pub(crate) fn router() -> Router<Arc<Shared>> {
         .route("/_sandbox/orders", get(list_orders))
         .route("/_sandbox/orders/{aoid}", get(one_order))
         .route("/_sandbox/orders/{aoid}/pay", post(pay_order))
+        .route("/_sandbox/orders/{aoid}/fee_error", post(pay_fee_short))
+        .route("/_sandbox/orders/{aoid}/expire", post(expire_order))
+        .route("/_sandbox/deliveries", get(delivery_log))
+        .route("/_sandbox/deliveries/{id}/resend", post(resend))
         .route(
             "/_sandbox/orders/{aoid}/fault",
             put(set_order_fault).delete(clear_order_fault),
@@ -63,9 +71,38 @@ fn not_found() -> Response {
     (StatusCode::NOT_FOUND, Json(json!({ "error": "not_found" }))).into_response()
 }
 
-async fn list_orders(State(shared): State<Arc<Shared>>) -> Response {
-    let orders = shared.ledger().views(shared.clock.now());
+/// The `aid` and `order_id` filters of a listing.
+fn filters(query: Option<&str>) -> (Option<String>, Option<String>) {
+    let params = Params::merge(query, &HeaderMap::new(), &[]);
+    let get = |name| params.get(name).map(str::to_owned);
+    (get("aid"), get("order_id"))
+}
+
+async fn list_orders(State(shared): State<Arc<Shared>>, RawQuery(query): RawQuery) -> Response {
+    let (aid, order_id) = filters(query.as_deref());
+    let mut orders = shared.ledger().views(shared.clock.now());
+    orders.retain(|order| {
+        aid.as_ref().is_none_or(|aid| &order.aid == aid)
+            && order_id.as_ref().is_none_or(|id| &order.order_id == id)
+    });
     Json(orders).into_response()
+}
+
+async fn delivery_log(State(shared): State<Arc<Shared>>, RawQuery(query): RawQuery) -> Response {
+    let (aid, order_id) = filters(query.as_deref());
+    Json(
+        shared
+            .ledger()
+            .delivery_log(aid.as_deref(), order_id.as_deref()),
+    )
+    .into_response()
+}
+
+async fn resend(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> Response {
+    match delivery::resend(&shared, &id).await {
+        Some(record) => Json(record).into_response(),
+        None => not_found(),
+    }
 }
 
 async fn one_order(State(shared): State<Arc<Shared>>, Path(aoid): Path<String>) -> Response {
@@ -88,7 +125,24 @@ fn pay_response(result: Result<crate::OrderView, PayError>) -> Response {
 }
 
 async fn pay_order(State(shared): State<Arc<Shared>>, Path(aoid): Path<String>) -> Response {
-    pay_response(delivery::pay(&shared, &aoid, false))
+    pay_response(delivery::pay(&shared, &aoid, Paying::OnTime))
+}
+
+async fn pay_fee_short(State(shared): State<Arc<Shared>>, Path(aoid): Path<String>) -> Response {
+    pay_response(delivery::pay(&shared, &aoid, Paying::FeeShort))
+}
+
+async fn expire_order(State(shared): State<Arc<Shared>>, Path(aoid): Path<String>) -> Response {
+    let expired = shared.ledger().expire(&aoid, shared.clock.now());
+    match expired {
+        Ok(()) => one_order(State(shared), Path(aoid)).await,
+        Err(PayError::NotFound) => not_found(),
+        Err(PayError::NotPayable(state)) => (
+            StatusCode::CONFLICT,
+            Json(json!({ "error": "not_new", "state": state })),
+        )
+            .into_response(),
+    }
 }
 
 async fn set_order_fault(
@@ -321,7 +375,7 @@ async fn bridge_pay(State(shared): State<Arc<Shared>>, body: axum::body::Bytes) 
     if !fields.pay_sign.eq_ignore_ascii_case(&expected) {
         return bridge_fail(StatusCode::BAD_REQUEST, "paySign does not match");
     }
-    match delivery::pay(&shared, &aoid, false) {
+    match delivery::pay(&shared, &aoid, Paying::OnTime) {
         Ok(order) => with_cors(
             Json(json!({ "err_msg": "get_brand_wcpay_request:ok", "aoid": order.aoid }))
                 .into_response(),

@@ -1,12 +1,15 @@
 //! The sandbox's configuration: what a test, an example or the binary chooses
 //! ([`SandboxConfig`], built with `Sandbox::builder()`), and the fixed settings every route
-//! reads ([`Config`]). At the bottom of the crate: it imports only the atoms (`ids`, `sign`).
+//! reads ([`Config`]). At the bottom of the crate: it imports only the atoms (`ids`, `sign`,
+//! `magic`).
 
 use std::fmt;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
 use typed_builder::TypedBuilder;
+
+use crate::magic::MagicAmount;
 
 /// How a sandbox is set up: built with [`crate::Sandbox::builder`], then started with
 /// [`SandboxConfig::start`] (or [`SandboxConfig::serve`] on a listener of your own).
@@ -58,6 +61,10 @@ pub struct SandboxConfig {
     /// Start with the merchant account frozen (`app_off`).
     #[builder(default)]
     pub(crate) app_off: bool,
+    /// Turn on the magic amounts ([`crate::MagicAmount`]): prices such as `4.02` or `5.04`
+    /// that take one of XorPay's unhappy paths. Default: off, every price behaves as usual.
+    #[builder(default)]
+    pub(crate) magic_amounts: bool,
     /// Keep the orders in this file between runs: loaded when the sandbox starts (when it
     /// exists; then its balance and frozen flag win over the settings above), saved after
     /// every change. Deliveries under way when it was saved start their schedule again.
@@ -86,6 +93,7 @@ impl fmt::Debug for SandboxConfig {
             .field("fee_rate_bp", &self.fee_rate_bp)
             .field("notify_timeout", &self.notify_timeout)
             .field("app_off", &self.app_off)
+            .field("magic_amounts", &self.magic_amounts)
             .field("state_file", &self.state_file)
             .finish()
     }
@@ -100,6 +108,7 @@ pub(crate) struct Config {
     pub(crate) strict_lowercase_sign: bool,
     pub(crate) fee_rate_bp: u32,
     pub(crate) notify_timeout: Duration,
+    magic_amounts: bool,
 }
 
 /// One merchant account: its aid, its secret and the `appId` of its JSAPI answers.
@@ -119,6 +128,7 @@ impl Config {
         strict_lowercase_sign: bool,
         fee_rate_bp: u32,
         notify_timeout: Duration,
+        magic_amounts: bool,
     ) -> Config {
         let merchants = merchants
             .into_iter()
@@ -134,6 +144,16 @@ impl Config {
             strict_lowercase_sign,
             fee_rate_bp,
             notify_timeout,
+            magic_amounts,
+        }
+    }
+
+    /// The magic amount an order of `fen` stands for, when magic amounts are on.
+    pub(crate) fn magic(&self, fen: u64) -> Option<MagicAmount> {
+        if self.magic_amounts {
+            MagicAmount::of(fen)
+        } else {
+            None
         }
     }
 
@@ -161,6 +181,7 @@ impl fmt::Debug for Config {
             .field("strict_lowercase_sign", &self.strict_lowercase_sign)
             .field("fee_rate_bp", &self.fee_rate_bp)
             .field("notify_timeout", &self.notify_timeout)
+            .field("magic_amounts", &self.magic_amounts)
             .finish()
     }
 }

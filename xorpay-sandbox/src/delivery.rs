@@ -29,8 +29,8 @@ use tokio::time::Instant;
 use xorpay_core::Price;
 
 use crate::faults::OrderFault;
-use crate::ledger::Delivery;
-use crate::orders::{DeliveryAttempt, NotificationKind};
+use crate::ledger::{Delivery, Paying};
+use crate::orders::{DeliveryAttempt, DeliveryRecord, NotificationKind};
 use crate::orders::{OrderView, PayError};
 use crate::sign;
 use crate::state::Shared;
@@ -41,12 +41,11 @@ pub(crate) const RETRY_GAPS: [u32; 6] = [1, 2, 4, 16, 64, 300];
 /// The secret a [`OrderFault::TamperedSignature`] forgery is signed with.
 const FORGER_SECRET: &str = "not-the-merchant-secret";
 
-/// The payer pays the order (`late`: also one XorPay has already expired); delivery starts
-/// unless it became `fee_error`.
-pub(crate) fn pay(shared: &Arc<Shared>, aoid: &str, late: bool) -> Result<OrderView, PayError> {
+/// The payer pays the order; delivery starts unless it became `fee_error`.
+pub(crate) fn pay(shared: &Arc<Shared>, aoid: &str, paying: Paying) -> Result<OrderView, PayError> {
     let now = shared.clock.now();
     let mut ledger = shared.ledger();
-    let deliver = ledger.pay(aoid, &shared.config, now, late)?;
+    let deliver = ledger.pay(aoid, &shared.config, now, paying)?;
     let view = ledger.view(aoid, now).ok_or(PayError::NotFound)?;
     drop(ledger);
     if deliver {
@@ -59,6 +58,24 @@ pub(crate) fn pay(shared: &Arc<Shared>, aoid: &str, late: bool) -> Result<OrderV
 pub(crate) fn spawn(shared: &Arc<Shared>, aoid: String) {
     let task = deliver(Arc::clone(shared), aoid);
     shared.spawn(task);
+}
+
+/// Sends the delivery log's request `id` (`AOID.N`) again, now, exactly as it was sent, and
+/// records it on its order as [`NotificationKind::Resent`]. `None` for an unknown id.
+pub(crate) async fn resend(shared: &Arc<Shared>, id: &str) -> Option<DeliveryRecord> {
+    let (delivery, attempt) = shared.ledger().replay(id)?;
+    let (aoid, _) = id.rsplit_once('.')?;
+    let outcome = post(
+        shared,
+        &delivery.notify_url,
+        delivery.fields,
+        attempt,
+        NotificationKind::Resent,
+        Instant::now(),
+    )
+    .await;
+    shared.ledger().record_attempt(aoid, outcome);
+    shared.ledger().delivery_log_of(aoid).pop()
 }
 
 async fn deliver(shared: Arc<Shared>, aoid: String) {

@@ -1,5 +1,6 @@
 //! The middleware in front of each of XorPay's routes: applies the route's fault, if one is
-//! in force (see [`crate::faults`] for what each looks like).
+//! in force (see [`crate::faults`] for what each looks like), and loses the answers a magic
+//! amount asks to lose (see [`crate::magic`]).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,6 +11,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use crate::faults::{ConnectionKill, Route, RouteFault};
+use crate::magic::LoseAnswer;
 use crate::state::Shared;
 
 /// nginx's error page for a failed upstream, byte for byte what a gateway sends.
@@ -23,7 +25,16 @@ pub(crate) async fn apply(
 ) -> Response {
     let fault = shared.route_faults().take(route);
     match fault {
-        None => next.run(request).await,
+        None => {
+            // A magic amount may ask for the answer to be lost after the route acted.
+            let kill = request.extensions().get::<ConnectionKill>().cloned();
+            let response = next.run(request).await;
+            if response.extensions().get::<LoseAnswer>().is_some() {
+                drop(response);
+                return drop_connection(kill).await;
+            }
+            response
+        }
         Some(RouteFault::Http500) => (
             StatusCode::INTERNAL_SERVER_ERROR,
             [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],

@@ -39,9 +39,10 @@ use crate::clock::{china_date, china_time, unix_seconds};
 use crate::config::Config;
 use crate::faults::OrderFault;
 use crate::ids;
+use crate::magic::MagicAmount;
 use crate::orders::{
-    DeliveryAttempt, DeliveryState, OrderKind, OrderState, OrderView, PayError, PaymentView,
-    RefundRecord,
+    DeliveryAttempt, DeliveryRecord, DeliveryState, OrderKind, OrderState, OrderView, PayError,
+    PaymentView, RefundRecord,
 };
 use crate::sign;
 
@@ -50,6 +51,29 @@ pub(crate) const DEFAULT_EXPIRE_SECS: u64 = 7200;
 
 /// The most partial refunds per order (docs/protocol.md §4.6).
 pub(crate) const MAX_REFUNDS: usize = 50;
+
+/// A notification's fields in the order XorPay sends them (docs/protocol.md §7).
+const NOTIFY_FIELDS: [&str; 7] = [
+    "aoid",
+    "order_id",
+    "pay_price",
+    "pay_time",
+    "more",
+    "detail",
+    "sign",
+];
+
+/// How the payer pays an order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Paying {
+    /// While the order is `new`.
+    OnTime,
+    /// Also an order XorPay already expired (the race at the end of its lifetime).
+    Late,
+    /// While `new`, but XorPay's fee cannot be taken, whatever the balance: the order becomes
+    /// `fee_error` (`xorpay trigger fee_error`).
+    FeeShort,
+}
 
 /// A checked order request: what decides whether a reused `order_id` is "the same order".
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -126,6 +150,9 @@ pub(crate) struct Created {
     pub(crate) response: Value,
     /// Whether a notification must now be delivered (a barcode paid at once).
     pub(crate) start_delivery: bool,
+    /// Whether the answer must be lost: a new order of the magic amount that loses it (a
+    /// retry for the same order is answered).
+    pub(crate) lose_answer: bool,
 }
 
 /// A notification to deliver, as decided at payment time.
@@ -343,6 +370,7 @@ impl Ledger {
                     aoid: order.aoid.clone(),
                     response: order.response.clone(),
                     start_delivery: false,
+                    lose_answer: false,
                 }),
                 OrderState::New => Err("order_exist"),
             };
@@ -431,7 +459,9 @@ impl Ledger {
 
         let start_delivery = match barcode {
             Some(BarcodeOutcome::Paid) => {
-                let start = self.pay(&aoid, config, now, false).unwrap_or(false);
+                let start = self
+                    .pay(&aoid, config, now, Paying::OnTime)
+                    .unwrap_or(false);
                 let detail = self
                     .orders
                     .get(&aoid)
@@ -449,6 +479,18 @@ impl Ledger {
             }
             Some(BarcodeOutcome::Failed(_)) | None => false,
         };
+        let mut lose_answer = false;
+        if let Some(order) = self.orders.get_mut(&aoid) {
+            match config.magic(order.request.price_fen) {
+                Some(MagicAmount::CreateAnswerLost) => lose_answer = true,
+                Some(MagicAmount::ExpiresAtOnce) if order.state == OrderState::New => {
+                    order.expire_secs = 0;
+                    order.state = OrderState::Expire;
+                }
+                Some(MagicAmount::NotifiedTwice) => order.fault = Some(OrderFault::Duplicate),
+                _ => {}
+            }
+        }
         let response = self
             .orders
             .get(&aoid)
@@ -458,6 +500,7 @@ impl Ledger {
             aoid,
             response,
             start_delivery,
+            lose_answer,
         })
     }
 
@@ -474,11 +517,12 @@ impl Ledger {
         aoid: &str,
         config: &Config,
         now: SystemTime,
-        late: bool,
+        paying: Paying,
     ) -> Result<bool, PayError> {
         let order = self.orders.get_mut(aoid).ok_or(PayError::NotFound)?;
         order.refresh(now);
-        let payable = order.state == OrderState::New || (late && order.state == OrderState::Expire);
+        let payable = order.state == OrderState::New
+            || (paying == Paying::Late && order.state == OrderState::Expire);
         if !payable {
             return Err(PayError::NotPayable(order.state));
         }
@@ -486,8 +530,13 @@ impl Ledger {
             return Err(PayError::NotFound);
         };
         let fee = fee_fen(order.request.price_fen, config.fee_rate_bp);
+        let paying = match config.magic(order.request.price_fen) {
+            Some(MagicAmount::FeeErrorOnPayment) => Paying::FeeShort,
+            _ => paying,
+        };
         let account = self.accounts.entry(order.request.aid.clone()).or_default();
         let (state, fee) = match account.balance_fen.as_mut() {
+            _ if paying == Paying::FeeShort => (OrderState::FeeError, 0),
             Some(balance) if *balance < fee => (OrderState::FeeError, 0),
             Some(balance) => {
                 *balance -= fee;
@@ -624,7 +673,9 @@ impl Ledger {
         if !sign::matches(received, &expected, config.strict_lowercase_sign) {
             return "sign_error";
         }
-        if order.state != OrderState::Success {
+        if order.state != OrderState::Success
+            || config.magic(order.request.price_fen) == Some(MagicAmount::RefundRefused)
+        {
             return "order_error";
         }
         let Ok(amount) = price.parse::<Price>() else {
@@ -643,6 +694,81 @@ impl Ledger {
             at: china_time(now),
         });
         "ok"
+    }
+
+    /// Expires an unpaid order now, as if its lifetime had run out (`xorpay trigger expired`).
+    pub(crate) fn expire(&mut self, aoid: &str, now: SystemTime) -> Result<(), PayError> {
+        let order = self.orders.get_mut(aoid).ok_or(PayError::NotFound)?;
+        order.refresh(now);
+        if order.state != OrderState::New {
+            return Err(PayError::NotPayable(order.state));
+        }
+        // The lifetime it had, to the second, so that `expires_at` tells the truth.
+        let lived = now.duration_since(order.created).unwrap_or_default();
+        order.expire_secs = lived.as_secs();
+        order.state = OrderState::Expire;
+        Ok(())
+    }
+
+    /// Every notification request made so far, order by order (oldest order first), of the
+    /// orders that match the filters.
+    pub(crate) fn delivery_log(
+        &self,
+        aid: Option<&str>,
+        order_id: Option<&str>,
+    ) -> Vec<DeliveryRecord> {
+        let mut orders: Vec<&Order> = self
+            .orders
+            .values()
+            .filter(|order| aid.is_none_or(|aid| order.request.aid == aid))
+            .filter(|order| order_id.is_none_or(|id| order.request.order_id == id))
+            .collect();
+        orders.sort_by_key(|order| order.seq);
+        orders.into_iter().flat_map(Ledger::log_of).collect()
+    }
+
+    fn log_of(order: &Order) -> Vec<DeliveryRecord> {
+        (1..)
+            .zip(&order.deliveries)
+            .map(|(place, request)| DeliveryRecord {
+                id: format!("{}.{place}", order.aoid),
+                aid: order.request.aid.clone(),
+                aoid: order.aoid.clone(),
+                order_id: order.request.order_id.clone(),
+                request: request.clone(),
+            })
+            .collect()
+    }
+
+    /// The delivery log of one order.
+    pub(crate) fn delivery_log_of(&self, aoid: &str) -> Vec<DeliveryRecord> {
+        self.orders.get(aoid).map_or_else(Vec::new, Ledger::log_of)
+    }
+
+    /// What to send again for the delivery log entry `id` (`AOID.N`), its fields in XorPay's
+    /// order, with its attempt number.
+    pub(crate) fn replay(&self, id: &str) -> Option<(Delivery, u32)> {
+        let (aoid, index) = id.rsplit_once('.')?;
+        let index = index.parse::<usize>().ok()?.checked_sub(1)?;
+        let order = self.orders.get(aoid)?;
+        let request = order.deliveries.get(index)?;
+        let mut fields: Vec<(String, String)> = NOTIFY_FIELDS
+            .iter()
+            .filter_map(|name| Some(((*name).to_owned(), request.fields.get(*name)?.clone())))
+            .collect();
+        fields.extend(
+            request
+                .fields
+                .iter()
+                .filter(|(name, _)| !NOTIFY_FIELDS.contains(&name.as_str()))
+                .map(|(name, value)| (name.clone(), value.clone())),
+        );
+        let delivery = Delivery {
+            notify_url: order.request.notify_url.clone(),
+            fields,
+            fault: None,
+        };
+        Some((delivery, request.attempt))
     }
 
     /// The state of an order, by aoid.

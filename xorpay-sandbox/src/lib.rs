@@ -18,6 +18,7 @@ pub mod faults;
 mod ids;
 mod inject;
 mod ledger;
+mod magic;
 pub mod orders;
 mod pages;
 mod params;
@@ -30,8 +31,9 @@ mod state;
 
 pub use config::SandboxConfig;
 pub use faults::{FaultTimes, OrderFault, Route, RouteFault, RouteFaultRule};
+pub use magic::MagicAmount;
 pub use orders::{
-    DeliveryAttempt, DeliveryState, NotificationKind, OrderKind, OrderState, OrderView, PayError,
-    PaymentView, RefundRecord, UnknownOrder,
+    DeliveryAttempt, DeliveryRecord, DeliveryState, NotificationKind, OrderKind, OrderState,
+    OrderView, PayError, PaymentView, RefundRecord, UnknownOrder,
 };
 pub use server::Sandbox;

@@ -181,6 +181,9 @@ pub enum NotificationKind {
     TamperedAmount,
     /// A forgery: signed with the wrong secret.
     TamperedSignature,
+    /// An earlier request sent again on demand (`POST /_sandbox/deliveries/{id}/resend`,
+    /// `xorpay resend`). Its answer changes nothing in the order's state.
+    Resent,
 }
 
 impl NotificationKind {
@@ -222,6 +225,25 @@ pub struct DeliveryAttempt {
 impl DeliveryAttempt {
     /// How much of a response body is kept.
     pub const BODY_EXCERPT: usize = 512;
+}
+
+/// One notification request in the sandbox's delivery log (`GET /_sandbox/deliveries`), with
+/// the order it was for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct DeliveryRecord {
+    /// `AOID.N`: the order's aoid and the request's place among that order's requests, from
+    /// 1. It names the request for a resend.
+    pub id: String,
+    /// The merchant whose order it is.
+    pub aid: String,
+    /// XorPay's order id.
+    pub aoid: String,
+    /// The merchant's order number.
+    pub order_id: String,
+    /// The request and what came of it.
+    #[serde(flatten)]
+    pub request: DeliveryAttempt,
 }
 
 /// Why the payer could not pay an order.

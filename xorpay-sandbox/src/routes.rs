@@ -46,7 +46,8 @@ use serde_json::json;
 use xorpay_core::Price;
 
 use crate::faults::Route;
-use crate::ledger::{BarcodeOutcome, NewOrder};
+use crate::ledger::{BarcodeOutcome, Created, NewOrder};
+use crate::magic::{LoseAnswer, MagicAmount};
 use crate::orders::OrderKind;
 use crate::params::Params;
 use crate::state::Shared;
@@ -197,13 +198,13 @@ fn check_order(
     })
 }
 
-/// Validates and creates an order (steps 1–9); returns its aoid and JSON answer.
+/// Validates and creates an order (steps 1–9).
 fn create(
     shared: &Arc<Shared>,
     endpoint: Endpoint,
     aid: &str,
     params: &Params,
-) -> Result<(String, serde_json::Value), String> {
+) -> Result<Created, String> {
     let request = check_order(shared, endpoint, aid, params).map_err(str::to_owned)?;
     let outcome = request
         .barcode
@@ -217,7 +218,15 @@ fn create(
     if created.start_delivery {
         delivery::spawn(shared, created.aoid.clone());
     }
-    Ok((created.aoid, created.response))
+    Ok(created)
+}
+
+/// Marks `answer` to be lost ([`LoseAnswer`]) when `lose` holds.
+fn lose_if(lose: bool, mut answer: Response) -> Response {
+    if lose {
+        answer.extensions_mut().insert(LoseAnswer);
+    }
+    answer
 }
 
 /// `POST /api/pay/{aid}`: native, jsapi (and mini program) and alipay orders (§3).
@@ -230,7 +239,7 @@ async fn pay(
 ) -> Response {
     let params = Params::merge(query.as_deref(), &headers, &body);
     match create(&shared, Endpoint::Pay, &aid, &params) {
-        Ok((_, response)) => Json(response).into_response(),
+        Ok(created) => lose_if(created.lose_answer, Json(created.response).into_response()),
         Err(code) => status(&code),
     }
 }
@@ -245,8 +254,11 @@ async fn cashier(
 ) -> Response {
     let params = Params::merge(query.as_deref(), &headers, &body);
     match create(&shared, Endpoint::Cashier, &aid, &params) {
-        Ok((aoid, _)) => match shared.view(&aoid) {
-            Some(order) => Html(pages::cashier(&order)).into_response(),
+        Ok(created) => match shared.view(&created.aoid) {
+            Some(order) => lose_if(
+                created.lose_answer,
+                Html(pages::cashier(&order)).into_response(),
+            ),
             None => status("not_exist"),
         },
         Err(code) => status(&code),
@@ -263,7 +275,7 @@ async fn barcode(
 ) -> Response {
     let params = Params::merge(query.as_deref(), &headers, &body);
     match create(&shared, Endpoint::Barcode, &aid, &params) {
-        Ok((_, response)) => Json(response).into_response(),
+        Ok(created) => lose_if(created.lose_answer, Json(created.response).into_response()),
         Err(code) => status(&code),
     }
 }
@@ -349,14 +361,22 @@ async fn refund(
 ) -> Response {
     let params = Params::merge(query.as_deref(), &headers, &body);
     let now = shared.clock.now();
-    let code = shared.ledger().refund(
+    let mut ledger = shared.ledger();
+    let code = ledger.refund(
         &aoid,
         params.get("price"),
         params.get("sign"),
         &shared.config,
         now,
     );
-    status(code)
+    let magic = ledger
+        .view(&aoid, now)
+        .and_then(|order| shared.config.magic(order.price_fen));
+    drop(ledger);
+    lose_if(
+        code == "ok" && magic == Some(MagicAmount::RefundAnswerLost),
+        status(code),
+    )
 }
 
 /// `GET /qr?data=…`: a PNG QR code of `data` (§4.7).

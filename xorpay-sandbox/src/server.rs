@@ -26,8 +26,8 @@ use tower::ServiceExt;
 
 use crate::config::{Config, SandboxConfig, SandboxConfigBuilder};
 use crate::faults::{ConnectionKill, FaultTimes, OrderFault, Route, RouteFault};
-use crate::ledger::Ledger;
-use crate::orders::{DeliveryAttempt, OrderView, PayError, UnknownOrder};
+use crate::ledger::{Ledger, Paying};
+use crate::orders::{DeliveryAttempt, DeliveryRecord, OrderView, PayError, UnknownOrder};
 use crate::state::Shared;
 use crate::{delivery, persist, routes};
 
@@ -78,6 +78,7 @@ impl SandboxConfig {
             self.strict_lowercase_sign,
             self.fee_rate_bp,
             self.notify_timeout,
+            self.magic_amounts,
         );
         let ledger = match &self.state_file {
             Some(path) => persist::load(path)?,
@@ -230,7 +231,41 @@ impl Sandbox {
     /// # Errors
     /// [`PayError::NotFound`], or [`PayError::NotPayable`] when the order is not `new`.
     pub async fn pay(&self, aoid: &str) -> Result<OrderView, PayError> {
-        delivery::pay(&self.shared, aoid, false)
+        delivery::pay(&self.shared, aoid, Paying::OnTime)
+    }
+
+    /// The payer pays, but XorPay cannot take its fee, whatever the balance: the order
+    /// becomes `fee_error` and its notification is held back, as `POST
+    /// /_sandbox/orders/{aoid}/fee_error`.
+    ///
+    /// # Errors
+    /// [`PayError::NotFound`], or [`PayError::NotPayable`] when the order is not `new`.
+    pub async fn pay_fee_short(&self, aoid: &str) -> Result<OrderView, PayError> {
+        delivery::pay(&self.shared, aoid, Paying::FeeShort)
+    }
+
+    /// A `new` order expires now, as if its lifetime had run out (`POST
+    /// /_sandbox/orders/{aoid}/expire`).
+    ///
+    /// # Errors
+    /// [`PayError::NotFound`], or [`PayError::NotPayable`] when the order is not `new`.
+    pub fn expire(&self, aoid: &str) -> Result<OrderView, PayError> {
+        let now = self.shared.clock.now();
+        let mut ledger = self.shared.ledger();
+        ledger.expire(aoid, now)?;
+        ledger.view(aoid, now).ok_or(PayError::NotFound)
+    }
+
+    /// Every notification request made so far, order by order, each with its log id
+    /// (`GET /_sandbox/deliveries`).
+    pub fn delivery_log(&self) -> Vec<DeliveryRecord> {
+        self.shared.ledger().delivery_log(None, None)
+    }
+
+    /// Sends the logged request `id` (`AOID.N`) again, now, and answers its new log entry;
+    /// `None` for an unknown id (`POST /_sandbox/deliveries/{id}/resend`).
+    pub async fn resend(&self, id: &str) -> Option<DeliveryRecord> {
+        delivery::resend(&self.shared, id).await
     }
 
     /// The payer's channel completes a payment of an order XorPay had already reported
@@ -242,7 +277,7 @@ impl Sandbox {
     /// [`PayError::NotFound`], or [`PayError::NotPayable`] when the order is neither `new`
     /// nor `expire`.
     pub async fn pay_late(&self, aoid: &str) -> Result<OrderView, PayError> {
-        delivery::pay(&self.shared, aoid, true)
+        delivery::pay(&self.shared, aoid, Paying::Late)
     }
 
     /// A snapshot of the order with this aoid.

@@ -575,3 +575,125 @@ async fn faults_only_shape_the_first_attempt() {
     wait_delivery(&sandbox, &other, DeliveryState::Acknowledged).await;
     assert_eq!(sandbox.deliveries(&other).len(), 1);
 }
+
+/// The delivery log across orders and a resend, over the admin routes, as `xorpay
+/// deliveries` and `xorpay resend` use them: the replay carries the very same body, is logged
+/// as `resent`, and changes nothing in the order.
+#[tokio::test]
+async fn the_delivery_log_lists_every_request_and_a_resend_replays_one_unchanged() {
+    let receiver = Receiver::ok().await;
+    let sandbox = sandbox_with!();
+    let first = order_for(&sandbox, &receiver, "log-1").await;
+    let second = order_for(&sandbox, &receiver, "log-2").await;
+    for aoid in [&first, &second] {
+        sandbox.pay(aoid).await.unwrap();
+        wait_delivery(&sandbox, aoid, DeliveryState::Acknowledged).await;
+    }
+    let base = sandbox.base_url();
+    let log: serde_json::Value = client()
+        .get(format!("{base}/_sandbox/deliveries"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let ids: Vec<&str> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|entry| entry["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, [format!("{first}.1"), format!("{second}.1")]);
+    assert_eq!(log[1]["order_id"], "log-2");
+    assert_eq!(log[1]["status"], 200);
+    assert_eq!(log[1]["kind"], "genuine");
+
+    let only: serde_json::Value = client()
+        .get(format!("{base}/_sandbox/deliveries?order_id=log-1"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(only.as_array().unwrap().len(), 1);
+    assert_eq!(only[0]["aoid"], first.as_str());
+
+    let resent = client()
+        .post(format!("{base}/_sandbox/deliveries/{first}.1/resend"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resent.status(), 200);
+    let resent: serde_json::Value = resent.json().await.unwrap();
+    assert_eq!(resent["id"], format!("{first}.2"));
+    assert_eq!(resent["kind"], "resent");
+    assert_eq!(resent["status"], 200);
+    let hits = receiver.hits();
+    assert_eq!(hits.len(), 3, "two deliveries and one replay");
+    assert_eq!(hits[2].body, hits[0].body, "the replay is the same body");
+    assert_eq!(sandbox.order(&first).unwrap().state, OrderState::Success);
+
+    for unknown in [
+        format!("{first}.9"),
+        format!("{first}.0"),
+        "nothing".to_owned(),
+    ] {
+        let answer = client()
+            .post(format!("{base}/_sandbox/deliveries/{unknown}/resend"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), 404, "{unknown}");
+    }
+    assert_eq!(receiver.hits().len(), 3);
+}
+
+/// `xorpay trigger expired` and `fee_error`: a `new` order expires now, or is paid with the
+/// fee refused whatever the balance; neither notifies, and neither applies to a paid order.
+#[tokio::test]
+async fn an_order_can_be_expired_or_made_fee_error_on_demand() {
+    let receiver = Receiver::ok().await;
+    let sandbox = sandbox_with!();
+    let base = sandbox.base_url().to_owned();
+    let expiring = order_for(&sandbox, &receiver, "expire-me").await;
+    let answer = client()
+        .post(format!("{base}/_sandbox/orders/{expiring}/expire"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200);
+    assert_eq!(query(&sandbox, &expiring).await, "expire");
+    let again = client()
+        .post(format!("{base}/_sandbox/orders/{expiring}/expire"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 409);
+
+    let short = order_for(&sandbox, &receiver, "fee-short").await;
+    let answer = client()
+        .post(format!("{base}/_sandbox/orders/{short}/fee_error"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200);
+    let order = sandbox.order(&short).unwrap();
+    assert_eq!(order.state, OrderState::FeeError);
+    assert_eq!(order.delivery, DeliveryState::HeldBack);
+    assert_eq!(query(&sandbox, &short).await, "fee_error");
+
+    let listed: serde_json::Value = client()
+        .get(format!("{base}/_sandbox/orders?order_id=fee-short"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+    assert_eq!(listed[0]["aoid"], short.as_str());
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert!(receiver.hits().is_empty(), "nothing was notified");
+}

@@ -49,7 +49,7 @@ impl<O: ServiceOrder> Payments<O> {
     /// One round: reconciliation, then fulfilment, each stopping early when told to.
     async fn sweep(&self) {
         let signals = &self.inner.signals;
-        match self.reconcile_until(|| signals.stopping()).await {
+        match self.reconcile_until(|| signals.stopping(), |_, _| {}).await {
             Ok(report) => {
                 for order_id in &report.fee_error {
                     tracing::warn!(

@@ -108,13 +108,24 @@ impl<O: ServiceOrder> Payments<O> {
     /// [`StoreError`] when the store fails; a failed query only counts in
     /// [`Reconciled::failed`]. Safe to call again at any time.
     pub async fn reconcile(&self) -> Result<Reconciled<O>, StoreError> {
-        self.reconcile_until(|| false).await
+        self.reconcile_until(|| false, |_, _| {}).await
     }
 
-    /// [`Payments::reconcile`], asking about nothing more once `stop` says so.
+    /// [`Payments::reconcile`], telling `progress` how many of the due orders are done.
+    #[cfg(feature = "cli")]
+    pub(crate) async fn reconcile_with_progress(
+        &self,
+        progress: impl Fn(usize, usize),
+    ) -> Result<Reconciled<O>, StoreError> {
+        self.reconcile_until(|| false, progress).await
+    }
+
+    /// [`Payments::reconcile`], asking about nothing more once `stop` says so, and telling
+    /// `progress` (done, due) after each order.
     pub(super) async fn reconcile_until(
         &self,
         stop: impl Fn() -> bool,
+        progress: impl Fn(usize, usize),
     ) -> Result<Reconciled<O>, StoreError> {
         let now = self.now();
         let policy = self.inner.reconcile;
@@ -131,7 +142,9 @@ impl<O: ServiceOrder> Payments<O> {
         let candidates = store
             .due_for_check(now, now - policy.stale_after, now - grace, policy.batch)
             .await?;
-        for candidate in candidates {
+        let due = candidates.len();
+        for (done, candidate) in candidates.into_iter().enumerate() {
+            progress(done, due);
             if stop() {
                 break;
             }
@@ -208,6 +221,7 @@ impl<O: ServiceOrder> Payments<O> {
                     .await?;
             }
         }
+        progress(due, due);
         if !report.paid.is_empty() {
             self.inner.signals.paid();
         }

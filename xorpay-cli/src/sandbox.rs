@@ -1,46 +1,46 @@
-//! The `xorpay-sandbox` program: a local XorPay on a loopback port, until killed.
+//! `xorpay sandbox`: the local XorPay on a loopback port, until stopped.
 //!
-//! It prints exactly `listening on http://ADDR` on stdout once it accepts connections (scripts
-//! wait for that line), then nothing else. It never prints the secret.
+//! It prints exactly `listening on http://ADDR` on stdout once it accepts connections
+//! (scripts wait for that line), then nothing else. It never prints a secret.
 
 use std::io::Write;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::Parser;
+use clap::Args as ClapArgs;
 use xorpay_sandbox::Sandbox;
+use zeroize::Zeroizing;
 
-/// A faithful local XorPay: XorPay's API with signature checks, order states, signed
+use crate::failure::Failure;
+use crate::secret::{SecretArgs, missing};
+
+/// Run the local XorPay: XorPay's API with its signature checks, order states, signed
 /// notifications with retries, and fault injection, on a loopback port.
 ///
 /// Besides XorPay's routes (/api/pay/{aid}, /api/cashier/{aid}, /api/barcode_pay/{aid},
 /// /api/openid/{aid}, /api/query/{aoid}, /api/query2/{aid}, /api/refund/{aoid}, /qr) it
-/// serves /_sandbox/: POST /_sandbox/orders/{aoid}/pay makes the payer pay, GET
-/// /_sandbox/orders shows orders and notification attempts, /_sandbox/faults injects faults,
-/// and /_sandbox/jsbridge.js stands in for WeChat's WeixinJSBridge.
-// No `Debug`: the arguments hold the secret, and nothing should be able to print them.
-#[derive(Parser)]
-#[command(name = "xorpay-sandbox", version, about, long_about)]
-struct Args {
+/// serves /_sandbox/: the payer's actions, the orders and the delivery log, faults, and a
+/// WeixinJSBridge stand-in. `xorpay trigger`, `deliveries` and `resend` drive it. The
+/// merchant's secret comes from XORPAY_APP_SECRET or --secret-file.
+#[derive(ClapArgs)]
+#[command(after_help = "Example:\n  \
+    XORPAY_APP_SECRET=0123456789abcdef0123456789abcdef xorpay sandbox --aid 1000\n  \
+    (then point the shop at XORPAY_BASE_URL=http://127.0.0.1:8899)")]
+pub(crate) struct Args {
     /// Address to listen on; loopback addresses only (port 0 picks a free port).
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8899")]
     listen: SocketAddr,
 
     /// The merchant's aid (app id); requests for any other aid get aid_not_exist.
-    #[arg(long, value_name = "AID")]
+    #[arg(long, env = "XORPAY_AID", value_name = "AID")]
     aid: String,
 
-    /// The merchant's app secret: checks request signatures and signs notifications. Never
-    /// printed.
-    #[arg(long, value_name = "SECRET", hide_default_value = true)]
-    secret: String,
-
-    /// A further merchant on the same sandbox, as AID=SECRET (repeatable): a platform hosting
-    /// several shops. Each has its own orders, order numbers and unlimited balance. Never
-    /// printed.
-    #[arg(long = "more-merchant", value_name = "AID=SECRET", value_parser = merchant_pair)]
-    more_merchants: Vec<(String, String)>,
+    /// Further merchants on the same sandbox, one `AID=SECRET` per line of FILE: a platform
+    /// hosting several shops. Each has its own orders and unlimited balance.
+    #[arg(long, value_name = "FILE")]
+    more_merchants: Option<PathBuf>,
 
     /// The unit of the notification retry schedule in milliseconds: retries come 1, 2, 4, 16,
     /// 64 and 300 units after the previous attempt (XorPay: minutes).
@@ -71,66 +71,91 @@ struct Args {
     #[arg(long)]
     app_off: bool,
 
+    /// Turn on the magic amounts: prices that take one of XorPay's unhappy paths (4.02
+    /// fee_error on payment, 4.08 expired at once, 5.04 create answer lost, 4.09 notified
+    /// twice, 4.03 refund refused, 5.02 refund answer lost; the sandbox's README has the
+    /// table).
+    #[arg(long)]
+    magic_amounts: bool,
+
     /// Keep the orders in this file between runs (JSON, rewritten after every change). When
     /// it exists it is loaded, and its balance and frozen flag win over the flags above.
     #[arg(long, value_name = "FILE")]
-    state: Option<std::path::PathBuf>,
+    state: Option<PathBuf>,
+
+    #[command(flatten)]
+    secret: SecretArgs,
 }
 
-/// `AID=SECRET`, split at the first `=` (an aid has none). The error never repeats the text,
-/// which holds a secret.
-fn merchant_pair(text: &str) -> Result<(String, String), String> {
-    match text.split_once('=') {
-        Some((aid, secret)) if !aid.is_empty() && !secret.is_empty() => {
-            Ok((aid.to_owned(), secret.to_owned()))
-        }
-        _ => Err("expected AID=SECRET".to_owned()),
-    }
-}
-
-#[tokio::main]
-async fn main() -> ExitCode {
-    let args = Args::parse();
+pub(crate) async fn run(args: Args) -> Result<ExitCode, Failure> {
     // Installed before the ready line, so that a SIGTERM sent right after it stops the
     // sandbox cleanly instead of killing it with the default action.
     let termination = Termination::install();
-    let more_merchants: Vec<(&str, &str)> = args
-        .more_merchants
+    let secret = args.secret.raw()?.ok_or_else(missing)?;
+    let more = match &args.more_merchants {
+        Some(file) => more_merchants(file)?,
+        None => Vec::new(),
+    };
+    let more: Vec<(&str, &str)> = more
         .iter()
         .map(|(aid, secret)| (aid.as_str(), secret.as_str()))
         .collect();
     let config = Sandbox::builder()
         .listen(args.listen)
         .aid(args.aid)
-        .secret(args.secret)
-        .more_merchants(&more_merchants)
+        .secret(secret.text.as_str())
+        .more_merchants(&more)
         .retry_unit(Duration::from_millis(args.retry_unit_ms))
         .strict_lowercase_sign(args.strict_lowercase_sign)
         .balance_fen(args.balance_fen)
         .fee_rate_bp(args.fee_rate_bp)
         .notify_timeout(Duration::from_millis(args.notify_timeout_ms))
-        .app_off(args.app_off);
+        .app_off(args.app_off)
+        .magic_amounts(args.magic_amounts);
     let sandbox = match args.state {
         Some(state) => config.state_file(state).build().start().await,
         None => config.build().start().await,
     };
-    let sandbox = match sandbox {
-        Ok(sandbox) => sandbox,
-        Err(error) => {
-            eprintln!("xorpay-sandbox: cannot start on {}: {error}", args.listen);
-            return ExitCode::FAILURE;
-        }
-    };
+    let sandbox = sandbox
+        .map_err(|error| Failure::new(format!("cannot start on {}: {error}", args.listen)))?;
     let mut stdout = std::io::stdout();
     if writeln!(stdout, "listening on {}", sandbox.base_url())
         .and_then(|()| stdout.flush())
         .is_err()
     {
-        return ExitCode::FAILURE;
+        return Ok(ExitCode::FAILURE);
     }
     termination.wait().await;
     sandbox.shutdown().await;
-    ExitCode::SUCCESS
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `AID=SECRET` lines, split at the first `=` (an aid has none); blank lines and `#`
+/// comments are skipped. An error names the line, never its text (it holds a secret).
+fn more_merchants(file: &std::path::Path) -> Result<Vec<(String, Zeroizing<String>)>, Failure> {
+    let text = Zeroizing::new(
+        std::fs::read_to_string(file)
+            .map_err(|error| Failure::new(format!("cannot read {}: {error}", file.display())))?,
+    );
+    let mut merchants = Vec::new();
+    for (number, line) in (1..).zip(text.lines()) {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        match line.split_once('=') {
+            Some((aid, secret)) if !aid.is_empty() && !secret.is_empty() => {
+                merchants.push((aid.to_owned(), Zeroizing::new(secret.to_owned())));
+            }
+            _ => {
+                return Err(Failure::new(format!(
+                    "{} line {number}: expected AID=SECRET",
+                    file.display()
+                )));
+            }
+        }
+    }
+    Ok(merchants)
 }
 
 /// SIGINT or SIGTERM (Ctrl-C elsewhere). When a handler cannot be installed, the program
