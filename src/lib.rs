@@ -52,7 +52,7 @@ pub mod prelude {
 /// let secret = AppSecret::new("0123456789abcdef0123456789abcdef")?;
 /// let request = order.to_request(&secret)?;
 /// assert!(request.body().starts_with("name=%E4%BC%9A%E5%91%98%E6%9C%88%E5%8D%A1&pay_type=jsapi&price=19.90&order_id=42&"));
-/// assert_eq!(ShopOrder::SIGNATURE_FIELDS, ["name", "pay_type", "price", "order_id", "notify_url", "app_secret"]);
+/// assert_eq!(order.kind().signature_fields(), ["name", "pay_type", "price", "order_id", "notify_url", "app_secret"]);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 ///
@@ -95,6 +95,53 @@ pub mod prelude {
 ///
 /// Text fields take any `Display` type: `String`, `&str`, `Cow<str>`, integers. Optional
 /// protocol fields may be `Option<…>` (recognised by the type's name); required ones may not.
+///
+/// # Several kinds of payment in one order type
+///
+/// A shop that shows a QR code on a desktop and opens WeChat Pay inside WeChat derives each
+/// kind's struct as above, then derives `XorPayOrder` on an enum whose variants each hold one
+/// of them. One `Payments` takes the enum, and one notify route serves every kind. Each
+/// struct keeps its own checks: the `jsapi` one still does not compile without an `openid`.
+/// The enum takes no `#[xorpay(...)]` of its own (only `crate = …`), and every variant's
+/// struct must take its `notify_url` from the same place.
+///
+/// ```
+/// use serde::{Deserialize, Serialize};
+/// use xorpay::prelude::*;
+///
+/// #[derive(XorPayOrder, Serialize, Deserialize)]
+/// #[xorpay(kind = native, notify_url = from_client)]
+/// struct QrOrder {
+///     #[xorpay(order_id)] id: String,
+///     #[xorpay(name)] title: String,
+///     #[xorpay(price)] price: Price,
+/// }
+///
+/// #[derive(XorPayOrder, Serialize, Deserialize)]
+/// #[xorpay(kind = jsapi, notify_url = from_client)]
+/// struct WeChatOrder {
+///     #[xorpay(order_id)] id: String,
+///     #[xorpay(name)] title: String,
+///     #[xorpay(price)] price: Price,
+///     #[xorpay(openid)] openid: String,
+/// }
+///
+/// #[derive(XorPayOrder, Serialize, Deserialize)]
+/// enum ShopOrder {
+///     Qr(QrOrder),
+///     WeChat(WeChatOrder),
+/// }
+///
+/// let order = ShopOrder::Qr(QrOrder { id: "A-1".into(), title: "Tea".into(), price: "9.90".parse()? });
+/// assert_eq!(order.kind(), xorpay::RequestKind::Native);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// Why an enum and not a kind chosen at run time: the kind decides which fields the request
+/// needs (an `openid` for `jsapi`, a `barcode` for the barcode kinds), and only a struct per
+/// kind lets the compiler check them; the enum is a closed set of such structs, which the
+/// shop matches on as it matches on its own types. Pick the variant with
+/// [`payer::kind_for`](crate::payer::kind_for).
 ///
 /// # What is generated
 ///

@@ -252,7 +252,7 @@ fn the_signature_can_be_explained_without_the_secret() {
           md5 input, then the secret: Coffeejsapi12.00SHOP-000042https://shop.example.com/n"#]]
     .assert_eq(&explanation);
     assert_eq!(
-        MiniOrder::<u8>::SIGNATURE_FIELDS,
+        mini(OrderNumber(42)).kind().signature_fields(),
         [
             "name",
             "pay_type",

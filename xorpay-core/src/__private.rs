@@ -10,7 +10,6 @@ use core::fmt::Display;
 
 pub use crate::pay_type::RequestKind;
 pub use crate::price::Price;
-pub use crate::request::endpoint::{Barcode, Cashier, Pay};
 pub use crate::request::visit::Visit;
 pub use crate::request::{ClientNotifyUrl, OwnNotifyUrl, ValueSource, XorPayOrder};
 
@@ -66,6 +65,16 @@ pub fn sign_notify_url<V: Visit>(visitor: &mut V, url: &'static str) {
 #[inline]
 pub fn sign_client_notify_url<V: Visit>(visitor: &mut V) {
     visitor.client_notify_url();
+}
+
+/// For an enum of orders: `Variant` takes its `notify_url` from where `First` does (both from
+/// the struct, or both from the client). Does not compile otherwise.
+#[inline]
+pub fn same_notify_url_source<First, Variant>()
+where
+    First: XorPayOrder,
+    Variant: XorPayOrder<NotifyUrl = First::NotifyUrl>,
+{
 }
 
 /// An unsigned field, formatted with `Display`.

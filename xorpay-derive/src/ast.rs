@@ -1,8 +1,9 @@
 //! The derive's model of its input: a struct with named fields, its `#[xorpay(...)]`
 //! settings, and for each field the protocol field it holds (if any).
 //!
-//! Enums, unions, tuple and unit structs are refused here with an error that says why;
-//! everything else about the input is judged in `check.rs`.
+//! Unions, tuple and unit structs are refused here with an error that says why; everything
+//! else about the input is judged in `check.rs`. An enum never comes here: `variants.rs`
+//! derives it.
 
 use syn::{Data, DeriveInput, Fields, Ident, Type};
 
@@ -57,8 +58,7 @@ impl<'a> Container<'a> {
             Data::Enum(data) => {
                 cx.error_spanned_by(
                     data.enum_token,
-                    "#[derive(XorPayOrder)] works on a struct with named fields, not an enum: \
-                     derive it on the struct that holds one order",
+                    "an enum of orders is derived by its variants' structs, not field by field",
                 );
                 return None;
             }

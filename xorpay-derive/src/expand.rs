@@ -1,4 +1,5 @@
-//! Code generation: the `XorPayOrder` impl for a checked struct.
+//! Code generation: the `XorPayOrder` impl for a checked struct (an enum of orders is
+//! `variants.rs`'s).
 //!
 //! The generated `__xorpay_visit` is a short list of calls into the runtime's `__private`
 //! module, one per protocol value: the signed values in signature order (name, pay_type,
@@ -17,9 +18,13 @@ use crate::check;
 use crate::ctxt::Ctxt;
 use crate::fallback;
 use crate::protocol::{Key, Kind};
+use crate::variants;
 
 /// Everything the derive emits for `input`: the impl, or every error plus a stub impl.
 pub(crate) fn derive(input: &syn::DeriveInput) -> TokenStream {
+    if let syn::Data::Enum(data) = &input.data {
+        return variants::derive(input, data);
+    }
     let cx = Ctxt::new();
     let attrs = attr::Container::from_ast(&cx, input);
     let container = Container::from_ast(&cx, input, &attrs);
@@ -61,7 +66,6 @@ fn expand(container: &Container<'_>) -> TokenStream {
     let (impl_generics, ty_generics, where_clause) = generics.split_for_impl();
     let variant = format_ident!("{}", kind.variant());
     let notify_source = notify_source(container.attrs);
-    let endpoint = endpoint(kind);
     let visitor = visitor_param(generics);
     let visits = visits(container, kind);
 
@@ -71,9 +75,11 @@ fn expand(container: &Container<'_>) -> TokenStream {
 
             #[automatically_derived]
             impl #impl_generics __xorpay::XorPayOrder for #ident #ty_generics #where_clause {
-                const KIND: __xorpay::RequestKind = __xorpay::RequestKind::#variant;
                 type NotifyUrl = __xorpay::#notify_source;
-                type Endpoint = __xorpay::#endpoint;
+
+                fn kind(&self) -> __xorpay::RequestKind {
+                    __xorpay::RequestKind::#variant
+                }
 
                 fn __xorpay_visit<#visitor: __xorpay::Visit>(&self, __visitor: &mut #visitor) {
                     #(#visits)*
@@ -88,15 +94,6 @@ pub(crate) fn notify_source(attrs: &attr::Container) -> syn::Ident {
     match attrs.notify_url {
         Some(NotifyUrl::FromClient(_)) => format_ident!("ClientNotifyUrl"),
         _ => format_ident!("OwnNotifyUrl"),
-    }
-}
-
-/// The endpoint marker type of `kind`.
-pub(crate) fn endpoint(kind: Kind) -> syn::Ident {
-    match kind {
-        Kind::Cashier => format_ident!("Cashier"),
-        Kind::WechatBarcode | Kind::AlipayBarcode => format_ident!("Barcode"),
-        Kind::Native | Kind::Jsapi | Kind::Alipay | Kind::MiniProgram => format_ident!("Pay"),
     }
 }
 

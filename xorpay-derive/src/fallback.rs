@@ -15,7 +15,6 @@ pub(crate) fn expand(input: &syn::DeriveInput, attrs: &attr::Container) -> Token
     let kind = attrs.kind.as_ref().map_or(Kind::Native, |(kind, _)| *kind);
     let variant = format_ident!("{}", kind.variant());
     let notify_source = expand::notify_source(attrs);
-    let endpoint = expand::endpoint(kind);
     let ident = &input.ident;
     let (impl_generics, ty_generics, where_clause) = input.generics.split_for_impl();
     quote! {
@@ -24,9 +23,11 @@ pub(crate) fn expand(input: &syn::DeriveInput, attrs: &attr::Container) -> Token
 
             #[automatically_derived]
             impl #impl_generics __xorpay::XorPayOrder for #ident #ty_generics #where_clause {
-                const KIND: __xorpay::RequestKind = __xorpay::RequestKind::#variant;
                 type NotifyUrl = __xorpay::#notify_source;
-                type Endpoint = __xorpay::#endpoint;
+
+                fn kind(&self) -> __xorpay::RequestKind {
+                    __xorpay::RequestKind::#variant
+                }
 
                 fn __xorpay_visit<__XorPayVisitor: __xorpay::Visit>(
                     &self,

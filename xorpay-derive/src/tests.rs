@@ -34,9 +34,10 @@ fn jsapi_order_declared_out_of_protocol_order() {
                 use ::xorpay::__private as __xorpay;
                 #[automatically_derived]
                 impl __xorpay::XorPayOrder for ShopOrder {
-                    const KIND: __xorpay::RequestKind = __xorpay::RequestKind::Jsapi;
                     type NotifyUrl = __xorpay::OwnNotifyUrl;
-                    type Endpoint = __xorpay::Pay;
+                    fn kind(&self) -> __xorpay::RequestKind {
+                        __xorpay::RequestKind::Jsapi
+                    }
                     fn __xorpay_visit<__XorPayVisitor: __xorpay::Visit>(
                         &self,
                         __visitor: &mut __XorPayVisitor,
@@ -82,9 +83,10 @@ fn barcode_order_with_client_notify_url() {
                 use my::xorpay::__private as __xorpay;
                 #[automatically_derived]
                 impl<'a> __xorpay::XorPayOrder for Scan<'a> {
-                    const KIND: __xorpay::RequestKind = __xorpay::RequestKind::WechatBarcode;
                     type NotifyUrl = __xorpay::ClientNotifyUrl;
-                    type Endpoint = __xorpay::Barcode;
+                    fn kind(&self) -> __xorpay::RequestKind {
+                        __xorpay::RequestKind::WechatBarcode
+                    }
                     fn __xorpay_visit<__XorPayVisitor: __xorpay::Visit>(
                         &self,
                         __visitor: &mut __XorPayVisitor,
@@ -134,9 +136,10 @@ fn mini_program_order_with_generics_and_constant_appid() {
                 where
                     N: Clone,
                 {
-                    const KIND: __xorpay::RequestKind = __xorpay::RequestKind::MiniProgram;
                     type NotifyUrl = __xorpay::OwnNotifyUrl;
-                    type Endpoint = __xorpay::Pay;
+                    fn kind(&self) -> __xorpay::RequestKind {
+                        __xorpay::RequestKind::MiniProgram
+                    }
                     fn __xorpay_visit<__XorPayVisitor: __xorpay::Visit>(
                         &self,
                         __visitor: &mut __XorPayVisitor,
@@ -190,9 +193,10 @@ fn errors_come_with_a_stub_impl() {
                 use ::xorpay::__private as __xorpay;
                 #[automatically_derived]
                 impl __xorpay::XorPayOrder for Broken {
-                    const KIND: __xorpay::RequestKind = __xorpay::RequestKind::Native;
                     type NotifyUrl = __xorpay::OwnNotifyUrl;
-                    type Endpoint = __xorpay::Pay;
+                    fn kind(&self) -> __xorpay::RequestKind {
+                        __xorpay::RequestKind::Native
+                    }
                     fn __xorpay_visit<__XorPayVisitor: __xorpay::Visit>(
                         &self,
                         _: &mut __XorPayVisitor,
@@ -202,5 +206,46 @@ fn errors_come_with_a_stub_impl() {
                 }
             };
         "##]],
+    );
+}
+
+#[test]
+fn enum_of_orders_dispatches_to_its_variants() {
+    check(
+        syn::parse_quote! {
+            enum Purchase<'a> {
+                Qr(QrOrder),
+                WeChat(JsapiOrder<'a>),
+            }
+        },
+        expect![[r#"
+            const _: () = {
+                use ::xorpay::__private as __xorpay;
+                #[automatically_derived]
+                impl<'a> __xorpay::XorPayOrder for Purchase<'a> {
+                    type NotifyUrl = <QrOrder as __xorpay::XorPayOrder>::NotifyUrl;
+                    fn kind(&self) -> __xorpay::RequestKind {
+                        __xorpay::same_notify_url_source::<QrOrder, JsapiOrder<'a>>();
+                        match self {
+                            Self::Qr(__order) => __xorpay::XorPayOrder::kind(__order),
+                            Self::WeChat(__order) => __xorpay::XorPayOrder::kind(__order),
+                        }
+                    }
+                    fn __xorpay_visit<__XorPayVisitor: __xorpay::Visit>(
+                        &self,
+                        __visitor: &mut __XorPayVisitor,
+                    ) {
+                        match self {
+                            Self::Qr(__order) => {
+                                __xorpay::XorPayOrder::__xorpay_visit(__order, __visitor)
+                            }
+                            Self::WeChat(__order) => {
+                                __xorpay::XorPayOrder::__xorpay_visit(__order, __visitor)
+                            }
+                        }
+                    }
+                }
+            };
+        "#]],
     );
 }

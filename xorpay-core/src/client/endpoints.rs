@@ -12,7 +12,6 @@ use crate::config::ConfigError;
 use crate::form::FormBody;
 use crate::order::{Created, Order, Paid, Pending, QueryAnswer, RefundTicket};
 use crate::pay_type::Endpoint;
-use crate::request::endpoint::EndpointMarker as _;
 use crate::request::{XorPayOrder, order_facts, signed_request};
 use crate::response::{Aoid, CashierPage, DEFAULT_EXPIRE_SECS};
 use crate::sign;
@@ -27,7 +26,7 @@ impl Client {
         order: Order<O, Created>,
         now: OffsetDateTime,
     ) -> Result<Order<O, Pending>, Failed<O>> {
-        match <O::Endpoint>::ENDPOINT {
+        match order.inner().kind().endpoint() {
             Endpoint::Barcode => self.create(Call::Barcode, order, now).await,
             _ => self.resend(order, now).await,
         }
@@ -42,7 +41,7 @@ impl Client {
         order: Order<O, Created>,
         now: OffsetDateTime,
     ) -> Result<Order<O, Pending>, Failed<O>> {
-        match <O::Endpoint>::ENDPOINT {
+        match order.inner().kind().endpoint() {
             Endpoint::Pay => self.create(Call::Pay, order, now).await,
             Endpoint::Cashier => {
                 let page = match self.cashier_page(order.inner()) {
@@ -83,7 +82,7 @@ impl Client {
         let span = tracing::info_span!(
             "xorpay.create",
             call = call.name(),
-            kind = O::KIND.keyword(),
+            kind = order.inner().kind().keyword(),
             order_id = order.order_id(),
             aoid = tracing::field::Empty,
         );

@@ -270,15 +270,17 @@ impl<O> Order<O, Paid> {
 mod tests {
     use super::*;
     use crate::__private::Visit;
-    use crate::request::{OwnNotifyUrl, ValueSource, XorPayOrder, endpoint};
+    use crate::request::{OwnNotifyUrl, ValueSource, XorPayOrder};
 
     /// A hand-written order type: the derive lives in another crate.
     struct Tea(Price);
 
     impl XorPayOrder for Tea {
-        const KIND: crate::RequestKind = crate::RequestKind::Native;
         type NotifyUrl = OwnNotifyUrl;
-        type Endpoint = endpoint::Pay;
+
+        fn kind(&self) -> crate::RequestKind {
+            crate::RequestKind::Native
+        }
 
         fn __xorpay_visit<V: Visit>(&self, visitor: &mut V) {
             visitor.signed_str("name", ValueSource::Field("name"), "Tea");

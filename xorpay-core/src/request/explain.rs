@@ -78,7 +78,7 @@ pub(super) fn explain<O: XorPayOrder>(order: &O, client_url: Option<&str>) -> Si
     };
     order.__xorpay_visit(&mut visitor);
     SignatureExplanation {
-        kind: O::KIND,
+        kind: order.kind(),
         values: visitor.values,
     }
 }

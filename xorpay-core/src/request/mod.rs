@@ -35,7 +35,7 @@ mod visitors;
 pub use error::{MAX_ORDER_ID, RequestError};
 pub use explain::{SignatureExplanation, SignedValue};
 pub use notify_url::{CarriesNotifyUrl, ClientNotifyUrl, NotifyUrlSource, OwnNotifyUrl};
-pub use order::{ExpireSeconds, XorPayOrder, endpoint};
+pub use order::{ExpireSeconds, XorPayOrder};
 pub use signable::{NotifyUrlAttached, NotifyUrlFromClient, Signable, WithNotifyUrl};
 pub use visit::ValueSource;
 pub use visitors::SignedRequest;

@@ -81,7 +81,7 @@ pub(crate) fn signed_request<O: XorPayOrder>(
     let signature = visitor.signer.finish(secret);
     visitor.body.pair("sign", signature.as_str());
     Ok(SignedRequest {
-        kind: O::KIND,
+        kind: order.kind(),
         body: visitor.body.into_string(),
         signature,
     })

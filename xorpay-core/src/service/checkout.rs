@@ -118,7 +118,7 @@ impl<O: ServiceOrder> Payments<O> {
     pub async fn checkout(&self, order: O) -> Result<Checkout<O>, CheckoutError> {
         let facts = order_facts(&order)?;
         if self.inner.personal
-            && let Some(limit) = super::account::over_personal_limit(O::KIND, facts.price)
+            && let Some(limit) = super::account::over_personal_limit(order.kind(), facts.price)
         {
             return Err(CheckoutError::OverLimit {
                 order_id: facts.order_id,

@@ -229,7 +229,7 @@ mod tests {
     use crate::__private::Visit;
     use crate::order::Settled;
     use crate::price::Price;
-    use crate::request::{OwnNotifyUrl, ValueSource, endpoint};
+    use crate::request::{OwnNotifyUrl, ValueSource};
     use crate::response::{Aoid, PaymentInfo};
     use crate::status::OrderState;
     use crate::store::{AnyStore, SqliteStore};
@@ -239,9 +239,11 @@ mod tests {
     struct Tea(Price);
 
     impl XorPayOrder for Tea {
-        const KIND: crate::RequestKind = crate::RequestKind::Native;
         type NotifyUrl = OwnNotifyUrl;
-        type Endpoint = endpoint::Pay;
+
+        fn kind(&self) -> crate::RequestKind {
+            crate::RequestKind::Native
+        }
 
         fn __xorpay_visit<V: Visit>(&self, visitor: &mut V) {
             visitor.signed_str("name", ValueSource::Field("name"), "Tea");
