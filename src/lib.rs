@@ -141,7 +141,7 @@ pub mod prelude {
 /// needs (an `openid` for `jsapi`, a `barcode` for the barcode kinds), and only a struct per
 /// kind lets the compiler check them; the enum is a closed set of such structs, which the
 /// shop matches on as it matches on its own types. Pick the variant with
-/// [`payer::kind_for`](crate::payer::kind_for).
+/// [`payer::kind_for`].
 ///
 /// # What is generated
 ///

@@ -523,3 +523,41 @@ async fn the_delivery_sweep_reaches_every_paid_order() {
     running.shop.deliver_outstanding().await;
     demo_shop::delivered_once(&running.shop, &id).await;
 }
+
+/// Each browser is offered the way it can pay (`xorpay::payer::kind_for`): WeChat's browser a
+/// JSAPI order through the openid redirect, a computer a WeChat QR code, a phone's browser
+/// elsewhere a link into Alipay's app. All three are one service's orders.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_browser_is_offered_the_way_it_can_pay() {
+    const PHONE_SAFARI: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) \
+        AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1";
+    let running = start_shop(sandbox(Duration::from_secs(60)).await, None).await;
+    let cases = [
+        (demo_shop::IN_WECHAT, "jsapi", "正在调起微信支付"),
+        (demo_shop::ON_A_COMPUTER, "native", "请用微信扫一扫付款"),
+        (PHONE_SAFARI, "alipay", "打开支付宝付款"),
+    ];
+    for (user_agent, pay_type, shown) in cases {
+        let id = demo_shop::buy_in(&running.url, "tea", user_agent).await;
+        let at_xorpay = running.sandbox.order_by_order_id(&id).unwrap();
+        assert_eq!(at_xorpay.pay_type, pay_type, "{user_agent}");
+        let page = reqwest::get(format!("{}/orders/{id}/pay", running.url))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(page.contains(shown), "{pay_type}: {page}");
+        if pay_type == "alipay" {
+            // The link opens the answer's `qr` (an Alipay URL) in Alipay's app.
+            let qr = at_xorpay.info["qr"].as_str().unwrap();
+            assert!(qr.starts_with("https://qr.alipay.com/"), "{qr}");
+            assert!(
+                page.contains(&format!(
+                    "id=\"open-alipay\" class=\"button\" href=\"{qr}\""
+                )),
+                "{page}"
+            );
+        }
+    }
+}

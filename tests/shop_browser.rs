@@ -1,8 +1,9 @@
 //! The demo shop in a real browser: Debian's Chromium, headless, driven through
 //! chromedriver (`scripts/test.sh` installs both, and a CJK font, when they are missing).
 //! Payments happen in WeChat's in-app browser on phones, so most purchases here run on a
-//! 375-pixel-wide screen, check that every page fits it, read the pages' visible text
-//! (Chinese included) and save screenshots under `target/screenshots/`.
+//! 375-pixel-wide screen that names itself WeChat (the JSAPI path); a computer gets a WeChat
+//! QR code. The tests check that every phone page fits the screen, read the pages' visible
+//! text (Chinese included) and save screenshots under `target/screenshots/`.
 
 mod demo_shop;
 mod support;
@@ -101,10 +102,20 @@ async fn launch(phone: bool) -> Browser {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_whole_purchase_in_the_browser_ends_on_a_paid_order_page() {
+async fn on_a_computer_the_shop_shows_a_wechat_qr_and_turns_to_paid_when_the_phone_pays() {
     let running = start_shop(sandbox(Duration::from_secs(60)).await, None).await;
+    // Headless Chromium on Linux names itself as a desktop browser.
     let browser = browser().await;
     let page = &browser.client;
+    let user_agent = page
+        .execute("return navigator.userAgent;", vec![])
+        .await
+        .unwrap();
+    assert_eq!(
+        xorpay::payer::PayerApp::from_user_agent(user_agent.as_str().unwrap()),
+        xorpay::payer::PayerApp::Desktop,
+        "{user_agent}"
+    );
 
     page.goto(&format!("{}/", running.url)).await.unwrap();
     page.find(Locator::Id("buy-latte"))
@@ -113,32 +124,83 @@ async fn a_whole_purchase_in_the_browser_ends_on_a_paid_order_page() {
         .click()
         .await
         .unwrap();
-    // Through XorPay's openid redirect to the pay page, where the sandbox's stand-in for
-    // WeixinJSBridge asks the payer to confirm.
-    let pay = page
-        .wait()
-        .at_most(Duration::from_secs(30))
-        .for_element(Locator::Id("xorpay-sandbox-pay"))
+    // No openid redirect: straight to a QR page for a native order.
+    let qr = wait_for(page, "img#qr").await;
+    let id = order_id(page).await;
+    let Some(StoredOrder::Pending(pending)) = running.shop.payments().order(&id).await.unwrap()
+    else {
+        panic!("{id} is not pending")
+    };
+    let text = pending.qr().expect("a native order's QR text").to_owned();
+    assert!(text.starts_with("weixin://wxpay/bizpayurl?pr="), "{text}");
+    assert_eq!(
+        qr.attr("src").await.unwrap(),
+        Some(running.shop.payments().client().qr_image_url(&text))
+    );
+    let at_xorpay = running.sandbox.order_by_order_id(&id).unwrap();
+    assert_eq!(at_xorpay.pay_type, "native");
+    // The image is XorPay's renderer's (the sandbox's here), loaded and drawn.
+    let drawn = page
+        .execute(
+            "var qr = document.getElementById('qr'); return qr.complete && qr.naturalWidth > 0;",
+            vec![],
+        )
         .await
-        .expect("the stand-in's pay button");
-    let pay_url = page.current_url().await.unwrap();
-    assert!(pay_url.path().ends_with("/pay"), "{pay_url}");
-    pay.click().await.unwrap();
+        .unwrap();
+    assert_eq!(drawn, serde_json::Value::Bool(true));
+    let shown = visible_text(page).await;
+    for text in ["拿铁咖啡 Latte", "18.00", "请用微信扫一扫付款", "订单号"] {
+        assert!(
+            shown.contains(text),
+            "{text:?} is not on the QR page: {shown}"
+        );
+    }
+    shot(page, "desktop-1-qr").await;
 
-    // The bridge reports ok; the order page turns to paid once the notification is stored.
-    let status = page
-        .wait()
-        .at_most(Duration::from_secs(30))
-        .for_element(Locator::Css("#status[data-state='paid']"))
+    // The payer scans with their phone and pays there: the sandbox's stand-in for the phone,
+    // linked from the QR page, in a second window. The page on the computer moves to the
+    // order page by itself, paid.
+    let scan = page
+        .find(Locator::Id("sandbox-scan"))
         .await
-        .expect("the order page shows the order paid");
-    assert!(status.text().await.unwrap().contains("已支付"));
-    let order_url = page.current_url().await.unwrap();
-    assert_eq!(order_url.query(), Some("result=ok"));
-
-    let id = order_url.path().trim_start_matches("/orders/").to_owned();
-    let stored = running.shop.payments().order(&id).await.unwrap();
-    assert!(matches!(stored, Some(StoredOrder::Paid(_))));
+        .unwrap()
+        .attr("href")
+        .await
+        .unwrap()
+        .expect("the link to the sandbox's scanning phone");
+    assert_eq!(
+        scan,
+        format!(
+            "{}/_sandbox/scan/{}",
+            running.sandbox.base_url(),
+            at_xorpay.aoid
+        )
+    );
+    let computer = page.window().await.unwrap();
+    let phone = page.new_window(false).await.unwrap().handle;
+    page.switch_to_window(phone).await.unwrap();
+    page.goto(&scan).await.unwrap();
+    let shown = visible_text(page).await;
+    assert!(shown.contains("¥18.00"), "{shown}");
+    page.find(Locator::Id("xorpay-sandbox-scan-pay"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let paid = wait_for(page, "#xorpay-sandbox-result").await;
+    page.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::XPath(
+            "//*[@id='xorpay-sandbox-result' and contains(., '支付成功')]",
+        ))
+        .await
+        .unwrap_or_else(|_| panic!("the sandbox's phone did not pay: {paid:?}"));
+    page.close_window().await.unwrap();
+    page.switch_to_window(computer).await.unwrap();
+    let status = wait_for(page, "#status[data-state='paid']").await;
+    assert_eq!(status.text().await.unwrap(), "已支付 Paid");
+    shot(page, "desktop-2-paid").await;
     demo_shop::delivered_once(&running.shop, &id).await;
     browser.client.close().await.unwrap();
 }

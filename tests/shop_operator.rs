@@ -25,9 +25,10 @@ use xorpay_sandbox::{FaultTimes, OrderState, Route, RouteFault, Sandbox};
 use xorpay_testkit::Receiver;
 
 #[path = "../examples/shop/order.rs"]
+#[allow(dead_code)]
 mod order;
 
-use order::ShopOrder;
+use order::{ShopOrder, WeChatOrder};
 
 /// The shop's public address, for the operator's settings (it creates no order).
 const SHOP_URL: &str = "http://127.0.0.1:9";
@@ -80,14 +81,14 @@ async fn world() -> World {
 impl World {
     /// A pending order of `price`; answers its aoid.
     async fn pending(&self, id: &str, price: &str) -> String {
-        let order = ShopOrder {
+        let order = ShopOrder::WeChat(WeChatOrder {
             id: id.to_owned(),
             title: "拿铁".to_owned(),
             price: price.parse().unwrap(),
             openid: self.sandbox.issue_openid(),
             product: "latte".to_owned(),
             lifetime: None,
-        };
+        });
         match self.payments.checkout(order).await.unwrap() {
             Checkout::Pending(pending) => pending.aoid().unwrap().to_string(),
             other => panic!("{other:?}"),

@@ -149,10 +149,10 @@ fn row(shop: &Shop, listed: &Listed<ShopOrder>, token: &str) -> String {
         _ => (String::new(), String::new()),
     };
     let (id, title, price) = match stored {
-        StoredOrder::Created(o) => (o.order_id(), &o.inner().title, o.price()),
-        StoredOrder::Pending(o) => (o.order_id(), &o.inner().title, o.price()),
-        StoredOrder::Paid(o) => (o.order_id(), &o.inner().title, o.price()),
-        StoredOrder::Expired(o) => (o.order_id(), &o.inner().title, o.price()),
+        StoredOrder::Created(o) => (o.order_id(), o.inner().title(), o.price()),
+        StoredOrder::Pending(o) => (o.order_id(), o.inner().title(), o.price()),
+        StoredOrder::Paid(o) => (o.order_id(), o.inner().title(), o.price()),
+        StoredOrder::Expired(o) => (o.order_id(), o.inner().title(), o.price()),
     };
     let mut times = format!("下单 ordered {}", china_time(listed.created_at));
     if let StoredOrder::Paid(paid) = stored

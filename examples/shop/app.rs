@@ -13,18 +13,20 @@
 
 use axum::Router;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
-use xorpay::CheckoutError;
 use xorpay::client::openid_from_callback;
+use xorpay::payer::{MerchantSetup, kind_for};
 use xorpay::prelude::*;
+use xorpay::{CheckoutError, RequestKind};
 
 use super::admin;
 use super::catalog::product;
 use super::html::{error_page, path_segment};
-use super::order::ShopOrder;
+use super::order::{AlipayOrder, QrOrder, ShopOrder, WeChatOrder};
 use super::pages;
+use super::pay;
 use super::state::Shop;
 
 /// The shop's routes, and the service's notify route at its notify URL's path.
@@ -35,27 +37,65 @@ pub(crate) fn router(shop: Shop) -> Router {
         .route("/buy/{product}", get(buy))
         .route("/checkout/{product}", get(checkout))
         .route("/orders/{id}", get(pages::order_page))
-        .route("/orders/{id}/pay", get(pages::pay_page))
+        .route("/orders/{id}/pay", get(pay::pay_page))
         .route("/orders/{id}/status", get(pages::order_status))
         .merge(admin::router())
         .with_state(shop)
         .merge(notify)
 }
 
-/// Sends the payer through XorPay's openid redirect, which comes back to `/checkout/…`.
-async fn buy(State(shop): State<Shop>, Path(product_id): Path<String>) -> Response {
-    if product(&product_id).is_none() {
+/// Sends the payer the way their browser can pay ([`kind_for`]): inside WeChat through
+/// XorPay's openid redirect, which comes back to `/checkout/…`; on a computer straight to a
+/// WeChat QR code; in a phone's browser elsewhere to Alipay.
+async fn buy(
+    State(shop): State<Shop>,
+    Path(product_id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let Some(product) = product(&product_id) else {
         return error_page(StatusCode::NOT_FOUND, "没有这个商品 No such product");
-    }
-    let callback = format!("{}/checkout/{product_id}", shop.config().public_url);
-    match shop.payments().client().openid_url(&callback) {
-        Ok(url) => Redirect::to(&url).into_response(),
-        Err(error) => error_page(StatusCode::INTERNAL_SERVER_ERROR, &error.to_string()),
-    }
+    };
+    let user_agent = headers
+        .get(header::USER_AGENT)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default();
+    let Ok(price) = Price::from_fen(product.fen) else {
+        return error_page(StatusCode::INTERNAL_SERVER_ERROR, "bad catalogue price");
+    };
+    let (id, title, product_key) = (
+        new_order_id(),
+        product.name.to_owned(),
+        product.id.to_owned(),
+    );
+    let lifetime = shop.config().order_lifetime;
+    let order = match kind_for(user_agent, MerchantSetup::JSAPI) {
+        RequestKind::Native => ShopOrder::Qr(QrOrder {
+            id,
+            title,
+            price,
+            product: product_key,
+            lifetime,
+        }),
+        RequestKind::Alipay => ShopOrder::Alipay(AlipayOrder {
+            id,
+            title,
+            price,
+            product: product_key,
+            lifetime,
+        }),
+        // Inside WeChat: the payer's openid first.
+        _ => {
+            let callback = format!("{}/checkout/{product_id}", shop.config().public_url);
+            return match shop.payments().client().openid_url(&callback) {
+                Ok(url) => Redirect::to(&url).into_response(),
+                Err(error) => error_page(StatusCode::INTERNAL_SERVER_ERROR, &error.to_string()),
+            };
+        }
+    };
+    place(&shop, order).await
 }
 
-/// Back from the openid redirect: the service checks the order out (stores it, sends it,
-/// records it pending), then the pay page.
+/// Back from the openid redirect, inside WeChat: a JSAPI order for the payer it named.
 async fn checkout(
     State(shop): State<Shop>,
     Path(product_id): Path<String>,
@@ -73,15 +113,21 @@ async fn checkout(
     let Ok(price) = Price::from_fen(product.fen) else {
         return error_page(StatusCode::INTERNAL_SERVER_ERROR, "bad catalogue price");
     };
-    let id = new_order_id();
-    let order = ShopOrder {
-        id: id.clone(),
+    let order = ShopOrder::WeChat(WeChatOrder {
+        id: new_order_id(),
         title: product.name.to_owned(),
         price,
         openid,
         product: product.id.to_owned(),
         lifetime: shop.config().order_lifetime,
-    };
+    });
+    place(&shop, order).await
+}
+
+/// The service checks the order out (stores it, sends it, records it pending), then the pay
+/// page.
+async fn place(shop: &Shop, order: ShopOrder) -> Response {
+    let id = order.id().to_owned();
     let to = |page: &str| Redirect::to(&format!("/orders/{}{page}", path_segment(&id)));
     match shop.payments().checkout(order).await {
         Ok(Checkout::Pending(_)) => to("/pay").into_response(),

@@ -199,7 +199,7 @@ impl Fulfil<ShopOrder> for Deliveries {
             }
         };
         if first {
-            println!("delivered order {id} ({})", order.inner().title);
+            println!("delivered order {id} ({})", order.inner().title());
         }
         Ok(())
     }

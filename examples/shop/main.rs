@@ -1,9 +1,11 @@
 //! The demo shop: `cargo run --example shop`.
 //!
 //! By default it starts a local XorPay (xorpay-sandbox) in the same process, keeps its orders
-//! in `shop.sqlite`, listens on 127.0.0.1:8080 and prints its URL. Open it, buy something,
-//! pay in the sandbox's WeChat stand-in, and watch the order page turn to paid when the
-//! signed notification has been verified and stored.
+//! in `shop.sqlite`, listens on 127.0.0.1:8080 and prints its URL. Open it and buy something:
+//! a computer gets a WeChat QR code (pay it with the sandbox's stand-in for the phone, linked
+//! from the page), WeChat's browser the JSAPI page (pay in the sandbox's `WeixinJSBridge`
+//! stand-in), a phone's browser elsewhere an Alipay link. Watch the order page turn to paid
+//! when the signed notification has been verified and stored.
 //!
 //! Environment:
 //! - `SHOP_ADDR` (default `127.0.0.1:8080`; port 0 picks a free one), `SHOP_PUBLIC_URL`
@@ -34,6 +36,7 @@ mod deliveries;
 mod html;
 mod order;
 mod pages;
+mod pay;
 mod state;
 
 use std::time::Duration;

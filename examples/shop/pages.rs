@@ -1,22 +1,18 @@
-//! The pages a payer sees: the home page with the products, the JSAPI pay page, and the order
-//! page, which says what was bought, for how much and where the order stands, turns to paid
+//! The pages a payer sees around a payment: the home page with the products, and the order
+//! page (the pay pages are in `pay.rs`), which says what was bought, for how much and where the order stands, turns to paid
 //! by itself, offers to pay again after a cancelled or failed payment, and stops asking once
 //! the order is paid or expired.
 
 use axum::extract::{Path, RawQuery, State};
-use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{Html, IntoResponse, Response};
 use serde::Serialize;
-use xorpay::jsapi::BridgeScript;
 use xorpay::prelude::*;
 use xorpay::time::OffsetDateTime;
 
 use super::catalog::CATALOG;
-use super::html::{
-    SHOP_NAME, china_time, error_page, esc, page, page_with_head, path_segment, state_label,
-};
+use super::html::{SHOP_NAME, china_time, esc, page, path_segment, state_label};
 use super::order::ShopOrder;
-use super::state::{Bridge, Shop, load};
+use super::state::{Shop, load};
 
 /// The home page: the shop's name and its products.
 pub(crate) async fn index() -> Html<String> {
@@ -39,8 +35,8 @@ pub(crate) async fn index() -> Html<String> {
         "首页 Home",
         &format!(
             "<h1>{SHOP_NAME}</h1>\
-             <p class=\"lead\">现磨咖啡和好茶，用微信支付。Fresh coffee and fine tea, paid with \
-             WeChat Pay.</p><div class=\"cards\">{cards}</div>\
+             <p class=\"lead\">现磨咖啡和好茶，用微信或支付宝支付。Fresh coffee and fine tea, paid \
+             with WeChat Pay or Alipay.</p><div class=\"cards\">{cards}</div>\
              <p><a href=\"/admin\">订单管理 Admin</a></p>"
         ),
     ))
@@ -48,7 +44,7 @@ pub(crate) async fn index() -> Html<String> {
 
 /// Where an order stands as the payer sees it: its stored state, except that a pending
 /// order past its lifetime shows as expired (reconciliation records it so later).
-fn shown_state(stored: &StoredOrder<ShopOrder>) -> &'static str {
+pub(crate) fn shown_state(stored: &StoredOrder<ShopOrder>) -> &'static str {
     match stored {
         StoredOrder::Pending(pending) if OffsetDateTime::now_utc() >= pending.expires_at() => {
             "expired"
@@ -65,58 +61,6 @@ fn inner(stored: &StoredOrder<ShopOrder>) -> &ShopOrder {
         StoredOrder::Paid(o) => o.inner(),
         StoredOrder::Expired(o) => o.inner(),
     }
-}
-
-/// The JSAPI pay page: hands the order's six parameters to `WeixinJSBridge`. An order that
-/// can no longer be paid goes to its order page.
-pub(crate) async fn pay_page(State(shop): State<Shop>, Path(id): Path<String>) -> Response {
-    let stored = match load(&shop, &id).await {
-        Ok(stored) => stored,
-        Err(response) => return response,
-    };
-    let order_page = format!("/orders/{}", path_segment(&id));
-    if shown_state(&stored) != "pending" {
-        return Redirect::to(&order_page).into_response();
-    }
-    let StoredOrder::Pending(pending) = stored else {
-        return Redirect::to(&order_page).into_response();
-    };
-    let Some(params) = pending.jsapi_params() else {
-        return error_page(
-            StatusCode::CONFLICT,
-            "这个订单不能用微信支付 This order has no WeChat Pay parameters",
-        );
-    };
-    let script = match BridgeScript::new(params).result_url(&order_page) {
-        Ok(script) => script.to_script_tag(),
-        Err(error) => return error_page(StatusCode::INTERNAL_SERVER_ERROR, &error.to_string()),
-    };
-    // The stand-in is the sandbox's; it is never served when the shop talks to XorPay.
-    let stand_in = match &shop.config().bridge {
-        Bridge::SandboxStandIn { sandbox_url } => format!(
-            "<script src=\"{}/_sandbox/jsbridge.js\"></script>",
-            esc(sandbox_url)
-        ),
-        Bridge::WeChat => String::new(),
-    };
-    let order = pending.inner();
-    let body = format!(
-        "<div class=\"panel\"><h1>{title}</h1><p class=\"amount\">¥<span id=\"amount\">{price}</span></p>\
-         <p id=\"hint\">正在调起微信支付… Opening WeChat Pay…</p>\
-         <dl><dt>订单号 Order</dt><dd>{id}</dd><dt>请在此前支付 Pay by</dt><dd>{until}</dd></dl>\
-         <p><a class=\"button secondary\" href=\"{order_page}\">查看订单 Order status</a></p></div>{script}\
-         <script>document.addEventListener(\"xorpay:jsapi-result\", function (event) {{\
-           var hint = document.getElementById(\"hint\");\
-           hint.textContent = event.detail.result === \"ok\" ? \"支付完成，正在确认… Paid, confirming…\" :\
-             event.detail.result === \"cancel\" ? \"已取消 Cancelled\" : \"支付未成功 Not paid\";\
-         }});</script>",
-        title = esc(&order.title),
-        price = order.price,
-        id = esc(&id),
-        until = china_time(pending.expires_at()),
-        order_page = esc(&order_page),
-    );
-    Html(page_with_head("支付 Pay", &stand_in, &body)).into_response()
 }
 
 #[derive(Serialize)]
@@ -147,7 +91,7 @@ fn status(stored: &StoredOrder<ShopOrder>) -> Status {
         state,
         label: state_label(state),
         payable: state == "pending",
-        price: inner(stored).price.to_string(),
+        price: inner(stored).price().to_string(),
         refunded,
     }
 }
@@ -239,8 +183,8 @@ pub(crate) async fn order_page(
            }}\
            if (!done[status.dataset.state]) setTimeout(poll, 500);\
          }})();</script>",
-        title = esc(&order.title),
-        price = order.price,
+        title = esc(order.title()),
+        price = order.price(),
         state = status.state,
         label = status.label,
         id = esc(&id),

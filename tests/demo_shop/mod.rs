@@ -26,6 +26,8 @@ pub(crate) mod html;
 pub(crate) mod order;
 #[path = "../../examples/shop/pages.rs"]
 pub(crate) mod pages;
+#[path = "../../examples/shop/pay.rs"]
+pub(crate) mod pay;
 #[path = "../../examples/shop/state.rs"]
 pub(crate) mod state;
 
@@ -175,10 +177,27 @@ impl Running {
     }
 }
 
-/// Buys `product` the way a browser does (following the openid redirect through the
+/// WeChat's in-app browser on an iPhone, as it names itself.
+pub(crate) const IN_WECHAT: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) \
+    AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 MicroMessenger/8.0.47";
+
+/// Chrome on a Windows computer, as it names itself.
+pub(crate) const ON_A_COMPUTER: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) \
+    AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36";
+
+/// Buys `product` the way WeChat's browser does (following the openid redirect through the
 /// sandbox) and returns the new order's number.
 pub(crate) async fn buy(shop_url: &str, product: &str) -> String {
-    let browser = reqwest::Client::new();
+    buy_in(shop_url, product, IN_WECHAT).await
+}
+
+/// Buys `product` from a browser that names itself `user_agent`, and returns the new order's
+/// number from the pay page it lands on.
+pub(crate) async fn buy_in(shop_url: &str, product: &str, user_agent: &str) -> String {
+    let browser = reqwest::Client::builder()
+        .user_agent(user_agent)
+        .build()
+        .unwrap();
     let landed = browser
         .get(format!("{shop_url}/buy/{product}"))
         .send()

@@ -17,6 +17,7 @@
 //! | `POST /_sandbox/clock/advance` | body `{"seconds": N}`: moves the sandbox clock forward (at most a century ahead in all); answers `advanced_seconds` and the total `offset_seconds` |
 //! | `GET /_sandbox/merchant` | aid, balance, fee rate, frozen flag (never the secret) of the first merchant, or of `?aid=…`; 404 for an aid not hosted |
 //! | `PUT /_sandbox/merchant` | body `{"balance_fen": N or null, "app_off": bool}`, each optional; `?aid=…` as for `GET` |
+//! | `GET /_sandbox/scan/{aoid}` | the phone that scans a QR order's code: a page with the amount and a pay button (`#xorpay-sandbox-scan-pay`) that pays as `POST …/pay` does; 404 for an unknown order |
 //! | `GET /_sandbox/jsbridge.js` | the `WeixinJSBridge` stand-in (see `pages`) |
 //! | `GET /_sandbox/jsapi/prepay/{prepay_id}` | for the stand-in: the order's name, amount, state (CORS) |
 //! | `POST /_sandbox/jsapi/pay` | for the stand-in: the six bridge fields as JSON; checks `paySign` and pays (CORS, with preflight) |
@@ -62,6 +63,7 @@ pub(crate) fn router() -> Router<Arc<Shared>> {
         )
         .route("/_sandbox/clock/advance", post(advance_clock))
         .route("/_sandbox/merchant", get(merchant).put(set_merchant))
+        .route("/_sandbox/scan/{aoid}", get(scan_page))
         .route("/_sandbox/jsbridge.js", get(bridge_script))
         .route("/_sandbox/jsapi/prepay/{prepay_id}", get(prepay))
         .route("/_sandbox/jsapi/pay", post(bridge_pay).options(preflight))
@@ -108,6 +110,14 @@ async fn resend(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> Re
 async fn one_order(State(shared): State<Arc<Shared>>, Path(aoid): Path<String>) -> Response {
     match shared.view(&aoid) {
         Some(order) => Json(order).into_response(),
+        None => not_found(),
+    }
+}
+
+/// The phone that scans the order's QR code, as a page.
+async fn scan_page(State(shared): State<Arc<Shared>>, Path(aoid): Path<String>) -> Response {
+    match shared.view(&aoid) {
+        Some(order) => axum::response::Html(pages::scan(&order)).into_response(),
         None => not_found(),
     }
 }

@@ -1,5 +1,6 @@
-//! What the sandbox shows in a browser: the cashier's payment page (docs/protocol.md §4.2) and the
-//! stand-in for WeChat's `WeixinJSBridge` (§3.3).
+//! What the sandbox shows in a browser: the cashier's payment page (docs/protocol.md §4.2), the
+//! stand-in for WeChat's `WeixinJSBridge` (§3.3), and the stand-in for the phone that scans a
+//! QR order's code.
 //!
 //! **The bridge stand-in** (`GET /_sandbox/jsbridge.js`) lets an ordinary desktop browser
 //! complete a JSAPI payment. It defines `window.WeixinJSBridge.invoke(method, params,
@@ -106,6 +107,65 @@ button:disabled {{ background: #9ed8b5; }}
         button.disabled = false;
       }}
     }});
+  }});
+}})();
+</script>
+</body>
+</html>
+"##
+    )
+}
+
+/// The phone that scans a QR order's code: the amount and a pay button. Paying posts to
+/// `/_sandbox/orders/{aoid}/pay` on the sandbox's own origin.
+pub(crate) fn scan(order: &OrderView) -> String {
+    let data = embed_json(&json!({ "aoid": order.aoid }));
+    let name = html_escape(&order.name);
+    let order_id = html_escape(&order.order_id);
+    let amount = amount(order);
+    format!(
+        r##"<!doctype html>
+<html lang="zh-CN">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>扫码付款 Scan to pay · sandbox</title>
+<style>
+body {{ margin: 0; font-family: system-ui, sans-serif; background: #f2f2f2; color: #222; }}
+main {{ max-width: 28rem; margin: 3rem auto; padding: 2rem; background: #fff; border-radius: 12px; text-align: center; }}
+.brand {{ color: #888; font-size: .9rem; }}
+.amount {{ font-size: 2.4rem; font-weight: 600; margin: .5rem 0 1.5rem; }}
+button {{ width: 100%; padding: .9rem; border: 0; border-radius: 8px; background: #07c160; color: #fff; font-size: 1.1rem; }}
+button:disabled {{ background: #9ed8b5; }}
+</style>
+</head>
+<body>
+<main>
+<p class="brand">扫码付款 Scanned with the payer's phone · sandbox</p>
+<h1 id="xorpay-sandbox-name">{name}</h1>
+<p class="amount" id="xorpay-sandbox-amount">¥{amount}</p>
+<p class="brand">订单号 Order {order_id}</p>
+<button id="xorpay-sandbox-scan-pay" type="button">确认支付 Pay</button>
+<p id="xorpay-sandbox-result" role="status"></p>
+</main>
+<script type="application/json" id="xorpay-sandbox-order">{data}</script>
+<script>
+(function () {{
+  "use strict";
+  var order = JSON.parse(document.getElementById("xorpay-sandbox-order").textContent);
+  var button = document.getElementById("xorpay-sandbox-scan-pay");
+  var result = document.getElementById("xorpay-sandbox-result");
+  button.addEventListener("click", function () {{
+    button.disabled = true;
+    fetch("/_sandbox/orders/" + encodeURIComponent(order.aoid) + "/pay", {{ method: "POST" }})
+      .then(function (response) {{
+        result.textContent = response.ok ? "支付成功 Paid" : "支付失败 Failed";
+        button.disabled = response.ok;
+      }})
+      .catch(function () {{
+        result.textContent = "支付失败 Failed";
+        button.disabled = false;
+      }});
   }});
 }})();
 </script>
