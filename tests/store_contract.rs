@@ -452,7 +452,66 @@ for_every_store!(
     fulfilment_claims_are_exclusive_until_their_lease_ends,
     merchants_sharing_a_store_never_see_each_others_orders,
     an_aoid_belongs_to_one_order,
+    the_merchant_table_keeps_the_secret_a_rotation_replaces,
 );
+
+/// The merchant table: rows added, read back in name order; a new secret keeps the one it
+/// replaces with the time it was replaced (on the database's clock), saving the same secret
+/// again keeps the rotation as it was, and disabling keeps the secrets.
+async fn the_merchant_table_keeps_the_secret_a_rotation_replaces<S: Scoped>(store: S) {
+    use xorpay::AppSecret;
+    use xorpay::store::MerchantRecord;
+    let secret = |text: &str| AppSecret::new(text).unwrap();
+    let row =
+        |name: &str, aid: &str, text: &str| MerchantRecord::new(name, aid, secret(text)).unwrap();
+    let exposed = |secret: &AppSecret| {
+        // The signature over a fixed text tells two secrets apart without printing either.
+        xorpay::sign::query2("x", secret).as_str().to_owned()
+    };
+    assert!(store.merchants().await.unwrap().is_empty());
+    store.save(&row("tea-house", "1000", "aaaa")).await;
+    store.save(&row("book-shop", "2000", "bbbb")).await;
+    let read = store.merchants().await.unwrap();
+    let names: Vec<&str> = read.iter().map(|m| m.name.as_str()).collect();
+    assert_eq!(names, ["book-shop", "tea-house"]);
+    assert!(
+        read.iter()
+            .all(|m| m.enabled && m.previous_secret.is_none())
+    );
+
+    let before = OffsetDateTime::now_utc() - xorpay::time::Duration::seconds(5);
+    store.save(&row("tea-house", "1000", "AAAA")).await;
+    let tea = |read: Vec<MerchantRecord>| read.into_iter().find(|m| m.name == "tea-house").unwrap();
+    let rotated = tea(store.merchants().await.unwrap());
+    assert_eq!(
+        exposed(&rotated.secret),
+        exposed(&secret("AAAA")),
+        "a change of case is a change"
+    );
+    let (previous, retired) = rotated
+        .previous_secret
+        .clone()
+        .expect("the replaced secret");
+    assert_eq!(exposed(&previous), exposed(&secret("aaaa")));
+    let after = OffsetDateTime::now_utc() + xorpay::time::Duration::seconds(5);
+    assert!(before <= retired && retired <= after, "{retired}");
+
+    // The same secret again (another aid, disabled): the rotation stays as it was.
+    store
+        .save(&row("tea-house", "1001", "AAAA").enabled(false))
+        .await;
+    let saved = tea(store.merchants().await.unwrap());
+    assert_eq!((saved.aid.as_str(), saved.enabled), ("1001", false));
+    let (again, at) = saved.previous_secret.expect("still the replaced secret");
+    assert_eq!((exposed(&again), at), (exposed(&previous), retired));
+
+    // A second rotation replaces the previous secret with the one in use.
+    store.save(&row("tea-house", "1001", "cccc")).await;
+    let (previous, _) = tea(store.merchants().await.unwrap())
+        .previous_secret
+        .unwrap();
+    assert_eq!(exposed(&previous), exposed(&secret("AAAA")));
+}
 
 /// Merchants sharing one database: the same order number in each, kept apart in every
 /// operation.
@@ -489,14 +548,19 @@ async fn merchants_sharing_a_store_never_see_each_others_orders<S: Scoped>(store
     assert_eq!(b.claim(&claim).await.unwrap().len(), 1);
 }
 
-/// A store that can be scoped to a merchant.
-trait Scoped: OrderStore + Sized {
+/// A store that can be scoped to a merchant, and keeps the merchant table.
+trait Scoped: OrderStore + xorpay::store::MerchantTable + Sized {
     fn scoped(&self, merchant: &str) -> Self;
+    /// `save_merchant`, which must succeed.
+    async fn save(&self, merchant: &xorpay::store::MerchantRecord);
 }
 
 impl Scoped for SqliteStore {
     fn scoped(&self, merchant: &str) -> Self {
         self.merchant(merchant)
+    }
+    async fn save(&self, merchant: &xorpay::store::MerchantRecord) {
+        self.save_merchant(merchant).await.unwrap();
     }
 }
 
@@ -504,12 +568,45 @@ impl Scoped for xorpay::store::PgStore {
     fn scoped(&self, merchant: &str) -> Self {
         self.merchant(merchant)
     }
+    async fn save(&self, merchant: &xorpay::store::MerchantRecord) {
+        self.save_merchant(merchant).await.unwrap();
+    }
 }
 
 impl Scoped for xorpay::store::MySqlStore {
     fn scoped(&self, merchant: &str) -> Self {
         self.merchant(merchant)
     }
+    async fn save(&self, merchant: &xorpay::store::MerchantRecord) {
+        self.save_merchant(merchant).await.unwrap();
+    }
+}
+
+/// A merchant row written by hand with a secret XorPay would refuse: reading the table fails
+/// and names the merchant and the fault, never the secret; a name that cannot be a URL
+/// segment is refused before anything is written.
+#[tokio::test]
+async fn sqlite_reports_a_merchant_row_that_cannot_be_used() {
+    use xorpay::store::{MerchantRecord, MerchantTable};
+    let stores = Stores::new();
+    let store = stores.open();
+    let connection = rusqlite::Connection::open(&stores.file).unwrap();
+    connection
+        .execute(
+            "INSERT INTO xorpay_merchants (name, aid, secret, enabled, updated_unix)
+             VALUES ('pasted', '1000', 'secret-with-a-newline
+', 1, 0)",
+            [],
+        )
+        .unwrap();
+    let error = store.merchants().await.unwrap_err().to_string();
+    assert!(
+        error.contains("\"pasted\"") && error.contains("whitespace"),
+        "{error}"
+    );
+    assert!(!error.contains("secret-with-a-newline"), "{error}");
+    let refused = MerchantRecord::new("tea house/1", "1000", xorpay::AppSecret::new("s").unwrap());
+    assert!(refused.unwrap_err().to_string().contains("URL"));
 }
 
 /// The message of a store that refused to open.

@@ -24,6 +24,7 @@ use ::axum::http::StatusCode;
 use ::axum::response::{IntoResponse, Response};
 use ::axum::routing::post;
 
+use crate::merchants::Merchants;
 use crate::notify::Notification;
 use crate::service::{Confirmed, NotifyAnswer, NotifyError, Payments, ServiceOrder};
 
@@ -52,6 +53,32 @@ impl<O: ServiceOrder> Payments<O> {
             return (StatusCode::PAYLOAD_TOO_LARGE, "refused").into_response();
         };
         self.answer(&body).await.into_response()
+    }
+}
+
+impl<O: ServiceOrder> Merchants<O> {
+    /// An axum router that serves every merchant's notifications at
+    /// `{notify base path}/{merchant}` (`POST`): the merchant is looked up in memory, and a
+    /// name the merchant table does not have is answered 404 ([`Merchants::answer`]).
+    pub fn router(&self) -> ::axum::Router {
+        let merchants = self.clone();
+        let route = post(
+            move |::axum::extract::Path(name): ::axum::extract::Path<String>,
+                  request: Request<Body>| {
+                let merchants = merchants.clone();
+                async move {
+                    let Ok(body) =
+                        ::axum::body::to_bytes(request.into_body(), Notification::MAX_BODY).await
+                    else {
+                        tracing::warn!("xorpay notification body unreadable or too large");
+                        return (StatusCode::PAYLOAD_TOO_LARGE, "refused").into_response();
+                    };
+                    merchants.answer(&name, &body).await.into_response()
+                }
+            },
+        )
+        .layer(DefaultBodyLimit::max(Notification::MAX_BODY));
+        ::axum::Router::new().route(&format!("{}/{{merchant}}", self.notify_prefix()), route)
     }
 }
 

@@ -56,6 +56,8 @@ pub mod credentials;
 pub mod form;
 pub mod html;
 pub mod jsapi;
+#[cfg(feature = "client")]
+pub mod merchants;
 pub mod notify;
 pub mod order;
 pub mod pay_type;

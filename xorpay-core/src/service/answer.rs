@@ -17,7 +17,7 @@ pub struct NotifyAnswer {
 
 impl NotifyAnswer {
     /// The HTTP status: 200 when the payment is recorded (XorPay stops notifying), otherwise
-    /// 400, 409, 413 or 503 (it notifies again; see
+    /// 400, 404 (a merchant not in the merchant table), 409, 413 or 503 (it notifies again; see
     /// [`NotifyError::status`](super::NotifyError::status)).
     pub fn status(&self) -> u16 {
         self.status
@@ -26,6 +26,15 @@ impl NotifyAnswer {
     /// The body: `ok` with 200, `refused` otherwise.
     pub fn body(&self) -> &'static str {
         self.body
+    }
+
+    /// A notification posted for a merchant the merchant table does not have: 404.
+    #[cfg_attr(not(feature = "client"), allow(dead_code))]
+    pub(crate) fn unknown_merchant() -> NotifyAnswer {
+        NotifyAnswer {
+            status: 404,
+            body: "refused",
+        }
     }
 
     /// Whether XorPay is told the payment is recorded.

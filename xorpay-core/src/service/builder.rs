@@ -150,6 +150,18 @@ impl<O, A, K, U, S> PaymentsBuilder<O, A, K, U, S> {
         self.with()
     }
 
+    /// The secret, and the previous one during a rotation, already checked: for the merchant
+    /// table, which holds them as [`AppSecret`]s.
+    pub(crate) fn secrets(
+        mut self,
+        secret: AppSecret,
+        previous: Option<(AppSecret, OffsetDateTime)>,
+    ) -> PaymentsBuilder<O, A, Set, U, S> {
+        self.settings.secret = Some(Ok(secret));
+        self.settings.previous_secret = previous.map(|(secret, at)| (Ok(secret), at));
+        self.with()
+    }
+
     /// Where XorPay posts notifications: an absolute http(s) URL. Orders declared
     /// `notify_url = from_client` are signed with it, `Payments::router` (feature `axum`)
     /// serves its path, and a checkout refuses an order that carries another one.
@@ -356,6 +368,7 @@ impl<O, A, K, U, S> PaymentsBuilder<O, A, K, U, S> {
                 lease: settings.fulfil_lease,
                 resolve_after: settings.refund_resolve_after.max(in_flight),
                 personal: settings.personal,
+                taking_orders: std::sync::atomic::AtomicBool::new(true),
                 notify_url,
                 notify_path,
                 hook: settings.hook,

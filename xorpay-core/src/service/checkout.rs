@@ -51,6 +51,15 @@ pub enum CheckoutError {
         /// The most one payment of this kind may be.
         limit: Price,
     },
+    /// The merchant is disabled in the merchant table ([`crate::merchants`]): it takes no
+    /// new orders, while its open ones are still notified, reconciled and refunded. Nothing
+    /// was stored or sent.
+    #[error("this merchant is disabled in the merchant table and takes no new orders")]
+    NotTakingOrders,
+    /// No merchant of this name is in the merchant table ([`crate::merchants`]). Nothing was
+    /// stored or sent.
+    #[error("no merchant {0:?} in the merchant table")]
+    UnknownMerchant(String),
     /// Another order has this number (different contents, or long closed). Use a new order
     /// number.
     #[error("order number {0:?} is taken by another order: use a new one")]
@@ -116,6 +125,9 @@ impl<O: ServiceOrder> Payments<O> {
     /// whose own `notify_url` is not the service's, are [`CheckoutError::Invalid`] before
     /// anything is stored.
     pub async fn checkout(&self, order: O) -> Result<Checkout<O>, CheckoutError> {
+        if !self.taking_orders() {
+            return Err(CheckoutError::NotTakingOrders);
+        }
         let facts = order_facts(&order)?;
         if self.inner.personal
             && let Some(limit) = super::account::over_personal_limit(order.kind(), facts.price)

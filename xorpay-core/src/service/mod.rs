@@ -31,6 +31,7 @@
 
 use core::fmt;
 use core::time::Duration;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
@@ -153,6 +154,9 @@ struct Inner<O> {
     resolve_after: Duration,
     /// Whether the merchant declared a personal account (per-payment limits apply).
     personal: bool,
+    /// Whether checkouts are taken: false for a merchant disabled in the merchant table
+    /// ([`crate::merchants`]), whose open orders are still notified and reconciled.
+    taking_orders: AtomicBool,
     /// The notify URL orders are signed with, and the path the router serves.
     notify_url: String,
     notify_path: String,
@@ -226,6 +230,17 @@ impl<O: ServiceOrder> Payments<O> {
 
     fn now(&self) -> OffsetDateTime {
         self.inner.clock.now()
+    }
+
+    /// Whether checkouts are taken (see [`CheckoutError::NotTakingOrders`]).
+    pub(crate) fn taking_orders(&self) -> bool {
+        self.inner.taking_orders.load(Ordering::Acquire)
+    }
+
+    /// Takes checkouts again, or stops taking them.
+    #[cfg_attr(not(feature = "client"), allow(dead_code))]
+    pub(crate) fn take_orders(&self, taking: bool) {
+        self.inner.taking_orders.store(taking, Ordering::Release);
     }
 
     /// The path the notify route is served at.

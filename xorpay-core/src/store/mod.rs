@@ -45,6 +45,7 @@ use core::time::Duration;
 use time::OffsetDateTime;
 
 mod any;
+pub mod merchant_table;
 #[cfg(feature = "mysql")]
 mod mysql;
 mod open;
@@ -53,6 +54,7 @@ mod postgres;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 pub use any::AnyStore;
+pub use merchant_table::{MerchantRecord, MerchantTable};
 #[cfg(feature = "mysql")]
 pub use mysql::MySqlStore;
 #[cfg(feature = "postgres")]

@@ -32,6 +32,8 @@
 //! rustls (`require_ssl=true` in the URL; the server's certificate is verified against
 //! webpki's roots); there is no OpenSSL.
 
+mod merchants;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -47,7 +49,7 @@ use super::{
 /// between two of them (each `CREATE` commits on its own) is completed by the next.
 /// `xorpay_store` numbers the schema; a later release that changes it adds a step from each
 /// version to the next.
-const SCHEMA: [&str; 3] = [
+const SCHEMA: [&str; 4] = [
     "CREATE TABLE IF NOT EXISTS xorpay_orders (
         merchant         VARBINARY(255) NOT NULL,
         order_id         VARBINARY(255) NOT NULL,
@@ -78,6 +80,16 @@ const SCHEMA: [&str; 3] = [
         KEY xorpay_orders_expired (merchant, state, expired_unix),
         KEY xorpay_orders_unfulfilled (merchant, state, fulfilled_unix, updated_unix),
         KEY xorpay_orders_attention (merchant, attention)
+    ) ENGINE = InnoDB",
+    // The merchant table (store::merchant_table): a platform's merchants and their secrets.
+    "CREATE TABLE IF NOT EXISTS xorpay_merchants (
+        name            VARBINARY(64) NOT NULL PRIMARY KEY,
+        aid             VARBINARY(255) NOT NULL,
+        secret          VARBINARY(255) NOT NULL,
+        previous_secret VARBINARY(255),
+        retired_unix    BIGINT,
+        enabled         BOOLEAN NOT NULL DEFAULT TRUE,
+        updated_unix    BIGINT NOT NULL
     ) ENGINE = InnoDB",
     "CREATE TABLE IF NOT EXISTS xorpay_store (schema_version INT NOT NULL) ENGINE = InnoDB",
     "INSERT INTO xorpay_store (schema_version)

@@ -17,6 +17,8 @@
 //! whoever sits on the path) declines TLS, so across any network but loopback say `require`;
 //! `disable` never tries.
 
+mod merchants;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -61,6 +63,16 @@ const SCHEMA: &str = "CREATE TABLE xorpay_orders (
     -- An aoid belongs to one order: a re-cut notification cannot give it to another.
     CREATE UNIQUE INDEX xorpay_orders_aoid ON xorpay_orders (merchant, aoid)
         WHERE aoid IS NOT NULL;
+    -- The merchant table (store::merchant_table): a platform's merchants and their secrets.
+    CREATE TABLE xorpay_merchants (
+        name            TEXT NOT NULL PRIMARY KEY,
+        aid             TEXT NOT NULL,
+        secret          TEXT NOT NULL,
+        previous_secret TEXT,
+        retired_unix    BIGINT,
+        enabled         BOOLEAN NOT NULL DEFAULT true,
+        updated_unix    BIGINT NOT NULL
+    );
     CREATE TABLE xorpay_store (schema_version INTEGER NOT NULL);
     INSERT INTO xorpay_store (schema_version) VALUES (1);";
 

@@ -14,6 +14,7 @@
 //! writes), never queued behind an fsync. A store in memory has its one connection, the
 //! writer's, for reads too. Statements are prepared once per connection and cached.
 
+mod merchants;
 mod writer;
 
 use std::path::{Path, PathBuf};
@@ -60,6 +61,16 @@ const SCHEMA: &str = "CREATE TABLE xorpay_orders (
     -- An aoid belongs to one order: a re-cut notification cannot give it to another.
     CREATE UNIQUE INDEX xorpay_orders_aoid ON xorpay_orders (merchant, aoid)
         WHERE aoid IS NOT NULL;
+    -- The merchant table (store::merchant_table): a platform's merchants and their secrets.
+    CREATE TABLE xorpay_merchants (
+        name            TEXT NOT NULL PRIMARY KEY,
+        aid             TEXT NOT NULL,
+        secret          TEXT NOT NULL,
+        previous_secret TEXT,
+        retired_unix    INTEGER,
+        enabled         INTEGER NOT NULL DEFAULT 1,
+        updated_unix    INTEGER NOT NULL
+    );
     CREATE TABLE xorpay_store (schema_version INTEGER NOT NULL);
     INSERT INTO xorpay_store (schema_version) VALUES (1);";
 
