@@ -48,23 +48,27 @@ fn amount(order: &OrderView) -> String {
         .unwrap_or_else(|_| order.price.clone())
 }
 
-/// The cashier's payment page for a JSAPI order.
-pub(crate) fn cashier(order: &OrderView) -> String {
-    let data = embed_json(&json!({
-        "params": order.info,
-        "return_url": web_url(order.return_url.as_deref()),
-        "cancel_url": web_url(order.cancel_url.as_deref()),
-    }));
+/// A page about one order: its name, amount and number, a pay button and a line for the
+/// result; `data` (JSON, escaped for a script element) and `script` follow for the page's
+/// own behaviour. The cashier page and the scanning phone are both this.
+fn order_page(order: &OrderView, page: &Page<'_>, data: &Value) -> String {
     let name = html_escape(&order.name);
     let order_id = html_escape(&order.order_id);
     let amount = amount(order);
+    let data = embed_json(data);
+    let Page {
+        title,
+        button_id,
+        button,
+        script,
+    } = page;
     format!(
         r##"<!doctype html>
 <html lang="zh-CN">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>XorPay 收银台 · sandbox</title>
+<title>{title} · sandbox</title>
 <style>
 body {{ margin: 0; font-family: system-ui, sans-serif; background: #f2f2f2; color: #222; }}
 main {{ max-width: 28rem; margin: 3rem auto; padding: 2rem; background: #fff; border-radius: 12px; text-align: center; }}
@@ -76,103 +80,100 @@ button:disabled {{ background: #9ed8b5; }}
 </head>
 <body>
 <main>
-<p class="brand">XorPay 收银台 · sandbox</p>
+<p class="brand">{title} · sandbox</p>
 <h1 id="xorpay-sandbox-name">{name}</h1>
 <p class="amount" id="xorpay-sandbox-amount">¥{amount}</p>
 <p class="brand">订单号 Order {order_id}</p>
-<button id="xorpay-sandbox-cashier-pay" type="button">立即支付 Pay</button>
+<button id="{button_id}" type="button">{button}</button>
 <p id="xorpay-sandbox-result" role="status"></p>
 </main>
 <script type="application/json" id="xorpay-sandbox-order">{data}</script>
-<script src="/_sandbox/jsbridge.js"></script>
-<script>
-(function () {{
-  "use strict";
-  var order = JSON.parse(document.getElementById("xorpay-sandbox-order").textContent);
-  var button = document.getElementById("xorpay-sandbox-cashier-pay");
-  var result = document.getElementById("xorpay-sandbox-result");
-  button.addEventListener("click", function () {{
-    button.disabled = true;
-    WeixinJSBridge.invoke("getBrandWCPayRequest", order.params, function (res) {{
-      var message = (res && res.err_msg) || "";
-      if (message === "get_brand_wcpay_request:ok") {{
-        result.textContent = "支付成功 Paid";
-        if (order.return_url) {{ window.location.href = order.return_url; }}
-      }} else if (message === "get_brand_wcpay_request:cancel") {{
-        result.textContent = "已取消 Cancelled";
-        button.disabled = false;
-        if (order.cancel_url) {{ window.location.href = order.cancel_url; }}
-      }} else {{
-        result.textContent = "支付失败 Failed";
-        button.disabled = false;
-      }}
-    }});
-  }});
-}})();
-</script>
+{script}
 </body>
 </html>
 "##
     )
 }
 
+/// What differs between two order pages.
+struct Page<'a> {
+    title: &'a str,
+    button_id: &'a str,
+    button: &'a str,
+    /// The page's scripts, after the order's data.
+    script: &'a str,
+}
+
+/// The cashier's payment page for a JSAPI order: pays through the bridge stand-in.
+pub(crate) fn cashier(order: &OrderView) -> String {
+    let data = json!({
+        "params": order.info,
+        "return_url": web_url(order.return_url.as_deref()),
+        "cancel_url": web_url(order.cancel_url.as_deref()),
+    });
+    let page = Page {
+        title: "XorPay 收银台",
+        button_id: "xorpay-sandbox-cashier-pay",
+        button: "立即支付 Pay",
+        script: r#"<script src="/_sandbox/jsbridge.js"></script>
+<script>
+(function () {
+  "use strict";
+  var order = JSON.parse(document.getElementById("xorpay-sandbox-order").textContent);
+  var button = document.getElementById("xorpay-sandbox-cashier-pay");
+  var result = document.getElementById("xorpay-sandbox-result");
+  button.addEventListener("click", function () {
+    button.disabled = true;
+    WeixinJSBridge.invoke("getBrandWCPayRequest", order.params, function (res) {
+      var message = (res && res.err_msg) || "";
+      if (message === "get_brand_wcpay_request:ok") {
+        result.textContent = "支付成功 Paid";
+        if (order.return_url) { window.location.href = order.return_url; }
+      } else if (message === "get_brand_wcpay_request:cancel") {
+        result.textContent = "已取消 Cancelled";
+        button.disabled = false;
+        if (order.cancel_url) { window.location.href = order.cancel_url; }
+      } else {
+        result.textContent = "支付失败 Failed";
+        button.disabled = false;
+      }
+    });
+  });
+})();
+</script>"#,
+    };
+    order_page(order, &page, &data)
+}
+
 /// The phone that scans a QR order's code: the amount and a pay button. Paying posts to
 /// `/_sandbox/orders/{aoid}/pay` on the sandbox's own origin.
 pub(crate) fn scan(order: &OrderView) -> String {
-    let data = embed_json(&json!({ "aoid": order.aoid }));
-    let name = html_escape(&order.name);
-    let order_id = html_escape(&order.order_id);
-    let amount = amount(order);
-    format!(
-        r##"<!doctype html>
-<html lang="zh-CN">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>扫码付款 Scan to pay · sandbox</title>
-<style>
-body {{ margin: 0; font-family: system-ui, sans-serif; background: #f2f2f2; color: #222; }}
-main {{ max-width: 28rem; margin: 3rem auto; padding: 2rem; background: #fff; border-radius: 12px; text-align: center; }}
-.brand {{ color: #888; font-size: .9rem; }}
-.amount {{ font-size: 2.4rem; font-weight: 600; margin: .5rem 0 1.5rem; }}
-button {{ width: 100%; padding: .9rem; border: 0; border-radius: 8px; background: #07c160; color: #fff; font-size: 1.1rem; }}
-button:disabled {{ background: #9ed8b5; }}
-</style>
-</head>
-<body>
-<main>
-<p class="brand">扫码付款 Scanned with the payer's phone · sandbox</p>
-<h1 id="xorpay-sandbox-name">{name}</h1>
-<p class="amount" id="xorpay-sandbox-amount">¥{amount}</p>
-<p class="brand">订单号 Order {order_id}</p>
-<button id="xorpay-sandbox-scan-pay" type="button">确认支付 Pay</button>
-<p id="xorpay-sandbox-result" role="status"></p>
-</main>
-<script type="application/json" id="xorpay-sandbox-order">{data}</script>
-<script>
-(function () {{
+    let page = Page {
+        title: "扫码付款 Scan to pay",
+        button_id: "xorpay-sandbox-scan-pay",
+        button: "确认支付 Pay",
+        script: r#"<script>
+(function () {
   "use strict";
   var order = JSON.parse(document.getElementById("xorpay-sandbox-order").textContent);
   var button = document.getElementById("xorpay-sandbox-scan-pay");
   var result = document.getElementById("xorpay-sandbox-result");
-  button.addEventListener("click", function () {{
+  button.addEventListener("click", function () {
     button.disabled = true;
-    fetch("/_sandbox/orders/" + encodeURIComponent(order.aoid) + "/pay", {{ method: "POST" }})
-      .then(function (response) {{
+    fetch("/_sandbox/orders/" + encodeURIComponent(order.aoid) + "/pay", { method: "POST" })
+      .then(function (response) {
         result.textContent = response.ok ? "支付成功 Paid" : "支付失败 Failed";
         button.disabled = response.ok;
-      }})
-      .catch(function () {{
+      })
+      .catch(function () {
         result.textContent = "支付失败 Failed";
         button.disabled = false;
-      }});
-  }});
-}})();
-</script>
-</body>
-</html>
-"##
-    )
+      });
+  });
+})();
+</script>"#,
+    };
+    order_page(order, &page, &json!({ "aoid": order.aoid }))
 }
 
 /// The `WeixinJSBridge` stand-in. `base_url` is the sandbox's own origin, used when the
