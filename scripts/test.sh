@@ -29,6 +29,7 @@ install_missing chromedriver chromium-driver
 install_missing pg_virtualenv postgresql    # a throwaway PostgreSQL for PgStore's tests
 install_missing mariadbd mariadb-server     # a throwaway MariaDB for MySqlStore's tests
 install_missing fc-match fontconfig
+install_missing promtool prometheus         # checks /metrics' exposition and docs/metrics.md's alerts
 # A CJK font, or Chromium draws every Chinese character as a box (and DOM text cannot tell).
 if ! fc-list :lang=zh-cn family | grep -q .; then
     log "installing fonts-wqy-microhei (Chinese text in the browser tests)"
@@ -72,7 +73,7 @@ fi
 # Each feature on its own (and none) builds: a feature that leans on another's code without
 # enabling it fails here, not in a user's build.
 log "each feature alone"
-for feature in "" client axum actix-web sqlite postgres mysql cli; do
+for feature in "" client axum actix-web sqlite postgres mysql cli metrics; do
     cargo check --quiet -p xorpay --no-default-features ${feature:+--features "$feature"}
 done
 # No OpenSSL anywhere: TLS is rustls in every store and in the client.
@@ -90,7 +91,8 @@ log "cargo test (with a throwaway PostgreSQL and MariaDB)"
 XORPAY_POSTGRES_RESTART="$PWD/scripts/restart_pg_virtualenv.sh" \
     scripts/with_mariadb.sh pg_virtualenv sh -c \
     'XORPAY_POSTGRES_URL="postgres://$PGUSER:$PGPASSWORD@$PGHOST:$PGPORT/$PGDATABASE" \
-    XORPAY_REQUIRE_POSTGRES=1 XORPAY_REQUIRE_MYSQL=1 exec cargo test --workspace --all-features'
+    XORPAY_REQUIRE_POSTGRES=1 XORPAY_REQUIRE_MYSQL=1 XORPAY_REQUIRE_PROMTOOL=1 \
+    exec cargo test --workspace --all-features'
 
 # The README's install snippet, run in a new crate (with xorpay taken from this checkout),
 # must build the README's complete server as it stands.

@@ -84,3 +84,69 @@ fn every_protocol_citation_names_a_section_of_docs_protocol_md() {
     }
     assert!(checked > 50, "only {checked} citations found");
 }
+
+/// docs/metrics.md lists every metric the code reports (`xorpay::metrics::METRICS`, the list
+/// each report is made from), under both its names, with its unit, every label and every
+/// value each label takes; and names no metric that does not exist.
+#[test]
+fn docs_metrics_md_lists_every_metric_the_code_reports() {
+    let page = std::fs::read_to_string(root().join("docs/metrics.md")).unwrap();
+    for metric in xorpay::metrics::METRICS {
+        let row = page
+            .lines()
+            .find(|line| line.starts_with(&format!("| `{}` |", metric.name)))
+            .unwrap_or_else(|| panic!("no row for {} in docs/metrics.md", metric.name));
+        assert!(
+            row.contains(&format!("`{}`", metric.prometheus_name())),
+            "{row}"
+        );
+        if let Some(unit) = metric.unit {
+            assert!(row.contains(unit), "{row}");
+        }
+        for label in metric.labels {
+            assert!(row.contains(&format!("`{}`", label.name)), "{row}");
+            for value in label.values.iter().filter(|value| **value != "*") {
+                assert!(
+                    page.contains(&format!("`{value}`")),
+                    "label value {value:?} of {} is not on docs/metrics.md",
+                    metric.name
+                );
+            }
+        }
+    }
+    // Every metric the page names exists.
+    let names: Vec<&str> = xorpay::metrics::METRICS.iter().map(|m| m.name).collect();
+    for row in page.lines().filter(|line| line.starts_with("| `xorpay.")) {
+        let name = row.split('`').nth(1).unwrap();
+        assert!(
+            names.contains(&name),
+            "docs/metrics.md names {name}, which is not reported"
+        );
+    }
+    // Its alerting rules are valid rules (promtool, when installed: the README's test
+    // command installs it and sets XORPAY_REQUIRE_PROMTOOL).
+    let rules = page
+        .split("```yaml\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("an alerting rules block");
+    let file = std::env::temp_dir().join(format!("xorpay-alerts-{}.yml", std::process::id()));
+    std::fs::write(&file, rules).unwrap();
+    let checked = std::process::Command::new("promtool")
+        .args(["check", "rules"])
+        .arg(&file)
+        .output();
+    let _ = std::fs::remove_file(&file);
+    match checked {
+        Ok(output) => assert!(
+            output.status.success(),
+            "promtool check rules:\n{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        ),
+        Err(error) => assert!(
+            std::env::var_os("XORPAY_REQUIRE_PROMTOOL").is_none(),
+            "promtool is required: {error}"
+        ),
+    }
+}

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use support::TempDir;
 use xorpay::store::{
-    AoidCondition, Change, Claim, OrderStore, Record, RecordState, SqliteStore, StoreError,
+    AoidCondition, Change, Claim, OrderStore, Record, RecordState, SqliteStore, StoreError, Tally,
     Transition,
 };
 use xorpay::time::OffsetDateTime;
@@ -315,6 +315,34 @@ async fn recent_and_attention_lists(store: impl OrderStore) {
     );
 }
 
+/// The gauges' counts: pending orders and the longest-pending one's submission time, orders
+/// needing attention; other states and other merchants are not counted.
+async fn the_tally_counts_pending_and_attention(store: impl OrderStore) {
+    assert_eq!(store.tally().await.unwrap(), Tally::default());
+    for (n, id) in ["p1", "p2", "p3", "x"].into_iter().enumerate() {
+        store
+            .insert(&record(id, i64::try_from(n).unwrap()))
+            .await
+            .unwrap();
+    }
+    for (id, submitted) in [("p1", 30), ("p2", 10), ("p3", 20)] {
+        let mut to_pending = change(id, &[RecordState::Created], RecordState::Pending);
+        to_pending.submitted_at = Some(at(submitted));
+        to_pending.attention = id == "p3";
+        assert_eq!(
+            store.change(&to_pending).await.unwrap(),
+            Transition::Applied
+        );
+    }
+    let mut expired = change("x", &[RecordState::Created], RecordState::Expired);
+    expired.attention = true;
+    assert_eq!(store.change(&expired).await.unwrap(), Transition::Applied);
+    assert_eq!(store.tally().await.unwrap(), Tally::new(3, Some(at(10)), 2));
+    let paid = change("p2", &[RecordState::Pending], RecordState::Paid);
+    assert_eq!(store.change(&paid).await.unwrap(), Transition::Applied);
+    assert_eq!(store.tally().await.unwrap(), Tally::new(2, Some(at(20)), 2));
+}
+
 async fn fulfilment_claims_are_exclusive_until_their_lease_ends(store: impl OrderStore) {
     for id in ["p1", "p2"] {
         let mut paid = record(id, 0);
@@ -448,6 +476,7 @@ for_every_store!(
     a_copy_changed_twice_since_its_load_cannot_overwrite_a_newer_save,
     reconciliation_sees_only_what_is_due,
     recent_and_attention_lists,
+    the_tally_counts_pending_and_attention,
     a_change_that_leaves_the_row_as_it_was_is_applied,
     fulfilment_claims_are_exclusive_until_their_lease_ends,
     merchants_sharing_a_store_never_see_each_others_orders,

@@ -24,6 +24,7 @@ use xorpay::{CheckoutError, RequestKind};
 use super::admin;
 use super::catalog::product;
 use super::html::{error_page, path_segment};
+use super::metrics;
 use super::order::{AlipayOrder, QrOrder, ShopOrder, WeChatOrder};
 use super::pages;
 use super::pay;
@@ -40,6 +41,7 @@ pub(crate) fn router(shop: Shop) -> Router {
         .route("/orders/{id}/pay", get(pay::pay_page))
         .route("/orders/{id}/status", get(pages::order_status))
         .merge(admin::router())
+        .merge(metrics::router())
         .with_state(shop)
         .merge(notify)
 }

@@ -15,8 +15,11 @@
 //!   instances of the shop can serve one address.
 //! - `XORPAY_AID`, `XORPAY_APP_SECRET` and a public `SHOP_PUBLIC_URL` (required then: XorPay
 //!   must reach the notify route): talk to XorPay (`XORPAY_BASE_URL`, default
-//!   `https://xorpay.com`) instead of the sandbox. The admin pages then answer only with
-//!   `?token=` set to `SHOP_ADMIN_TOKEN`, and are off without it.
+//!   `https://xorpay.com`) instead of the sandbox. The admin pages and `/metrics` then
+//!   answer only with `?token=` (or, for `/metrics`, `Authorization: Bearer`) set to
+//!   `SHOP_ADMIN_TOKEN`, and are off without it. With the sandbox they are open unless
+//!   `SHOP_ADMIN_TOKEN` is set.
+//! - `/metrics`: xorpay's metrics (docs/metrics.md) in Prometheus' text format.
 //! - `SANDBOX_RETRY_UNIT_MS` (default 1000): the sandbox's notification retry unit. The
 //!   sandbox keeps its orders beside the shop's SQLite file, with the extension
 //!   `.sandbox.json` (in `shop.sandbox.json` when the shop's database is a server), so that a
@@ -34,6 +37,7 @@ mod app;
 mod catalog;
 mod deliveries;
 mod html;
+mod metrics;
 mod order;
 mod pages;
 mod pay;
@@ -115,6 +119,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
         };
 
+    // Before the service is built: it describes its metrics to the recorder.
+    let metrics = metrics::recorder();
     // The store is the one the URL names; the deliveries go in the same database.
     let store = AnyStore::open(&database_url).await?;
     let deliveries = deliveries::Deliveries::open(&database_url).await?;
@@ -134,8 +140,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // The demo's admin is open on loopback; against XorPay it needs a token, and without one
     // it is off (a token nobody knows).
     let admin_token = match (real, env("SHOP_ADMIN_TOKEN")) {
-        (false, _) => None,
-        (true, Some(token)) => Some(token),
+        (_, Some(token)) => Some(token),
+        (false, None) => None,
         (true, None) => Some(uuid::Uuid::new_v4().simple().to_string()),
     };
     let shop = state::Shop::new(
@@ -146,6 +152,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             admin_token,
             crash_after_confirm: env("SHOP_CRASH_AFTER_CONFIRM").is_some(),
             order_lifetime: env("SHOP_ORDER_LIFETIME_SECS").and_then(|s| s.parse().ok()),
+            metrics,
         },
         deliveries,
     );

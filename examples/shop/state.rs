@@ -43,6 +43,8 @@ pub(crate) struct ShopConfig {
     pub(crate) crash_after_confirm: bool,
     /// How long payers have to pay, in seconds (`None`: XorPay's default, two hours).
     pub(crate) order_lifetime: Option<u32>,
+    /// What `/metrics` renders.
+    pub(crate) metrics: metrics_exporter_prometheus::PrometheusHandle,
 }
 
 /// The shop, shared by every request.

@@ -22,6 +22,8 @@ pub(crate) mod catalog;
 pub(crate) mod deliveries;
 #[path = "../../examples/shop/html.rs"]
 pub(crate) mod html;
+#[path = "../../examples/shop/metrics.rs"]
+pub(crate) mod metrics;
 #[path = "../../examples/shop/order.rs"]
 pub(crate) mod order;
 #[path = "../../examples/shop/pages.rs"]
@@ -125,6 +127,7 @@ impl ShopSetup {
             sandbox_url: sandbox.base_url().to_owned(),
         });
         let deliveries = deliveries::Deliveries::sqlite(&file).unwrap();
+        let metrics = metrics::recorder();
         // Reconciliation and deliveries in the background, as `main.rs` runs them (every
         // second here).
         let payments = Payments::builder()
@@ -147,6 +150,7 @@ impl ShopSetup {
                 admin_token,
                 crash_after_confirm: false,
                 order_lifetime: lifetime,
+                metrics,
             },
             deliveries,
         );

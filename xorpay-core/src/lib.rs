@@ -58,6 +58,8 @@ pub mod html;
 pub mod jsapi;
 #[cfg(feature = "client")]
 pub mod merchants;
+#[cfg(feature = "client")]
+pub mod metrics;
 pub mod notify;
 pub mod order;
 pub mod pay_type;

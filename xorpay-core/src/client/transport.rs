@@ -4,6 +4,7 @@
 use super::Client;
 use super::error::{Call, ClientError};
 use crate::answers::QueryResponse;
+use crate::metrics::{self, Answered};
 use crate::status::OrderState;
 
 /// The largest response body read, in bytes: XorPay's JSON answers are a few hundred bytes.
@@ -79,8 +80,21 @@ impl Client {
         format!("{}{path}", self.inner.base_url)
     }
 
-    /// Sends one request and reads a bounded body, classifying what is not a JSON answer.
+    /// Sends one request and reads a bounded body, classifying what is not a JSON answer;
+    /// reports its outcome and duration (feature `metrics`).
     async fn send(
+        &self,
+        call: Call,
+        request: reqwest::RequestBuilder,
+    ) -> Result<Vec<u8>, ClientError> {
+        let started = std::time::Instant::now();
+        let result = self.exchange(call, request).await;
+        metrics::requested(call.name(), answered(call, &result), started.elapsed());
+        result
+    }
+
+    /// [`Client::send`] without the report.
+    async fn exchange(
         &self,
         call: Call,
         request: reqwest::RequestBuilder,
@@ -134,6 +148,25 @@ impl Client {
             });
         }
         Ok(body)
+    }
+}
+
+/// What a request came to, for its metric: a body is XorPay's answer, a refusal when it is one
+/// of the endpoint's documented refusals.
+fn answered(call: Call, result: &Result<Vec<u8>, ClientError>) -> Answered {
+    match result {
+        Ok(body) if documented_refusal(call, body) => Answered::Refused,
+        Ok(_) => Answered::Ok,
+        Err(ClientError::Api(_)) => Answered::Refused,
+        Err(ClientError::Timeout { .. }) => Answered::Timeout,
+        Err(ClientError::Unreachable { .. }) => Answered::Unreachable,
+        Err(ClientError::Connection { .. }) => Answered::Connection,
+        Err(
+            ClientError::HttpStatus { .. }
+            | ClientError::NotJson { .. }
+            | ClientError::Malformed { .. }
+            | ClientError::TooLarge { .. },
+        ) => Answered::BadAnswer,
     }
 }
 

@@ -103,6 +103,7 @@ impl<O: ServiceOrder> Merchants<O> {
                     "xorpay notification for a merchant not in the merchant table: refused, \
                      nothing written"
                 );
+                crate::metrics::notified(crate::metrics::Notified::UnknownMerchant);
                 NotifyAnswer::unknown_merchant()
             }
         }

@@ -62,6 +62,7 @@ impl<O: ServiceOrder> Payments<O> {
     pub async fn answer(&self, body: &[u8]) -> NotifyAnswer {
         if body.len() > Notification::MAX_BODY {
             tracing::warn!(bytes = body.len(), "xorpay notification body too large");
+            crate::metrics::notified(crate::metrics::Notified::TooLarge);
             return NotifyAnswer {
                 status: 413,
                 body: "refused",

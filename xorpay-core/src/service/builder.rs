@@ -306,6 +306,7 @@ impl<O, A, K, U, S> PaymentsBuilder<O, A, K, U, S> {
         let secret = settings.secret.ok_or_else(|| missing("secret"))??;
         let notify_url = settings.notify_url.ok_or_else(|| missing("notify_url"))?;
         let store = settings.store.ok_or_else(|| missing("store"))?;
+        crate::metrics::describe();
         warn_if_unusual(&aid, &secret);
         let notify_path = match settings.notify_path {
             Some(path) if path.starts_with('/') && !path.contains(['?', '#']) => path,

@@ -2,7 +2,7 @@
 //! acknowledgement XorPay waits for ([`guarantees::acknowledgement`](super::guarantees::acknowledgement)).
 //!
 //! In the common case (the first delivery for an order whose `aoid` XorPay named when it was
-//! created) the payment is one conditional write: from `pending` or `expired`, at the
+//! created) the payment is one conditional write: from `pending`, at the
 //! notification's `aoid` and exact price; nothing is read. When that write does not apply,
 //! the order is read back and decided on: a repeat of the payment already recorded is
 //! "already paid"; an order whose `aoid` XorPay never named (a cashier order, a
@@ -23,6 +23,7 @@ use super::reconcile::{Outcome, record_settled, settle_pending};
 use super::record::{mark_paid, recorded, update_paid};
 use super::{Payments, ServiceOrder};
 use crate::client::ClientError;
+use crate::metrics::{self, Notified};
 use crate::notify::{Notification, NotificationError, VerifiedNotification};
 use crate::order::{ConfirmError, Order, Paid, PaidData, Pending, QueryAnswer, StoredOrder};
 use crate::store::{AoidCondition, Change, RecordState, StoreError, Transition};
@@ -109,6 +110,22 @@ impl NotifyError {
     }
 }
 
+impl NotifyError {
+    /// The result a refused notification is counted under.
+    fn notified(&self) -> Notified {
+        match self {
+            NotifyError::Invalid(NotificationError::Signature(_)) => Notified::BadSignature,
+            NotifyError::Invalid(NotificationError::TooLarge { .. }) => Notified::TooLarge,
+            NotifyError::Invalid(_) => Notified::Malformed,
+            NotifyError::Order(OrderError::Unknown { .. }) => Notified::UnknownOrder,
+            NotifyError::Order(_) => Notified::Conflict,
+            NotifyError::Mismatch { .. } => Notified::Mismatch,
+            NotifyError::Query { .. } => Notified::QueryFailed,
+            NotifyError::Store(_) => Notified::StoreError,
+        }
+    }
+}
+
 impl From<LoadError> for NotifyError {
     fn from(error: LoadError) -> NotifyError {
         match error {
@@ -141,6 +158,17 @@ impl<O: ServiceOrder> Payments<O> {
     /// # Errors
     /// [`NotifyError`]; nothing was written. Answer with its [`NotifyError::status`].
     pub async fn confirm(&self, body: &[u8]) -> Result<Confirmed, NotifyError> {
+        let result = self.apply(body).await;
+        metrics::notified(match &result {
+            Ok(confirmed) if confirmed.newly => Notified::Acknowledged,
+            Ok(_) => Notified::Duplicate,
+            Err(error) => error.notified(),
+        });
+        result
+    }
+
+    /// [`Payments::confirm`] without the report.
+    async fn apply(&self, body: &[u8]) -> Result<Confirmed, NotifyError> {
         let (notification, trust) = self.verify(body)?;
         let now = self.now();
         let at_once = match trust {
@@ -222,8 +250,9 @@ impl<O: ServiceOrder> Payments<O> {
         }
     }
 
-    /// The common case in one round trip: a pending (or expired) order whose `aoid` is the
-    /// notification's, at its exact price, becomes paid. Whether this write paid it.
+    /// The common case in one round trip: a pending order whose `aoid` is the notification's,
+    /// at its exact price, becomes paid. Whether this write paid it. (An expired order is
+    /// read back first: the write must say which state it leaves.)
     async fn pay_at_once(
         &self,
         notification: &VerifiedNotification,
@@ -237,7 +266,7 @@ impl<O: ServiceOrder> Payments<O> {
         })?;
         let change = Change {
             order_id,
-            from: &[RecordState::Pending, RecordState::Expired],
+            from: &[RecordState::Pending],
             price_fen: notification.pay_price().fen(),
             aoid: AoidCondition::Is(notification.aoid().as_str()),
             revision: None,
@@ -250,7 +279,11 @@ impl<O: ServiceOrder> Payments<O> {
             attention: false,
             at: now,
         };
-        Ok(self.inner.store.change(&change).await? == Transition::Applied)
+        let applied = self.inner.store.change(&change).await? == Transition::Applied;
+        if applied {
+            metrics::transition(RecordState::Pending.as_str(), RecordState::Paid.as_str());
+        }
+        Ok(applied)
     }
 
     /// Reads the order, decides, writes; reads again after a write that did not apply.

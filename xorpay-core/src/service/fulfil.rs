@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::record;
 use super::{Payments, ServiceOrder};
+use crate::metrics::{self, HookRun};
 use crate::order::StoredOrder;
 use crate::store::{Claim, StoreError, Transition};
 
@@ -85,6 +86,7 @@ impl<O: ServiceOrder> Payments<O> {
                         .release_claim(&claimed.order_id, &token, lease)
                         .await?;
                     report.failed += 1;
+                    metrics::hook_ran("paid", HookRun::Failed);
                     continue;
                 }
             };
@@ -93,19 +95,27 @@ impl<O: ServiceOrder> Payments<O> {
                 Ok(Ok(())) => {
                     let now = self.now();
                     match store.mark_fulfilled(paid.order_id(), &token, now).await? {
-                        Transition::Applied => report.fulfilled += 1,
-                        Transition::NotApplied => report.taken_over += 1,
+                        Transition::Applied => {
+                            report.fulfilled += 1;
+                            metrics::hook_ran("paid", HookRun::Done);
+                        }
+                        Transition::NotApplied => {
+                            report.taken_over += 1;
+                            metrics::hook_ran("paid", HookRun::TakenOver);
+                        }
                     }
                 }
                 Ok(Err(error)) => {
                     tracing::warn!(order_id = paid.order_id(), %error, "fulfilment failed");
                     store.release_claim(paid.order_id(), &token, lease).await?;
                     report.failed += 1;
+                    metrics::hook_ran("paid", HookRun::Failed);
                 }
                 Err(_) => {
                     tracing::warn!(order_id = paid.order_id(), "fulfilment outlasted its lease");
                     store.release_claim(paid.order_id(), &token, lease).await?;
                     report.failed += 1;
+                    metrics::hook_ran("paid", HookRun::Failed);
                 }
             }
         }

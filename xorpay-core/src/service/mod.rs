@@ -52,6 +52,7 @@ mod checkout;
 mod clock;
 mod confirm;
 mod fulfil;
+mod gauges;
 pub mod guarantees;
 mod hook;
 mod load;

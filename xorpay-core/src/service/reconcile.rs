@@ -65,6 +65,20 @@ impl<O> fmt::Debug for Reconciled<O> {
     }
 }
 
+impl<O> Reconciled<O> {
+    /// Counts what this pass recorded (feature `metrics`).
+    fn measure(&self, superseded: usize) {
+        use crate::metrics::{Reconciled as Outcome, reconciled};
+        reconciled(Outcome::Paid, self.paid.len());
+        reconciled(Outcome::Recovered, self.recovered);
+        reconciled(Outcome::Expired, self.expired);
+        reconciled(Outcome::FeeError, self.fee_error.len());
+        reconciled(Outcome::Open, self.open);
+        reconciled(Outcome::Failed, self.failed);
+        reconciled(Outcome::Superseded, superseded);
+    }
+}
+
 /// What asking about one order did.
 pub(super) enum Outcome<O> {
     Paid(Order<O, Paid>),
@@ -143,6 +157,7 @@ impl<O: ServiceOrder> Payments<O> {
             .due_for_check(now, now - policy.stale_after, now - grace, policy.batch)
             .await?;
         let due = candidates.len();
+        let mut superseded = 0;
         for (done, candidate) in candidates.into_iter().enumerate() {
             progress(done, due);
             if stop() {
@@ -199,7 +214,10 @@ impl<O: ServiceOrder> Payments<O> {
                     report.expired += 1;
                     false
                 }
-                Outcome::Superseded => false,
+                Outcome::Superseded => {
+                    superseded += 1;
+                    false
+                }
                 Outcome::FeeError => {
                     // The payer paid: a person must act (top up, then it is paid).
                     let _ = record::flag_attention(store, &candidate, now).await?;
@@ -225,6 +243,8 @@ impl<O: ServiceOrder> Payments<O> {
         if !report.paid.is_empty() {
             self.inner.signals.paid();
         }
+        report.measure(superseded);
+        self.read_gauges(now).await;
         Ok(report)
     }
 

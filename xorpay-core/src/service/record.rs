@@ -6,6 +6,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use time::OffsetDateTime;
 
+use crate::metrics;
 use crate::order::{Created, Expired, Order, Paid, Pending, State, StoredOrder};
 use crate::price::Price;
 use crate::request::XorPayOrder;
@@ -93,7 +94,7 @@ async fn advance<O, T: State>(
         .data_json()
         .map_err(|error| corrupt(order_id, error))?;
     let aoid = order.known_aoid().map(|aoid| aoid.as_str());
-    store
+    let transition = store
         .change(&Change {
             order_id,
             from: &[from],
@@ -109,7 +110,11 @@ async fn advance<O, T: State>(
             attention,
             at: now,
         })
-        .await
+        .await?;
+    if transition == Transition::Applied {
+        metrics::transition(from.as_str(), to.as_str());
+    }
+    Ok(transition)
 }
 
 /// XorPay accepted the order: `created` → `pending`.

@@ -12,6 +12,7 @@ use super::load::{LoadError, OrderError};
 use super::record::update_paid;
 use super::{Payments, ServiceOrder};
 use crate::client::ClientError;
+use crate::metrics::{self, Refunded};
 use crate::order::{Order, Paid, Refund, RefundEnd, RefundLimit, RefundState, State, left_text};
 use crate::price::{AsPrice, Price};
 use crate::response::Aoid;
@@ -248,6 +249,7 @@ impl<O: ServiceOrder> Payments<O> {
         debug_assert!(paid.is_recorded(&ticket));
         match self.inner.client.send_refund(&paid, ticket).await {
             Err(error) if error.outcome_unknown() => {
+                metrics::refunded(Refunded::InDoubt);
                 let refund = paid.refund_with_key(key).cloned();
                 Err(RefundError::InDoubt {
                     refund: Box::new(refund.ok_or_else(|| OrderError::changed(order_id))?),
@@ -256,11 +258,13 @@ impl<O: ServiceOrder> Payments<O> {
             }
             Ok(()) => {
                 self.record(&mut paid, key, RefundEnd::Made).await?;
+                metrics::refunded(Refunded::Made);
                 let refund = paid.refund_with_key(key).cloned();
                 Ok(refund.ok_or_else(|| OrderError::changed(order_id))?)
             }
             Err(error @ ClientError::Unreachable { .. }) => {
                 self.record(&mut paid, key, RefundEnd::NotSent).await?;
+                metrics::refunded(Refunded::NotSent);
                 Err(RefundError::NotSent {
                     key: key.to_owned(),
                     error,
@@ -270,6 +274,7 @@ impl<O: ServiceOrder> Payments<O> {
                 let reason = format!("xorpay refused it: {error}");
                 let end = RefundEnd::NotMade(reason.clone());
                 self.record(&mut paid, key, end).await?;
+                metrics::refunded(Refunded::Refused);
                 Err(RefundError::NotMade {
                     key: key.to_owned(),
                     reason,
@@ -349,10 +354,16 @@ impl<O: ServiceOrder> Payments<O> {
         };
         paid.resolve_refund(key, end, now);
         match update_paid(&self.inner.store, &mut paid, now).await? {
-            Transition::Applied => Ok(paid
-                .refund_with_key(key)
-                .cloned()
-                .ok_or_else(|| OrderError::changed(order.order_id()))?),
+            Transition::Applied => {
+                metrics::refunded(match made {
+                    true => Refunded::ResolvedMade,
+                    false => Refunded::ResolvedNotMade,
+                });
+                Ok(paid
+                    .refund_with_key(key)
+                    .cloned()
+                    .ok_or_else(|| OrderError::changed(order.order_id()))?)
+            }
             Transition::NotApplied => Err(OrderError::changed(order.order_id()).into()),
         }
     }

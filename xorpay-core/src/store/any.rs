@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use time::OffsetDateTime;
 
-use super::{Change, Claim, OrderStore, Record, StoreError, Transition};
+use super::{Change, Claim, OrderStore, Record, StoreError, Tally, Transition};
 
 type Boxed<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;
 
@@ -57,6 +57,7 @@ trait Erased: Send + Sync + 'static {
     fn check_again_at<'a>(&'a self, order_id: &'a str, at: OffsetDateTime) -> Boxed<'a, ()>;
     fn recent(&self, limit: usize) -> Boxed<'_, Vec<Record>>;
     fn needing_attention(&self, limit: usize) -> Boxed<'_, Vec<Record>>;
+    fn tally(&self) -> Boxed<'_, Tally>;
     fn claim<'a>(&'a self, claim: &'a Claim<'a>) -> Boxed<'a, Vec<Record>>;
     fn mark_fulfilled<'a>(
         &'a self,
@@ -105,6 +106,9 @@ impl<S: OrderStore> Erased for S {
     }
     fn needing_attention(&self, limit: usize) -> Boxed<'_, Vec<Record>> {
         Box::pin(OrderStore::needing_attention(self, limit))
+    }
+    fn tally(&self) -> Boxed<'_, Tally> {
+        Box::pin(OrderStore::tally(self))
     }
     fn claim<'a>(&'a self, claim: &'a Claim<'a>) -> Boxed<'a, Vec<Record>> {
         Box::pin(OrderStore::claim(self, claim))
@@ -167,6 +171,10 @@ impl AnyStore {
     }
     pub(crate) async fn needing_attention(&self, limit: usize) -> Result<Vec<Record>, StoreError> {
         self.0.needing_attention(limit).await
+    }
+    #[cfg_attr(not(feature = "metrics"), allow(dead_code))]
+    pub(crate) async fn tally(&self) -> Result<Tally, StoreError> {
+        self.0.tally().await
     }
     pub(crate) async fn claim(&self, claim: &Claim<'_>) -> Result<Vec<Record>, StoreError> {
         self.0.claim(claim).await

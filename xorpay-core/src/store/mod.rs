@@ -111,6 +111,15 @@ pub(crate) fn time_of(
         .transpose()
 }
 
+/// A `COUNT(*)` as read from a database (never negative).
+#[cfg_attr(
+    not(any(feature = "sqlite", feature = "postgres", feature = "mysql")),
+    allow(dead_code)
+)]
+pub(crate) fn count(value: i64) -> u64 {
+    u64::try_from(value).unwrap_or(0)
+}
+
 /// What a conditional write did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[must_use = "only `Applied` means this call made the change"]
@@ -251,6 +260,30 @@ pub struct Claim<'a> {
     pub limit: usize,
 }
 
+/// The order book's counts behind the service's gauges (feature `metrics`), read through
+/// indexes: their cost follows the orders counted, not the size of the book.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Tally {
+    /// Orders `pending`.
+    pub pending: u64,
+    /// When the longest-pending order was accepted by XorPay.
+    pub oldest_pending: Option<OffsetDateTime>,
+    /// Orders a person must act on ([`Record::attention`]).
+    pub attention: u64,
+}
+
+impl Tally {
+    /// A tally of these counts.
+    pub fn new(pending: u64, oldest_pending: Option<OffsetDateTime>, attention: u64) -> Tally {
+        Tally {
+            pending,
+            oldest_pending,
+            attention,
+        }
+    }
+}
+
 /// Where orders live between the request that creates them and their fulfilment. See the
 /// [module docs](self) for the contract; `SqliteStore` (feature `sqlite`), `PgStore`
 /// (feature `postgres`) and `MySqlStore` (feature `mysql`) implement it.
@@ -307,6 +340,10 @@ pub trait OrderStore: Send + Sync + 'static {
         &self,
         limit: usize,
     ) -> impl Future<Output = Result<Vec<Record>, StoreError>> + Send;
+
+    /// Counts pending orders (and finds the longest-pending one's `submitted_at`) and orders
+    /// needing attention.
+    fn tally(&self) -> impl Future<Output = Result<Tally, StoreError>> + Send;
 
     /// Claims paid, unfulfilled orders for fulfilment (see [`Claim`]); returns the orders
     /// claimed.

@@ -42,7 +42,8 @@ use mysql_async::{Conn, Params, Pool, Row, TxOpts, Value};
 use time::OffsetDateTime;
 
 use super::{
-    AoidCondition, Change, Claim, OrderStore, Record, RecordState, StoreError, Transition, time_of,
+    AoidCondition, Change, Claim, OrderStore, Record, RecordState, StoreError, Tally, Transition,
+    count, time_of,
 };
 
 /// The steps that create the schema, in order, each harmless to run again: a connect cut off
@@ -548,6 +549,27 @@ impl OrderStore for MySqlStore {
         );
         self.select(&sql, vec![self.merchant_value(), Value::from(limit)])
             .await
+    }
+
+    async fn tally(&self) -> Result<Tally, StoreError> {
+        let mut conn = self.conn().await?;
+        let row: Option<(i64, Option<i64>, i64)> = conn
+            .exec_first(
+                "SELECT
+                     (SELECT COUNT(*) FROM xorpay_orders WHERE merchant = ? AND state = 'pending'),
+                     (SELECT MIN(submitted_unix) FROM xorpay_orders
+                      WHERE merchant = ? AND state = 'pending'),
+                     (SELECT COUNT(*) FROM xorpay_orders WHERE merchant = ? AND attention)",
+                Params::Positional(vec![self.merchant_value(); 3]),
+            )
+            .await
+            .map_err(database)?;
+        let (pending, oldest, attention) = row.unwrap_or((0, None, 0));
+        Ok(Tally::new(
+            count(pending),
+            time_of("(oldest pending)", oldest)?,
+            count(attention),
+        ))
     }
 
     async fn claim(&self, claim: &Claim<'_>) -> Result<Vec<Record>, StoreError> {

@@ -28,7 +28,8 @@ use tokio_postgres::Row;
 use tokio_postgres::types::ToSql;
 
 use super::{
-    AoidCondition, Change, Claim, OrderStore, Record, RecordState, StoreError, Transition, time_of,
+    AoidCondition, Change, Claim, OrderStore, Record, RecordState, StoreError, Tally, Transition,
+    count, time_of,
 };
 
 /// The schema, created when the store first connects to a database. `xorpay_store` numbers
@@ -532,6 +533,32 @@ impl OrderStore for PgStore {
         );
         self.select(&sql, &[&&*self.merchant, &limit(limit_to)])
             .await
+    }
+
+    async fn tally(&self) -> Result<Tally, StoreError> {
+        let client = self.pool.get().await.map_err(database)?;
+        let statement = client
+            .prepare_cached(
+                "SELECT
+                     (SELECT COUNT(*) FROM xorpay_orders WHERE merchant = $1 AND state = 'pending'),
+                     (SELECT MIN(submitted_unix) FROM xorpay_orders
+                      WHERE merchant = $1 AND state = 'pending'),
+                     (SELECT COUNT(*) FROM xorpay_orders WHERE merchant = $1 AND attention)",
+            )
+            .await
+            .map_err(database)?;
+        let row = client
+            .query_one(&statement, &[&&*self.merchant])
+            .await
+            .map_err(database)?;
+        let pending: i64 = row.try_get(0).map_err(database)?;
+        let oldest: Option<i64> = row.try_get(1).map_err(database)?;
+        let attention: i64 = row.try_get(2).map_err(database)?;
+        Ok(Tally::new(
+            count(pending),
+            time_of("(oldest pending)", oldest)?,
+            count(attention),
+        ))
     }
 
     async fn claim(&self, claim: &Claim<'_>) -> Result<Vec<Record>, StoreError> {

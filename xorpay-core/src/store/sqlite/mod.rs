@@ -28,7 +28,8 @@ use tokio::sync::Semaphore;
 use self::writer::Writer;
 
 use super::{
-    AoidCondition, Change, Claim, OrderStore, Record, RecordState, StoreError, Transition, time_of,
+    AoidCondition, Change, Claim, OrderStore, Record, RecordState, StoreError, Tally, Transition,
+    count, time_of,
 };
 
 /// The schema, created when the store first opens a file. `xorpay_store` numbers it; a
@@ -576,6 +577,33 @@ impl OrderStore for SqliteStore {
         );
         self.select(sql, vec![limit(limit_to).into(), self.merchant_value()])
             .await
+    }
+
+    async fn tally(&self) -> Result<Tally, StoreError> {
+        let merchant = self.merchant.to_string();
+        self.read(move |connection| {
+            let (pending, oldest): (i64, Option<i64>) = connection
+                .prepare_cached(
+                    "SELECT COUNT(*), MIN(submitted_unix) FROM xorpay_orders
+                     WHERE merchant = ?1 AND state = 'pending'",
+                )
+                .and_then(|mut statement| {
+                    statement.query_row([&merchant], |row| Ok((row.get(0)?, row.get(1)?)))
+                })
+                .map_err(database)?;
+            let attention: i64 = connection
+                .prepare_cached(
+                    "SELECT COUNT(*) FROM xorpay_orders WHERE merchant = ?1 AND attention",
+                )
+                .and_then(|mut statement| statement.query_row([&merchant], |row| row.get(0)))
+                .map_err(database)?;
+            Ok(Tally::new(
+                count(pending),
+                time_of("(oldest pending)", oldest)?,
+                count(attention),
+            ))
+        })
+        .await
     }
 
     async fn claim(&self, claim: &Claim<'_>) -> Result<Vec<Record>, StoreError> {
