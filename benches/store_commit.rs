@@ -138,6 +138,7 @@ async fn library(store: &SqliteStore, orders: usize, callers: usize) -> f64 {
                         submitted_at: None,
                         expired_at: None,
                         attention: false,
+                        events: &[],
                         at: OffsetDateTime::now_utc(),
                     };
                     if store.change(&change).await.unwrap() == Transition::Applied {

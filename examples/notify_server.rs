@@ -26,14 +26,23 @@ struct Coffee {
     price: Price,
 }
 
-/// Your fulfilment: idempotent, keyed by the order number (`xorpay::service::guarantees`
+/// Your hook: told of each order paid (ship it), expired for good, refunded or not, or
+/// needing a person. Idempotent, keyed by the order number (`xorpay::service::guarantees`
 /// says why).
 struct Ship;
 
-impl Fulfil<Coffee> for Ship {
-    async fn fulfil(&self, order: &Order<Coffee, Paid>) -> Result<(), FulfilError> {
-        tracing::info!(order_id = order.order_id(), "paid: shipping");
-        println!("shipped {}", order.order_id());
+impl Hook<Coffee> for Ship {
+    async fn on(&self, event: Event<'_, Coffee>) -> Result<(), HookError> {
+        match event {
+            Event::Paid(order) => {
+                tracing::info!(order_id = order.order_id(), "paid: shipping");
+                println!("shipped {}", order.order_id());
+            }
+            Event::NeedsAttention { order, why } => {
+                tracing::warn!(order_id = order.order_id(), %why, "a person must act");
+            }
+            _ => {}
+        }
         Ok(())
     }
 }
@@ -88,7 +97,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // The service runs reconciliation and hands each paid order to `Ship` in the
     // background, every 30 seconds and at once after each payment, for as long as it lives.
-    let payments = settings.fulfil(Ship).build()?;
+    let payments = settings.hook(Ship).build()?;
     let listener = tokio::net::TcpListener::bind(&listen).await?;
 
     // A notification pays only an order the service checked out: stored, sent, recorded

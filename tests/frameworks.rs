@@ -52,7 +52,7 @@ fn payments(sandbox: &Sandbox, notify_url: &str, hook: &Counting) -> Payments<Te
         .notify_url(notify_url)
         .base_url(sandbox.base_url())
         .store(SqliteStore::in_memory().unwrap())
-        .fulfil(hook.clone())
+        .hook(hook.clone())
         .sweep_every(Duration::from_secs(3600))
         .build()
         .unwrap()

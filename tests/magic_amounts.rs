@@ -29,8 +29,11 @@ struct Tea {
 #[derive(Clone, Default)]
 struct Shipped(Arc<AtomicUsize>);
 
-impl Fulfil<Tea> for Shipped {
-    async fn fulfil(&self, _order: &Order<Tea, Paid>) -> Result<(), FulfilError> {
+impl Hook<Tea> for Shipped {
+    async fn on(&self, event: Event<'_, Tea>) -> Result<(), HookError> {
+        let Event::Paid(_order) = event else {
+            return Ok(());
+        };
         self.0.fetch_add(1, Ordering::SeqCst);
         Ok(())
     }
@@ -66,7 +69,7 @@ async fn start(magic: bool) -> World {
         .base_url(sandbox.base_url())
         .timeout(Duration::from_secs(2))
         .clock(clock.clone())
-        .fulfil(shipped.clone())
+        .hook(shipped.clone())
         .no_background()
         .build()
         .unwrap();
@@ -241,9 +244,9 @@ async fn at_4_09_the_notification_comes_twice_and_the_order_is_paid_and_fulfille
             (NotificationKind::Duplicate, Some(200))
         ]
     );
-    let fulfilled = world.payments.fulfil_paid().await.unwrap();
-    assert_eq!(fulfilled.fulfilled, 1, "{fulfilled:?}");
-    assert_eq!(world.payments.fulfil_paid().await.unwrap().fulfilled, 0);
+    let fulfilled = world.payments.run_hooks().await.unwrap();
+    assert_eq!(fulfilled.done, 1, "{fulfilled:?}");
+    assert_eq!(world.payments.run_hooks().await.unwrap().done, 0);
     assert_eq!(world.shipped.0.load(Ordering::SeqCst), 1);
 
     let plain = start(false).await;

@@ -71,7 +71,7 @@ where
             .notify_url(format!("{host}/notify/{}", shop.name))
             .store(store.scoped(shop.name))
             .base_url(sandbox.base_url())
-            .fulfil(fulfilled.clone())
+            .hook(fulfilled.clone())
             .no_background()
             .build()
             .unwrap()
@@ -161,12 +161,12 @@ where
     assert_eq!(paid.refunded(), None);
 
     // Each shop fulfils its own order once.
-    tea.fulfil_paid().await.unwrap();
+    tea.run_hooks().await.unwrap();
     assert_eq!(fulfilled.runs("order-1"), 1);
-    books.fulfil_paid().await.unwrap();
+    books.run_hooks().await.unwrap();
     assert_eq!(fulfilled.runs("order-1"), 2);
-    tea.fulfil_paid().await.unwrap();
-    books.fulfil_paid().await.unwrap();
+    tea.run_hooks().await.unwrap();
+    books.run_hooks().await.unwrap();
     assert_eq!(fulfilled.runs("order-1"), 2);
 }
 

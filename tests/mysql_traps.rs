@@ -44,6 +44,7 @@ fn change<'a>(id: &'a str, from: &'a [RecordState], to: RecordState) -> Change<'
         submitted_at: None,
         expired_at: None,
         attention: false,
+        events: &[],
         at: OffsetDateTime::from_unix_timestamp(1_800_000_100).unwrap(),
     }
 }

@@ -27,8 +27,11 @@ struct Tea {
 #[derive(Clone, Default)]
 struct Shipped(Arc<Mutex<Vec<String>>>);
 
-impl Fulfil<Tea> for Shipped {
-    async fn fulfil(&self, order: &Order<Tea, Paid>) -> Result<(), FulfilError> {
+impl Hook<Tea> for Shipped {
+    async fn on(&self, event: Event<'_, Tea>) -> Result<(), HookError> {
+        let Event::Paid(order) = event else {
+            return Ok(());
+        };
         let mut shipped = self.0.lock().map_err(|_| "poisoned")?;
         if !shipped.iter().any(|id| id == order.order_id()) {
             shipped.push(order.order_id().to_owned());
@@ -62,7 +65,7 @@ async fn a_customer_pays_is_shipped_and_refunded_even_when_an_answer_is_lost() {
         .store(SqliteStore::in_memory().unwrap())
         .base_url(sandbox.base_url())
         .clock(clock.clone())
-        .fulfil(shipped.clone())
+        .hook(shipped.clone())
         .sweep_every(Duration::from_millis(100))
         .build()
         .unwrap();

@@ -97,9 +97,9 @@ async fn paid_tea(world: &World<Tea>, id: &str, total: &str) {
 
 /// The fulfilment hook runs once for the order, after a restart too.
 async fn fulfilled_once<O: xorpay::service::ServiceOrder>(world: &World<O>, id: &str) {
-    world.fulfil().await;
+    world.run_hooks().await;
     world.restart();
-    world.fulfil().await;
+    world.run_hooks().await;
     assert_eq!(world.hook.runs(id), 1, "{id}: the hook ran other than once");
 }
 
@@ -501,7 +501,7 @@ async fn fee_error_is_reported_and_the_order_kept_open() {
     let attention = world.payments().needing_attention(10).await.unwrap();
     let listed: Vec<_> = attention.iter().map(|l| l.order.order_id()).collect();
     assert_eq!(listed, ["fee-1"]);
-    world.fulfil().await;
+    world.run_hooks().await;
     assert_eq!(world.hook.runs("fee-1"), 0);
     // The merchant is told what to do.
     let log = captured.text();
@@ -626,9 +626,9 @@ async fn a_holder_killed_before_recording_its_fulfilment_is_taken_over_after_its
     let StoredOrder::Paid(claimed) = world.stored("claim-2").await.unwrap() else {
         panic!("expected paid")
     };
-    Fulfil::fulfil(&world.hook, &claimed).await.unwrap();
+    Hook::on(&world.hook, Event::Paid(&claimed)).await.unwrap();
     // While the leases run, nobody else hands either order to the hook.
-    world.fulfil().await;
+    world.run_hooks().await;
     assert_eq!(
         (world.hook.runs("claim-1"), world.hook.runs("claim-2")),
         (0, 1)
@@ -636,12 +636,12 @@ async fn a_holder_killed_before_recording_its_fulfilment_is_taken_over_after_its
     // After them, both are taken over: claim-1 is delivered once, claim-2 a second time
     // (its holder died between hook and record: the hook must be idempotent).
     tokio::time::sleep(Duration::from_millis(1100)).await;
-    world.fulfil().await;
+    world.run_hooks().await;
     assert_eq!(
         (world.hook.runs("claim-1"), world.hook.runs("claim-2")),
         (1, 2)
     );
-    world.fulfil().await;
+    world.run_hooks().await;
     assert_eq!(
         (world.hook.runs("claim-1"), world.hook.runs("claim-2")),
         (1, 2)
@@ -856,7 +856,7 @@ async fn an_order_xorpay_refuses_for_good_is_never_paid_by_another_orders_query(
     assert!(report.paid.is_empty(), "{report:?}");
     let state = world.stored("taken-1").await.map(|o| o.state_name());
     assert_eq!(state, Some("expired"));
-    world.fulfil().await;
+    world.run_hooks().await;
     assert_eq!(world.hook.runs("taken-1"), 0);
 }
 
@@ -1027,8 +1027,11 @@ struct Slow {
     overlaps: std::sync::Arc<std::sync::atomic::AtomicUsize>,
 }
 
-impl<O: Send + Sync + 'static> Fulfil<O> for Slow {
-    async fn fulfil(&self, order: &Order<O, Paid>) -> Result<(), FulfilError> {
+impl<O: Send + Sync + 'static> Hook<O> for Slow {
+    async fn on(&self, event: Event<'_, O>) -> Result<(), HookError> {
+        let Event::Paid(order) = event else {
+            return Ok(());
+        };
         let id = order.order_id().to_owned();
         if !self.running.lock().unwrap().insert(id.clone()) {
             self.overlaps
@@ -1059,7 +1062,7 @@ async fn concurrent_sweeps_with_a_slow_hook_fulfil_each_order_once() {
             // Sweeps again and again for a while, as background tasks of two processes do.
             let until = tokio::time::Instant::now() + Duration::from_millis(4000);
             while tokio::time::Instant::now() < until {
-                fulfilled += payments.fulfil_paid().await.unwrap().fulfilled;
+                fulfilled += payments.run_hooks().await.unwrap().done;
                 tokio::time::sleep(Duration::from_millis(50)).await;
             }
             fulfilled

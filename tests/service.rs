@@ -86,7 +86,7 @@ async fn the_service_ships_without_a_handle_to_keep() {
         .notify_url(notify_url)
         .base_url(sandbox.base_url())
         .store(SqliteStore::in_memory().unwrap())
-        .fulfil(hook.clone())
+        .hook(hook.clone())
         .sweep_every(Duration::from_secs(3600))
         .build()
         .unwrap();
@@ -115,8 +115,11 @@ struct Gated {
     runs: Arc<Mutex<Vec<String>>>,
 }
 
-impl Fulfil<Tea> for Gated {
-    async fn fulfil(&self, order: &Order<Tea, Paid>) -> Result<(), FulfilError> {
+impl Hook<Tea> for Gated {
+    async fn on(&self, event: Event<'_, Tea>) -> Result<(), HookError> {
+        let Event::Paid(order) = event else {
+            return Ok(());
+        };
         self.started.notify_one();
         self.gate.notified().await;
         self.runs.lock().unwrap().push(order.order_id().to_owned());
@@ -139,7 +142,7 @@ async fn shutdown_lets_the_hook_in_flight_finish_and_records_it() {
         .notify_url(notify_url.as_str())
         .base_url(sandbox.base_url())
         .store(SqliteStore::open(&file).unwrap())
-        .fulfil(hook.clone())
+        .hook(hook.clone())
         .sweep_every(Duration::from_secs(3600))
         .build()
         .unwrap();
@@ -199,12 +202,12 @@ async fn shutdown_lets_the_hook_in_flight_finish_and_records_it() {
         .notify_url(notify_url.as_str())
         .base_url(sandbox.base_url())
         .store(SqliteStore::open(&file).unwrap())
-        .fulfil(counting.clone())
+        .hook(counting.clone())
         .no_background()
         .build()
         .unwrap();
-    let swept = other.fulfil_paid().await.unwrap();
-    assert_eq!(swept.fulfilled, 1, "{swept:?}");
+    let swept = other.run_hooks().await.unwrap();
+    assert_eq!(swept.done, 1, "{swept:?}");
     let unclaimed = if runs[0] == "gate-1" {
         "gate-2"
     } else {

@@ -1,6 +1,6 @@
 //! The demo shop's `/metrics` after a known scenario: five payments, two duplicate deliveries,
-//! one forged notification, one refund whose answer was lost and that was resolved by hand,
-//! and one order that expired. The values read back are exact; the exposition passes
+//! one forged notification, one refund whose answer was lost (the hook told a person must act)
+//! and that was resolved by hand (the hook told it was made), and one order that expired. The values read back are exact; the exposition passes
 //! Prometheus' own check (`promtool check metrics`, Debian's `prometheus`); every metric in
 //! it is one xorpay lists (and tests/docs.rs checks docs/metrics.md against that list).
 //!
@@ -127,11 +127,22 @@ async fn the_shop_reports_a_known_scenario_exactly() {
     })
     .await;
     assert_eq!(value(&url, &attention).await, 1.0);
+    // Still in doubt once it may be resolved: the hook is told a person must act.
     tokio::time::sleep(SHOP_TIMEOUT * 3).await;
+    let told =
+        |event: &str| format!("xorpay_hook_runs_total{{event=\"{event}\",outcome=\"done\"}}");
+    eventually("the hook to be told of the refund in doubt", async || {
+        value(&url, &told("attention")).await == 1.0
+    })
+    .await;
     payments
         .resolve_refund(&order, "refund-1", true)
         .await
         .unwrap();
+    eventually("the hook to be told the refund was made", async || {
+        value(&url, &told("refund_made")).await == 1.0
+    })
+    .await;
 
     // One order that expires: XorPay expires it, and asking about it records it.
     let id = buy(&url, "cookie").await;
@@ -210,7 +221,8 @@ async fn the_shop_reports_a_known_scenario_exactly() {
     assert_eq!(total("xorpay_notifications_total{"), 8.0, "{text}");
     assert_eq!(total("xorpay_transitions_total{"), 12.0, "{text}");
     assert_eq!(total("xorpay_refunds_total{"), 2.0, "{text}");
-    assert_eq!(total("xorpay_hook_runs_total{"), 5.0, "{text}");
+    // Five payments fulfilled, one refund in doubt told to a person, then told made.
+    assert_eq!(total("xorpay_hook_runs_total{"), 7.0, "{text}");
     // Each query was timed.
     let queries = at("xorpay_requests_total{endpoint=\"query2\",outcome=\"ok\"}");
     assert!(queries >= 1.0, "{text}");

@@ -56,6 +56,7 @@ fn change<'a>(id: &'a str, from: &'a [RecordState], to: RecordState) -> Change<'
         submitted_at: None,
         expired_at: None,
         attention: false,
+        events: &[],
         at: at(100),
     }
 }
@@ -343,6 +344,139 @@ async fn the_tally_counts_pending_and_attention(store: impl OrderStore) {
     assert_eq!(store.tally().await.unwrap(), Tally::new(2, Some(at(20)), 2));
 }
 
+/// The hook's events: written with the change that carries them and only if it applies, once
+/// per order, kind and subject; claimed when due, one claimer at a time until the lease ends;
+/// recorded done only by the claim's token; released for a while; one merchant's never seen
+/// by another.
+async fn events_are_recorded_with_their_change_and_claimed_once<S: Scoped>(store: S) {
+    use xorpay::store::{EventClaim, NewEvent};
+    let claim = |now: i64, token: &'static str, lease_ms: u64| EventClaim {
+        now: at(now),
+        token,
+        lease: Duration::from_millis(lease_ms),
+    };
+    store.insert(&record("e", 0)).await.unwrap();
+    let events = [
+        NewEvent {
+            kind: "refund_made",
+            subject: "k-1",
+            due: at(50),
+        },
+        NewEvent {
+            kind: "expired",
+            subject: "",
+            due: at(200),
+        },
+    ];
+    // A change that does not apply records nothing.
+    let mut refused = change("e", &[RecordState::Paid], RecordState::Expired);
+    refused.events = &events;
+    assert_eq!(
+        store.change(&refused).await.unwrap(),
+        Transition::NotApplied
+    );
+    assert_eq!(
+        store.claim_event(&claim(1000, "t0", 60_000)).await.unwrap(),
+        None
+    );
+    // One that applies records its events; the same events again are kept as they were.
+    let mut applied = change("e", &[RecordState::Created], RecordState::Pending);
+    applied.events = &events;
+    assert_eq!(store.change(&applied).await.unwrap(), Transition::Applied);
+    let mut again = change("e", &[RecordState::Pending], RecordState::Pending);
+    again.events = &events[..1];
+    assert_eq!(store.change(&again).await.unwrap(), Transition::Applied);
+    // Another merchant sees none of them.
+    let other = store.scoped("another-merchant");
+    assert_eq!(
+        other
+            .claim_event(&claim(1000, "t-x", 60_000))
+            .await
+            .unwrap(),
+        None
+    );
+
+    // Not due yet: nothing. Due: the earliest first, once.
+    assert_eq!(
+        store.claim_event(&claim(40, "t1", 60_000)).await.unwrap(),
+        None
+    );
+    let first = store
+        .claim_event(&claim(60, "t1", 60_000))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (
+            first.order_id.as_str(),
+            first.kind.as_str(),
+            first.subject.as_str(),
+            first.due
+        ),
+        ("e", "refund_made", "k-1", at(50))
+    );
+    assert_eq!(
+        store.claim_event(&claim(60, "t2", 60_000)).await.unwrap(),
+        None
+    );
+    // Only its claimer records it done.
+    assert_eq!(
+        store.finish_event(&first, "t2", at(61)).await.unwrap(),
+        Transition::NotApplied
+    );
+    assert_eq!(
+        store.finish_event(&first, "t1", at(61)).await.unwrap(),
+        Transition::Applied
+    );
+    assert_eq!(
+        store.finish_event(&first, "t1", at(61)).await.unwrap(),
+        Transition::NotApplied
+    );
+    // A short lease ends: the claim passes to another claimer, and the first one's token no
+    // longer records it.
+    let second = store
+        .claim_event(&claim(300, "t3", 1))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(second.kind, "expired");
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let taken = store
+        .claim_event(&claim(300, "t4", 60_000))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(taken, second);
+    assert_eq!(
+        store.finish_event(&second, "t3", at(301)).await.unwrap(),
+        Transition::NotApplied
+    );
+    // Released after a failure: nobody takes it until the wait is over.
+    store
+        .release_event(&taken, "t4", Duration::from_millis(300))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.claim_event(&claim(300, "t5", 60_000)).await.unwrap(),
+        None
+    );
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let retried = store
+        .claim_event(&claim(300, "t5", 60_000))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(retried, second);
+    assert_eq!(
+        store.finish_event(&retried, "t5", at(302)).await.unwrap(),
+        Transition::Applied
+    );
+    assert_eq!(
+        store.claim_event(&claim(10_000, "t6", 1)).await.unwrap(),
+        None
+    );
+}
+
 async fn fulfilment_claims_are_exclusive_until_their_lease_ends(store: impl OrderStore) {
     for id in ["p1", "p2"] {
         let mut paid = record(id, 0);
@@ -477,6 +611,7 @@ for_every_store!(
     reconciliation_sees_only_what_is_due,
     recent_and_attention_lists,
     the_tally_counts_pending_and_attention,
+    events_are_recorded_with_their_change_and_claimed_once,
     a_change_that_leaves_the_row_as_it_was_is_applied,
     fulfilment_claims_are_exclusive_until_their_lease_ends,
     merchants_sharing_a_store_never_see_each_others_orders,

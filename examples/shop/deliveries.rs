@@ -1,7 +1,8 @@
-//! The shop's fulfilment: a delivery recorded once per order, however often the service asks
-//! (`xorpay::service::guarantees::fulfilment` says how often), in the same
-//! database as the orders: a SQLite file for one instance, PostgreSQL or MySQL for several.
-//! Every call is counted, for the tests.
+//! The shop's hook: a delivery recorded once per paid order, however often the service asks
+//! (`xorpay::service::guarantees::fulfilment` says how often), in the same database as the
+//! orders (a SQLite file for one instance, PostgreSQL or MySQL for several); every other
+//! event (an expiry, a refund settled, an order needing a person) logged. Every delivery call
+//! is counted, for the tests.
 
 use std::sync::{Arc, Mutex};
 
@@ -21,7 +22,7 @@ pub(crate) enum Deliveries {
     MySql(mysql_async::Pool),
 }
 
-fn failed(error: impl std::fmt::Display) -> FulfilError {
+fn failed(error: impl std::fmt::Display) -> HookError {
     error.to_string().into()
 }
 
@@ -136,8 +137,33 @@ impl Deliveries {
     }
 }
 
-impl Fulfil<ShopOrder> for Deliveries {
-    async fn fulfil(&self, order: &Order<ShopOrder, Paid>) -> Result<(), FulfilError> {
+impl Hook<ShopOrder> for Deliveries {
+    async fn on(&self, event: Event<'_, ShopOrder>) -> Result<(), HookError> {
+        let order = match event {
+            Event::Paid(order) => order,
+            // The demo holds no stock and sends no mail: it logs what a shop would act on.
+            Event::Expired(order) => {
+                tracing::info!(
+                    order_id = order.order_id(),
+                    "expired for good: stock released"
+                );
+                return Ok(());
+            }
+            Event::RefundMade { order, refund } | Event::RefundNotMade { order, refund } => {
+                tracing::info!(
+                    order_id = order.order_id(),
+                    key = refund.key(),
+                    made = refund.state() == xorpay::order::RefundState::Made,
+                    "refund settled: customer told"
+                );
+                return Ok(());
+            }
+            Event::NeedsAttention { order, why } => {
+                tracing::warn!(order_id = order.order_id(), %why, "an order needs a person");
+                return Ok(());
+            }
+            _ => return Ok(()),
+        };
         let id = order.order_id().to_owned();
         let first = match self {
             Deliveries::Sqlite(connection) => {

@@ -26,7 +26,7 @@
 //!   restart loses nothing on either side.
 //! - `SHOP_ORDER_LIFETIME_SECS`: how long payers have to pay (default: XorPay's two hours).
 //! - `SHOP_SWEEP_SECS` (default 30): how often reconciliation and deliveries run (they also
-//!   run at once after each payment); `SHOP_FULFIL_LEASE_SECS` (default 300): how long an
+//!   run at once after each payment); `SHOP_HOOK_LEASE_SECS` (default 300): how long an
 //!   instance's claim on a delivery lasts before another instance may take it over.
 //! - `SHOP_CRASH_AFTER_CONFIRM=1`: a test hook (debug builds only), abort after the store's
 //!   write of a new payment and before answering XorPay.
@@ -133,8 +133,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .notify_url(format!("{public_url}/xorpay/notify"))
         .base_url(base_url.as_str())
         .store(store)
-        .fulfil(deliveries.clone())
-        .fulfil_lease(Duration::from_secs(seconds("SHOP_FULFIL_LEASE_SECS", 300)))
+        .hook(deliveries.clone())
+        .hook_lease(Duration::from_secs(seconds("SHOP_HOOK_LEASE_SECS", 300)))
         .sweep_every(Duration::from_secs(seconds("SHOP_SWEEP_SECS", 30)))
         .build()?;
     // The demo's admin is open on loopback; against XorPay it needs a token, and without one

@@ -90,7 +90,7 @@ impl Shop {
     /// Delivers every paid order not delivered yet (the service also does, in the
     /// background).
     pub(crate) async fn deliver_outstanding(&self) {
-        if let Err(error) = self.payments().fulfil_paid().await {
+        if let Err(error) = self.payments().run_hooks().await {
             eprintln!("delivery sweep failed: {error}");
         }
     }

@@ -138,7 +138,7 @@ impl ShopSetup {
             .timeout(SHOP_TIMEOUT)
             .refund_resolve_after(SHOP_TIMEOUT * 3)
             .store(SqliteStore::open(&file).unwrap())
-            .fulfil(deliveries.clone())
+            .hook(deliveries.clone())
             .sweep_every(Duration::from_secs(1))
             .build()
             .unwrap();

@@ -58,7 +58,7 @@ async fn launch(
         .env("XORPAY_APP_SECRET", SECRET)
         .env("XORPAY_BASE_URL", sandbox.base_url())
         // A claim a killed instance held is taken over after 3 s, by a sweep every second.
-        .env("SHOP_FULFIL_LEASE_SECS", "3")
+        .env("SHOP_HOOK_LEASE_SECS", "3")
         .env("SHOP_SWEEP_SECS", "1")
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())

@@ -17,24 +17,50 @@ use xorpay_sandbox::{OrderState, Sandbox};
 
 use super::{SECRET, TempDir};
 
-/// A fulfilment hook that counts how often it ran for each order.
+/// A hook that counts how often it was told of each event: a paid order under its number,
+/// any other event as `"{name} {order_id} {detail}"` (the refund's key, or why it needs a
+/// person).
 #[derive(Clone, Default)]
 pub(crate) struct Counting(Arc<Mutex<HashMap<String, usize>>>);
 
 impl Counting {
+    /// How often the order was fulfilled.
     pub(crate) fn runs(&self, order_id: &str) -> usize {
-        self.0.lock().unwrap().get(order_id).copied().unwrap_or(0)
+        self.told(order_id)
     }
-}
 
-impl<O: Send + Sync + 'static> Fulfil<O> for Counting {
-    async fn fulfil(&self, order: &Order<O, Paid>) -> Result<(), FulfilError> {
-        *self
+    /// How often the event `key` was told.
+    pub(crate) fn told(&self, key: &str) -> usize {
+        self.0.lock().unwrap().get(key).copied().unwrap_or(0)
+    }
+
+    /// Every event told other than a payment, with how often, sorted.
+    pub(crate) fn others(&self) -> Vec<(String, usize)> {
+        let mut others: Vec<_> = self
             .0
             .lock()
             .unwrap()
-            .entry(order.order_id().to_owned())
-            .or_default() += 1;
+            .iter()
+            .filter(|(key, _)| key.contains(' '))
+            .map(|(key, count)| (key.clone(), *count))
+            .collect();
+        others.sort();
+        others
+    }
+}
+
+impl<O: Send + Sync + 'static> Hook<O> for Counting {
+    async fn on(&self, event: Event<'_, O>) -> Result<(), HookError> {
+        let order_id = event.order_id().to_owned();
+        let key = match &event {
+            Event::Paid(_) => order_id,
+            Event::RefundMade { refund, .. } | Event::RefundNotMade { refund, .. } => {
+                format!("{} {order_id} {}", event.name(), refund.key())
+            }
+            Event::NeedsAttention { why, .. } => format!("{} {order_id} {why:?}", event.name()),
+            _ => format!("{} {order_id} -", event.name()),
+        };
+        *self.0.lock().unwrap().entry(key).or_default() += 1;
         Ok(())
     }
 }
@@ -54,8 +80,9 @@ pub(crate) enum Db {
 enum Backing {
     /// `orders.sqlite` in the world's directory, opened by each instance.
     File,
-    /// A database server: each instance gets the same pool, as processes share a database.
-    Server(xorpay::store::AnyStore),
+    /// A database server: each instance gets the same pool, as processes share a database;
+    /// the URL opens another pool on it.
+    Server(xorpay::store::AnyStore, String),
 }
 
 pub(crate) struct World<O> {
@@ -77,16 +104,16 @@ impl<O: ServiceOrder> World<O> {
     pub(crate) async fn on(db: Db) -> Option<World<O>> {
         let backing = match db {
             Db::Sqlite => Backing::File,
-            Db::Postgres => Backing::Server(
-                xorpay::store::AnyStore::open(&super::postgres::fresh_schema_url().await?)
-                    .await
-                    .unwrap(),
-            ),
-            Db::MySql => Backing::Server(
-                xorpay::store::AnyStore::open(&super::mysql::fresh_database_url().await?)
-                    .await
-                    .unwrap(),
-            ),
+            Db::Postgres => {
+                let url = super::postgres::fresh_schema_url().await?;
+                let store = xorpay::store::AnyStore::open(&url).await.unwrap();
+                Backing::Server(store, url)
+            }
+            Db::MySql => {
+                let url = super::mysql::fresh_database_url().await?;
+                let store = xorpay::store::AnyStore::open(&url).await.unwrap();
+                Backing::Server(store, url)
+            }
         };
         Some(World::with(backing, Duration::from_millis(500)).await)
     }
@@ -182,7 +209,7 @@ impl<O: ServiceOrder> World<O> {
     pub(crate) fn another(
         &self,
         store: impl Into<xorpay::store::AnyStore>,
-        hook: impl Fulfil<O>,
+        hook: impl Hook<O>,
     ) -> Payments<O> {
         Payments::builder()
             .aid(self.sandbox.aid())
@@ -192,11 +219,21 @@ impl<O: ServiceOrder> World<O> {
             .base_url(self.sandbox.base_url())
             .clock(self.clock.clone())
             .timeout(self.timeout)
-            .fulfil(hook)
-            .fulfil_lease(Duration::from_secs(2))
+            .hook(hook)
+            .hook_lease(Duration::from_secs(2))
             .no_background()
             .build()
             .unwrap()
+    }
+
+    /// A second instance on the world's own database (as another process: the file opened
+    /// again, or another pool on the server), with the world's hook.
+    pub(crate) async fn second_instance(&self) -> Payments<O> {
+        let store = match &self.backing {
+            Backing::File => SqliteStore::open(self.db()).unwrap().into(),
+            Backing::Server(_, url) => xorpay::store::AnyStore::open(url).await.unwrap(),
+        };
+        self.another(store, self.hook.clone())
     }
 
     /// Restarts with XorPay unreachable: nothing the service sends gets through.
@@ -313,8 +350,8 @@ impl<O: ServiceOrder> World<O> {
     }
 
     /// Runs the fulfilment sweep.
-    pub(crate) async fn fulfil(&self) {
-        self.payments().fulfil_paid().await.unwrap();
+    pub(crate) async fn run_hooks(&self) {
+        self.payments().run_hooks().await.unwrap();
     }
 
     /// The store and the sandbox agree on the order: its state, its `aoid` when the store
@@ -411,14 +448,14 @@ fn build<O: ServiceOrder>(setup: Setup<'_>) -> Payments<O> {
             Backing::File => SqliteStore::open(setup.dir.path().join("orders.sqlite"))
                 .unwrap()
                 .into(),
-            Backing::Server(store) => store.clone(),
+            Backing::Server(store, _) => store.clone(),
         })
         .base_url(setup.base_url)
         .clock(setup.clock.clone())
         .timeout(setup.timeout)
         .reconcile(setup.reconcile)
-        .fulfil(setup.hook.clone())
-        .fulfil_lease(Duration::from_secs(2))
+        .hook(setup.hook.clone())
+        .hook_lease(Duration::from_secs(2))
         .no_background();
     match setup.retired {
         Some((secret, retired_at)) => config.previous_secret(secret, retired_at).build().unwrap(),

@@ -92,8 +92,8 @@ pub use status::{ApiError, OrderState, Retry};
 
 #[cfg(feature = "client")]
 pub use service::{
-    Checkout, CheckoutError, Clock, Confirmed, Fulfil, FulfilError, NotifyError, OrderError,
-    Payments, RefundError,
+    Attention, Checkout, CheckoutError, Clock, Confirmed, Event, Hook, HookError, NotifyError,
+    OrderError, Payments, RefundError,
 };
 #[cfg(feature = "mysql")]
 pub use store::MySqlStore;
@@ -111,7 +111,7 @@ pub mod prelude {
     pub use crate::price::Price;
     pub use crate::request::{NotifyUrlFromClient, Signable, XorPayOrder};
     #[cfg(feature = "client")]
-    pub use crate::service::{Checkout, Fulfil, FulfilError, Payments};
+    pub use crate::service::{Checkout, Event, Hook, HookError, Payments};
     #[cfg(feature = "mysql")]
     pub use crate::store::MySqlStore;
     #[cfg(feature = "postgres")]

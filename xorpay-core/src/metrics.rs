@@ -223,7 +223,13 @@ const REFUNDS_IN_DOUBT: &str = "xorpay.refunds.in_doubt";
 const ATTENTION: &str = "xorpay.orders.attention";
 
 /// The events the hook is run for.
-const HOOK_EVENTS: &[&str] = &["paid"];
+const HOOK_EVENTS: &[&str] = &[
+    "paid",
+    "expired",
+    "refund_made",
+    "refund_not_made",
+    "attention",
+];
 
 /// Describes every metric to the installed recorder: its unit and meaning. `build()` calls
 /// it; call it again if the recorder is installed after the service is built.

@@ -1,10 +1,10 @@
-//! The service's background work: reconciliation and fulfilment every `sweep_every`, and
-//! fulfilment at once after each recorded payment.
+//! The service's background work: reconciliation and the hooks every `sweep_every`, and the
+//! hooks at once after each recorded payment.
 //!
 //! The service owns the task; nothing the merchant holds can stop it by being dropped. The
 //! task holds the service weakly, so it ends when the last [`Payments`] handle is dropped,
 //! after the step it is in. [`Payments::shutdown`] ends it gracefully: the hook call in
-//! flight finishes and is recorded (fulfilled, or its claim released), and nothing new is
+//! flight finishes and is recorded (told, or its claim released), and nothing new is
 //! claimed.
 
 use core::time::Duration;
@@ -27,7 +27,7 @@ impl<O: ServiceOrder> Payments<O> {
     }
 
     /// Stops the background work gracefully and waits for it: a hook call in flight finishes
-    /// and is recorded (fulfilled, or its claim released for another sweep), and nothing new
+    /// and is recorded (told, or its claim released for another sweep), and nothing new
     /// is claimed or reconciled. Call it before the process exits. The service still answers
     /// every call afterwards; only the background work is over.
     pub async fn shutdown(&self) {
@@ -46,7 +46,7 @@ impl<O: ServiceOrder> Payments<O> {
         }
     }
 
-    /// One round: reconciliation, then fulfilment, each stopping early when told to.
+    /// One round: reconciliation, then the hooks, each stopping early when told to.
     async fn sweep(&self) {
         let signals = &self.inner.signals;
         match self.reconcile_until(|| signals.stopping(), |_, _| {}).await {
@@ -60,8 +60,8 @@ impl<O: ServiceOrder> Payments<O> {
             }
             Err(error) => tracing::warn!(%error, "reconcile failed"),
         }
-        if let Err(error) = self.fulfil_until(|| signals.stopping()).await {
-            tracing::warn!(%error, "fulfilment sweep failed");
+        if let Err(error) = self.run_hooks_until(|| signals.stopping()).await {
+            tracing::warn!(%error, "hook sweep failed");
         }
     }
 }

@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex};
 
 use time::OffsetDateTime;
 
-use super::hook::{Fulfil, Hook};
+use super::hook::{Erased, Hook};
 use super::reconcile_policy::{NOTIFY_RETRY_SPAN, ReconcilePolicy};
 use super::signals::Signals;
 use super::{Clock, Inner, Payments, ServiceOrder};
@@ -83,7 +83,7 @@ struct Settings<O> {
     secret: Option<Result<AppSecret, ConfigError>>,
     notify_url: Option<String>,
     store: Option<AnyStore>,
-    hook: Option<Arc<dyn Hook<O>>>,
+    hook: Option<Arc<dyn Erased<O>>>,
     previous_secret: Option<(Result<AppSecret, ConfigError>, OffsetDateTime)>,
     base_url: String,
     notify_path: Option<String>,
@@ -92,7 +92,7 @@ struct Settings<O> {
     query_retry: RetryPolicy,
     reconcile: ReconcilePolicy,
     refund_resolve_after: Duration,
-    fulfil_lease: Duration,
+    hook_lease: Duration,
     sweep_every: Option<Duration>,
     personal: bool,
 }
@@ -117,7 +117,7 @@ impl<O> Payments<O> {
                 query_retry: RetryPolicy::default(),
                 reconcile: ReconcilePolicy::default(),
                 refund_resolve_after: Duration::from_secs(300),
-                fulfil_lease: Duration::from_secs(300),
+                hook_lease: Duration::from_secs(300),
                 sweep_every: Some(Duration::from_secs(30)),
                 personal: false,
             },
@@ -178,10 +178,11 @@ impl<O, A, K, U, S> PaymentsBuilder<O, A, K, U, S> {
         self.with()
     }
 
-    /// The merchant's fulfilment ([`Fulfil`]; see
-    /// [`guarantees::fulfilment`](super::guarantees::fulfilment)).
-    /// Without one, paid orders are recorded and left for the merchant to read.
-    pub fn fulfil(mut self, hook: impl Fulfil<O>) -> Self
+    /// The merchant's [`Hook`], told of every order paid (to fulfil it), expired for good,
+    /// refunded or not, or needing a person (see
+    /// [`guarantees::fulfilment`](super::guarantees::fulfilment)). Without one, orders are
+    /// recorded and left for the merchant to read, and no event is recorded for a hook.
+    pub fn hook(mut self, hook: impl Hook<O>) -> Self
     where
         O: ServiceOrder,
     {
@@ -252,10 +253,10 @@ impl<O, A, K, U, S> PaymentsBuilder<O, A, K, U, S> {
         self
     }
 
-    /// How long a fulfilment claim is exclusive: longer than the fulfilment hook ever takes.
-    /// Default: 5 minutes.
-    pub fn fulfil_lease(mut self, lease: Duration) -> Self {
-        self.settings.fulfil_lease = lease;
+    /// How long a claim on an event (a paid order's fulfilment among them) is exclusive:
+    /// longer than the hook ever takes. Default: 5 minutes.
+    pub fn hook_lease(mut self, lease: Duration) -> Self {
+        self.settings.hook_lease = lease;
         self
     }
 
@@ -268,16 +269,16 @@ impl<O, A, K, U, S> PaymentsBuilder<O, A, K, U, S> {
         self
     }
 
-    /// How often the background work runs reconciliation and fulfilment; it also runs
-    /// fulfilment at once after each payment. Default: 30 seconds.
+    /// How often the background work runs reconciliation and the hooks; it also runs the
+    /// hooks at once after each payment. Default: 30 seconds.
     pub fn sweep_every(mut self, every: Duration) -> Self {
         self.settings.sweep_every = Some(every);
         self
     }
 
     /// No background work: the caller runs [`Payments::reconcile`] and
-    /// [`Payments::fulfil_paid`] itself (a test, a one-off command). Without either, orders
-    /// whose answer was lost stay in doubt and paid orders are never handed to the hook.
+    /// [`Payments::run_hooks`] itself (a test, a one-off command). Without either, orders
+    /// whose answer was lost stay in doubt and the hook is never told of anything.
     pub fn no_background(mut self) -> Self {
         self.settings.sweep_every = None;
         self
@@ -366,7 +367,7 @@ impl<O, A, K, U, S> PaymentsBuilder<O, A, K, U, S> {
                 retired,
                 clock: settings.clock,
                 reconcile,
-                lease: settings.fulfil_lease,
+                lease: settings.hook_lease,
                 resolve_after: settings.refund_resolve_after.max(in_flight),
                 personal: settings.personal,
                 taking_orders: std::sync::atomic::AtomicBool::new(true),

@@ -183,7 +183,7 @@ impl<O: ServiceOrder> Payments<O> {
                         };
                         let given_up = failed.order.abandon(now, why);
                         let from = RecordState::Created;
-                        let _ = mark_expired(&self.inner.store, &given_up, from, now).await?;
+                        let _ = mark_expired(self.ledger(), &given_up, from, now).await?;
                         Err(CheckoutError::Refused { order_id, error })
                     }
                     SendError::Request(error) => Err(CheckoutError::Invalid(error)),
@@ -191,7 +191,7 @@ impl<O: ServiceOrder> Payments<O> {
                 };
             }
         };
-        match mark_pending(&self.inner.store, &pending, now).await? {
+        match mark_pending(self.ledger(), &pending, now).await? {
             Transition::Applied => Ok(Checkout::Pending(pending)),
             // A notification faster than XorPay's answer paid it meanwhile.
             Transition::NotApplied => self.current(&order_id).await,

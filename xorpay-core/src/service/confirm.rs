@@ -224,7 +224,7 @@ impl<O: ServiceOrder> Payments<O> {
                 order_id: order_id.clone(),
                 reason: rejected.reason().clone(),
             })?;
-        let outcome = record_settled(&self.inner.store, settled, RecordState::Pending, now).await?;
+        let outcome = record_settled(self.ledger(), settled, RecordState::Pending, now).await?;
         if let Outcome::Paid(paid) = &outcome {
             recorded(
                 &order_id,
@@ -277,6 +277,7 @@ impl<O: ServiceOrder> Payments<O> {
             submitted_at: None,
             expired_at: None,
             attention: false,
+            events: &[],
             at: now,
         };
         let applied = self.inner.store.change(&change).await? == Transition::Applied;
@@ -295,7 +296,6 @@ impl<O: ServiceOrder> Payments<O> {
         now: OffsetDateTime,
     ) -> Result<bool, NotifyError> {
         let order_id = notification.order_id().to_owned();
-        let store = &self.inner.store;
         let mut answer = None;
         for _ in 0..TRIES {
             let stored = self.stored(&order_id).await?;
@@ -316,12 +316,14 @@ impl<O: ServiceOrder> Payments<O> {
             match step {
                 Step::Done => return Ok(false),
                 Step::Pay(order, from) => {
-                    if mark_paid(store, &order, from, now).await? == Transition::Applied {
+                    if mark_paid(self.ledger(), &order, from, now).await? == Transition::Applied {
                         return Ok(true);
                     }
                 }
                 Step::Learn(mut order) => {
-                    if update_paid(store, &mut order, now).await? == Transition::Applied {
+                    if update_paid(self.ledger(), &mut order, &[], now).await?
+                        == Transition::Applied
+                    {
                         return Ok(false);
                     }
                 }

@@ -61,17 +61,29 @@ pub mod refund_in_doubt {
 }
 
 pub mod fulfilment {
-    //! # Fulfilment at least once, recorded once
+    //! # Every event told at least once, recorded once
     //!
-    //! Every paid order is handed to the merchant's [`Fulfil`](crate::service::Fulfil) hook at
-    //! least once, and recorded fulfilled once. Each order is claimed first, under a token, for
-    //! a lease counted on the database's clock: several processes sweeping at once never hand
-    //! one order to the hook together, and a claim whose holder died is taken over once its
-    //! lease ends. A holder killed after its hook ran and before it recorded the fulfilment
-    //! causes one more call: that is why the hook must be idempotent, keyed by the order
-    //! number. A hook that fails is called again one lease later; one that keeps failing holds
-    //! up no other order.
+    //! Every paid order is handed to the merchant's [`Hook`](crate::service::Hook) as
+    //! `Event::Paid` at least once, and recorded fulfilled once. So is every other event: an
+    //! order expired for good, a refund made or not made, an order needing a person. Each of
+    //! those is written in the same transaction as the change that causes it, so none is lost
+    //! to a crash between the two, and is written once whichever process or retry records it
+    //! (one row per order, event and refund key).
     //!
-    //! Implemented by `Payments::fulfil_paid` (`service/fulfil.rs`), run by the background work
-    //! after each recorded payment and every `sweep_every`.
+    //! Each event is claimed first, under a token, for a lease counted on the database's
+    //! clock: several processes sweeping at once never hand one event to the hook together,
+    //! and a claim whose holder died is taken over once its lease ends. A holder killed after
+    //! its hook ran and before it recorded it causes one more call: that is why the hook must
+    //! be idempotent, keyed by the order number (and the refund's key). A hook that fails is
+    //! called again one lease later; one that keeps failing holds up no other event. An event
+    //! that no longer holds when its turn comes (a refund in doubt resolved meanwhile) is
+    //! recorded without being told.
+    //!
+    //! A paid order's fulfilment is kept on the order's own row (recording a payment stays one
+    //! write of one row); the other events in the store's event rows. Nothing is recorded for
+    //! a service without a hook.
+    //!
+    //! Implemented by `Payments::run_hooks` (`service/fulfil.rs`, `service/tell.rs`), run by
+    //! the background work after each recorded payment and every `sweep_every`; the events
+    //! are chosen with each change in `service/record.rs` and `service/notices.rs`.
 }

@@ -15,9 +15,10 @@
 //!   doubt before it is sent]. [`Payments::resolve_refund`] and [`Payments::record_aoid`]
 //!   settle by hand what only XorPay's dashboard can tell.
 //! - Background work, started by `build()`: reconciliation ([`Payments::reconcile`]) asks
-//!   XorPay about every order whose fate the store cannot know, and fulfilment
-//!   ([`Payments::fulfil_paid`]) hands every paid order to the merchant's [`Fulfil`] hook
-//!   ([at least once, recorded once]).
+//!   XorPay about every order whose fate the store cannot know, and the hook sweep
+//!   ([`Payments::run_hooks`]) tells the merchant's [`Hook`] of every [`Event`]: an order
+//!   paid, expired for good, a refund made or not made, an order needing a person ([at least
+//!   once, recorded once]).
 //!
 //! [one live order per number]: guarantees::one_live_order
 //! [acknowledges it only after the durable write]: guarantees::acknowledgement
@@ -55,20 +56,22 @@ mod fulfil;
 mod gauges;
 pub mod guarantees;
 mod hook;
+mod lease;
 mod load;
+mod notices;
 mod reconcile;
 mod reconcile_policy;
 mod record;
 mod refund;
 mod signals;
+mod tell;
 
 pub use answer::NotifyAnswer;
 pub use builder::{AidIsSet, NotifyUrlIsSet, PaymentsBuilder, SecretIsSet, Set, StoreIsSet, Unset};
 pub use checkout::{Checkout, CheckoutError};
 pub use clock::Clock;
 pub use confirm::{Confirmed, NotifyError};
-pub use fulfil::Fulfilled;
-pub use hook::{Fulfil, FulfilError};
+pub use hook::{Attention, Event, Hook, HookError, HookRuns};
 pub use load::OrderError;
 pub use reconcile::Reconciled;
 pub use reconcile_policy::{NOTIFY_RETRY_SPAN, ReconcilePolicy};
@@ -161,8 +164,8 @@ struct Inner<O> {
     /// The notify URL orders are signed with, and the path the router serves.
     notify_url: String,
     notify_path: String,
-    /// The merchant's fulfilment hook, if one was given.
-    hook: Option<Arc<dyn hook::Hook<O>>>,
+    /// The merchant's hook, if one was given.
+    hook: Option<Arc<dyn hook::Erased<O>>>,
     /// Wakes the background work (a payment was recorded) and stops it.
     signals: Arc<signals::Signals>,
     /// The background task, until [`Payments::shutdown`] takes it.
@@ -231,6 +234,17 @@ impl<O: ServiceOrder> Payments<O> {
 
     fn now(&self) -> OffsetDateTime {
         self.inner.clock.now()
+    }
+
+    /// The store as the service writes to it: with the hook's events when it has a hook.
+    fn ledger(&self) -> record::Ledger<'_> {
+        record::Ledger {
+            store: &self.inner.store,
+            tell: self.inner.hook.as_ref().map(|_| notices::Tell {
+                expired_grace: self.inner.reconcile.expired_grace.max(NOTIFY_RETRY_SPAN),
+                resolve_after: self.inner.resolve_after,
+            }),
+        }
     }
 
     /// Whether checkouts are taken (see [`CheckoutError::NotTakingOrders`]).

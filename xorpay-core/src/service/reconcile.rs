@@ -24,7 +24,7 @@ use core::time::Duration;
 use time::OffsetDateTime;
 
 use super::reconcile_policy::NOTIFY_RETRY_SPAN;
-use super::record::{self, mark_expired, mark_paid, mark_pending, recorded};
+use super::record::{self, Ledger, mark_expired, mark_paid, mark_pending, recorded};
 use super::{Payments, ServiceOrder};
 use crate::client::{ClientError, SendError};
 use crate::order::{
@@ -32,7 +32,7 @@ use crate::order::{
     State, StoredOrder,
 };
 use crate::status::{ApiError, OrderState};
-use crate::store::{AnyStore, RecordState, StoreError, Transition};
+use crate::store::{RecordState, StoreError, Transition};
 
 /// What [`Payments::reconcile`] did.
 pub struct Reconciled<O> {
@@ -220,7 +220,7 @@ impl<O: ServiceOrder> Payments<O> {
                 }
                 Outcome::FeeError => {
                     // The payer paid: a person must act (top up, then it is paid).
-                    let _ = record::flag_attention(store, &candidate, now).await?;
+                    let _ = record::flag_attention(self.ledger(), &candidate, now).await?;
                     report.fee_error.push(order_id.clone());
                     true
                 }
@@ -259,7 +259,6 @@ impl<O: ServiceOrder> Payments<O> {
         stale: bool,
     ) -> Result<Outcome<O>, StoreError> {
         let client = &self.inner.client;
-        let store = &self.inner.store;
         let answer = match client.check(order.order_id()).await {
             Ok(answer) => answer,
             Err(error) => {
@@ -272,11 +271,13 @@ impl<O: ServiceOrder> Payments<O> {
         };
         let (order, state) = match settled {
             Settled::Unchanged(order, state) => (order, state),
-            settled => return record_settled(store, settled, RecordState::Created, now).await,
+            settled => {
+                return record_settled(self.ledger(), settled, RecordState::Created, now).await;
+            }
         };
         let failed = match client.resend(order, now).await {
             Ok(pending) => {
-                return Ok(match mark_pending(store, &pending, now).await? {
+                return Ok(match mark_pending(self.ledger(), &pending, now).await? {
                     Transition::Applied => Outcome::Pending(pending),
                     Transition::NotApplied => Outcome::Superseded,
                 });
@@ -309,7 +310,7 @@ impl<O: ServiceOrder> Payments<O> {
         };
         let abandoned = failed.order.abandon(now, why);
         let settled = Settled::<O, Created>::Expired(abandoned);
-        record_settled(store, settled, RecordState::Created, now).await
+        record_settled(self.ledger(), settled, RecordState::Created, now).await
     }
 
     /// Queries a pending or expired order and records the answer.
@@ -327,7 +328,7 @@ impl<O: ServiceOrder> Payments<O> {
             }
         };
         match settle(order, &answer) {
-            Ok(settled) => record_settled(&self.inner.store, settled, from, self.now()).await,
+            Ok(settled) => record_settled(self.ledger(), settled, from, self.now()).await,
             Err(_) => Ok(Outcome::Failed),
         }
     }
@@ -352,22 +353,23 @@ pub(super) fn settle_pending<O>(
 
 /// Stores what XorPay's answer moved an order, read in state `from`, to.
 pub(super) async fn record_settled<O, T: State>(
-    store: &AnyStore,
+    ledger: Ledger<'_>,
     settled: Settled<O, T>,
     from: RecordState,
     now: OffsetDateTime,
 ) -> Result<Outcome<O>, StoreError> {
     let applied = |transition| transition == Transition::Applied;
     Ok(match settled {
-        Settled::Paid(paid) => match applied(mark_paid(store, &paid, from, now).await?) {
+        Settled::Paid(paid) => match applied(mark_paid(ledger, &paid, from, now).await?) {
             true => Outcome::Paid(paid),
             false => Outcome::Superseded,
         },
-        Settled::Expired(expired) => match applied(mark_expired(store, &expired, from, now).await?)
-        {
-            true => Outcome::Expired,
-            false => Outcome::Superseded,
-        },
+        Settled::Expired(expired) => {
+            match applied(mark_expired(ledger, &expired, from, now).await?) {
+                true => Outcome::Expired,
+                false => Outcome::Superseded,
+            }
+        }
         Settled::FeeError(_) => Outcome::FeeError,
         Settled::Unchanged(..) => Outcome::Open,
     })

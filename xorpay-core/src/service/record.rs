@@ -6,6 +6,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use time::OffsetDateTime;
 
+use super::notices::{Notice, Tell};
 use crate::metrics;
 use crate::order::{Created, Expired, Order, Paid, Pending, State, StoredOrder};
 use crate::price::Price;
@@ -78,15 +79,39 @@ fn attention<O>(order: &Order<O, Paid>) -> bool {
     order.refund_in_doubt().is_some() || order.aoid().is_none()
 }
 
+/// The store as the service writes to it: with what its hook is told of, if it has one.
+#[derive(Clone, Copy)]
+pub(super) struct Ledger<'a> {
+    pub(super) store: &'a AnyStore,
+    /// When the hook is told of each notice; `None` without a hook (nothing is recorded).
+    pub(super) tell: Option<Tell>,
+}
+
+impl Ledger<'_> {
+    /// `change` with the events for `notices`, applied.
+    async fn change(
+        &self,
+        mut change: Change<'_>,
+        notices: &[Notice<'_>],
+    ) -> Result<Transition, StoreError> {
+        let events = match &self.tell {
+            Some(tell) => tell.events(notices, change.at),
+            None => Vec::new(),
+        };
+        change.events = &events;
+        self.store.change(&change).await
+    }
+}
+
 /// A state change from `from`, the state the copy was read in, to the order's state, at its
 /// price and its `aoid`: the one it knows, or none. A row another writer moved on since (to
 /// another state, or to a named `aoid`) is left alone; the caller reads it again.
 async fn advance<O, T: State>(
-    store: &AnyStore,
+    ledger: Ledger<'_>,
     order: &Order<O, T>,
-    from: RecordState,
-    to: RecordState,
+    (from, to): (RecordState, RecordState),
     attention: bool,
+    notices: &[Notice<'_>],
     now: OffsetDateTime,
 ) -> Result<Transition, StoreError> {
     let order_id = order.order_id();
@@ -94,22 +119,26 @@ async fn advance<O, T: State>(
         .data_json()
         .map_err(|error| corrupt(order_id, error))?;
     let aoid = order.known_aoid().map(|aoid| aoid.as_str());
-    let transition = store
-        .change(&Change {
-            order_id,
-            from: &[from],
-            price_fen: order.price().fen(),
-            aoid: aoid.map_or(AoidCondition::Unknown, AoidCondition::UnknownOr),
-            revision: None,
-            to,
-            new_aoid: aoid,
-            new_revision: order.known_revision(),
-            data: &data,
-            submitted_at: order.known_submitted_at(),
-            expired_at: order.known_expired_at(),
-            attention,
-            at: now,
-        })
+    let transition = ledger
+        .change(
+            Change {
+                order_id,
+                from: &[from],
+                price_fen: order.price().fen(),
+                aoid: aoid.map_or(AoidCondition::Unknown, AoidCondition::UnknownOr),
+                revision: None,
+                to,
+                new_aoid: aoid,
+                new_revision: order.known_revision(),
+                data: &data,
+                submitted_at: order.known_submitted_at(),
+                expired_at: order.known_expired_at(),
+                attention,
+                events: &[],
+                at: now,
+            },
+            notices,
+        )
         .await?;
     if transition == Transition::Applied {
         metrics::transition(from.as_str(), to.as_str());
@@ -119,75 +148,79 @@ async fn advance<O, T: State>(
 
 /// XorPay accepted the order: `created` → `pending`.
 pub(super) async fn mark_pending<O>(
-    store: &AnyStore,
+    ledger: Ledger<'_>,
     order: &Order<O, Pending>,
     now: OffsetDateTime,
 ) -> Result<Transition, StoreError> {
-    advance(
-        store,
-        order,
-        RecordState::Created,
-        RecordState::Pending,
-        false,
-        now,
-    )
-    .await
+    let states = (RecordState::Created, RecordState::Pending);
+    advance(ledger, order, states, false, &[], now).await
 }
 
 /// The order is paid: from `created` (a submission whose answer was lost), `pending` or
 /// `expired` (a late payment is still money received), whichever the copy was read in.
 pub(super) async fn mark_paid<O>(
-    store: &AnyStore,
+    ledger: Ledger<'_>,
     order: &Order<O, Paid>,
     from: RecordState,
     now: OffsetDateTime,
 ) -> Result<Transition, StoreError> {
     let attention = attention(order);
-    advance(store, order, from, RecordState::Paid, attention, now).await
+    // Paid by a query's answer: its notification should name the aoid; if none does, a
+    // person must read it on the dashboard.
+    let notices: &[Notice<'_>] = match order.aoid() {
+        None => &[Notice::AoidUnknown],
+        Some(_) => &[],
+    };
+    let states = (from, RecordState::Paid);
+    advance(ledger, order, states, attention, notices, now).await
 }
 
 /// The order expired (or was given up): from `created` or `pending`, whichever the copy was
 /// read in.
 pub(super) async fn mark_expired<O>(
-    store: &AnyStore,
+    ledger: Ledger<'_>,
     order: &Order<O, Expired>,
     from: RecordState,
     now: OffsetDateTime,
 ) -> Result<Transition, StoreError> {
-    advance(store, order, from, RecordState::Expired, false, now).await
+    let at = order.known_expired_at().unwrap_or(now);
+    let states = (from, RecordState::Expired);
+    advance(ledger, order, states, false, &[Notice::Expired { at }], now).await
 }
 
 /// Flags an order for a person (XorPay said `fee_error`: paid, its fee not taken), leaving
 /// all else as read; a row changed since is left alone.
 pub(super) async fn flag_attention(
-    store: &AnyStore,
+    ledger: Ledger<'_>,
     record: &Record,
     now: OffsetDateTime,
 ) -> Result<Transition, StoreError> {
-    store
-        .change(&Change {
-            order_id: &record.order_id,
-            from: &[record.state],
-            price_fen: record.price_fen,
-            aoid: AoidCondition::Any,
-            revision: Some(record.revision),
-            to: record.state,
-            new_aoid: None,
-            new_revision: record.revision,
-            data: &record.data,
-            submitted_at: None,
-            expired_at: None,
-            attention: true,
-            at: now,
-        })
-        .await
+    let change = Change {
+        order_id: &record.order_id,
+        from: &[record.state],
+        price_fen: record.price_fen,
+        aoid: AoidCondition::Any,
+        revision: Some(record.revision),
+        to: record.state,
+        new_aoid: None,
+        new_revision: record.revision,
+        data: &record.data,
+        submitted_at: None,
+        expired_at: None,
+        attention: true,
+        events: &[],
+        at: now,
+    };
+    ledger.change(change, &[Notice::FeeError]).await
 }
 
 /// Saves a paid order whose record changed (a refund begun or settled, its `aoid` learnt),
-/// over a row still at exactly the revision the copy was read at; marks the copy saved.
+/// with what the hook is to be told of it, over a row still at exactly the revision the copy
+/// was read at; marks the copy saved.
 pub(super) async fn update_paid<O>(
-    store: &AnyStore,
+    ledger: Ledger<'_>,
     order: &mut Order<O, Paid>,
+    notices: &[Notice<'_>],
     now: OffsetDateTime,
 ) -> Result<Transition, StoreError> {
     let order_id = order.order_id();
@@ -195,22 +228,26 @@ pub(super) async fn update_paid<O>(
         .data_json()
         .map_err(|error| corrupt(order_id, error))?;
     let aoid = order.aoid().map(|aoid| aoid.as_str());
-    let transition = store
-        .change(&Change {
-            order_id,
-            from: &[RecordState::Paid],
-            price_fen: order.price().fen(),
-            aoid: aoid.map_or(AoidCondition::Any, AoidCondition::UnknownOr),
-            revision: Some(order.loaded_revision()),
-            to: RecordState::Paid,
-            new_aoid: aoid,
-            new_revision: order.revision(),
-            data: &data,
-            submitted_at: None,
-            expired_at: None,
-            attention: attention(order),
-            at: now,
-        })
+    let transition = ledger
+        .change(
+            Change {
+                order_id,
+                from: &[RecordState::Paid],
+                price_fen: order.price().fen(),
+                aoid: aoid.map_or(AoidCondition::Any, AoidCondition::UnknownOr),
+                revision: Some(order.loaded_revision()),
+                to: RecordState::Paid,
+                new_aoid: aoid,
+                new_revision: order.revision(),
+                data: &data,
+                submitted_at: None,
+                expired_at: None,
+                attention: attention(order),
+                events: &[],
+                at: now,
+            },
+            notices,
+        )
         .await?;
     if transition == Transition::Applied {
         order.saved();
@@ -283,7 +320,11 @@ mod tests {
         let aoid = Aoid::new("e19c8c8673ba42419043fc92b99303c1").unwrap();
         let qr = PaymentInfo::Qr("weixin://wxpay/bizpayurl?pr=abc".into());
         let pending = Order::new(Tea(price)).unwrap().accepted(aoid, qr, 600, now);
-        let moved = mark_pending(&store, &pending, now).await.unwrap();
+        let ledger = Ledger {
+            store: &store,
+            tell: None,
+        };
+        let moved = mark_pending(ledger, &pending, now).await.unwrap();
         assert_eq!(moved, Transition::Applied);
 
         // Reconciliation's copy, read as created before that, settles paid by the query.
@@ -291,7 +332,7 @@ mod tests {
         let Ok(Settled::Paid(paid)) = created.settle(&query, now) else {
             panic!("expected paid")
         };
-        let stale = mark_paid(&store, &paid, RecordState::Created, now)
+        let stale = mark_paid(ledger, &paid, RecordState::Created, now)
             .await
             .unwrap();
         assert_eq!(stale, Transition::NotApplied);
@@ -306,7 +347,7 @@ mod tests {
         let Ok(Settled::Paid(paid)) = order.settle(&query) else {
             panic!("expected paid")
         };
-        let fresh = mark_paid(&store, &paid, RecordState::Pending, now)
+        let fresh = mark_paid(ledger, &paid, RecordState::Pending, now)
             .await
             .unwrap();
         assert_eq!(fresh, Transition::Applied);

@@ -9,6 +9,7 @@
 use time::OffsetDateTime;
 
 use super::load::{LoadError, OrderError};
+use super::notices::Notice;
 use super::record::update_paid;
 use super::{Payments, ServiceOrder};
 use crate::client::ClientError;
@@ -229,17 +230,21 @@ impl<O: ServiceOrder> Payments<O> {
     ) -> Result<Refund, RefundError> {
         let amount = amount.price();
         let order_id = order.order_id();
-        let store = &self.inner.store;
         let (mut paid, ticket) = 'recorded: {
             for _ in 0..TRIES {
                 let mut paid = self.current_paid(order).await?;
                 if let Some(refund) = paid.refund_with_key(key) {
                     return repeat(refund, amount);
                 }
+                let now = self.now();
                 let ticket = paid
-                    .begin_refund(key, amount, self.now())
+                    .begin_refund(key, amount, now)
                     .map_err(|limit| refused(limit, key, amount))?;
-                if update_paid(store, &mut paid, self.now()).await? == Transition::Applied {
+                // A person is told if it is still in doubt once it may be resolved.
+                let doubt = Notice::RefundInDoubt { key, asked_at: now };
+                if update_paid(self.ledger(), &mut paid, &[doubt], now).await?
+                    == Transition::Applied
+                {
                     break 'recorded (paid, ticket);
                 }
             }
@@ -295,7 +300,8 @@ impl<O: ServiceOrder> Payments<O> {
         let order_id = order.order_id().to_owned();
         for _ in 0..TRIES {
             if order.resolve_refund(key, end.clone(), self.now())
-                && update_paid(&self.inner.store, order, self.now()).await? == Transition::Applied
+                && update_paid(self.ledger(), order, told(&end, key).as_slice(), self.now()).await?
+                    == Transition::Applied
             {
                 return Ok(());
             }
@@ -352,8 +358,9 @@ impl<O: ServiceOrder> Payments<O> {
             true => RefundEnd::Made,
             false => RefundEnd::NotMade("resolved as not made from xorpay's dashboard".to_owned()),
         };
+        let notice = told(&end, key);
         paid.resolve_refund(key, end, now);
-        match update_paid(&self.inner.store, &mut paid, now).await? {
+        match update_paid(self.ledger(), &mut paid, notice.as_slice(), now).await? {
             Transition::Applied => {
                 metrics::refunded(match made {
                     true => Refunded::ResolvedMade,
@@ -391,10 +398,20 @@ impl<O: ServiceOrder> Payments<O> {
         if paid.record_aoid(aoid).is_err() {
             return Err(OrderError::changed(order.order_id()).into());
         }
-        match update_paid(&self.inner.store, &mut paid, self.now()).await? {
+        match update_paid(self.ledger(), &mut paid, &[], self.now()).await? {
             Transition::Applied => Ok(()),
             Transition::NotApplied => Err(OrderError::changed(order.order_id()).into()),
         }
+    }
+}
+
+/// What the hook is told of a refund that ended so: made or not made. One never sent is
+/// withdrawn as if never begun (its key may be used again): nothing to tell.
+fn told<'a>(end: &RefundEnd, key: &'a str) -> Option<Notice<'a>> {
+    match end {
+        RefundEnd::Made => Some(Notice::RefundMade(key)),
+        RefundEnd::NotMade(_) => Some(Notice::RefundNotMade(key)),
+        RefundEnd::NotSent => None,
     }
 }
 

@@ -14,7 +14,9 @@ use std::sync::Arc;
 
 use time::OffsetDateTime;
 
-use super::{Change, Claim, OrderStore, Record, StoreError, Tally, Transition};
+use super::{
+    Change, Claim, EventClaim, EventRecord, OrderStore, Record, StoreError, Tally, Transition,
+};
 
 type Boxed<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;
 
@@ -68,6 +70,19 @@ trait Erased: Send + Sync + 'static {
     fn release_claim<'a>(
         &'a self,
         order_id: &'a str,
+        token: &'a str,
+        retry_after: Duration,
+    ) -> Boxed<'a, ()>;
+    fn claim_event<'a>(&'a self, claim: &'a EventClaim<'a>) -> Boxed<'a, Option<EventRecord>>;
+    fn finish_event<'a>(
+        &'a self,
+        event: &'a EventRecord,
+        token: &'a str,
+        at: OffsetDateTime,
+    ) -> Boxed<'a, Transition>;
+    fn release_event<'a>(
+        &'a self,
+        event: &'a EventRecord,
         token: &'a str,
         retry_after: Duration,
     ) -> Boxed<'a, ()>;
@@ -134,6 +149,25 @@ impl<S: OrderStore> Erased for S {
             retry_after,
         ))
     }
+    fn claim_event<'a>(&'a self, claim: &'a EventClaim<'a>) -> Boxed<'a, Option<EventRecord>> {
+        Box::pin(OrderStore::claim_event(self, claim))
+    }
+    fn finish_event<'a>(
+        &'a self,
+        event: &'a EventRecord,
+        token: &'a str,
+        at: OffsetDateTime,
+    ) -> Boxed<'a, Transition> {
+        Box::pin(OrderStore::finish_event(self, event, token, at))
+    }
+    fn release_event<'a>(
+        &'a self,
+        event: &'a EventRecord,
+        token: &'a str,
+        retry_after: Duration,
+    ) -> Boxed<'a, ()> {
+        Box::pin(OrderStore::release_event(self, event, token, retry_after))
+    }
 }
 
 /// The service calls its store through these, with the contract's names.
@@ -194,5 +228,27 @@ impl AnyStore {
         retry_after: Duration,
     ) -> Result<(), StoreError> {
         self.0.release_claim(order_id, token, retry_after).await
+    }
+    pub(crate) async fn claim_event(
+        &self,
+        claim: &EventClaim<'_>,
+    ) -> Result<Option<EventRecord>, StoreError> {
+        self.0.claim_event(claim).await
+    }
+    pub(crate) async fn finish_event(
+        &self,
+        event: &EventRecord,
+        token: &str,
+        at: OffsetDateTime,
+    ) -> Result<Transition, StoreError> {
+        self.0.finish_event(event, token, at).await
+    }
+    pub(crate) async fn release_event(
+        &self,
+        event: &EventRecord,
+        token: &str,
+        retry_after: Duration,
+    ) -> Result<(), StoreError> {
+        self.0.release_event(event, token, retry_after).await
     }
 }

@@ -16,7 +16,8 @@
 //!   driver counts as an affected row;
 //! - a fulfilment claim ([`OrderStore::claim`]) is exclusive until its lease ends, on the
 //!   database's own clock, so that several processes sweeping at once never hand one order
-//!   to the fulfilment hook together.
+//!   to the fulfilment hook together; so is an event's ([`OrderStore::claim_event`]);
+//! - the events a [`Change`] carries are written in its transaction, each at most once.
 //!
 //! The contract asks for answers, not for a way of getting them: no `RETURNING`, and no
 //! single statement per operation is required (a store may claim rows under a token, then
@@ -45,6 +46,7 @@ use core::time::Duration;
 use time::OffsetDateTime;
 
 mod any;
+mod events;
 pub mod merchant_table;
 #[cfg(feature = "mysql")]
 mod mysql;
@@ -54,6 +56,7 @@ mod postgres;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 pub use any::AnyStore;
+pub use events::{EventClaim, EventRecord, NewEvent};
 pub use merchant_table::{MerchantRecord, MerchantTable};
 #[cfg(feature = "mysql")]
 pub use mysql::MySqlStore;
@@ -242,6 +245,9 @@ pub struct Change<'a> {
     pub expired_at: Option<OffsetDateTime>,
     /// Whether a person must act on the order afterwards (see [`Record::attention`]).
     pub attention: bool,
+    /// Events for the merchant's hook, recorded in the same transaction when the change
+    /// applies (each once: see [`NewEvent`]).
+    pub events: &'a [NewEvent<'a>],
     /// When (the service's clock).
     pub at: OffsetDateTime,
 }
@@ -366,6 +372,29 @@ pub trait OrderStore: Send + Sync + 'static {
     fn release_claim(
         &self,
         order_id: &str,
+        token: &str,
+        retry_after: Duration,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Claims the next event due (see [`EventClaim`]), exclusively until its lease ends.
+    fn claim_event(
+        &self,
+        claim: &EventClaim<'_>,
+    ) -> impl Future<Output = Result<Option<EventRecord>, StoreError>> + Send;
+
+    /// Records the event done at `at`, if `token` still holds its claim.
+    fn finish_event(
+        &self,
+        event: &EventRecord,
+        token: &str,
+        at: OffsetDateTime,
+    ) -> impl Future<Output = Result<Transition, StoreError>> + Send;
+
+    /// Gives up the claim `token` holds on the event (its hook failed): no claimer takes it
+    /// for `retry_after` (on the database's clock).
+    fn release_event(
+        &self,
+        event: &EventRecord,
         token: &str,
         retry_after: Duration,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;

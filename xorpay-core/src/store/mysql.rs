@@ -32,7 +32,9 @@
 //! rustls (`require_ssl=true` in the URL; the server's certificate is verified against
 //! webpki's roots); there is no OpenSSL.
 
+mod events;
 mod merchants;
+mod sql;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -41,16 +43,17 @@ use mysql_async::prelude::Queryable;
 use mysql_async::{Conn, Params, Pool, Row, TxOpts, Value};
 use time::OffsetDateTime;
 
+use self::sql::{DB_NOW_MS, database, millis, unix};
 use super::{
-    AoidCondition, Change, Claim, OrderStore, Record, RecordState, StoreError, Tally, Transition,
-    count, time_of,
+    AoidCondition, Change, Claim, EventClaim, EventRecord, OrderStore, Record, RecordState,
+    StoreError, Tally, Transition, count, time_of,
 };
 
 /// The steps that create the schema, in order, each harmless to run again: a connect cut off
 /// between two of them (each `CREATE` commits on its own) is completed by the next.
 /// `xorpay_store` numbers the schema; a later release that changes it adds a step from each
 /// version to the next.
-const SCHEMA: [&str; 4] = [
+const SCHEMA: [&str; 5] = [
     "CREATE TABLE IF NOT EXISTS xorpay_orders (
         merchant         VARBINARY(255) NOT NULL,
         order_id         VARBINARY(255) NOT NULL,
@@ -92,6 +95,19 @@ const SCHEMA: [&str; 4] = [
         enabled         BOOLEAN NOT NULL DEFAULT TRUE,
         updated_unix    BIGINT NOT NULL
     ) ENGINE = InnoDB",
+    // Events for the merchant's hook beyond a payment (store::events), one row each.
+    "CREATE TABLE IF NOT EXISTS xorpay_events (
+        merchant         VARBINARY(255) NOT NULL,
+        order_id         VARBINARY(255) NOT NULL,
+        kind             VARCHAR(32) CHARACTER SET ascii NOT NULL,
+        subject          VARBINARY(255) NOT NULL,
+        due_unix         BIGINT NOT NULL,
+        done_unix        BIGINT,
+        claim_token      VARBINARY(255),
+        claimed_until_ms BIGINT,
+        PRIMARY KEY (merchant, order_id, kind, subject),
+        KEY xorpay_events_due (merchant, done_unix, due_unix)
+    ) ENGINE = InnoDB",
     "CREATE TABLE IF NOT EXISTS xorpay_store (schema_version INT NOT NULL) ENGINE = InnoDB",
     "INSERT INTO xorpay_store (schema_version)
      SELECT 1 FROM DUAL WHERE NOT EXISTS (SELECT 1 FROM xorpay_store)",
@@ -111,11 +127,6 @@ const MAX_KEY: usize = 255;
 const COLUMNS: &str = "order_id, state, aoid, price_fen, revision, order_json, data_json, \
                        created_unix, submitted_unix, expired_unix, fulfilled_unix, attention";
 
-/// The database's clock in milliseconds since 1970, for fulfilment leases (not limited to
-/// 2038, as `UNIX_TIMESTAMP` is on MariaDB before 11.5).
-const DB_NOW_MS: &str =
-    "(TIMESTAMPDIFF(MICROSECOND, '1970-01-01 00:00:00', UTC_TIMESTAMP(6)) DIV 1000)";
-
 /// An [`OrderStore`] in a MySQL or MariaDB database, shared by any number of instances.
 #[derive(Clone)]
 pub struct MySqlStore {
@@ -130,11 +141,6 @@ impl std::fmt::Debug for MySqlStore {
             .field("merchant", &self.merchant)
             .finish_non_exhaustive()
     }
-}
-
-/// A database error, as text. The driver's messages name neither the URL nor the password.
-fn database(error: impl std::fmt::Display) -> StoreError {
-    StoreError::Database(error.to_string())
 }
 
 /// The error of a write: a duplicate primary key is [`StoreError::Duplicate`], a duplicate
@@ -367,16 +373,15 @@ fn read_record(mut row: Row) -> Result<Record, StoreError> {
     })
 }
 
-fn unix(time: OffsetDateTime) -> Value {
-    Value::Int(time.unix_timestamp())
+fn applied(updated: u64) -> Transition {
+    match updated {
+        0 => Transition::NotApplied,
+        _ => Transition::Applied,
+    }
 }
 
 fn big(value: u64) -> Value {
     Value::Int(i64::try_from(value).unwrap_or(i64::MAX))
-}
-
-fn millis(duration: Duration) -> Value {
-    Value::Int(i64::try_from(duration.as_millis()).unwrap_or(i64::MAX))
 }
 
 fn text(value: Option<&str>) -> Value {
@@ -428,6 +433,9 @@ impl OrderStore for MySqlStore {
         if change.from.is_empty() {
             return Ok(Transition::NotApplied);
         }
+        for event in change.events {
+            check_key("an event's subject", event.subject)?;
+        }
         let mut parameters = vec![
             // `check_after_unix` first: it reads `state`, which the next assignment changes.
             Value::from(change.to.as_str()),
@@ -475,13 +483,28 @@ impl OrderStore for MySqlStore {
             placeholders(change.from.len())
         );
         let mut conn = self.conn().await?;
-        conn.exec_drop(sql, Params::Positional(parameters))
+        if change.events.is_empty() {
+            conn.exec_drop(sql, Params::Positional(parameters))
+                .await
+                .map_err(|error| write_error(error, change.order_id, change.new_aoid))?;
+            return Ok(applied(conn.affected_rows()));
+        }
+        // With its events, in one transaction: both are kept, or neither.
+        let mut transaction = conn
+            .start_transaction(TxOpts::default())
+            .await
+            .map_err(database)?;
+        transaction
+            .exec_drop(sql, Params::Positional(parameters))
             .await
             .map_err(|error| write_error(error, change.order_id, change.new_aoid))?;
-        Ok(match conn.affected_rows() {
-            0 => Transition::NotApplied,
-            _ => Transition::Applied,
-        })
+        let updated = transaction.affected_rows();
+        if updated > 0 {
+            let merchant = self.merchant_value();
+            events::record(&mut transaction, merchant, change.order_id, change.events).await?;
+        }
+        transaction.commit().await.map_err(database)?;
+        Ok(applied(updated))
     }
 
     async fn load(&self, order_id: &str) -> Result<Option<Record>, StoreError> {
@@ -662,6 +685,28 @@ impl OrderStore for MySqlStore {
             1 => Transition::Applied,
             _ => Transition::NotApplied,
         })
+    }
+
+    async fn claim_event(&self, claim: &EventClaim<'_>) -> Result<Option<EventRecord>, StoreError> {
+        events::claim(&self.pool, &self.merchant, claim).await
+    }
+
+    async fn finish_event(
+        &self,
+        event: &EventRecord,
+        token: &str,
+        at: OffsetDateTime,
+    ) -> Result<Transition, StoreError> {
+        events::finish(&self.pool, &self.merchant, event, token, unix(at)).await
+    }
+
+    async fn release_event(
+        &self,
+        event: &EventRecord,
+        token: &str,
+        retry_after: Duration,
+    ) -> Result<(), StoreError> {
+        events::release(&self.pool, &self.merchant, event, token, retry_after).await
     }
 
     async fn release_claim(

@@ -17,7 +17,9 @@
 //! whoever sits on the path) declines TLS, so across any network but loopback say `require`;
 //! `disable` never tries.
 
+mod events;
 mod merchants;
+mod sql;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -27,9 +29,10 @@ use time::OffsetDateTime;
 use tokio_postgres::Row;
 use tokio_postgres::types::ToSql;
 
+use self::sql::{database, millis, unix};
 use super::{
-    AoidCondition, Change, Claim, OrderStore, Record, RecordState, StoreError, Tally, Transition,
-    count, time_of,
+    AoidCondition, Change, Claim, EventClaim, EventRecord, OrderStore, Record, RecordState,
+    StoreError, Tally, Transition, count, time_of,
 };
 
 /// The schema, created when the store first connects to a database. `xorpay_store` numbers
@@ -74,6 +77,20 @@ const SCHEMA: &str = "CREATE TABLE xorpay_orders (
         enabled         BOOLEAN NOT NULL DEFAULT true,
         updated_unix    BIGINT NOT NULL
     );
+    -- Events for the merchant's hook beyond a payment (store::events), one row each.
+    CREATE TABLE xorpay_events (
+        merchant      TEXT NOT NULL,
+        order_id      TEXT NOT NULL,
+        kind          TEXT NOT NULL,
+        subject       TEXT NOT NULL,
+        due_unix      BIGINT NOT NULL,
+        done_unix     BIGINT,
+        claim_token   TEXT,
+        claimed_until TIMESTAMPTZ,
+        PRIMARY KEY (merchant, order_id, kind, subject)
+    );
+    CREATE INDEX xorpay_events_due ON xorpay_events (merchant, due_unix)
+        WHERE done_unix IS NULL;
     CREATE TABLE xorpay_store (schema_version INTEGER NOT NULL);
     INSERT INTO xorpay_store (schema_version) VALUES (1);";
 
@@ -108,23 +125,6 @@ impl std::fmt::Debug for PgStore {
             .field("merchant", &self.merchant)
             .finish_non_exhaustive()
     }
-}
-
-/// A database error, as text without the connection's parameters (which hold the password).
-/// The error with its causes (the pool's and the driver's messages alone often say only
-/// "error performing TLS handshake", not why).
-fn database(error: impl std::error::Error) -> StoreError {
-    let mut message = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        if !message.contains(&cause_text) {
-            message.push_str(": ");
-            message.push_str(&cause_text);
-        }
-        source = cause.source();
-    }
-    StoreError::Database(message)
 }
 
 /// The error of a write that may set `aoid`: the unique index on it refusing is
@@ -361,10 +361,6 @@ fn read_record(row: &Row) -> Result<Record, StoreError> {
     })
 }
 
-fn unix(time: OffsetDateTime) -> i64 {
-    time.unix_timestamp()
-}
-
 fn big(value: u64) -> i64 {
     i64::try_from(value).unwrap_or(i64::MAX)
 }
@@ -373,8 +369,11 @@ fn limit(limit: usize) -> i64 {
     i64::try_from(limit).unwrap_or(i64::MAX)
 }
 
-fn millis(duration: Duration) -> i64 {
-    i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
+fn applied(updated: u64) -> Transition {
+    match updated {
+        0 => Transition::NotApplied,
+        _ => Transition::Applied,
+    }
 }
 
 impl OrderStore for PgStore {
@@ -424,7 +423,7 @@ impl OrderStore for PgStore {
             AoidCondition::Unknown => (3, None),
         };
         let from: Vec<&str> = change.from.iter().map(|state| state.as_str()).collect();
-        let client = self.pool.get().await.map_err(database)?;
+        let mut client = self.pool.get().await.map_err(database)?;
         let statement = client
             .prepare_cached(
                 "UPDATE xorpay_orders SET
@@ -442,34 +441,42 @@ impl OrderStore for PgStore {
             )
             .await
             .map_err(database)?;
+        let parameters: [&(dyn ToSql + Sync); 15] = [
+            &change.order_id,
+            &from,
+            &big(change.price_fen),
+            &change.revision.map(i64::from),
+            &change.to.as_str(),
+            &change.new_aoid,
+            &i64::from(change.new_revision),
+            &change.data,
+            &change.submitted_at.map(unix),
+            &change.expired_at.map(unix),
+            &change.attention,
+            &unix(change.at),
+            &aoid_mode,
+            &aoid,
+            &&*self.merchant,
+        ];
         // PostgreSQL counts every row the WHERE matched, changed values or not.
-        let updated = client
-            .execute(
-                &statement,
-                &[
-                    &change.order_id,
-                    &from,
-                    &big(change.price_fen),
-                    &change.revision.map(i64::from),
-                    &change.to.as_str(),
-                    &change.new_aoid,
-                    &i64::from(change.new_revision),
-                    &change.data,
-                    &change.submitted_at.map(unix),
-                    &change.expired_at.map(unix),
-                    &change.attention,
-                    &unix(change.at),
-                    &aoid_mode,
-                    &aoid,
-                    &&*self.merchant,
-                ],
-            )
+        if change.events.is_empty() {
+            let updated = client
+                .execute(&statement, &parameters)
+                .await
+                .map_err(|error| write_error(error, change.new_aoid))?;
+            return Ok(applied(updated));
+        }
+        // With its events, in one transaction: both are kept, or neither.
+        let transaction = client.transaction().await.map_err(database)?;
+        let updated = transaction
+            .execute(&statement, &parameters)
             .await
             .map_err(|error| write_error(error, change.new_aoid))?;
-        Ok(match updated {
-            0 => Transition::NotApplied,
-            _ => Transition::Applied,
-        })
+        if updated > 0 {
+            events::record(&transaction, &self.merchant, change.order_id, change.events).await?;
+        }
+        transaction.commit().await.map_err(database)?;
+        Ok(applied(updated))
     }
 
     async fn load(&self, order_id: &str) -> Result<Option<Record>, StoreError> {
@@ -611,6 +618,28 @@ impl OrderStore for PgStore {
             1 => Transition::Applied,
             _ => Transition::NotApplied,
         })
+    }
+
+    async fn claim_event(&self, claim: &EventClaim<'_>) -> Result<Option<EventRecord>, StoreError> {
+        events::claim(&self.pool, &self.merchant, claim).await
+    }
+
+    async fn finish_event(
+        &self,
+        event: &EventRecord,
+        token: &str,
+        at: OffsetDateTime,
+    ) -> Result<Transition, StoreError> {
+        events::finish(&self.pool, &self.merchant, event, token, unix(at)).await
+    }
+
+    async fn release_event(
+        &self,
+        event: &EventRecord,
+        token: &str,
+        retry_after: Duration,
+    ) -> Result<(), StoreError> {
+        events::release(&self.pool, &self.merchant, event, token, retry_after).await
     }
 
     async fn release_claim(

@@ -14,7 +14,9 @@
 //! writes), never queued behind an fsync. A store in memory has its one connection, the
 //! writer's, for reads too. Statements are prepared once per connection and cached.
 
+mod events;
 mod merchants;
+mod sql;
 mod writer;
 
 use std::path::{Path, PathBuf};
@@ -27,9 +29,10 @@ use tokio::sync::Semaphore;
 
 use self::writer::Writer;
 
+use self::sql::{DB_NOW_MS, database, unix};
 use super::{
-    AoidCondition, Change, Claim, OrderStore, Record, RecordState, StoreError, Tally, Transition,
-    count, time_of,
+    AoidCondition, Change, Claim, EventClaim, EventRecord, OrderStore, Record, RecordState,
+    StoreError, Tally, Transition, count, time_of,
 };
 
 /// The schema, created when the store first opens a file. `xorpay_store` numbers it; a
@@ -72,6 +75,20 @@ const SCHEMA: &str = "CREATE TABLE xorpay_orders (
         enabled         INTEGER NOT NULL DEFAULT 1,
         updated_unix    INTEGER NOT NULL
     );
+    -- Events for the merchant's hook beyond a payment (store::events), one row each.
+    CREATE TABLE xorpay_events (
+        merchant         TEXT NOT NULL,
+        order_id         TEXT NOT NULL,
+        kind             TEXT NOT NULL,
+        subject          TEXT NOT NULL,
+        due_unix         INTEGER NOT NULL,
+        done_unix        INTEGER,
+        claim_token      TEXT,
+        claimed_until_ms INTEGER,
+        PRIMARY KEY (merchant, order_id, kind, subject)
+    );
+    CREATE INDEX xorpay_events_due ON xorpay_events (merchant, due_unix)
+        WHERE done_unix IS NULL;
     CREATE TABLE xorpay_store (schema_version INTEGER NOT NULL);
     INSERT INTO xorpay_store (schema_version) VALUES (1);";
 
@@ -81,9 +98,6 @@ const SCHEMA_VERSION: i64 = 1;
 /// The columns of a record, in [`read_record`]'s order.
 const COLUMNS: &str = "order_id, state, aoid, price_fen, revision, order_json, data_json, \
                        created_unix, submitted_unix, expired_unix, fulfilled_unix, attention";
-
-/// SQLite's clock in milliseconds, for fulfilment leases.
-const DB_NOW_MS: &str = "CAST(unixepoch('subsec') * 1000 AS INTEGER)";
 
 /// How many read connections a store on a file keeps.
 const READERS: usize = 4;
@@ -212,10 +226,6 @@ impl std::fmt::Debug for SqliteStore {
             .field("merchant", &self.merchant)
             .finish_non_exhaustive()
     }
-}
-
-fn database(error: impl std::fmt::Display) -> StoreError {
-    StoreError::Database(error.to_string())
 }
 
 /// The error of a write that may set `aoid`: the unique index on it refusing is
@@ -353,10 +363,6 @@ fn records(
         .collect()
 }
 
-fn unix(time: OffsetDateTime) -> i64 {
-    time.unix_timestamp()
-}
-
 /// One row as a record; what SQLite cannot hold for us is checked here.
 fn read_record(row: &Row<'_>) -> rusqlite::Result<Result<Record, StoreError>> {
     let order_id: String = row.get(0)?;
@@ -458,13 +464,14 @@ impl OrderStore for SqliteStore {
             unix(change.at),
             Arc::clone(&self.merchant),
         );
+        let events = events::owned(change.events);
         self.write(move |connection| {
             let (order_id, from, price, revision, to, new_aoid, new_revision, data) = (
                 values.0, values.1, values.2, values.3, values.4, values.5, values.6, values.7,
             );
             let (submitted, expired, attention, at) = (values.8, values.9, values.10, values.11);
             let merchant = values.12;
-            connection
+            let changed = connection
                 .prepare_cached(
                     "UPDATE xorpay_orders SET
                          check_after_unix = CASE WHEN state = ?5 THEN check_after_unix END,
@@ -499,11 +506,13 @@ impl OrderStore for SqliteStore {
                         &*merchant,
                     ])
                 })
-                .map(|changed| match changed {
-                    0 => Transition::NotApplied,
-                    _ => Transition::Applied,
-                })
-                .map_err(|error| write_error(error, new_aoid.as_deref()))
+                .map_err(|error| write_error(error, new_aoid.as_deref()))?;
+            if changed == 0 {
+                return Ok(Transition::NotApplied);
+            }
+            // In the change's savepoint: both are kept, or neither.
+            events::record(connection, &merchant, &order_id, &events)?;
+            Ok(Transition::Applied)
         })
         .await
     }
@@ -656,6 +665,28 @@ impl OrderStore for SqliteStore {
             })
         })
         .await
+    }
+
+    async fn claim_event(&self, claim: &EventClaim<'_>) -> Result<Option<EventRecord>, StoreError> {
+        events::claim(&self.writer, &self.merchant, claim).await
+    }
+
+    async fn finish_event(
+        &self,
+        event: &EventRecord,
+        token: &str,
+        at: OffsetDateTime,
+    ) -> Result<Transition, StoreError> {
+        events::finish(&self.writer, &self.merchant, event, token, unix(at)).await
+    }
+
+    async fn release_event(
+        &self,
+        event: &EventRecord,
+        token: &str,
+        retry_after: Duration,
+    ) -> Result<(), StoreError> {
+        events::release(&self.writer, &self.merchant, event, token, retry_after).await
     }
 
     async fn release_claim(

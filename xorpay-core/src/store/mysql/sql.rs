@@ -1,0 +1,29 @@
+//! What every part of the MySQL store writes the same way: the database's clock in SQL
+//! (leases are counted on it), times and durations as stored, and errors as a [`StoreError`].
+
+use std::time::Duration;
+
+use mysql_async::Value;
+use time::OffsetDateTime;
+
+use crate::store::StoreError;
+
+/// The database's clock in milliseconds since 1970, for claims' leases (not limited to
+/// 2038, as `UNIX_TIMESTAMP` is on MariaDB before 11.5).
+pub(super) const DB_NOW_MS: &str =
+    "(TIMESTAMPDIFF(MICROSECOND, '1970-01-01 00:00:00', UTC_TIMESTAMP(6)) DIV 1000)";
+
+/// A database error, as text. The driver's messages name neither the URL nor the password.
+pub(super) fn database(error: impl std::fmt::Display) -> StoreError {
+    StoreError::Database(error.to_string())
+}
+
+/// A time as stored: Unix seconds.
+pub(super) fn unix(time: OffsetDateTime) -> Value {
+    Value::Int(time.unix_timestamp())
+}
+
+/// A duration as stored: milliseconds.
+pub(super) fn millis(duration: Duration) -> Value {
+    Value::Int(i64::try_from(duration.as_millis()).unwrap_or(i64::MAX))
+}
