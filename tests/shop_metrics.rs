@@ -1,8 +1,7 @@
 //! The demo shop's `/metrics` after a known scenario: five payments, two duplicate deliveries,
-//! one forged notification, one refund whose answer was lost (the hook told a person must act)
-//! and that was resolved by hand (the hook told it was made), and one order that expired. The values read back are exact; the exposition passes
-//! Prometheus' own check (`promtool check metrics`, Debian's `prometheus`); every metric in
-//! it is one xorpay lists (and tests/docs.rs checks docs/metrics.md against that list).
+//! one forged notification, one body too large, one refund XorPay refuses, one refund whose
+//! answer was lost (the hook told a person must act) and that was resolved by hand (the hook
+//! told it was made), and one order that expired.
 //!
 //! One test in this binary: the `metrics` facade has one recorder per process, and the
 //! counts must be this scenario's alone.
@@ -101,6 +100,36 @@ async fn the_shop_reports_a_known_scenario_exactly() {
         .unwrap()
         .status();
     assert_eq!(status, 400);
+    // One body too large to be a notification, refused by the route before it is read.
+    let padded = format!(
+        "{}&pad={}",
+        genuine,
+        "x".repeat(xorpay::Notification::MAX_BODY)
+    );
+    let status = reqwest::Client::new()
+        .post(format!("{url}/xorpay/notify"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(padded)
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status, 413);
+
+    // One refund XorPay refuses (its secret is not the one the refund is signed with).
+    let (id, _) = &paid[1];
+    let Some(StoredOrder::Paid(order)) = payments.order(id).await.unwrap() else {
+        panic!("expected {id} paid");
+    };
+    sandbox.rotate_secret("ffffffffffffffffffffffffffffffff");
+    let refused = payments
+        .refund(&order, Price::from_fen(100).unwrap(), "refund-0")
+        .await;
+    assert!(
+        matches!(refused, Err(xorpay::RefundError::NotMade { .. })),
+        "{refused:?}"
+    );
+    sandbox.rotate_secret(support::SECRET);
 
     // One refund whose answer is lost: in doubt, counted, then resolved by hand as made.
     let (id, _) = &paid[0];
@@ -139,9 +168,13 @@ async fn the_shop_reports_a_known_scenario_exactly() {
         .resolve_refund(&order, "refund-1", true)
         .await
         .unwrap();
-    eventually("the hook to be told the refund was made", async || {
-        value(&url, &told("refund_made")).await == 1.0
-    })
+    eventually(
+        "the hook to be told the refunds were made and not made",
+        async || {
+            value(&url, &told("refund_made")).await == 1.0
+                && value(&url, &told("refund_not_made")).await == 1.0
+        },
+    )
     .await;
 
     // One order that expires: XorPay expires it, and asking about it records it.
@@ -153,10 +186,11 @@ async fn the_shop_reports_a_known_scenario_exactly() {
     })
     .await;
     sandbox.expire(&aoid).unwrap();
-    if let Some(StoredOrder::Pending(order)) = payments.order(&id).await.unwrap() {
-        // Reconciliation may have recorded it first: either way it expires once.
-        payments.settle(order).await.unwrap();
-    }
+    // Not stale yet for reconciliation (two minutes): asking about it now records it.
+    let Some(StoredOrder::Pending(order)) = payments.order(&id).await.unwrap() else {
+        panic!("expected {id} pending");
+    };
+    payments.settle(order).await.unwrap();
     assert_eq!(
         payments.order(&id).await.unwrap().unwrap().state_name(),
         "expired"
@@ -166,6 +200,8 @@ async fn the_shop_reports_a_known_scenario_exactly() {
     })
     .await;
 
+    // The background work stops: nothing changes between the reads below.
+    payments.shutdown().await;
     let text = scrape(&url).await;
     let samples = samples(&text);
     let at = |key: &str| samples.get(key).copied().unwrap_or(0.0);
@@ -173,6 +209,7 @@ async fn the_shop_reports_a_known_scenario_exactly() {
         ("xorpay_notifications_total{result=\"acknowledged\"}", 5.0),
         ("xorpay_notifications_total{result=\"duplicate\"}", 2.0),
         ("xorpay_notifications_total{result=\"bad_signature\"}", 1.0),
+        ("xorpay_notifications_total{result=\"too_large\"}", 1.0),
         (
             "xorpay_transitions_total{from=\"created\",to=\"pending\"}",
             6.0,
@@ -186,6 +223,7 @@ async fn the_shop_reports_a_known_scenario_exactly() {
             1.0,
         ),
         ("xorpay_refunds_total{outcome=\"in_doubt\"}", 1.0),
+        ("xorpay_refunds_total{outcome=\"refused\"}", 1.0),
         ("xorpay_refunds_total{outcome=\"resolved_made\"}", 1.0),
         (
             "xorpay_hook_runs_total{event=\"paid\",outcome=\"done\"}",
@@ -197,6 +235,10 @@ async fn the_shop_reports_a_known_scenario_exactly() {
         ),
         (
             "xorpay_requests_total{endpoint=\"refund\",outcome=\"connection\"}",
+            1.0,
+        ),
+        (
+            "xorpay_requests_total{endpoint=\"refund\",outcome=\"refused\"}",
             1.0,
         ),
         (
@@ -218,11 +260,21 @@ async fn the_shop_reports_a_known_scenario_exactly() {
             .map(|(_, value)| *value)
             .sum()
     };
-    assert_eq!(total("xorpay_notifications_total{"), 8.0, "{text}");
+    assert_eq!(total("xorpay_notifications_total{"), 9.0, "{text}");
     assert_eq!(total("xorpay_transitions_total{"), 12.0, "{text}");
-    assert_eq!(total("xorpay_refunds_total{"), 2.0, "{text}");
-    // Five payments fulfilled, one refund in doubt told to a person, then told made.
-    assert_eq!(total("xorpay_hook_runs_total{"), 7.0, "{text}");
+    assert_eq!(total("xorpay_refunds_total{"), 3.0, "{text}");
+    // Five payments fulfilled, one refund in doubt told to a person, then told made, one
+    // refund told not made.
+    assert_eq!(total("xorpay_hook_runs_total{"), 8.0, "{text}");
+    // Every counter's series exists from the start, at 0: `increase()` sees its first event.
+    for key in [
+        "xorpay_notifications_total{result=\"unknown_order\"}",
+        "xorpay_reconciled_total{outcome=\"fee_error\"}",
+        "xorpay_hook_runs_total{event=\"expired\",outcome=\"failed\"}",
+        "xorpay_gauges_read_failures_total",
+    ] {
+        assert_eq!(samples.get(key), Some(&0.0), "{key} in:\n{text}");
+    }
     // Each query was timed.
     let queries = at("xorpay_requests_total{endpoint=\"query2\",outcome=\"ok\"}");
     assert!(queries >= 1.0, "{text}");

@@ -317,9 +317,17 @@ async fn recent_and_attention_lists(store: impl OrderStore) {
 }
 
 /// The gauges' counts: pending orders and the longest-pending one's submission time, orders
-/// needing attention; other states and other merchants are not counted.
-async fn the_tally_counts_pending_and_attention(store: impl OrderStore) {
+/// needing attention and the paid ones among them that know their aoid; other states and
+/// other merchants are not counted.
+async fn the_tally_counts_pending_and_attention<S: Scoped>(store: S) {
     assert_eq!(store.tally().await.unwrap(), Tally::default());
+    // Another merchant's orders, in every counted state.
+    let other = store.scoped("another-merchant");
+    other.insert(&record("p1", 0)).await.unwrap();
+    let mut theirs = change("p1", &[RecordState::Created], RecordState::Pending);
+    theirs.submitted_at = Some(at(1));
+    theirs.attention = true;
+    assert_eq!(other.change(&theirs).await.unwrap(), Transition::Applied);
     for (n, id) in ["p1", "p2", "p3", "x"].into_iter().enumerate() {
         store
             .insert(&record(id, i64::try_from(n).unwrap()))
@@ -338,10 +346,30 @@ async fn the_tally_counts_pending_and_attention(store: impl OrderStore) {
     let mut expired = change("x", &[RecordState::Created], RecordState::Expired);
     expired.attention = true;
     assert_eq!(store.change(&expired).await.unwrap(), Transition::Applied);
-    assert_eq!(store.tally().await.unwrap(), Tally::new(3, Some(at(10)), 2));
+    assert_eq!(
+        store.tally().await.unwrap(),
+        Tally::new(3, Some(at(10)), 2, 0)
+    );
     let paid = change("p2", &[RecordState::Pending], RecordState::Paid);
     assert_eq!(store.change(&paid).await.unwrap(), Transition::Applied);
-    assert_eq!(store.tally().await.unwrap(), Tally::new(2, Some(at(20)), 2));
+    assert_eq!(
+        store.tally().await.unwrap(),
+        Tally::new(2, Some(at(20)), 2, 0)
+    );
+    // Paid and flagged: counted apart only once its aoid is known.
+    let mut flagged = change("p2", &[RecordState::Paid], RecordState::Paid);
+    flagged.attention = true;
+    assert_eq!(store.change(&flagged).await.unwrap(), Transition::Applied);
+    assert_eq!(
+        store.tally().await.unwrap(),
+        Tally::new(2, Some(at(20)), 3, 0)
+    );
+    flagged.new_aoid = Some(AOID);
+    assert_eq!(store.change(&flagged).await.unwrap(), Transition::Applied);
+    assert_eq!(
+        store.tally().await.unwrap(),
+        Tally::new(2, Some(at(20)), 3, 1)
+    );
 }
 
 /// The hook's events: written with the change that carries them and only if it applies, once

@@ -25,6 +25,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, Resource, web};
 
+use crate::metrics::{self, Notified};
 use crate::notify::Notification;
 use crate::service::{Payments, ServiceOrder};
 
@@ -39,16 +40,26 @@ impl<O: ServiceOrder> Payments<O> {
         let payments = self.clone();
         web::resource(self.notify_path())
             .app_data(web::PayloadConfig::new(Notification::MAX_BODY))
-            .route(web::post().to(move |body: web::Bytes| {
-                let payments = payments.clone();
-                async move {
-                    let answer = payments.answer(&body).await;
-                    let status = StatusCode::from_u16(answer.status())
-                        .unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
-                    HttpResponse::build(status)
-                        .content_type("text/plain")
-                        .body(answer.body())
-                }
-            }))
+            .route(
+                web::post().to(move |body: Result<web::Bytes, actix_web::Error>| {
+                    let payments = payments.clone();
+                    async move {
+                        // Refused (too large, unreadable) before it is read: counted, answered 413.
+                        let Ok(body) = body else {
+                            tracing::warn!("xorpay notification body unreadable or too large");
+                            metrics::notified(Notified::TooLarge);
+                            return HttpResponse::build(StatusCode::PAYLOAD_TOO_LARGE)
+                                .content_type("text/plain")
+                                .body("refused");
+                        };
+                        let answer = payments.answer(&body).await;
+                        let status = StatusCode::from_u16(answer.status())
+                            .unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+                        HttpResponse::build(status)
+                            .content_type("text/plain")
+                            .body(answer.body())
+                    }
+                }),
+            )
     }
 }

@@ -25,6 +25,7 @@ use ::axum::response::{IntoResponse, Response};
 use ::axum::routing::post;
 
 use crate::merchants::Merchants;
+use crate::metrics::{self, Notified};
 use crate::notify::Notification;
 use crate::service::{Confirmed, NotifyAnswer, NotifyError, Payments, ServiceOrder};
 
@@ -50,6 +51,7 @@ impl<O: ServiceOrder> Payments<O> {
         let Ok(body) = ::axum::body::to_bytes(request.into_body(), Notification::MAX_BODY).await
         else {
             tracing::warn!("xorpay notification body unreadable or too large");
+            metrics::notified(Notified::TooLarge);
             return (StatusCode::PAYLOAD_TOO_LARGE, "refused").into_response();
         };
         self.answer(&body).await.into_response()
@@ -71,6 +73,7 @@ impl<O: ServiceOrder> Merchants<O> {
                         ::axum::body::to_bytes(request.into_body(), Notification::MAX_BODY).await
                     else {
                         tracing::warn!("xorpay notification body unreadable or too large");
+                        metrics::notified(Notified::TooLarge);
                         return (StatusCode::PAYLOAD_TOO_LARGE, "refused").into_response();
                     };
                     merchants.answer(&name, &body).await.into_response()

@@ -177,6 +177,14 @@ pub const METRICS: &[Metric] = &[
                another claimer runs it again).",
     },
     Metric {
+        name: GAUGE_READ_FAILURES,
+        kind: MetricKind::Counter,
+        unit: None,
+        labels: &[],
+        help: "Reads of the order book's gauges that failed: the gauges keep their last \
+               values, so alert on this too.",
+    },
+    Metric {
         name: PENDING,
         kind: MetricKind::Gauge,
         unit: None,
@@ -217,6 +225,7 @@ const TRANSITIONS: &str = "xorpay.transitions";
 const RECONCILED: &str = "xorpay.reconciled";
 const REFUNDS: &str = "xorpay.refunds";
 const HOOK_RUNS: &str = "xorpay.hook.runs";
+const GAUGE_READ_FAILURES: &str = "xorpay.gauges.read_failures";
 const PENDING: &str = "xorpay.orders.pending";
 const OLDEST_PENDING_AGE: &str = "xorpay.orders.oldest_pending.age";
 const REFUNDS_IN_DOUBT: &str = "xorpay.refunds.in_doubt";
@@ -241,12 +250,38 @@ pub fn describe() {
             _ => ::metrics::Unit::Count,
         };
         match metric.kind {
-            MetricKind::Counter => ::metrics::describe_counter!(metric.name, unit, metric.help),
+            MetricKind::Counter => {
+                ::metrics::describe_counter!(metric.name, unit, metric.help);
+                register_at_zero(metric);
+            }
             MetricKind::Gauge => ::metrics::describe_gauge!(metric.name, unit, metric.help),
             MetricKind::Histogram => {
                 ::metrics::describe_histogram!(metric.name, unit, metric.help)
             }
         }
+    }
+}
+
+/// Registers every series of a counter (each combination of its label values) without
+/// changing it: a series that first appears at 1 is invisible to `increase()`, so the first
+/// `fee_error` would raise no alert.
+#[cfg(feature = "metrics")]
+fn register_at_zero(metric: &Metric) {
+    let mut series: Vec<Vec<::metrics::Label>> = vec![Vec::new()];
+    for label in metric.labels {
+        series = series
+            .into_iter()
+            .flat_map(|labels| {
+                label.values.iter().map(move |value| {
+                    let mut labels = labels.clone();
+                    labels.push(::metrics::Label::new(label.name, *value));
+                    labels
+                })
+            })
+            .collect();
+    }
+    for labels in series {
+        ::metrics::counter!(metric.name, labels).increment(0);
     }
 }
 
@@ -399,6 +434,12 @@ pub(crate) struct Book {
     pub(crate) attention: u64,
 }
 
+/// A read of the gauges failed.
+pub(crate) fn gauges_failed() {
+    #[cfg(feature = "metrics")]
+    ::metrics::counter!(GAUGE_READ_FAILURES).increment(1);
+}
+
 /// Sets the gauges of the merchant `aid`.
 pub(crate) fn book(aid: &str, book: Book) {
     #[cfg(feature = "metrics")]
@@ -441,6 +482,7 @@ mod tests {
             RECONCILED,
             REFUNDS,
             HOOK_RUNS,
+            GAUGE_READ_FAILURES,
             PENDING,
             OLDEST_PENDING_AGE,
             REFUNDS_IN_DOUBT,

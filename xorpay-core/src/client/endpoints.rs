@@ -2,10 +2,13 @@
 //! and the QR renderer, which move no money. Inside the crate: creating orders (pay, barcode,
 //! the cashier page) and refunds, which only the lifecycle service calls, with its own clock.
 
+use std::time::Instant;
+
 use time::OffsetDateTime;
 use tracing::Instrument as _;
 
 use super::error::{Call, ClientError, Failed, SendError};
+use super::transport::measured;
 use super::{Client, is_web_url};
 use crate::answers::{BarcodeResponse, CreateOrderResponse, RefundResponse};
 use crate::config::ConfigError;
@@ -127,7 +130,22 @@ impl Client {
             Call::Barcode => format!("/api/barcode_pay/{}", self.inner.aid),
             _ => format!("/api/pay/{}", self.inner.aid),
         };
-        let body = self.post(call, &path, request.body().to_owned()).await?;
+        let started = Instant::now();
+        let answer = self
+            .read_created(call, &path, request.body().to_owned())
+            .await;
+        measured(call, started, &answer);
+        Ok(answer?)
+    }
+
+    /// Posts a signed order to `path` and reads XorPay's answer.
+    async fn read_created(
+        &self,
+        call: Call,
+        path: &str,
+        body: String,
+    ) -> Result<Answer, ClientError> {
+        let body = self.post(call, path, body).await?;
         let read = |error| ClientError::from_response(call, error);
         Ok(match call {
             Call::Barcode => {
@@ -249,6 +267,7 @@ impl Client {
             body.pair("price", amount.to_wire().as_str())
                 .pair("sign", signature.as_str());
             let path = format!("/api/refund/{}", ticket.aoid());
+            let started = Instant::now();
             let result = async {
                 let answer = self.post(Call::Refund, &path, body.into_string()).await?;
                 RefundResponse::from_json(&answer)
@@ -256,6 +275,7 @@ impl Client {
                     .map_err(|error| ClientError::from_response(Call::Refund, error))
             }
             .await;
+            measured(Call::Refund, started, &result);
             match &result {
                 Ok(()) => tracing::info!("refunded"),
                 // XorPay may have refunded: it stays counted until someone resolves it.

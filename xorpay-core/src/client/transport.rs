@@ -1,10 +1,13 @@
 //! How one request to XorPay is sent and read: a bounded body, what is and is not a JSON
 //! answer, which non-2xx answers are still XorPay's refusals, and the retries of queries.
 
+use std::time::Instant;
+
 use super::Client;
 use super::error::{Call, ClientError};
 use crate::answers::QueryResponse;
 use crate::metrics::{self, Answered};
+use crate::status::ApiError;
 use crate::status::OrderState;
 
 /// The largest response body read, in bytes: XorPay's JSON answers are a few hundred bytes.
@@ -22,6 +25,7 @@ impl Client {
         let policy = self.inner.query_retry;
         let mut attempt = 0;
         loop {
+            let started = Instant::now();
             let result = async {
                 let body = self.send(call, self.inner.http.get(self.url(path))).await?;
                 QueryResponse::from_json(&body)
@@ -31,6 +35,7 @@ impl Client {
                     .map_err(ClientError::Api)
             }
             .await;
+            measured(call, started, &result);
             attempt += 1;
             match result {
                 Err(error) if error.is_safe_to_retry() && attempt < policy.attempts => {
@@ -80,21 +85,8 @@ impl Client {
         format!("{}{path}", self.inner.base_url)
     }
 
-    /// Sends one request and reads a bounded body, classifying what is not a JSON answer;
-    /// reports its outcome and duration (feature `metrics`).
+    /// Sends one request and reads a bounded body, classifying what is not a JSON answer.
     async fn send(
-        &self,
-        call: Call,
-        request: reqwest::RequestBuilder,
-    ) -> Result<Vec<u8>, ClientError> {
-        let started = std::time::Instant::now();
-        let result = self.exchange(call, request).await;
-        metrics::requested(call.name(), answered(call, &result), started.elapsed());
-        result
-    }
-
-    /// [`Client::send`] without the report.
-    async fn exchange(
         &self,
         call: Call,
         request: reqwest::RequestBuilder,
@@ -151,12 +143,18 @@ impl Client {
     }
 }
 
-/// What a request came to, for its metric: a body is XorPay's answer, a refusal when it is one
-/// of the endpoint's documented refusals.
-fn answered(call: Call, result: &Result<Vec<u8>, ClientError>) -> Answered {
+/// Reports one request to XorPay, answered and read (feature `metrics`): its endpoint, what it
+/// came to, and how long since `started`.
+pub(super) fn measured<T>(call: Call, started: Instant, result: &Result<T, ClientError>) {
+    metrics::requested(call.name(), answered(result), started.elapsed());
+}
+
+/// What a request came to, for its metric. A code no document lists is not a refusal one can
+/// act on: its outcome is unknown, like any answer that cannot be read.
+fn answered<T>(result: &Result<T, ClientError>) -> Answered {
     match result {
-        Ok(body) if documented_refusal(call, body) => Answered::Refused,
         Ok(_) => Answered::Ok,
+        Err(ClientError::Api(ApiError::Unknown { .. })) => Answered::BadAnswer,
         Err(ClientError::Api(_)) => Answered::Refused,
         Err(ClientError::Timeout { .. }) => Answered::Timeout,
         Err(ClientError::Unreachable { .. }) => Answered::Unreachable,
@@ -216,6 +214,33 @@ fn excerpt(body: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A request's metric outcome is what its answer came to once read: a malformed answer
+    /// or a code XorPay does not document is not `ok`, nor a refusal one can act on.
+    #[test]
+    fn a_request_is_counted_by_what_its_answer_came_to() {
+        let call = Call::Refund;
+        let counted = |result: Result<(), ClientError>| answered(&result);
+        assert_eq!(counted(Ok(())), Answered::Ok);
+        assert_eq!(
+            counted(Err(ClientError::Api(ApiError::SignError))),
+            Answered::Refused
+        );
+        let unknown = ApiError::Unknown {
+            code: "new_code".into(),
+            info: None,
+        };
+        assert_eq!(counted(Err(ClientError::Api(unknown))), Answered::BadAnswer);
+        let malformed = ClientError::Malformed {
+            call,
+            reason: "no status".into(),
+        };
+        assert_eq!(counted(Err(malformed)), Answered::BadAnswer);
+        assert_eq!(
+            counted(Err(ClientError::Timeout { call })),
+            Answered::Timeout
+        );
+    }
 
     #[test]
     fn excerpts_are_bounded_and_single_line() {

@@ -374,6 +374,9 @@ impl<O, A, K, U, S> PaymentsBuilder<O, A, K, U, S> {
                 notify_url,
                 notify_path,
                 hook: settings.hook,
+                gauges_read: Mutex::new(None),
+                // Without background work, each reconciliation the caller runs reads them.
+                gauges_every: settings.sweep_every.unwrap_or(Duration::ZERO),
                 signals: Arc::new(Signals::new()),
                 background: Mutex::new(None),
             }),

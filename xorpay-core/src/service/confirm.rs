@@ -119,7 +119,10 @@ impl NotifyError {
             NotifyError::Invalid(_) => Notified::Malformed,
             NotifyError::Order(OrderError::Unknown { .. }) => Notified::UnknownOrder,
             NotifyError::Order(_) => Notified::Conflict,
-            NotifyError::Mismatch { .. } => Notified::Mismatch,
+            // An aoid another order holds: a notification re-cut to name another order.
+            NotifyError::Mismatch { .. } | NotifyError::Store(StoreError::AoidTaken { .. }) => {
+                Notified::Mismatch
+            }
             NotifyError::Query { .. } => Notified::QueryFailed,
             NotifyError::Store(_) => Notified::StoreError,
         }

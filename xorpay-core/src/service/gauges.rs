@@ -1,51 +1,54 @@
 //! The order book's gauges (feature `metrics`), read once per reconciliation pass through the
 //! store's indexes, never on a scrape.
 
+use std::sync::PoisonError;
+use std::time::Instant;
+
 use time::OffsetDateTime;
 
-use super::record;
 use super::{Payments, ServiceOrder};
 use crate::metrics::{self, Book};
-use crate::order::StoredOrder;
-
-/// The most orders needing attention read to count their refunds in doubt.
-const ATTENTION_READ: usize = 10_000;
 
 impl<O: ServiceOrder> Payments<O> {
-    /// Reads the counts and sets the gauges; a failure is logged and the gauges keep their
-    /// last values. Without feature `metrics`, reads nothing.
-    pub(super) async fn read_gauges(&self, now: OffsetDateTime) {
+    /// Reads the counts and sets the gauges, at most once per `sweep_every` (a payment wakes
+    /// a reconciliation pass at once, and a busy shop must not count its book on every
+    /// payment); a failure is logged and counted, and the gauges keep their last values.
+    /// Without feature `metrics`, reads nothing.
+    pub(super) async fn read_gauges(&self) {
         if !cfg!(feature = "metrics") {
             return;
         }
-        match self.book(now).await {
+        {
+            let mut last = self
+                .inner
+                .gauges_read
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            if last.is_some_and(|at| at.elapsed() < self.inner.gauges_every) {
+                return;
+            }
+            *last = Some(Instant::now());
+        }
+        match self.book(self.now()).await {
             Ok(book) => metrics::book(self.inner.client.aid().as_str(), book),
-            Err(error) => tracing::warn!(%error, "the order book's gauges could not be read"),
+            Err(error) => {
+                metrics::gauges_failed();
+                tracing::warn!(%error, "the order book's gauges could not be read");
+            }
         }
     }
 
     async fn book(&self, now: OffsetDateTime) -> Result<Book, crate::store::StoreError> {
-        let store = &self.inner.store;
-        let tally = store.tally().await?;
-        // Refunds in doubt are inside the paid orders' records; those orders are all among
-        // the (few) orders needing attention.
-        let mut refunds_in_doubt = 0;
-        if tally.attention > 0 {
-            for record in store.needing_attention(ATTENTION_READ).await? {
-                if let Ok(StoredOrder::Paid(order)) = record::typed::<O>(&record)
-                    && order.refund_in_doubt().is_some()
-                {
-                    refunds_in_doubt += 1;
-                }
-            }
-        }
+        let tally = self.inner.store.tally().await?;
         let age = tally
             .oldest_pending
             .map_or(0, |at| (now - at).whole_seconds().max(0));
         Ok(Book {
             pending: tally.pending,
             oldest_pending_age_secs: u64::try_from(age).unwrap_or(0),
-            refunds_in_doubt,
+            // A paid order is flagged for a refund in doubt or an unknown aoid, and a refund
+            // needs the aoid; one refund at a time is in doubt.
+            refunds_in_doubt: tally.paid_attention_with_aoid,
             attention: tally.attention,
         })
     }

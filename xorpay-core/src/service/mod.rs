@@ -166,6 +166,9 @@ struct Inner<O> {
     notify_path: String,
     /// The merchant's hook, if one was given.
     hook: Option<Arc<dyn hook::Erased<O>>>,
+    /// When the gauges were last read, and how often at most (feature `metrics`).
+    gauges_read: Mutex<Option<std::time::Instant>>,
+    gauges_every: Duration,
     /// Wakes the background work (a payment was recorded) and stops it.
     signals: Arc<signals::Signals>,
     /// The background task, until [`Payments::shutdown`] takes it.

@@ -27,6 +27,7 @@ use super::reconcile_policy::NOTIFY_RETRY_SPAN;
 use super::record::{self, Ledger, mark_expired, mark_paid, mark_pending, recorded};
 use super::{Payments, ServiceOrder};
 use crate::client::{ClientError, SendError};
+use crate::metrics::{Reconciled as Counted, reconciled};
 use crate::order::{
     Abandoned, Created, Expired, Expiry, Order, Paid, Pending, QueryAnswer, Rejected, Settled,
     State, StoredOrder,
@@ -62,20 +63,6 @@ impl<O> fmt::Debug for Reconciled<O> {
             .field("open", &self.open)
             .field("failed", &self.failed)
             .finish()
-    }
-}
-
-impl<O> Reconciled<O> {
-    /// Counts what this pass recorded (feature `metrics`).
-    fn measure(&self, superseded: usize) {
-        use crate::metrics::{Reconciled as Outcome, reconciled};
-        reconciled(Outcome::Paid, self.paid.len());
-        reconciled(Outcome::Recovered, self.recovered);
-        reconciled(Outcome::Expired, self.expired);
-        reconciled(Outcome::FeeError, self.fee_error.len());
-        reconciled(Outcome::Open, self.open);
-        reconciled(Outcome::Failed, self.failed);
-        reconciled(Outcome::Superseded, superseded);
     }
 }
 
@@ -141,6 +128,18 @@ impl<O: ServiceOrder> Payments<O> {
         stop: impl Fn() -> bool,
         progress: impl Fn(usize, usize),
     ) -> Result<Reconciled<O>, StoreError> {
+        let pass = self.reconcile_pass(stop, progress).await;
+        // However the pass ended: the gauges must not freeze while the database fails.
+        self.read_gauges().await;
+        pass
+    }
+
+    /// [`Payments::reconcile_until`] without the gauges.
+    async fn reconcile_pass(
+        &self,
+        stop: impl Fn() -> bool,
+        progress: impl Fn(usize, usize),
+    ) -> Result<Reconciled<O>, StoreError> {
         let now = self.now();
         let policy = self.inner.reconcile;
         let store = &self.inner.store;
@@ -157,7 +156,6 @@ impl<O: ServiceOrder> Payments<O> {
             .due_for_check(now, now - policy.stale_after, now - grace, policy.batch)
             .await?;
         let due = candidates.len();
-        let mut superseded = 0;
         for (done, candidate) in candidates.into_iter().enumerate() {
             progress(done, due);
             if stop() {
@@ -170,6 +168,7 @@ impl<O: ServiceOrder> Payments<O> {
                     // not stand first in every batch.
                     tracing::error!(order_id = candidate.order_id, %error, "reconcile: unreadable order");
                     report.failed += 1;
+                    reconciled(Counted::Failed, 1);
                     let age = now - candidate.created_at;
                     store
                         .check_again_at(&candidate.order_id, now + backoff(age))
@@ -204,32 +203,38 @@ impl<O: ServiceOrder> Payments<O> {
                         paid.paid_price(),
                     );
                     report.paid.push(paid);
+                    reconciled(Counted::Paid, 1);
                     false
                 }
                 Outcome::Pending(_) => {
                     report.recovered += 1;
+                    reconciled(Counted::Recovered, 1);
                     false
                 }
                 Outcome::Expired => {
                     report.expired += 1;
+                    reconciled(Counted::Expired, 1);
                     false
                 }
                 Outcome::Superseded => {
-                    superseded += 1;
+                    reconciled(Counted::Superseded, 1);
                     false
                 }
                 Outcome::FeeError => {
                     // The payer paid: a person must act (top up, then it is paid).
                     let _ = record::flag_attention(self.ledger(), &candidate, now).await?;
                     report.fee_error.push(order_id.clone());
+                    reconciled(Counted::FeeError, 1);
                     true
                 }
                 Outcome::Open => {
                     report.open += 1;
+                    reconciled(Counted::Open, 1);
                     true
                 }
                 Outcome::Failed => {
                     report.failed += 1;
+                    reconciled(Counted::Failed, 1);
                     true
                 }
             };
@@ -243,8 +248,6 @@ impl<O: ServiceOrder> Payments<O> {
         if !report.paid.is_empty() {
             self.inner.signals.paid();
         }
-        report.measure(superseded);
-        self.read_gauges(now).await;
         Ok(report)
     }
 

@@ -262,14 +262,15 @@ impl<O: ServiceOrder> Payments<O> {
                 })
             }
             Ok(()) => {
-                self.record(&mut paid, key, RefundEnd::Made).await?;
+                // Counted as XorPay answered, whether or not recording it succeeds.
                 metrics::refunded(Refunded::Made);
+                self.record(&mut paid, key, RefundEnd::Made).await?;
                 let refund = paid.refund_with_key(key).cloned();
                 Ok(refund.ok_or_else(|| OrderError::changed(order_id))?)
             }
             Err(error @ ClientError::Unreachable { .. }) => {
-                self.record(&mut paid, key, RefundEnd::NotSent).await?;
                 metrics::refunded(Refunded::NotSent);
+                self.record(&mut paid, key, RefundEnd::NotSent).await?;
                 Err(RefundError::NotSent {
                     key: key.to_owned(),
                     error,
@@ -278,8 +279,8 @@ impl<O: ServiceOrder> Payments<O> {
             Err(error) => {
                 let reason = format!("xorpay refused it: {error}");
                 let end = RefundEnd::NotMade(reason.clone());
-                self.record(&mut paid, key, end).await?;
                 metrics::refunded(Refunded::Refused);
+                self.record(&mut paid, key, end).await?;
                 Err(RefundError::NotMade {
                     key: key.to_owned(),
                     reason,

@@ -277,15 +277,25 @@ pub struct Tally {
     pub oldest_pending: Option<OffsetDateTime>,
     /// Orders a person must act on ([`Record::attention`]).
     pub attention: u64,
+    /// Of those, the `paid` ones whose `aoid` is known. (The service flags a paid order for a
+    /// refund in doubt or for an unknown `aoid`, and a refund needs the `aoid`: each of these
+    /// has a refund in doubt.)
+    pub paid_attention_with_aoid: u64,
 }
 
 impl Tally {
     /// A tally of these counts.
-    pub fn new(pending: u64, oldest_pending: Option<OffsetDateTime>, attention: u64) -> Tally {
+    pub fn new(
+        pending: u64,
+        oldest_pending: Option<OffsetDateTime>,
+        attention: u64,
+        paid_attention_with_aoid: u64,
+    ) -> Tally {
         Tally {
             pending,
             oldest_pending,
             attention,
+            paid_attention_with_aoid,
         }
     }
 }
@@ -348,7 +358,7 @@ pub trait OrderStore: Send + Sync + 'static {
     ) -> impl Future<Output = Result<Vec<Record>, StoreError>> + Send;
 
     /// Counts pending orders (and finds the longest-pending one's `submitted_at`) and orders
-    /// needing attention.
+    /// needing attention (see [`Tally`]), through indexes.
     fn tally(&self) -> impl Future<Output = Result<Tally, StoreError>> + Send;
 
     /// Claims paid, unfulfilled orders for fulfilment (see [`Claim`]); returns the orders

@@ -567,7 +567,7 @@ impl OrderStore for MySqlStore {
 
     async fn needing_attention(&self, limit: usize) -> Result<Vec<Record>, StoreError> {
         let sql = format!(
-            "SELECT {COLUMNS} FROM xorpay_orders WHERE merchant = ? AND attention
+            "SELECT {COLUMNS} FROM xorpay_orders WHERE merchant = ? AND attention = TRUE
              ORDER BY order_id LIMIT ?"
         );
         self.select(&sql, vec![self.merchant_value(), Value::from(limit)])
@@ -576,22 +576,26 @@ impl OrderStore for MySqlStore {
 
     async fn tally(&self) -> Result<Tally, StoreError> {
         let mut conn = self.conn().await?;
-        let row: Option<(i64, Option<i64>, i64)> = conn
+        let row: Option<(i64, Option<i64>, i64, i64)> = conn
             .exec_first(
                 "SELECT
                      (SELECT COUNT(*) FROM xorpay_orders WHERE merchant = ? AND state = 'pending'),
                      (SELECT MIN(submitted_unix) FROM xorpay_orders
                       WHERE merchant = ? AND state = 'pending'),
-                     (SELECT COUNT(*) FROM xorpay_orders WHERE merchant = ? AND attention)",
-                Params::Positional(vec![self.merchant_value(); 3]),
+                     (SELECT COUNT(*) FROM xorpay_orders
+                      WHERE merchant = ? AND attention = TRUE),
+                     (SELECT COUNT(*) FROM xorpay_orders WHERE merchant = ? AND attention = TRUE
+                        AND state = 'paid' AND aoid IS NOT NULL)",
+                Params::Positional(vec![self.merchant_value(); 4]),
             )
             .await
             .map_err(database)?;
-        let (pending, oldest, attention) = row.unwrap_or((0, None, 0));
+        let (pending, oldest, attention, with_aoid) = row.unwrap_or((0, None, 0, 0));
         Ok(Tally::new(
             count(pending),
             time_of("(oldest pending)", oldest)?,
             count(attention),
+            count(with_aoid),
         ))
     }
 

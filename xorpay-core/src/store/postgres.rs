@@ -550,7 +550,9 @@ impl OrderStore for PgStore {
                      (SELECT COUNT(*) FROM xorpay_orders WHERE merchant = $1 AND state = 'pending'),
                      (SELECT MIN(submitted_unix) FROM xorpay_orders
                       WHERE merchant = $1 AND state = 'pending'),
-                     (SELECT COUNT(*) FROM xorpay_orders WHERE merchant = $1 AND attention)",
+                     (SELECT COUNT(*) FROM xorpay_orders WHERE merchant = $1 AND attention),
+                     (SELECT COUNT(*) FROM xorpay_orders WHERE merchant = $1 AND attention
+                        AND state = 'paid' AND aoid IS NOT NULL)",
             )
             .await
             .map_err(database)?;
@@ -561,10 +563,12 @@ impl OrderStore for PgStore {
         let pending: i64 = row.try_get(0).map_err(database)?;
         let oldest: Option<i64> = row.try_get(1).map_err(database)?;
         let attention: i64 = row.try_get(2).map_err(database)?;
+        let with_aoid: i64 = row.try_get(3).map_err(database)?;
         Ok(Tally::new(
             count(pending),
             time_of("(oldest pending)", oldest)?,
             count(attention),
+            count(with_aoid),
         ))
     }
 

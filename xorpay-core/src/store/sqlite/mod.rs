@@ -591,25 +591,29 @@ impl OrderStore for SqliteStore {
     async fn tally(&self) -> Result<Tally, StoreError> {
         let merchant = self.merchant.to_string();
         self.read(move |connection| {
-            let (pending, oldest): (i64, Option<i64>) = connection
+            // One statement: one snapshot.
+            let (pending, oldest, attention, with_aoid): (i64, Option<i64>, i64, i64) = connection
                 .prepare_cached(
-                    "SELECT COUNT(*), MIN(submitted_unix) FROM xorpay_orders
-                     WHERE merchant = ?1 AND state = 'pending'",
+                    "SELECT
+                         (SELECT COUNT(*) FROM xorpay_orders
+                          WHERE merchant = ?1 AND state = 'pending'),
+                         (SELECT MIN(submitted_unix) FROM xorpay_orders
+                          WHERE merchant = ?1 AND state = 'pending'),
+                         (SELECT COUNT(*) FROM xorpay_orders WHERE merchant = ?1 AND attention),
+                         (SELECT COUNT(*) FROM xorpay_orders WHERE merchant = ?1 AND attention
+                            AND state = 'paid' AND aoid IS NOT NULL)",
                 )
                 .and_then(|mut statement| {
-                    statement.query_row([&merchant], |row| Ok((row.get(0)?, row.get(1)?)))
+                    statement.query_row([&merchant], |row| {
+                        Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
+                    })
                 })
-                .map_err(database)?;
-            let attention: i64 = connection
-                .prepare_cached(
-                    "SELECT COUNT(*) FROM xorpay_orders WHERE merchant = ?1 AND attention",
-                )
-                .and_then(|mut statement| statement.query_row([&merchant], |row| row.get(0)))
                 .map_err(database)?;
             Ok(Tally::new(
                 count(pending),
                 time_of("(oldest pending)", oldest)?,
                 count(attention),
+                count(with_aoid),
             ))
         })
         .await
