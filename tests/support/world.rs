@@ -270,6 +270,33 @@ impl<O: ServiceOrder> World<O> {
         self.down.store(status, Ordering::SeqCst);
     }
 
+    /// The URL of the world's database server, `None` on SQLite (see [`World::db`]).
+    pub(crate) fn database_url(&self) -> Option<&str> {
+        match &self.backing {
+            Backing::File => None,
+            Backing::Server(_, url) => Some(url),
+        }
+    }
+
+    /// An instance without a hook on the world's database: the operator's command line.
+    pub(crate) async fn without_hook(&self) -> Payments<O> {
+        let store = match &self.backing {
+            Backing::File => SqliteStore::open(self.db()).unwrap().into(),
+            Backing::Server(_, url) => xorpay::store::AnyStore::open(url).await.unwrap(),
+        };
+        Payments::builder()
+            .aid(self.sandbox.aid())
+            .secret(SECRET)
+            .notify_url(self.notify_url.as_str())
+            .store(store)
+            .base_url(self.sandbox.base_url())
+            .clock(self.clock.clone())
+            .timeout(self.timeout)
+            .no_background()
+            .build()
+            .unwrap()
+    }
+
     /// The store's file.
     pub(crate) fn db(&self) -> std::path::PathBuf {
         self.dir.path().join("orders.sqlite")

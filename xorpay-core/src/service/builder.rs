@@ -181,7 +181,8 @@ impl<O, A, K, U, S> PaymentsBuilder<O, A, K, U, S> {
     /// The merchant's [`Hook`], told of every order paid (to fulfil it), expired for good,
     /// refunded or not, or needing a person (see
     /// [`guarantees::fulfilment`](super::guarantees::fulfilment)). Without one, orders are
-    /// recorded and left for the merchant to read, and no event is recorded for a hook.
+    /// recorded and left for the merchant to read (the events are still recorded, for an
+    /// instance with a hook to tell).
     pub fn hook(mut self, hook: impl Hook<O>) -> Self
     where
         O: ServiceOrder,

@@ -188,7 +188,7 @@ impl<O: ServiceOrder> Payments<O> {
                 Some(notification.aoid().as_str()),
                 notification.pay_price(),
             );
-            self.inner.signals.paid();
+            self.inner.signals.wake();
         }
         Ok(Confirmed {
             order_id: notification.order_id().to_owned(),
@@ -234,7 +234,7 @@ impl<O: ServiceOrder> Payments<O> {
                 paid.aoid().map(|aoid| aoid.as_str()),
                 paid.paid_price(),
             );
-            self.inner.signals.paid();
+            self.inner.signals.wake();
         }
         Ok(self.stored(&order_id).await?)
     }

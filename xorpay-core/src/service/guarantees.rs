@@ -80,8 +80,9 @@ pub mod fulfilment {
     //! recorded without being told.
     //!
     //! A paid order's fulfilment is kept on the order's own row (recording a payment stays one
-    //! write of one row); the other events in the store's event rows. Nothing is recorded for
-    //! a service without a hook.
+    //! write of one row); the other events in the store's event rows. Every instance records
+    //! them, with a hook or not (the operator's command resolving a refund by hand has none);
+    //! the instances with a hook tell them.
     //!
     //! Implemented by `Payments::run_hooks` (`service/fulfil.rs`, `service/tell.rs`), run by
     //! the background work after each recorded payment and every `sweep_every`; the events

@@ -46,6 +46,9 @@ use crate::order::{Expired, Order, Paid, Refund, StoredOrder};
 ///
 /// The method must be `async` (or return a future that is `Send`): a plain `fn on` is refused
 /// with "expected future, found `Result`".
+///
+/// Events of one order are not ordered among themselves: a hook that keeps failing on `Paid`
+/// may be told `RefundMade` first. Each is told until it is recorded, at least once.
 pub trait Hook<O>: Send + Sync + 'static {
     /// Acts on one event. An error leaves it untold: it is handed over again one lease later,
     /// and logged.
@@ -65,15 +68,17 @@ pub enum Event<'a, O> {
     /// The order is paid: fulfil it (ship, credit the account). Told as soon as the payment
     /// is recorded.
     Paid(&'a Order<O, Paid>),
-    /// The order expired and no payment can come for it any more: release what it held.
-    /// Told once the service stops asking XorPay about it
+    /// The order expired and is no longer asked about: release what it held. Told an hour
+    /// after the service stops asking XorPay about it
     /// ([`ReconcilePolicy::expired_grace`](super::ReconcilePolicy::expired_grace) after its
     /// expiry, 24 hours by default): until then a payer who paid at the last moment can still
-    /// turn it paid.
+    /// turn it paid. Not told while XorPay holds it as `fee_error` (the payer paid). A
+    /// payment that still came later (XorPay's own retries end long before) would be recorded
+    /// and told as `Paid`.
     Expired(&'a Order<O, Expired>),
     /// XorPay made the refund (it said so, or it was resolved by hand as made).
     RefundMade {
-        /// The order, as stored after the refund.
+        /// The order, as stored when the hook is told.
         order: &'a Order<O, Paid>,
         /// The refund.
         refund: &'a Refund,

@@ -239,14 +239,16 @@ impl<O: ServiceOrder> Payments<O> {
         self.inner.clock.now()
     }
 
-    /// The store as the service writes to it: with the hook's events when it has a hook.
+    /// The store as the service writes to it, with the events for the hook. Recorded by
+    /// every instance, with a hook or not: the operator's command resolving a refund by hand
+    /// has none, and the shop's server must still be told.
     fn ledger(&self) -> record::Ledger<'_> {
         record::Ledger {
             store: &self.inner.store,
-            tell: self.inner.hook.as_ref().map(|_| notices::Tell {
+            tell: notices::Tell {
                 expired_grace: self.inner.reconcile.expired_grace.max(NOTIFY_RETRY_SPAN),
                 resolve_after: self.inner.resolve_after,
-            }),
+            },
         }
     }
 

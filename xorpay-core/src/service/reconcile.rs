@@ -246,7 +246,7 @@ impl<O: ServiceOrder> Payments<O> {
         }
         progress(due, due);
         if !report.paid.is_empty() {
-            self.inner.signals.paid();
+            self.inner.signals.wake();
         }
         Ok(report)
     }

@@ -83,8 +83,8 @@ fn attention<O>(order: &Order<O, Paid>) -> bool {
 #[derive(Clone, Copy)]
 pub(super) struct Ledger<'a> {
     pub(super) store: &'a AnyStore,
-    /// When the hook is told of each notice; `None` without a hook (nothing is recorded).
-    pub(super) tell: Option<Tell>,
+    /// When the hook is told of each notice.
+    pub(super) tell: Tell,
 }
 
 impl Ledger<'_> {
@@ -94,10 +94,8 @@ impl Ledger<'_> {
         mut change: Change<'_>,
         notices: &[Notice<'_>],
     ) -> Result<Transition, StoreError> {
-        let events = match &self.tell {
-            Some(tell) => tell.events(notices, change.at),
-            None => Vec::new(),
-        };
+        let owned = self.tell.events(notices, change.at);
+        let events: Vec<_> = owned.iter().map(|event| event.row()).collect();
         change.events = &events;
         self.store.change(&change).await
     }
@@ -322,7 +320,10 @@ mod tests {
         let pending = Order::new(Tea(price)).unwrap().accepted(aoid, qr, 600, now);
         let ledger = Ledger {
             store: &store,
-            tell: None,
+            tell: Tell {
+                expired_grace: core::time::Duration::from_secs(24 * 3600),
+                resolve_after: core::time::Duration::from_secs(300),
+            },
         };
         let moved = mark_pending(ledger, &pending, now).await.unwrap();
         assert_eq!(moved, Transition::Applied);

@@ -304,6 +304,7 @@ impl<O: ServiceOrder> Payments<O> {
                 && update_paid(self.ledger(), order, told(&end, key).as_slice(), self.now()).await?
                     == Transition::Applied
             {
+                self.inner.signals.wake();
                 return Ok(());
             }
             *order = self.stored_paid(&order_id).await?;
@@ -363,6 +364,7 @@ impl<O: ServiceOrder> Payments<O> {
         paid.resolve_refund(key, end, now);
         match update_paid(self.ledger(), &mut paid, notice.as_slice(), now).await? {
             Transition::Applied => {
+                self.inner.signals.wake();
                 metrics::refunded(match made {
                     true => Refunded::ResolvedMade,
                     false => Refunded::ResolvedNotMade,

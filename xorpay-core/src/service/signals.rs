@@ -20,8 +20,8 @@ impl Signals {
         }
     }
 
-    /// A payment was recorded: fulfil at once.
-    pub(super) fn paid(&self) {
+    /// A payment or a refund's outcome was recorded: tell the hook at once.
+    pub(super) fn wake(&self) {
         self.wake.notify_one();
     }
 

@@ -2,10 +2,12 @@
 //! checked against the order as it is now (an event that no longer holds is recorded done
 //! without being told), told, and recorded; a failure is released for one lease.
 
+use std::time::Instant;
+
 use super::hook::{Attention, Event, HookRuns};
 use super::lease::token;
 use super::notices::{
-    AOID_UNKNOWN, EXPIRED, FEE_ERROR, REFUND_IN_DOUBT, REFUND_MADE, REFUND_NOT_MADE,
+    AOID_UNKNOWN, EXPIRED, FEE_ERROR, REFUND_IN_DOUBT, REFUND_MADE, REFUND_NOT_MADE, in_doubt_of,
 };
 use super::record;
 use super::{Payments, ServiceOrder};
@@ -44,20 +46,24 @@ impl<O: ServiceOrder> Payments<O> {
                 token: &token,
                 lease,
             };
+            let claimed = Instant::now();
             let Some(event) = store.claim_event(&claim).await? else {
                 break;
             };
             let record = store.load(&event.order_id).await?;
             let stored = record.as_ref().map(record::typed::<O>);
-            let due = match &stored {
-                None => Due::Void,
-                Some(Err(_)) => Due::Unreadable,
-                Some(Ok(order)) => judge(&event, order),
+            let due = match (&record, &stored) {
+                (Some(record), Some(Ok(order))) => judge(&event, order, record.attention),
+                (_, Some(Err(_))) => Due::Unreadable,
+                _ => Due::Void,
             };
             let run = match due {
                 Due::Tell(told) => {
                     let name = told.name();
-                    let outcome = tokio::time::timeout(lease.mul_f64(0.9), hook.call(told));
+                    // Within the lease counted from the claim, or it could pass to another
+                    // instance mid-hook.
+                    let left = lease.mul_f64(0.9).saturating_sub(claimed.elapsed());
+                    let outcome = tokio::time::timeout(left, hook.call(told));
                     let run = match outcome.await {
                         Ok(Ok(())) => match store.finish_event(&event, &token, self.now()).await? {
                             Transition::Applied => HookRun::Done,
@@ -101,31 +107,42 @@ impl<O: ServiceOrder> Payments<O> {
     }
 }
 
-/// What `event` comes to for the order as stored.
-fn judge<'a, O>(event: &'a EventRecord, order: &'a StoredOrder<O>) -> Due<'a, O> {
-    let refund = |state: RefundState| match order {
+/// What `event` comes to for the order as stored (`flagged`: its row is flagged for a
+/// person).
+fn judge<'a, O>(event: &'a EventRecord, order: &'a StoredOrder<O>, flagged: bool) -> Due<'a, O> {
+    let refund = |key: &str, state: RefundState| match order {
         StoredOrder::Paid(paid) => paid
-            .refund_with_key(&event.subject)
+            .refund_with_key(key)
             .filter(|refund| refund.state() == state)
             .map(|refund| (paid, refund)),
         _ => None,
     };
     let attention = |why: Attention| Event::NeedsAttention { order, why };
     let told = match event.kind.as_str() {
+        // Not final while flagged: XorPay said fee_error (the payer paid), reconciliation
+        // still asks, and it turns paid once the fee is taken.
         EXPIRED => match order {
-            StoredOrder::Expired(expired) => Some(Event::Expired(expired)),
+            StoredOrder::Expired(expired) if !flagged => Some(Event::Expired(expired)),
             _ => None,
         },
-        REFUND_MADE => {
-            refund(RefundState::Made).map(|(order, refund)| Event::RefundMade { order, refund })
-        }
-        REFUND_NOT_MADE => refund(RefundState::NotMade)
+        REFUND_MADE => refund(&event.subject, RefundState::Made)
+            .map(|(order, refund)| Event::RefundMade { order, refund }),
+        REFUND_NOT_MADE => refund(&event.subject, RefundState::NotMade)
             .map(|(order, refund)| Event::RefundNotMade { order, refund }),
-        REFUND_IN_DOUBT => refund(RefundState::InDoubt).map(|_| {
-            attention(Attention::RefundInDoubt {
-                key: event.subject.clone(),
-            })
-        }),
+        // The attempt it was recorded for, still in doubt: a key withdrawn (never sent) and
+        // asked again is another attempt, with an event of its own.
+        REFUND_IN_DOUBT => {
+            let Some((asked, key)) = in_doubt_of(&event.subject) else {
+                return Due::Unreadable;
+            };
+            refund(key, RefundState::InDoubt)
+                .filter(|(_, refund)| refund.requested_at().unix_timestamp() == asked)
+                .map(|_| {
+                    attention(Attention::RefundInDoubt {
+                        key: key.to_owned(),
+                    })
+                })
+        }
         FEE_ERROR => match order {
             StoredOrder::Paid(_) => None,
             _ => Some(attention(Attention::FeeError)),

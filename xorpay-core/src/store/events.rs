@@ -15,9 +15,11 @@ use time::OffsetDateTime;
 /// is (done or not).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct NewEvent<'a> {
-    /// What happened: `expired`, `refund_made`, `refund_not_made` or `attention`.
+    /// What happened, as the service names it (`expired`, `refund_made`, `refund_not_made`,
+    /// `refund_in_doubt`, `fee_error`, `aoid_unknown`); at most 32 ASCII bytes.
     pub kind: &'a str,
-    /// What it is about within the order: a refund's key, why it needs attention, or empty.
+    /// What it is about within the order (a refund, an attempt), or empty; at most 255
+    /// bytes.
     pub subject: &'a str,
     /// When it may be handed to the hook (the service's clock).
     pub due: OffsetDateTime,

@@ -22,8 +22,9 @@ pub(super) async fn record(
     for event in events {
         transaction
             .exec_drop(
-                "INSERT IGNORE INTO xorpay_events (merchant, order_id, kind, subject, due_unix)
-                 VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO xorpay_events (merchant, order_id, kind, subject, due_unix)
+                 VALUES (?, ?, ?, ?, ?)
+                 ON DUPLICATE KEY UPDATE kind = kind",
                 Params::Positional(vec![
                     merchant.clone(),
                     Value::from(order_id),
