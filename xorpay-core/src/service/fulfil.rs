@@ -3,8 +3,10 @@
 //! under its own claim and lease on the order's row; then every other event due, from the
 //! store's event rows (`tell.rs`).
 
+use std::time::Instant;
+
 use super::hook::{Event, HookRuns};
-use super::lease::token;
+use super::lease::{tell_within, token};
 use super::record;
 use super::{Payments, ServiceOrder};
 use crate::metrics::{self, HookRun};
@@ -64,6 +66,9 @@ impl<O: ServiceOrder> Payments<O> {
             let Some(claimed) = store.claim(&claim).await?.pop() else {
                 break;
             };
+            // The lease is counted from here: a claim's answer can wait behind a busy writer's
+            // queue, which must not eat the hook's time.
+            let at = Instant::now();
             let paid = match record::typed::<O>(&claimed) {
                 Ok(StoredOrder::Paid(paid)) => paid,
                 Ok(_) | Err(_) => {
@@ -79,26 +84,15 @@ impl<O: ServiceOrder> Payments<O> {
                     continue;
                 }
             };
-            // Within the lease, or the claim could pass to another process mid-hook.
-            let outcome = tokio::time::timeout(lease.mul_f64(0.9), hook.call(Event::Paid(&paid)));
-            let run = match outcome.await {
-                Ok(Ok(())) => {
-                    let now = self.now();
-                    match store.mark_fulfilled(paid.order_id(), &token, now).await? {
-                        Transition::Applied => HookRun::Done,
-                        Transition::NotApplied => HookRun::TakenOver,
-                    }
+            let run = if tell_within(hook.as_ref(), Event::Paid(&paid), lease, at).await {
+                let now = self.now();
+                match store.mark_fulfilled(paid.order_id(), &token, now).await? {
+                    Transition::Applied => HookRun::Done,
+                    Transition::NotApplied => HookRun::TakenOver,
                 }
-                Ok(Err(error)) => {
-                    tracing::warn!(order_id = paid.order_id(), %error, "fulfilment failed");
-                    store.release_claim(paid.order_id(), &token, lease).await?;
-                    HookRun::Failed
-                }
-                Err(_) => {
-                    tracing::warn!(order_id = paid.order_id(), "fulfilment outlasted its lease");
-                    store.release_claim(paid.order_id(), &token, lease).await?;
-                    HookRun::Failed
-                }
+            } else {
+                store.release_claim(paid.order_id(), &token, lease).await?;
+                HookRun::Failed
             };
             report.count(run);
             metrics::hook_ran("paid", run);

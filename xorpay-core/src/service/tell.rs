@@ -5,7 +5,7 @@
 use std::time::Instant;
 
 use super::hook::{Attention, Event, HookRuns};
-use super::lease::token;
+use super::lease::{tell_within, token};
 use super::notices::{
     AOID_UNKNOWN, EXPIRED, FEE_ERROR, REFUND_IN_DOUBT, REFUND_MADE, REFUND_NOT_MADE, in_doubt_of,
 };
@@ -46,10 +46,12 @@ impl<O: ServiceOrder> Payments<O> {
                 token: &token,
                 lease,
             };
-            let claimed = Instant::now();
             let Some(event) = store.claim_event(&claim).await? else {
                 break;
             };
+            // The lease is counted from here (its answer may have waited behind a busy
+            // writer), reading the order included.
+            let claimed = Instant::now();
             let record = store.load(&event.order_id).await?;
             let stored = record.as_ref().map(record::typed::<O>);
             let due = match (&record, &stored) {
@@ -60,29 +62,14 @@ impl<O: ServiceOrder> Payments<O> {
             let run = match due {
                 Due::Tell(told) => {
                     let name = told.name();
-                    // Within the lease counted from the claim, or it could pass to another
-                    // instance mid-hook.
-                    let left = lease.mul_f64(0.9).saturating_sub(claimed.elapsed());
-                    let outcome = tokio::time::timeout(left, hook.call(told));
-                    let run = match outcome.await {
-                        Ok(Ok(())) => match store.finish_event(&event, &token, self.now()).await? {
+                    let run = if tell_within(hook.as_ref(), told, lease, claimed).await {
+                        match store.finish_event(&event, &token, self.now()).await? {
                             Transition::Applied => HookRun::Done,
                             Transition::NotApplied => HookRun::TakenOver,
-                        },
-                        Ok(Err(error)) => {
-                            tracing::warn!(order_id = event.order_id, event = name, %error, "hook failed");
-                            store.release_event(&event, &token, lease).await?;
-                            HookRun::Failed
                         }
-                        Err(_) => {
-                            tracing::warn!(
-                                order_id = event.order_id,
-                                event = name,
-                                "hook outlasted its lease"
-                            );
-                            store.release_event(&event, &token, lease).await?;
-                            HookRun::Failed
-                        }
+                    } else {
+                        store.release_event(&event, &token, lease).await?;
+                        HookRun::Failed
                     };
                     metrics::hook_ran(name, run);
                     run
