@@ -840,6 +840,22 @@ fn sqlite_refuses_a_file_of_an_unreleased_version_and_names_the_fix() {
     assert_eq!(kept, "paid");
 }
 
+/// A file whose xorpay tables an unreleased build made before the hook's event table is
+/// refused when opened, with the fix, not at the first refund it would lose an event of.
+#[test]
+fn sqlite_refuses_a_file_made_before_the_event_table_and_names_the_fix() {
+    let stores = Stores::new();
+    drop(stores.open());
+    let db = rusqlite::Connection::open(&stores.file).unwrap();
+    db.execute_batch("DROP TABLE xorpay_events").unwrap();
+    drop(db);
+    let message = refusal(SqliteStore::open(&stores.file));
+    assert!(
+        message.contains("xorpay_events") && message.contains("drop xorpay's tables"),
+        "{message}"
+    );
+}
+
 /// The store's tables may share a file with the merchant's own; a file a newer release
 /// wrote is refused; the store's own file opens again.
 #[tokio::test]

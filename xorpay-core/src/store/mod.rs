@@ -114,6 +114,21 @@ pub(crate) fn time_of(
         .transpose()
 }
 
+/// The error of a database whose xorpay tables an unreleased build made before the hook's
+/// event table (`xorpay_events`) existed, at the same schema version.
+#[cfg_attr(
+    not(any(feature = "sqlite", feature = "postgres", feature = "mysql")),
+    allow(dead_code)
+)]
+pub(crate) fn made_before_events() -> StoreError {
+    StoreError::Database(
+        "the database's xorpay tables were made by an unreleased build of xorpay without the \
+         table `xorpay_events`: drop xorpay's tables (xorpay_orders, xorpay_merchants, \
+         xorpay_store) or use a new database, and connect again"
+            .to_owned(),
+    )
+}
+
 /// A `COUNT(*)` as read from a database (never negative).
 #[cfg_attr(
     not(any(feature = "sqlite", feature = "postgres", feature = "mysql")),

@@ -46,7 +46,7 @@ use time::OffsetDateTime;
 use self::sql::{DB_NOW_MS, database, millis, unix};
 use super::{
     AoidCondition, Change, Claim, EventClaim, EventRecord, OrderStore, Record, RecordState,
-    StoreError, Tally, Transition, count, time_of,
+    StoreError, Tally, Transition, count, made_before_events, time_of,
 };
 
 /// The steps that create the schema, in order, each harmless to run again: a connect cut off
@@ -285,7 +285,7 @@ async fn create_or_check_schema(conn: &mut Conn) -> Result<(), StoreError> {
         .query(
             "SELECT table_name FROM information_schema.tables
              WHERE table_schema = DATABASE()
-               AND table_name IN ('xorpay_orders', 'xorpay_store')",
+               AND table_name IN ('xorpay_orders', 'xorpay_store', 'xorpay_events')",
         )
         .await
         .map_err(database)?;
@@ -296,6 +296,7 @@ async fn create_or_check_schema(conn: &mut Conn) -> Result<(), StoreError> {
             .await
             .map_err(database)?;
         match version.flatten() {
+            Some(SCHEMA_VERSION) if !has("xorpay_events") => return Err(made_before_events()),
             Some(SCHEMA_VERSION) => return Ok(()),
             // Created, its version not yet recorded: a connect cut off; go on.
             None => {}

@@ -32,7 +32,7 @@ use tokio_postgres::types::ToSql;
 use self::sql::{database, millis, unix};
 use super::{
     AoidCondition, Change, Claim, EventClaim, EventRecord, OrderStore, Record, RecordState,
-    StoreError, Tally, Transition, count, time_of,
+    StoreError, Tally, Transition, count, made_before_events, time_of,
 };
 
 /// The schema, created when the store first connects to a database. `xorpay_store` numbers
@@ -210,13 +210,14 @@ impl PgStore {
             .query_one(
                 "SELECT to_regclass('xorpay_store') IS NOT NULL,
                         to_regclass('xorpay_orders') IS NOT NULL,
-                        to_regclass('xorpay_schema') IS NOT NULL",
+                        to_regclass('xorpay_schema') IS NOT NULL,
+                        to_regclass('xorpay_events') IS NOT NULL",
                 &[],
             )
             .await
             .map_err(database)?;
-        let (store, orders, unreleased): (bool, bool, bool) =
-            (found.get(0), found.get(1), found.get(2));
+        let (store, orders, unreleased, events): (bool, bool, bool, bool) =
+            (found.get(0), found.get(1), found.get(2), found.get(3));
         if store {
             let version: Option<i32> = transaction
                 .query_one("SELECT MAX(schema_version) FROM xorpay_store", &[])
@@ -224,6 +225,7 @@ impl PgStore {
                 .map_err(database)?
                 .get(0);
             return match version {
+                Some(SCHEMA_VERSION) if !events => Err(made_before_events()),
                 Some(SCHEMA_VERSION) => Ok(()),
                 _ => Err(StoreError::Database(format!(
                     "the database's schema is version {version:?}, written by a newer release \

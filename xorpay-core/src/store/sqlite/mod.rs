@@ -32,7 +32,7 @@ use self::writer::Writer;
 use self::sql::{DB_NOW_MS, database, unix};
 use super::{
     AoidCondition, Change, Claim, EventClaim, EventRecord, OrderStore, Record, RecordState,
-    StoreError, Tally, Transition, count, time_of,
+    StoreError, Tally, Transition, count, made_before_events, time_of,
 };
 
 /// The schema, created when the store first opens a file. `xorpay_store` numbers it; a
@@ -132,6 +132,7 @@ fn create_or_check_schema(transaction: &rusqlite::Transaction<'_>) -> Result<(),
             })
             .map_err(database)?;
         return match version {
+            Some(SCHEMA_VERSION) if !has_table("xorpay_events")? => Err(made_before_events()),
             Some(SCHEMA_VERSION) => Ok(()),
             _ => Err(StoreError::Database(format!(
                 "the file's schema is version {version:?}, written by a newer release of \
