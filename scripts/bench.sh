@@ -9,6 +9,9 @@
 #      64 connections vs the same server answering a bare `ok` and vs the floor of 3.
 #   5. the derive's compile cost, 100 structs, vs serde's derives (scripts/derive_cost.sh);
 #   6. Payments::checkout (store in memory, and on a file) vs a bare reqwest POST of the same bytes.
+#   7. the background sweep's store work (reconciliation's read, the attention list, the
+#      fulfilment and event claims, the gauges' tally) over 10,000, 100,000 and 1,000,000
+#      stored orders with the same few due, and peak memory: ratios of the smallest book's.
 # Release builds; nothing here runs in CI (CI only compiles the benches).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -32,4 +35,5 @@ cargo bench --bench notify_ratio
 cargo bench --bench store_commit
 cargo bench --bench notify_http
 cargo bench --bench checkout_ratio
+cargo bench --bench scale
 scripts/derive_cost.sh

@@ -253,6 +253,21 @@ async fn reconciliation_sees_only_what_is_due(store: impl OrderStore) {
         .await
         .unwrap();
     assert_eq!(ids(due), ["created", "pending"]);
+    // Out of the window, but flagged for a person (XorPay said fee_error): still asked about,
+    // whatever its expiry.
+    store.insert(&record("flagged", 0)).await.unwrap();
+    let mut flagged = change("flagged", &[RecordState::Created], RecordState::Expired);
+    flagged.expired_at = Some(at(20));
+    flagged.attention = true;
+    assert_eq!(store.change(&flagged).await.unwrap(), Transition::Applied);
+    let due = store
+        .due_for_check(at(100), at(60), at(60), 10)
+        .await
+        .unwrap();
+    assert_eq!(ids(due), ["created", "flagged", "pending"]);
+    let mut unflagged = change("flagged", &[RecordState::Expired], RecordState::Expired);
+    unflagged.revision = None;
+    assert_eq!(store.change(&unflagged).await.unwrap(), Transition::Applied);
     // Checked and left open: out until the time set, then back.
     store.check_again_at("pending", at(200)).await.unwrap();
     let due = store

@@ -524,21 +524,36 @@ impl OrderStore for MySqlStore {
         expired_since: OffsetDateTime,
         limit: usize,
     ) -> Result<Vec<Record>, StoreError> {
+        // One indexed read per kind of order due, so that a pass costs what is due, not the
+        // size of the book (an OR across states would scan every order).
         let sql = format!(
-            "SELECT {COLUMNS} FROM xorpay_orders
-             WHERE merchant = ?
-               AND ((state = 'created' AND created_unix < ?)
-                 OR (state = 'pending' AND submitted_unix < ?)
-                 OR (state = 'expired' AND (expired_unix >= ? OR attention)))
-               AND (check_after_unix IS NULL OR check_after_unix <= ?)
+            "SELECT {COLUMNS} FROM (
+                 SELECT * FROM xorpay_orders
+                 WHERE merchant = ? AND state = 'created' AND created_unix < ?
+                 UNION ALL
+                 SELECT * FROM xorpay_orders
+                 WHERE merchant = ? AND state = 'pending' AND submitted_unix < ?
+                 UNION ALL
+                 SELECT * FROM xorpay_orders
+                 WHERE merchant = ? AND state = 'expired' AND expired_unix >= ?
+                 UNION ALL
+                 SELECT * FROM xorpay_orders
+                 WHERE merchant = ? AND attention = TRUE AND state = 'expired'
+                   AND (expired_unix IS NULL OR expired_unix < ?)) AS due
+             WHERE check_after_unix IS NULL OR check_after_unix <= ?
              ORDER BY updated_unix, order_id LIMIT ?"
         );
+        let merchant = self.merchant_value();
         self.select(
             &sql,
             vec![
-                self.merchant_value(),
+                merchant.clone(),
                 unix(stale_before),
+                merchant.clone(),
                 unix(stale_before),
+                merchant.clone(),
+                unix(expired_since),
+                merchant,
                 unix(expired_since),
                 unix(now),
                 Value::from(limit),

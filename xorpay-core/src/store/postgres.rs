@@ -495,13 +495,23 @@ impl OrderStore for PgStore {
         expired_since: OffsetDateTime,
         limit_to: usize,
     ) -> Result<Vec<Record>, StoreError> {
+        // One indexed read per kind of order due, so that a pass costs what is due, not the
+        // size of the book (an OR across states would scan every order).
         let sql = format!(
-            "SELECT {COLUMNS} FROM xorpay_orders
-             WHERE merchant = $5
-               AND ((state = 'created' AND created_unix < $2)
-                 OR (state = 'pending' AND submitted_unix < $2)
-                 OR (state = 'expired' AND (expired_unix >= $3 OR attention)))
-               AND (check_after_unix IS NULL OR check_after_unix <= $1)
+            "SELECT {COLUMNS} FROM (
+                 SELECT * FROM xorpay_orders
+                 WHERE merchant = $5 AND state = 'created' AND created_unix < $2
+                 UNION ALL
+                 SELECT * FROM xorpay_orders
+                 WHERE merchant = $5 AND state = 'pending' AND submitted_unix < $2
+                 UNION ALL
+                 SELECT * FROM xorpay_orders
+                 WHERE merchant = $5 AND state = 'expired' AND expired_unix >= $3
+                 UNION ALL
+                 SELECT * FROM xorpay_orders
+                 WHERE merchant = $5 AND attention AND state = 'expired'
+                   AND (expired_unix IS NULL OR expired_unix < $3)) AS due
+             WHERE check_after_unix IS NULL OR check_after_unix <= $1
              ORDER BY updated_unix, order_id LIMIT $4"
         );
         self.select(
