@@ -6,8 +6,9 @@
 //! book's. Each book is measured in a process of its own, so its peak memory (VmHWM) is its
 //! own too.
 //!
-//! `cargo bench --bench scale` (SQLite). `SCALE_BENCH_SIZES` sets the books (default
-//! `10000,100000,1000000`), `SCALE_BENCH_ROUNDS` the rounds per figure (default 50).
+//! `cargo bench --bench scale` (SQLite); with `SCALE_BENCH_URL=postgres://…` or `mysql://…`,
+//! on that database (its xorpay tables are dropped). `SCALE_BENCH_SIZES` sets the books
+//! (default `10000,100000,1000000`), `SCALE_BENCH_ROUNDS` the rounds per figure (default 50).
 
 // Timing ratios are measurements, not money: the workspace ban on float arithmetic is for money.
 #![allow(clippy::float_arithmetic)]
@@ -56,7 +57,10 @@ fn main() {
         .split(',')
         .map(|size| size.trim().parse().expect("a number of orders"))
         .collect();
-    println!("store work per call over a book of N closed orders, {DUE} of each kind due (SQLite)");
+    let on = env("SCALE_BENCH_URL")
+        .and_then(|url| url.split_once(':').map(|(scheme, _)| scheme.to_owned()))
+        .unwrap_or_else(|| "sqlite".to_owned());
+    println!("store work per call over a book of N closed orders, {DUE} of each kind due ({on})");
     let mut rows: Vec<Book> = Vec::new();
     for size in &sizes {
         let output = std::process::Command::new(std::env::current_exe().unwrap())
@@ -107,11 +111,10 @@ fn main() {
     println!("(ratios against the book of {} orders)", base.size);
 }
 
-/// Builds a book of `size` orders and prints the figures of each call.
+/// Builds a book of `size` orders and prints the figures of each call: in a SQLite file, or
+/// in the database `SCALE_BENCH_URL` names (`postgres://…`, `mysql://…`), whose xorpay tables
+/// are dropped first.
 fn one_book(size: usize) {
-    let dir = std::env::temp_dir().join(format!("xorpay-scale-{}-{size}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let file = dir.join("book.sqlite");
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -119,83 +122,107 @@ fn one_book(size: usize) {
         .unwrap();
     let now = OffsetDateTime::now_utc();
     runtime.block_on(async {
-        // The store makes its schema; the book is written straight into it, in bulk.
-        drop(SqliteStore::open(&file).unwrap());
-        fill(&file, size, now.unix_timestamp());
-        let store = SqliteStore::open(&file).unwrap();
-        let rounds: usize = env("SCALE_BENCH_ROUNDS")
-            .and_then(|rounds| rounds.parse().ok())
-            .unwrap_or(50);
-        let hour = xorpay::time::Duration::hours(1);
-        let figures = [
-            (
-                "reconcile: due_for_check",
-                time(rounds, async || {
-                    let due = store
-                        .due_for_check(now, now - hour, now - hour * 24, 200)
-                        .await
-                        .unwrap();
-                    assert_eq!(due.len(), 2 * DUE, "stale pending and expired in grace");
-                })
-                .await,
-            ),
-            (
-                "attention list",
-                time(rounds, async || {
-                    let listed = store.needing_attention(100).await.unwrap();
-                    assert_eq!(listed.len(), DUE);
-                })
-                .await,
-            ),
-            (
-                "fulfilment: claim + release",
-                time(rounds, async || {
-                    let claim = Claim {
-                        order_id: None,
-                        token: "bench",
-                        lease: Duration::from_secs(60),
-                        limit: 1,
-                    };
-                    let claimed = store.claim(&claim).await.unwrap();
-                    assert_eq!(claimed.len(), 1);
-                    store
-                        .release_claim(&claimed[0].order_id, "bench", Duration::ZERO)
-                        .await
-                        .unwrap();
-                })
-                .await,
-            ),
-            (
-                "events: claim + release",
-                time(rounds, async || {
-                    let claim = EventClaim {
-                        now,
-                        token: "bench",
-                        lease: Duration::from_secs(60),
-                    };
-                    let event = store.claim_event(&claim).await.unwrap().unwrap();
-                    store
-                        .release_event(&event, "bench", Duration::ZERO)
-                        .await
-                        .unwrap();
-                })
-                .await,
-            ),
-            (
-                "gauges: tally",
-                time(rounds, async || {
-                    let tally = store.tally().await.unwrap();
-                    assert_eq!(tally.pending, DUE as u64);
-                })
-                .await,
-            ),
-        ];
-        for (name, micros) in figures {
-            println!("{name}={micros}");
+        match env("SCALE_BENCH_URL") {
+            Some(url) if url.starts_with("postgres") => {
+                let client = server::postgres_fresh(&url).await;
+                let store = xorpay::PgStore::connect(&url).await.unwrap();
+                server::postgres_fill(&client, size, now.unix_timestamp()).await;
+                measure(store, now).await;
+            }
+            Some(url) => {
+                let mut conn = server::mysql_fresh(&url).await;
+                let store = xorpay::MySqlStore::connect(&url).await.unwrap();
+                server::mysql_fill(&mut conn, size, now.unix_timestamp()).await;
+                measure(store, now).await;
+            }
+            None => {
+                let dir = std::env::temp_dir()
+                    .join(format!("xorpay-scale-{}-{size}", std::process::id()));
+                std::fs::create_dir_all(&dir).unwrap();
+                let file = dir.join("book.sqlite");
+                // The store makes its schema; the book is written straight into it, in bulk.
+                drop(SqliteStore::open(&file).unwrap());
+                fill(&file, size, now.unix_timestamp());
+                measure(SqliteStore::open(&file).unwrap(), now).await;
+                let _ = std::fs::remove_dir_all(&dir);
+            }
         }
     });
     println!("peak_kib={}", peak_kib());
-    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Times each call on `store` and prints its figures.
+async fn measure(store: impl OrderStore, now: OffsetDateTime) {
+    let rounds: usize = env("SCALE_BENCH_ROUNDS")
+        .and_then(|rounds| rounds.parse().ok())
+        .unwrap_or(50);
+    let hour = xorpay::time::Duration::hours(1);
+    let figures = [
+        (
+            "reconcile: due_for_check",
+            time(rounds, async || {
+                let due = store
+                    .due_for_check(now, now - hour, now - hour * 24, 200)
+                    .await
+                    .unwrap();
+                assert_eq!(due.len(), 2 * DUE, "stale pending and expired in grace");
+            })
+            .await,
+        ),
+        (
+            "attention list",
+            time(rounds, async || {
+                let listed = store.needing_attention(100).await.unwrap();
+                assert_eq!(listed.len(), DUE);
+            })
+            .await,
+        ),
+        (
+            "fulfilment: claim + release",
+            time(rounds, async || {
+                let claim = Claim {
+                    order_id: None,
+                    token: "bench",
+                    lease: Duration::from_secs(60),
+                    limit: 1,
+                };
+                let claimed = store.claim(&claim).await.unwrap();
+                assert_eq!(claimed.len(), 1);
+                store
+                    .release_claim(&claimed[0].order_id, "bench", Duration::ZERO)
+                    .await
+                    .unwrap();
+            })
+            .await,
+        ),
+        (
+            "events: claim + release",
+            time(rounds, async || {
+                let claim = EventClaim {
+                    now,
+                    token: "bench",
+                    lease: Duration::from_secs(60),
+                };
+                let event = store.claim_event(&claim).await.unwrap().unwrap();
+                store
+                    .release_event(&event, "bench", Duration::ZERO)
+                    .await
+                    .unwrap();
+            })
+            .await,
+        ),
+        (
+            "gauges: tally",
+            time(rounds, async || {
+                let tally = store.tally().await.unwrap();
+                assert_eq!(tally.pending, DUE as u64);
+            })
+            .await,
+        ),
+    ];
+    for (name, micros) in figures {
+        println!("{name}={micros}");
+    }
 }
 
 /// Microseconds per call of `call`, over `rounds` calls after one to warm the cache.
@@ -251,55 +278,20 @@ fn fill(file: &Path, size: usize, now: i64) {
                 .execute(rusqlite::params![id, "expired", now - month, now - month])
                 .unwrap();
         }
+        for row in due_rows(now) {
+            order
+                .execute(rusqlite::params![
+                    row.id,
+                    row.state,
+                    row.aoid,
+                    now - 3 * 3600,
+                    row.expired,
+                    row.fulfilled,
+                    row.attention
+                ])
+                .unwrap();
+        }
         for n in 0..DUE {
-            let aoid = |kind: &str| format!("{kind}{n:029x}");
-            let rows = [
-                Row {
-                    id: format!("stale-{n}"),
-                    state: "pending",
-                    aoid: aoid("sta"),
-                    expired: None,
-                    fulfilled: None,
-                    attention: false,
-                },
-                Row {
-                    id: format!("grace-{n}"),
-                    state: "expired",
-                    aoid: aoid("gra"),
-                    expired: Some(now - 3600 * 2),
-                    fulfilled: None,
-                    attention: false,
-                },
-                Row {
-                    id: format!("unfulfilled-{n}"),
-                    state: "paid",
-                    aoid: aoid("unf"),
-                    expired: None,
-                    fulfilled: None,
-                    attention: false,
-                },
-                Row {
-                    id: format!("flagged-{n}"),
-                    state: "paid",
-                    aoid: aoid("fla"),
-                    expired: None,
-                    fulfilled: Some(now - month),
-                    attention: true,
-                },
-            ];
-            for row in rows {
-                order
-                    .execute(rusqlite::params![
-                        row.id,
-                        row.state,
-                        row.aoid,
-                        now - 3 * 3600,
-                        row.expired,
-                        row.fulfilled,
-                        row.attention
-                    ])
-                    .unwrap();
-            }
             event
                 .execute(rusqlite::params![
                     format!("flagged-{n}"),
@@ -314,6 +306,28 @@ fn fill(file: &Path, size: usize, now: i64) {
     db.execute_batch("ANALYZE").unwrap();
 }
 
+/// The orders needing work: stale pending, expired within the grace window, paid and not
+/// fulfilled, flagged for a person; `DUE` of each.
+fn due_rows(now: i64) -> Vec<Row<'static>> {
+    let month = 30 * 24 * 3600;
+    let mut rows = Vec::new();
+    for n in 0..DUE {
+        let row = |id: &str, state, expired, fulfilled, attention| Row {
+            id: format!("{id}-{n}"),
+            state,
+            aoid: format!("{:0>32}", format!("{id}{n}")),
+            expired,
+            fulfilled,
+            attention,
+        };
+        rows.push(row("stale", "pending", None, None, false));
+        rows.push(row("grace", "expired", Some(now - 7200), None, false));
+        rows.push(row("unfulfilled", "paid", None, None, false));
+        rows.push(row("flagged", "paid", None, Some(now - month), true));
+    }
+    rows
+}
+
 /// The process's peak resident memory, in KiB (Linux's VmHWM).
 fn peak_kib() -> u64 {
     std::fs::read_to_string("/proc/self/status")
@@ -322,4 +336,163 @@ fn peak_kib() -> u64 {
         .find_map(|line| line.strip_prefix("VmHWM:"))
         .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
         .unwrap_or(0)
+}
+
+/// Books on a database server, written in bulk by the server itself.
+mod server {
+    use mysql_async::prelude::Queryable;
+
+    use super::DUE;
+
+    const MONTH: i64 = 30 * 24 * 3600;
+
+    /// A client on `url`, its xorpay tables dropped.
+    pub(super) async fn postgres_fresh(url: &str) -> tokio_postgres::Client {
+        let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+            .await
+            .unwrap();
+        tokio::spawn(connection);
+        client
+            .batch_execute(
+                "DROP TABLE IF EXISTS xorpay_events, xorpay_orders, xorpay_merchants,
+                     xorpay_store CASCADE",
+            )
+            .await
+            .unwrap();
+        client
+    }
+
+    /// The same book as SQLite's, from `generate_series`.
+    pub(super) async fn postgres_fill(client: &tokio_postgres::Client, size: usize, now: i64) {
+        let (size, old) = (i64::try_from(size).unwrap(), now - MONTH);
+        client
+            .execute(
+                "INSERT INTO xorpay_orders (merchant, order_id, state, aoid, price_fen, revision,
+                     order_json, data_json, created_unix, submitted_unix, expired_unix,
+                     fulfilled_unix, attention, updated_unix)
+                 SELECT '', 'closed-' || n,
+                     CASE WHEN n % 2 = 0 THEN 'paid' ELSE 'expired' END,
+                     lpad(to_hex(n), 32, '0'), 1250, 0, '{}', '{}', $1::bigint, $1::bigint,
+                     CASE WHEN n % 2 = 1 THEN $1::bigint END,
+                     CASE WHEN n % 2 = 0 THEN $1::bigint END, false, $1::bigint
+                 FROM generate_series(0, $2::bigint - 1) AS n",
+                &[&old, &size],
+            )
+            .await
+            .unwrap();
+        client
+            .execute(
+                "INSERT INTO xorpay_events (merchant, order_id, kind, subject, due_unix, done_unix)
+                 SELECT '', 'closed-' || n, 'expired', '', $1::bigint, $1::bigint
+                 FROM generate_series(0, $2::bigint - 1) AS n",
+                &[&old, &size],
+            )
+            .await
+            .unwrap();
+        for row in super::due_rows(now) {
+            client
+                .execute(
+                    "INSERT INTO xorpay_orders (merchant, order_id, state, aoid, price_fen,
+                         revision, order_json, data_json, created_unix, submitted_unix,
+                         expired_unix, fulfilled_unix, attention, updated_unix)
+                     VALUES ('', $1, $2, $7, 1250, 0, '{}', '{}', $3, $3, $4, $5, $6, $3)",
+                    &[
+                        &row.id,
+                        &row.state,
+                        &(now - 3 * 3600),
+                        &row.expired,
+                        &row.fulfilled,
+                        &row.attention,
+                        &row.aoid,
+                    ],
+                )
+                .await
+                .unwrap();
+        }
+        for n in 0..DUE {
+            client
+                .execute(
+                    "INSERT INTO xorpay_events (merchant, order_id, kind, subject, due_unix)
+                     VALUES ('', $1, 'refund_in_doubt', '', $2)",
+                    &[&format!("flagged-{n}"), &(now - 60)],
+                )
+                .await
+                .unwrap();
+        }
+        client.batch_execute("ANALYZE").await.unwrap();
+    }
+
+    /// A connection on `url`, its xorpay tables dropped.
+    pub(super) async fn mysql_fresh(url: &str) -> mysql_async::Conn {
+        let mut conn = mysql_async::Conn::from_url(url).await.unwrap();
+        conn.query_drop(
+            "DROP TABLE IF EXISTS xorpay_events, xorpay_orders, xorpay_merchants, xorpay_store",
+        )
+        .await
+        .unwrap();
+        conn
+    }
+
+    /// The same book as SQLite's, from MariaDB's sequence engine.
+    pub(super) async fn mysql_fill(conn: &mut mysql_async::Conn, size: usize, now: i64) {
+        let old = now - MONTH;
+        let last = size - 1;
+        conn.exec_drop(
+            format!(
+                "INSERT INTO xorpay_orders (merchant, order_id, state, aoid, price_fen, revision,
+                     order_json, data_json, created_unix, submitted_unix, expired_unix,
+                     fulfilled_unix, attention, updated_unix)
+                 SELECT '', CONCAT('closed-', seq),
+                     IF(seq % 2 = 0, 'paid', 'expired'), LPAD(HEX(seq), 32, '0'), 1250, 0,
+                     '{{}}', '{{}}', ?, ?, IF(seq % 2 = 1, ?, NULL), IF(seq % 2 = 0, ?, NULL),
+                     FALSE, ?
+                 FROM seq_0_to_{last}"
+            ),
+            (old, old, old, old, old),
+        )
+        .await
+        .unwrap();
+        conn.exec_drop(
+            format!(
+                "INSERT INTO xorpay_events (merchant, order_id, kind, subject, due_unix, done_unix)
+                 SELECT '', CONCAT('closed-', seq), 'expired', '', ?, ? FROM seq_0_to_{last}"
+            ),
+            (old, old),
+        )
+        .await
+        .unwrap();
+        for row in super::due_rows(now) {
+            conn.exec_drop(
+                "INSERT INTO xorpay_orders (merchant, order_id, state, aoid, price_fen, revision,
+                     order_json, data_json, created_unix, submitted_unix, expired_unix,
+                     fulfilled_unix, attention, updated_unix)
+                 VALUES ('', ?, ?, ?, 1250, 0, '{}', '{}', ?, ?, ?, ?, ?, ?)",
+                mysql_async::Params::Positional(vec![
+                    row.id.into(),
+                    row.state.into(),
+                    row.aoid.into(),
+                    (now - 3 * 3600).into(),
+                    (now - 3 * 3600).into(),
+                    row.expired.into(),
+                    row.fulfilled.into(),
+                    row.attention.into(),
+                    (now - 3 * 3600).into(),
+                ]),
+            )
+            .await
+            .unwrap();
+        }
+        for n in 0..DUE {
+            conn.exec_drop(
+                "INSERT INTO xorpay_events (merchant, order_id, kind, subject, due_unix)
+                 VALUES ('', ?, 'refund_in_doubt', '', ?)",
+                (format!("flagged-{n}"), now - 60),
+            )
+            .await
+            .unwrap();
+        }
+        conn.query_drop("ANALYZE TABLE xorpay_orders, xorpay_events")
+            .await
+            .unwrap();
+    }
 }

@@ -654,7 +654,7 @@ impl OrderStore for MySqlStore {
             self.merchant_value(),
         ];
         let count = picked.len();
-        parameters.extend(picked.into_iter().map(Value::Bytes));
+        parameters.extend(picked.iter().cloned().map(Value::Bytes));
         transaction
             .exec_drop(
                 format!(
@@ -667,13 +667,18 @@ impl OrderStore for MySqlStore {
             )
             .await
             .map_err(database)?;
+        // Read back by their keys (the token has no index: by it, every order would be read).
+        let mut parameters = vec![self.merchant_value(), Value::from(claim.token)];
+        parameters.extend(picked.into_iter().map(Value::Bytes));
         let rows: Vec<Row> = transaction
             .exec(
                 format!(
-                    "SELECT {COLUMNS} FROM xorpay_orders WHERE merchant = ? AND claim_token = ?
-                     ORDER BY updated_unix, order_id"
+                    "SELECT {COLUMNS} FROM xorpay_orders
+                     WHERE merchant = ? AND claim_token = ? AND order_id IN ({})
+                     ORDER BY updated_unix, order_id",
+                    placeholders(count)
                 ),
-                Params::Positional(vec![self.merchant_value(), Value::from(claim.token)]),
+                Params::Positional(parameters),
             )
             .await
             .map_err(database)?;
