@@ -2,6 +2,7 @@
 //! order expired for good, a refund made or not made, an order needing a person), the events
 //! it is told of, and the erased form the service holds it in.
 
+use core::fmt;
 use core::future::Future;
 use core::pin::Pin;
 
@@ -45,7 +46,7 @@ use crate::order::{Expired, Order, Paid, Refund, StoredOrder};
 /// ```
 ///
 /// The method must be `async` (or return a future that is `Send`): a plain `fn on` is refused
-/// with "expected future, found `Result`".
+/// with "`Result<…>` is not a future".
 ///
 /// Events of one order are not ordered among themselves: a hook that keeps failing on `Paid`
 /// may be told `RefundMade` first. Each is told until it is recorded, at least once.
@@ -127,25 +128,41 @@ impl<O> Event<'_, O> {
     }
 }
 
-/// Why an order needs a person.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// Why an order needs a person. Its `Display` says what to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Attention {
     /// A refund's outcome is still unknown after the time it may be resolved in: look on
     /// XorPay's dashboard, then `Payments::resolve_refund`.
-    #[error("refund {key:?} is in doubt: resolve it from xorpay's dashboard")]
     RefundInDoubt {
         /// The refund's key.
         key: String,
     },
     /// The payer paid, but XorPay could not take its fee (`fee_error`): top up the prepaid
     /// balance in XorPay's dashboard.
-    #[error("paid, but xorpay could not take its fee (fee_error): top up the prepaid balance")]
     FeeError,
     /// Paid, but no notification named its `aoid` within XorPay's retries: read it on XorPay's
     /// dashboard and record it (`Payments::record_aoid`), or it cannot be refunded.
-    #[error("paid, but its aoid is unknown: record it from xorpay's dashboard")]
     AoidUnknown,
+}
+
+impl fmt::Display for Attention {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Attention::RefundInDoubt { key } => {
+                write!(
+                    f,
+                    "refund {key:?} is in doubt: resolve it from xorpay's dashboard"
+                )
+            }
+            Attention::FeeError => f.write_str(
+                "paid, but xorpay could not take its fee (fee_error): top up the prepaid balance",
+            ),
+            Attention::AoidUnknown => {
+                f.write_str("paid, but its aoid is unknown: record it from xorpay's dashboard")
+            }
+        }
+    }
 }
 
 /// What one run of the hooks did ([`Payments::run_hooks`](super::Payments::run_hooks)).
