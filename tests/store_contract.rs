@@ -601,6 +601,222 @@ async fn fulfilment_claims_are_exclusive_until_their_lease_ends(store: impl Orde
     assert!(store.claim(&claim("t5", None)).await.unwrap().is_empty());
 }
 
+/// Retention: every closed order before the cutoff (paid and fulfilled, or expired; unchanged
+/// since; nobody to act; every event done) becomes a tombstone, at most `limit` per call, its
+/// events deleted; nothing else is touched. A tombstone is found by no read, takes no
+/// change, keeps its number and its aoid taken, and is never claimed.
+async fn closed_orders_are_pruned_to_tombstones<S: Scoped>(store: S) {
+    use xorpay::store::{EventClaim, NewEvent};
+    let before = at(100);
+    // A paid order, fulfilled at `fulfilled` (Unix offset), last changed at `changed`.
+    let paid = |id: &'static str, fulfilled: Option<i64>, changed: i64, attention: bool| {
+        let store = &store;
+        async move {
+            let mut row = record(id, 0);
+            row.state = RecordState::Paid;
+            store.insert(&row).await.unwrap();
+            let mut paid = change(id, &[RecordState::Paid], RecordState::Paid);
+            paid.at = at(changed);
+            paid.attention = attention;
+            assert_eq!(store.change(&paid).await.unwrap(), Transition::Applied);
+            if let Some(fulfilled) = fulfilled {
+                let token = format!("fulfil-{id}");
+                let claim = Claim {
+                    order_id: Some(id),
+                    token: &token,
+                    lease: Duration::from_secs(60),
+                    limit: 1,
+                };
+                assert_eq!(store.claim(&claim).await.unwrap().len(), 1);
+                assert_eq!(
+                    store
+                        .mark_fulfilled(id, &token, at(fulfilled))
+                        .await
+                        .unwrap(),
+                    Transition::Applied
+                );
+            }
+        }
+    };
+    let expired = |id: &'static str, expired_at: i64, attention: bool| {
+        let store = &store;
+        async move {
+            store.insert(&record(id, 0)).await.unwrap();
+            let mut gone = change(id, &[RecordState::Created], RecordState::Expired);
+            gone.expired_at = Some(at(expired_at));
+            gone.at = at(expired_at);
+            gone.attention = attention;
+            assert_eq!(store.change(&gone).await.unwrap(), Transition::Applied);
+        }
+    };
+    // Closed before the cutoff.
+    paid("paid-old", Some(10), 5, false).await;
+    expired("expired-old", 20, false).await;
+    let mut with_aoid = change("paid-old", &[RecordState::Paid], RecordState::Paid);
+    with_aoid.new_aoid = Some(AOID);
+    with_aoid.at = at(6);
+    assert_eq!(store.change(&with_aoid).await.unwrap(), Transition::Applied);
+    // With an event told (done): pruned, the event with it.
+    paid("paid-told", Some(10), 7, false).await;
+    let told = [NewEvent {
+        kind: "refund_made",
+        subject: "k-1",
+        due: at(8),
+    }];
+    let mut refund = change("paid-told", &[RecordState::Paid], RecordState::Paid);
+    refund.events = &told;
+    refund.at = at(8);
+    assert_eq!(store.change(&refund).await.unwrap(), Transition::Applied);
+    let claimed = store
+        .claim_event(&EventClaim {
+            now: at(9),
+            token: "tell-1",
+            lease: Duration::from_secs(60),
+        })
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        store.finish_event(&claimed, "tell-1", at(9)).await.unwrap(),
+        Transition::Applied
+    );
+    // Not closed, or not before the cutoff: kept.
+    store.insert(&record("created", 0)).await.unwrap();
+    store.insert(&record("pending", 0)).await.unwrap();
+    let mut pending = change("pending", &[RecordState::Created], RecordState::Pending);
+    pending.submitted_at = Some(at(1));
+    pending.at = at(1);
+    assert_eq!(store.change(&pending).await.unwrap(), Transition::Applied);
+    paid("paid-unfulfilled", None, 5, false).await;
+    paid("paid-in-doubt", Some(10), 5, true).await;
+    paid("paid-recently", Some(150), 5, false).await;
+    paid("paid-changed-since", Some(10), 120, false).await;
+    expired("expired-recently", 150, false).await;
+    expired("expired-flagged", 20, true).await;
+    // An event not yet told keeps its order.
+    paid("paid-owed-a-hook", Some(10), 5, false).await;
+    let owed = [NewEvent {
+        kind: "refund_made",
+        subject: "k-2",
+        due: at(5_000),
+    }];
+    let mut owed_change = change("paid-owed-a-hook", &[RecordState::Paid], RecordState::Paid);
+    owed_change.events = &owed;
+    owed_change.at = at(9);
+    assert_eq!(
+        store.change(&owed_change).await.unwrap(),
+        Transition::Applied
+    );
+    // Another merchant's closed order.
+    let other = store.scoped("another-shop");
+    other.insert(&record("expired-old", 0)).await.unwrap();
+    let mut other_gone = change("expired-old", &[RecordState::Created], RecordState::Expired);
+    other_gone.expired_at = Some(at(20));
+    other_gone.at = at(20);
+    assert_eq!(
+        other.change(&other_gone).await.unwrap(),
+        Transition::Applied
+    );
+
+    // At most `limit` per call; then the rest; then nothing.
+    assert_eq!(store.prune(before, 2).await.unwrap(), 2);
+    assert_eq!(store.prune(before, 10).await.unwrap(), 1);
+    assert_eq!(store.prune(before, 10).await.unwrap(), 0);
+    for gone in ["paid-old", "expired-old", "paid-told"] {
+        assert_eq!(store.load(gone).await.unwrap(), None, "{gone} was pruned");
+        // Its number stays taken.
+        assert!(
+            matches!(store.insert(&record(gone, 500)).await, Err(StoreError::Duplicate(id)) if id == gone),
+            "{gone}'s number is still taken"
+        );
+        // No change applies to a tombstone.
+        for from in [
+            RecordState::Paid,
+            RecordState::Expired,
+            RecordState::Created,
+        ] {
+            let from = [from];
+            let mut revive = change(gone, &from, RecordState::Paid);
+            revive.at = at(500);
+            assert_eq!(store.change(&revive).await.unwrap(), Transition::NotApplied);
+        }
+    }
+    for kept in [
+        "created",
+        "pending",
+        "paid-unfulfilled",
+        "paid-in-doubt",
+        "paid-recently",
+        "paid-changed-since",
+        "expired-recently",
+        "expired-flagged",
+        "paid-owed-a-hook",
+    ] {
+        let row = store.load(kept).await.unwrap();
+        assert!(
+            row.is_some_and(|row| row.order == format!(r#"{{"id":"{kept}"}}"#)),
+            "{kept} is kept whole"
+        );
+    }
+    assert!(other.load("expired-old").await.unwrap().is_some());
+    // The pruned are listed nowhere, and their aoid stays theirs.
+    let recent: Vec<String> = store
+        .recent(100)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|row| row.order_id)
+        .collect();
+    assert_eq!(recent.len(), 9, "{recent:?}");
+    assert!(
+        !recent
+            .iter()
+            .any(|id| id.ends_with("-old") || id == "paid-told")
+    );
+    let mut stolen = record("thief", 600);
+    stolen.aoid = Some(AOID.to_owned());
+    assert!(matches!(
+        store.insert(&stolen).await,
+        Err(StoreError::AoidTaken { .. })
+    ));
+    // The owed event is still there to tell; the told one went with its order.
+    let next = store
+        .claim_event(&EventClaim {
+            now: at(10_000),
+            token: "tell-2",
+            lease: Duration::from_secs(60),
+        })
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(next.order_id, "paid-owed-a-hook");
+    assert!(
+        store
+            .claim(&Claim {
+                order_id: None,
+                token: "fulfil-again",
+                lease: Duration::from_secs(60),
+                limit: 10,
+            })
+            .await
+            .unwrap()
+            .iter()
+            .all(|row| row.order_id == "paid-unfulfilled")
+    );
+    let due = store
+        .due_for_check(at(10_000), at(10_000), at(0), 100)
+        .await
+        .unwrap();
+    assert!(due.iter().all(|row| !row.order_id.ends_with("-old")));
+    // Once the owed event is told, a later prune takes that order too.
+    assert_eq!(
+        store.finish_event(&next, "tell-2", at(10)).await.unwrap(),
+        Transition::Applied
+    );
+    assert_eq!(store.prune(before, 10).await.unwrap(), 1);
+    assert_eq!(store.load("paid-owed-a-hook").await.unwrap(), None);
+}
+
 /// Each generic test, once per store.
 macro_rules! for_every_store {
     ($($test:ident),* $(,)?) => {
@@ -660,6 +876,7 @@ for_every_store!(
     merchants_sharing_a_store_never_see_each_others_orders,
     an_aoid_belongs_to_one_order,
     the_merchant_table_keeps_the_secret_a_rotation_replaces,
+    closed_orders_are_pruned_to_tombstones,
 );
 
 /// The merchant table: rows added, read back in name order; a new secret keeps the one it

@@ -1,5 +1,5 @@
-//! The service's background work: reconciliation and the hooks every `sweep_every`, and the
-//! hooks at once after each recorded payment.
+//! The service's background work: reconciliation, the hooks and (when asked for) pruning
+//! every `sweep_every`, and the hooks at once after each recorded payment.
 //!
 //! The service owns the task; nothing the merchant holds can stop it by being dropped. The
 //! task holds the service weakly, so it ends when the last [`Payments`] handle is dropped,
@@ -63,6 +63,7 @@ impl<O: ServiceOrder> Payments<O> {
         if let Err(error) = self.run_hooks_until(|| signals.stopping()).await {
             tracing::warn!(%error, "hook sweep failed");
         }
+        self.prune_if_due(|| signals.stopping()).await;
     }
 }
 

@@ -17,6 +17,7 @@ use time::OffsetDateTime;
 
 use super::hook::{Erased, Hook};
 use super::reconcile_policy::{NOTIFY_RETRY_SPAN, ReconcilePolicy};
+use super::retention;
 use super::signals::Signals;
 use super::{Clock, Inner, Payments, ServiceOrder};
 use crate::client::{Client, RetryPolicy, XORPAY_BASE_URL, web_url};
@@ -94,6 +95,7 @@ struct Settings<O> {
     refund_resolve_after: Duration,
     hook_lease: Duration,
     sweep_every: Option<Duration>,
+    prune_after: Option<Duration>,
     personal: bool,
 }
 
@@ -119,6 +121,7 @@ impl<O> Payments<O> {
                 refund_resolve_after: Duration::from_secs(300),
                 hook_lease: Duration::from_secs(300),
                 sweep_every: Some(Duration::from_secs(30)),
+                prune_after: None,
                 personal: false,
             },
             set: PhantomData,
@@ -277,6 +280,15 @@ impl<O, A, K, U, S> PaymentsBuilder<O, A, K, U, S> {
         self
     }
 
+    /// Keeps closed orders for `keep_for`, then the background work prunes them and erases
+    /// their payer's data, leaving a tombstone that keeps the number taken (see
+    /// [`Payments::prune`], which says what is closed and what a tombstone keeps). Off by
+    /// default: every order is kept.
+    pub fn prune_closed_after(mut self, keep_for: Duration) -> Self {
+        self.settings.prune_after = Some(keep_for);
+        self
+    }
+
     /// No background work: the caller runs [`Payments::reconcile`] and
     /// [`Payments::run_hooks`] itself (a test, a one-off command). Without either, orders
     /// whose answer was lost stay in doubt and the hook is never told of anything.
@@ -370,6 +382,7 @@ impl<O, A, K, U, S> PaymentsBuilder<O, A, K, U, S> {
                 reconcile,
                 lease: settings.hook_lease,
                 resolve_after: settings.refund_resolve_after.max(in_flight),
+                prune: settings.prune_after.map(retention::Schedule::new),
                 personal: settings.personal,
                 taking_orders: std::sync::atomic::AtomicBool::new(true),
                 notify_url,

@@ -60,8 +60,8 @@ pub enum CheckoutError {
     /// stored or sent.
     #[error("no merchant {0:?} in the merchant table")]
     UnknownMerchant(String),
-    /// Another order has this number (different contents, or long closed). Use a new order
-    /// number.
+    /// Another order has this number (different contents, or long closed), or had it and was
+    /// pruned ([`Payments::prune`]). Use a new order number.
     #[error("order number {0:?} is taken by another order: use a new one")]
     Duplicate(String),
     /// The order was sent, XorPay's answer was lost, and XorPay could not be asked yet. Do

@@ -63,6 +63,7 @@ mod reconcile;
 mod reconcile_policy;
 mod record;
 mod refund;
+mod retention;
 mod signals;
 mod tell;
 
@@ -76,6 +77,7 @@ pub use load::OrderError;
 pub use reconcile::Reconciled;
 pub use reconcile_policy::{NOTIFY_RETRY_SPAN, ReconcilePolicy};
 pub use refund::{IsPaid, RefundError};
+pub use retention::Pruned;
 
 /// The orders a service takes: the merchant's struct, signed by the derive and kept in the
 /// store as JSON (so it derives serde's `Serialize` and `Deserialize`).
@@ -156,6 +158,8 @@ struct Inner<O> {
     lease: Duration,
     /// How long after it was asked a refund in doubt may be resolved by hand.
     resolve_after: Duration,
+    /// When the background work prunes closed orders, if it does.
+    prune: Option<retention::Schedule>,
     /// Whether the merchant declared a personal account (per-payment limits apply).
     personal: bool,
     /// Whether checkouts are taken: false for a merchant disabled in the merchant table

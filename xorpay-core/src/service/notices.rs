@@ -77,6 +77,12 @@ fn after(at: OffsetDateTime, wait: Duration) -> OffsetDateTime {
 }
 
 impl Tell {
+    /// How long after it closed (paid, or expired) the service may still change an order: a
+    /// late notification or reconciliation's last query, and the expiry told after them.
+    pub(super) fn may_change_for(&self) -> Duration {
+        self.expired_grace.max(NOTIFY_RETRY_SPAN) + EXPIRY_MARGIN
+    }
+
     /// The store's rows for `notices`.
     pub(super) fn events(&self, notices: &[Notice<'_>], now: OffsetDateTime) -> Vec<Owned> {
         notices

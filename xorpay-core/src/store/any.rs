@@ -86,6 +86,7 @@ trait Erased: Send + Sync + 'static {
         token: &'a str,
         retry_after: Duration,
     ) -> Boxed<'a, ()>;
+    fn prune(&self, before: OffsetDateTime, limit: usize) -> Boxed<'_, u64>;
 }
 
 impl<S: OrderStore> Erased for S {
@@ -167,6 +168,9 @@ impl<S: OrderStore> Erased for S {
         retry_after: Duration,
     ) -> Boxed<'a, ()> {
         Box::pin(OrderStore::release_event(self, event, token, retry_after))
+    }
+    fn prune(&self, before: OffsetDateTime, limit: usize) -> Boxed<'_, u64> {
+        Box::pin(OrderStore::prune(self, before, limit))
     }
 }
 
@@ -250,5 +254,12 @@ impl AnyStore {
         retry_after: Duration,
     ) -> Result<(), StoreError> {
         self.0.release_event(event, token, retry_after).await
+    }
+    pub(crate) async fn prune(
+        &self,
+        before: OffsetDateTime,
+        limit: usize,
+    ) -> Result<u64, StoreError> {
+        self.0.prune(before, limit).await
     }
 }

@@ -17,7 +17,8 @@
 //! - a fulfilment claim ([`OrderStore::claim`]) is exclusive until its lease ends, on the
 //!   database's own clock, so that several processes sweeping at once never hand one order
 //!   to the fulfilment hook together; so is an event's ([`OrderStore::claim_event`]);
-//! - the events a [`Change`] carries are written in its transaction, each at most once.
+//! - the events a [`Change`] carries are written in its transaction, each at most once;
+//! - a pruned order ([`OrderStore::prune`]) leaves a tombstone that keeps its number taken.
 //!
 //! The contract asks for answers, not for a way of getting them: no `RETURNING`, and no
 //! single statement per operation is required (a store may claim rows under a token, then
@@ -113,6 +114,14 @@ pub(crate) fn time_of(
         })
         .transpose()
 }
+
+/// The state a pruned order's row is left in: its tombstone (see [`OrderStore::prune`]). No
+/// read returns it, and no [`RecordState`] names it.
+#[cfg_attr(
+    not(any(feature = "sqlite", feature = "postgres", feature = "mysql")),
+    allow(dead_code)
+)]
+pub(crate) const PRUNED: &str = "pruned";
 
 /// The error of a database whose xorpay tables an unreleased build made before the hook's
 /// event table (`xorpay_events`) existed, at the same schema version.
@@ -423,4 +432,21 @@ pub trait OrderStore: Send + Sync + 'static {
         token: &str,
         retry_after: Duration,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Prunes at most `limit` closed orders, in one transaction, and returns how many. An
+    /// order is closed before `before` when it is `paid` and was fulfilled before it, or
+    /// `expired` and expired before it; has not changed since (its last [`Change`] was
+    /// before it); needs no person ([`Record::attention`]); and has no event not yet done.
+    ///
+    /// A pruned order's row becomes its tombstone: the order number, `aoid`, price and times
+    /// stay, the merchant's struct and the state's data are erased, and its events are
+    /// deleted. [`OrderStore::insert`] refuses the number ([`StoreError::Duplicate`]), a
+    /// change never applies to it, and no read returns it. The choice of `before` is the
+    /// caller's: the service never passes one inside XorPay's retry span or reconciliation's
+    /// window (`Payments::prune`).
+    fn prune(
+        &self,
+        before: OffsetDateTime,
+        limit: usize,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send;
 }

@@ -34,6 +34,7 @@
 
 mod events;
 mod merchants;
+mod prune;
 mod sql;
 
 use std::sync::Arc;
@@ -45,7 +46,7 @@ use time::OffsetDateTime;
 
 use self::sql::{DB_NOW_MS, database, millis, unix};
 use super::{
-    AoidCondition, Change, Claim, EventClaim, EventRecord, OrderStore, Record, RecordState,
+    AoidCondition, Change, Claim, EventClaim, EventRecord, OrderStore, PRUNED, Record, RecordState,
     StoreError, Tally, Transition, count, made_before_events, time_of,
 };
 
@@ -58,7 +59,7 @@ const SCHEMA: [&str; 5] = [
         merchant         VARBINARY(255) NOT NULL,
         order_id         VARBINARY(255) NOT NULL,
         state            VARCHAR(8) CHARACTER SET ascii NOT NULL
-                         CHECK (state IN ('created', 'pending', 'paid', 'expired')),
+                         CHECK (state IN ('created', 'pending', 'paid', 'expired', 'pruned')),
         aoid             VARBINARY(255),
         price_fen        BIGINT NOT NULL CHECK (price_fen >= 0),
         revision         BIGINT NOT NULL DEFAULT 0,
@@ -509,8 +510,10 @@ impl OrderStore for MySqlStore {
     }
 
     async fn load(&self, order_id: &str) -> Result<Option<Record>, StoreError> {
-        let sql =
-            format!("SELECT {COLUMNS} FROM xorpay_orders WHERE merchant = ? AND order_id = ?");
+        let sql = format!(
+            "SELECT {COLUMNS} FROM xorpay_orders
+             WHERE merchant = ? AND order_id = ? AND state <> '{PRUNED}'"
+        );
         let records = self
             .select(&sql, vec![self.merchant_value(), Value::from(order_id)])
             .await?;
@@ -574,7 +577,7 @@ impl OrderStore for MySqlStore {
 
     async fn recent(&self, limit: usize) -> Result<Vec<Record>, StoreError> {
         let sql = format!(
-            "SELECT {COLUMNS} FROM xorpay_orders WHERE merchant = ?
+            "SELECT {COLUMNS} FROM xorpay_orders WHERE merchant = ? AND state <> '{PRUNED}'
              ORDER BY created_unix DESC, seq DESC LIMIT ?"
         );
         self.select(&sql, vec![self.merchant_value(), Value::from(limit)])
@@ -732,6 +735,16 @@ impl OrderStore for MySqlStore {
         retry_after: Duration,
     ) -> Result<(), StoreError> {
         events::release(&self.pool, &self.merchant, event, token, retry_after).await
+    }
+
+    async fn prune(&self, before: OffsetDateTime, limit: usize) -> Result<u64, StoreError> {
+        prune::prune(
+            &self.pool,
+            self.merchant_value(),
+            before.unix_timestamp(),
+            limit,
+        )
+        .await
     }
 
     async fn release_claim(

@@ -19,6 +19,7 @@
 
 mod events;
 mod merchants;
+mod prune;
 mod sql;
 
 use std::sync::Arc;
@@ -31,7 +32,7 @@ use tokio_postgres::types::ToSql;
 
 use self::sql::{database, millis, unix};
 use super::{
-    AoidCondition, Change, Claim, EventClaim, EventRecord, OrderStore, Record, RecordState,
+    AoidCondition, Change, Claim, EventClaim, EventRecord, OrderStore, PRUNED, Record, RecordState,
     StoreError, Tally, Transition, count, made_before_events, time_of,
 };
 
@@ -40,7 +41,7 @@ use super::{
 const SCHEMA: &str = "CREATE TABLE xorpay_orders (
         merchant         TEXT NOT NULL,
         order_id         TEXT NOT NULL,
-        state            TEXT NOT NULL CHECK (state IN ('created', 'pending', 'paid', 'expired')),
+        state            TEXT NOT NULL CHECK (state IN ('created', 'pending', 'paid', 'expired', 'pruned')),
         aoid             TEXT,
         price_fen        BIGINT NOT NULL CHECK (price_fen >= 0),
         revision         BIGINT NOT NULL DEFAULT 0,
@@ -63,6 +64,9 @@ const SCHEMA: &str = "CREATE TABLE xorpay_orders (
     CREATE INDEX xorpay_orders_expired ON xorpay_orders (merchant, state, expired_unix);
     CREATE INDEX xorpay_orders_unfulfilled ON xorpay_orders (merchant, updated_unix)
         WHERE state = 'paid' AND fulfilled_unix IS NULL;
+    -- Paid orders by when they were fulfilled, for pruning (a payment never touches it).
+    CREATE INDEX xorpay_orders_fulfilled ON xorpay_orders (merchant, fulfilled_unix)
+        WHERE state = 'paid' AND fulfilled_unix IS NOT NULL;
     CREATE INDEX xorpay_orders_attention ON xorpay_orders (merchant) WHERE attention;
     -- An aoid belongs to one order: a re-cut notification cannot give it to another.
     CREATE UNIQUE INDEX xorpay_orders_aoid ON xorpay_orders (merchant, aoid)
@@ -482,8 +486,10 @@ impl OrderStore for PgStore {
     }
 
     async fn load(&self, order_id: &str) -> Result<Option<Record>, StoreError> {
-        let sql =
-            format!("SELECT {COLUMNS} FROM xorpay_orders WHERE merchant = $1 AND order_id = $2");
+        let sql = format!(
+            "SELECT {COLUMNS} FROM xorpay_orders
+             WHERE merchant = $1 AND order_id = $2 AND state <> '{PRUNED}'"
+        );
         let records = self.select(&sql, &[&&*self.merchant, &order_id]).await?;
         Ok(records.into_iter().next())
     }
@@ -538,7 +544,7 @@ impl OrderStore for PgStore {
 
     async fn recent(&self, limit_to: usize) -> Result<Vec<Record>, StoreError> {
         let sql = format!(
-            "SELECT {COLUMNS} FROM xorpay_orders WHERE merchant = $1
+            "SELECT {COLUMNS} FROM xorpay_orders WHERE merchant = $1 AND state <> '{PRUNED}'
              ORDER BY created_unix DESC, seq DESC LIMIT $2"
         );
         self.select(&sql, &[&&*self.merchant, &limit(limit_to)])
@@ -656,6 +662,10 @@ impl OrderStore for PgStore {
         retry_after: Duration,
     ) -> Result<(), StoreError> {
         events::release(&self.pool, &self.merchant, event, token, retry_after).await
+    }
+
+    async fn prune(&self, before: OffsetDateTime, limit_to: usize) -> Result<u64, StoreError> {
+        prune::prune(&self.pool, &self.merchant, unix(before), limit(limit_to)).await
     }
 
     async fn release_claim(

@@ -16,6 +16,7 @@
 
 mod events;
 mod merchants;
+mod prune;
 mod sql;
 mod writer;
 
@@ -31,7 +32,7 @@ use self::writer::Writer;
 
 use self::sql::{DB_NOW_MS, database, unix};
 use super::{
-    AoidCondition, Change, Claim, EventClaim, EventRecord, OrderStore, Record, RecordState,
+    AoidCondition, Change, Claim, EventClaim, EventRecord, OrderStore, PRUNED, Record, RecordState,
     StoreError, Tally, Transition, count, made_before_events, time_of,
 };
 
@@ -40,7 +41,7 @@ use super::{
 const SCHEMA: &str = "CREATE TABLE xorpay_orders (
         merchant         TEXT NOT NULL,
         order_id         TEXT NOT NULL,
-        state            TEXT NOT NULL CHECK (state IN ('created', 'pending', 'paid', 'expired')),
+        state            TEXT NOT NULL CHECK (state IN ('created', 'pending', 'paid', 'expired', 'pruned')),
         aoid             TEXT,
         price_fen        INTEGER NOT NULL CHECK (price_fen >= 0),
         revision         INTEGER NOT NULL DEFAULT 0,
@@ -519,8 +520,10 @@ impl OrderStore for SqliteStore {
     }
 
     async fn load(&self, order_id: &str) -> Result<Option<Record>, StoreError> {
-        let sql =
-            format!("SELECT {COLUMNS} FROM xorpay_orders WHERE merchant = ?2 AND order_id = ?1");
+        let sql = format!(
+            "SELECT {COLUMNS} FROM xorpay_orders
+             WHERE merchant = ?2 AND order_id = ?1 AND state <> '{PRUNED}'"
+        );
         let records = self
             .select(sql, vec![order_id.to_owned().into(), self.merchant_value()])
             .await?;
@@ -583,7 +586,7 @@ impl OrderStore for SqliteStore {
 
     async fn recent(&self, limit_to: usize) -> Result<Vec<Record>, StoreError> {
         let sql = format!(
-            "SELECT {COLUMNS} FROM xorpay_orders WHERE merchant = ?2
+            "SELECT {COLUMNS} FROM xorpay_orders WHERE merchant = ?2 AND state <> '{PRUNED}'
              ORDER BY created_unix DESC, rowid DESC LIMIT ?1"
         );
         self.select(sql, vec![limit(limit_to).into(), self.merchant_value()])
@@ -705,6 +708,10 @@ impl OrderStore for SqliteStore {
         retry_after: Duration,
     ) -> Result<(), StoreError> {
         events::release(&self.writer, &self.merchant, event, token, retry_after).await
+    }
+
+    async fn prune(&self, before: OffsetDateTime, limit_to: usize) -> Result<u64, StoreError> {
+        prune::prune(&self.writer, &self.merchant, unix(before), limit(limit_to)).await
     }
 
     async fn release_claim(

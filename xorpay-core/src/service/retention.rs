@@ -1,0 +1,138 @@
+//! Retention ([`Payments::prune`]): orders closed longer than the merchant keeps them become
+//! tombstones, their payer's data erased, their number still taken.
+
+use core::fmt;
+use core::time::Duration;
+use std::sync::{Mutex, PoisonError};
+use std::time::Instant;
+
+use time::OffsetDateTime;
+
+use super::{Payments, ServiceOrder};
+use crate::store::StoreError;
+
+/// How many orders one store call prunes: one transaction each, short enough not to hold up
+/// the payments written beside it.
+const BATCH: usize = 200;
+
+/// How often at most the background work prunes: pruning follows the age of orders in
+/// days, and its read is not free.
+const PRUNE_EVERY: Duration = Duration::from_secs(600);
+
+/// The background work's pruning ([`PaymentsBuilder::prune_closed_after`](super::PaymentsBuilder::prune_closed_after)).
+pub(super) struct Schedule {
+    keep_for: Duration,
+    last: Mutex<Option<Instant>>,
+}
+
+impl Schedule {
+    pub(super) fn new(keep_for: Duration) -> Schedule {
+        Schedule {
+            keep_for,
+            last: Mutex::new(None),
+        }
+    }
+
+    /// How long to keep closed orders, if a round is due now (and then the next is not).
+    fn due(&self) -> Option<Duration> {
+        let mut last = self.last.lock().unwrap_or_else(PoisonError::into_inner);
+        if last.is_some_and(|at| at.elapsed() < PRUNE_EVERY) {
+            return None;
+        }
+        *last = Some(Instant::now());
+        Some(self.keep_for)
+    }
+}
+
+/// What [`Payments::prune`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Pruned {
+    /// The orders pruned.
+    pub orders: u64,
+    /// Orders closed before this time were pruned: `keep_for` ago, or earlier when
+    /// `keep_for` was shorter than the service may still change an order.
+    pub closed_before: OffsetDateTime,
+}
+
+impl fmt::Display for Pruned {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} orders closed before {} pruned",
+            self.orders, self.closed_before
+        )
+    }
+}
+
+impl<O: ServiceOrder> Payments<O> {
+    /// Prunes the orders closed more than `keep_for` ago, and erases their payer's data.
+    ///
+    /// An order is closed once nothing can change it: paid and told to the hook
+    /// ([`Event::Paid`](super::Event::Paid)), or expired past the time reconciliation asks
+    /// about it; with every event for it told, no refund in doubt and nothing for a person
+    /// to do ([`Payments::needing_attention`]). Its age counts from its last change (a
+    /// refund made yesterday keeps a year-old order). `keep_for` is raised to the time the
+    /// service may still hear of an order after it closed (XorPay's notification retries,
+    /// reconciliation's window after expiry: a day and an hour by default).
+    ///
+    /// A pruned order leaves a tombstone: its number, XorPay's `aoid`, its price and its
+    /// times stay, so the number is never checked out again
+    /// ([`CheckoutError::Duplicate`](super::CheckoutError::Duplicate): XorPay would answer
+    /// `order_payed` or `order_exist`);
+    /// the merchant's order struct (the payer's openid and whatever else it holds) and what
+    /// XorPay said of the payment (the channel's transaction number) are erased, and its
+    /// events are deleted. [`Payments::order`] no longer finds it. Archive first what must
+    /// be kept longer (your accounting), from your own records or [`Payments::recent`].
+    ///
+    /// A service without a hook never tells one, so its paid orders are never closed: give
+    /// the service a hook (one that does nothing, if fulfilment happens elsewhere) to prune
+    /// them. The background work prunes by itself with
+    /// [`PaymentsBuilder::prune_closed_after`](super::PaymentsBuilder::prune_closed_after).
+    ///
+    /// # Errors
+    /// [`StoreError`]; what was pruned stays pruned. Safe to call again at any time, from any
+    /// number of processes.
+    pub async fn prune(&self, keep_for: Duration) -> Result<Pruned, StoreError> {
+        self.prune_until(keep_for, || false).await
+    }
+
+    /// The background work's pruning, when configured and due: stops between batches once
+    /// `stop` says so.
+    pub(super) async fn prune_if_due(&self, stop: impl Fn() -> bool) {
+        let Some(keep_for) = self.inner.prune.as_ref().and_then(Schedule::due) else {
+            return;
+        };
+        if let Err(error) = self.prune_until(keep_for, stop).await {
+            tracing::warn!(%error, "pruning failed");
+        }
+    }
+
+    /// [`Payments::prune`], stopping between batches once `stop` says so.
+    async fn prune_until(
+        &self,
+        keep_for: Duration,
+        stop: impl Fn() -> bool,
+    ) -> Result<Pruned, StoreError> {
+        let keep_for = keep_for.max(self.ledger().tell.may_change_for());
+        let closed_before = self
+            .now()
+            .checked_sub(time::Duration::try_from(keep_for).unwrap_or(time::Duration::MAX))
+            .unwrap_or(OffsetDateTime::UNIX_EPOCH);
+        let mut report = Pruned {
+            orders: 0,
+            closed_before,
+        };
+        while !stop() {
+            let pruned = self.inner.store.prune(closed_before, BATCH).await?;
+            report.orders += pruned;
+            if pruned < BATCH as u64 {
+                break;
+            }
+        }
+        if report.orders > 0 {
+            tracing::info!(orders = report.orders, %closed_before, "pruned closed orders");
+        }
+        Ok(report)
+    }
+}
