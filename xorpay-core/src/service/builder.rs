@@ -17,8 +17,9 @@ use time::OffsetDateTime;
 
 use super::hook::{Erased, Hook};
 use super::reconcile_policy::{NOTIFY_RETRY_SPAN, ReconcilePolicy};
-use super::retention;
+use super::retention::PRUNE_EVERY;
 use super::signals::Signals;
+use super::throttle::Throttle;
 use super::{Clock, Inner, Payments, ServiceOrder};
 use crate::client::{Client, RetryPolicy, XORPAY_BASE_URL, web_url};
 use crate::config::ConfigError;
@@ -382,15 +383,16 @@ impl<O, A, K, U, S> PaymentsBuilder<O, A, K, U, S> {
                 reconcile,
                 lease: settings.hook_lease,
                 resolve_after: settings.refund_resolve_after.max(in_flight),
-                prune: settings.prune_after.map(retention::Schedule::new),
+                prune: settings
+                    .prune_after
+                    .map(|keep_for| (keep_for, Throttle::new(PRUNE_EVERY))),
                 personal: settings.personal,
                 taking_orders: std::sync::atomic::AtomicBool::new(true),
                 notify_url,
                 notify_path,
                 hook: settings.hook,
-                gauges_read: Mutex::new(None),
                 // Without background work, each reconciliation the caller runs reads them.
-                gauges_every: settings.sweep_every.unwrap_or(Duration::ZERO),
+                gauges: Throttle::new(settings.sweep_every.unwrap_or(Duration::ZERO)),
                 signals: Arc::new(Signals::new()),
                 background: Mutex::new(None),
             }),

@@ -1,9 +1,6 @@
 //! The order book's gauges (feature `metrics`), read once per reconciliation pass through the
 //! store's indexes, never on a scrape.
 
-use std::sync::PoisonError;
-use std::time::Instant;
-
 use time::OffsetDateTime;
 
 use super::{Payments, ServiceOrder};
@@ -18,16 +15,8 @@ impl<O: ServiceOrder> Payments<O> {
         if !cfg!(feature = "metrics") {
             return;
         }
-        {
-            let mut last = self
-                .inner
-                .gauges_read
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner);
-            if last.is_some_and(|at| at.elapsed() < self.inner.gauges_every) {
-                return;
-            }
-            *last = Some(Instant::now());
+        if !self.inner.gauges.ready() {
+            return;
         }
         match self.book(self.now()).await {
             Ok(book) => metrics::book(self.inner.client.aid().as_str(), book),

@@ -66,6 +66,7 @@ mod refund;
 mod retention;
 mod signals;
 mod tell;
+mod throttle;
 
 pub use answer::NotifyAnswer;
 pub use builder::{AidIsSet, NotifyUrlIsSet, PaymentsBuilder, SecretIsSet, Set, StoreIsSet, Unset};
@@ -158,8 +159,9 @@ struct Inner<O> {
     lease: Duration,
     /// How long after it was asked a refund in doubt may be resolved by hand.
     resolve_after: Duration,
-    /// When the background work prunes closed orders, if it does.
-    prune: Option<retention::Schedule>,
+    /// How long closed orders are kept before the background work prunes them, if it does,
+    /// and how often at most it tries.
+    prune: Option<(Duration, throttle::Throttle)>,
     /// Whether the merchant declared a personal account (per-payment limits apply).
     personal: bool,
     /// Whether checkouts are taken: false for a merchant disabled in the merchant table
@@ -170,9 +172,8 @@ struct Inner<O> {
     notify_path: String,
     /// The merchant's hook, if one was given.
     hook: Option<Arc<dyn hook::Erased<O>>>,
-    /// When the gauges were last read, and how often at most (feature `metrics`).
-    gauges_read: Mutex<Option<std::time::Instant>>,
-    gauges_every: Duration,
+    /// How often at most the gauges are read (feature `metrics`).
+    gauges: throttle::Throttle,
     /// Wakes the background work (a payment was recorded) and stops it.
     signals: Arc<signals::Signals>,
     /// The background task, until [`Payments::shutdown`] takes it.

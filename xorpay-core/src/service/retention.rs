@@ -3,8 +3,6 @@
 
 use core::fmt;
 use core::time::Duration;
-use std::sync::{Mutex, PoisonError};
-use std::time::Instant;
 
 use time::OffsetDateTime;
 
@@ -17,32 +15,7 @@ const BATCH: usize = 200;
 
 /// How often at most the background work prunes: pruning follows the age of orders in
 /// days, and its read is not free.
-const PRUNE_EVERY: Duration = Duration::from_secs(600);
-
-/// The background work's pruning ([`PaymentsBuilder::prune_closed_after`](super::PaymentsBuilder::prune_closed_after)).
-pub(super) struct Schedule {
-    keep_for: Duration,
-    last: Mutex<Option<Instant>>,
-}
-
-impl Schedule {
-    pub(super) fn new(keep_for: Duration) -> Schedule {
-        Schedule {
-            keep_for,
-            last: Mutex::new(None),
-        }
-    }
-
-    /// How long to keep closed orders, if a round is due now (and then the next is not).
-    fn due(&self) -> Option<Duration> {
-        let mut last = self.last.lock().unwrap_or_else(PoisonError::into_inner);
-        if last.is_some_and(|at| at.elapsed() < PRUNE_EVERY) {
-            return None;
-        }
-        *last = Some(Instant::now());
-        Some(self.keep_for)
-    }
-}
+pub(super) const PRUNE_EVERY: Duration = Duration::from_secs(600);
 
 /// What [`Payments::prune`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -100,10 +73,13 @@ impl<O: ServiceOrder> Payments<O> {
     /// The background work's pruning, when configured and due: stops between batches once
     /// `stop` says so.
     pub(super) async fn prune_if_due(&self, stop: impl Fn() -> bool) {
-        let Some(keep_for) = self.inner.prune.as_ref().and_then(Schedule::due) else {
+        let Some((keep_for, throttle)) = &self.inner.prune else {
             return;
         };
-        if let Err(error) = self.prune_until(keep_for, stop).await {
+        if !throttle.ready() {
+            return;
+        }
+        if let Err(error) = self.prune_until(*keep_for, stop).await {
             tracing::warn!(%error, "pruning failed");
         }
     }

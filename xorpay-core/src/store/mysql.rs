@@ -44,7 +44,7 @@ use mysql_async::prelude::Queryable;
 use mysql_async::{Conn, Params, Pool, Row, TxOpts, Value};
 use time::OffsetDateTime;
 
-use self::sql::{DB_NOW_MS, database, millis, unix};
+use self::sql::{DB_NOW_MS, database, millis, placeholders, unix};
 use super::{
     AoidCondition, Change, Claim, EventClaim, EventRecord, OrderStore, PRUNED, Record, RecordState,
     StoreError, Tally, Transition, count, made_before_events, time_of,
@@ -388,11 +388,6 @@ fn big(value: u64) -> Value {
 
 fn text(value: Option<&str>) -> Value {
     value.map_or(Value::NULL, Value::from)
-}
-
-/// `?, ?, …`: `count` placeholders.
-fn placeholders(count: usize) -> String {
-    vec!["?"; count].join(", ")
 }
 
 impl OrderStore for MySqlStore {

@@ -4,8 +4,7 @@
 use mysql_async::prelude::Queryable;
 use mysql_async::{Params, Pool, TxOpts, Value};
 
-use super::placeholders;
-use super::sql::database;
+use super::sql::{database, placeholders};
 use crate::store::{PRUNED, StoreError, count};
 
 /// The closed orders of one state, read as they are and locked (`FOR UPDATE`: the latest

@@ -27,3 +27,8 @@ pub(super) fn unix(time: OffsetDateTime) -> Value {
 pub(super) fn millis(duration: Duration) -> Value {
     Value::Int(i64::try_from(duration.as_millis()).unwrap_or(i64::MAX))
 }
+
+/// `?, ?, …`: `count` placeholders.
+pub(super) fn placeholders(count: usize) -> String {
+    vec!["?"; count].join(", ")
+}
