@@ -188,9 +188,21 @@ impl MySqlStore {
     /// [`StoreError::Database`] when the URL is invalid, the database cannot be reached, or
     /// its xorpay tables were written by another version of xorpay (the message says what
     /// to do).
+    ///
+    /// The store leaves no state in a session (every transaction it opens ends before the
+    /// connection goes back), so the pool hands connections back without resetting them: a
+    /// reset is a round trip and empties the connection's cache of prepared statements, so
+    /// each statement would be prepared again on each use. `reset_connection=true` in the
+    /// URL resets them anyway.
     pub async fn connect(url: &str) -> Result<MySqlStore, StoreError> {
-        let options = mysql_async::Opts::from_url(url)
+        let mut options = mysql_async::Opts::from_url(url)
             .map_err(|error| StoreError::Database(format!("invalid MySQL URL: {error}")))?;
+        if !url.contains("reset_connection=") {
+            let pool = options.pool_opts().clone().with_reset_connection(false);
+            options = mysql_async::OptsBuilder::from_opts(options)
+                .pool_opts(pool)
+                .into();
+        }
         MySqlStore::with_pool(Pool::new(options)).await
     }
 
