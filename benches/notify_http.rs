@@ -20,7 +20,8 @@
 //! `scripts/bench.sh` runs it on each store (and installs `wrk`); lines starting `MD:` are
 //! its rows of `docs/performance.md`. `NOTIFY_BENCH_ORDERS` (default 80000) pending orders
 //! per measurement, more than rate × duration so that every request is a first delivery (the
-//! run says so, or warns), `NOTIFY_BENCH_SECONDS` (default 2), `NOTIFY_BENCH_RUNS` (default 3).
+//! run says so, or warns), `NOTIFY_BENCH_SECONDS` (default 2), `NOTIFY_BENCH_RUNS` (default 3),
+//! `NOTIFY_BENCH_CONNECTIONS` (default `1,16,64`).
 
 // Timing ratios are measurements, not money: the workspace ban on float arithmetic is for money.
 #![allow(clippy::float_arithmetic)]
@@ -61,6 +62,14 @@ fn env(name: &str, default: usize) -> usize {
 /// The aoid of the `n`th order of a measurement (what the server-side copies compute too).
 fn aoid(n: usize) -> String {
     format!("{n:032x}")
+}
+
+/// What the service writes as a paid order's data, for the floor to write the same bytes.
+fn paid_json(n: usize) -> String {
+    format!(
+        r#"{{"aoid":"{}","paid_price":"1.00","pay_time":"2026-12-02T02:00:00Z","raw_pay_time":"{PAY_TIME}","transaction_id":"4200000","confirmed_by":"notification","refunds":[],"revision":0}}"#,
+        aoid(n)
+    )
 }
 
 /// A genuine notification body for one order.
@@ -331,15 +340,21 @@ impl Db {
                     .unwrap();
                 let mut statement = connection
                     .prepare(
-                        "UPDATE xorpay_orders SET state = 'paid', revision = revision + 1,
-                             updated_unix = ?2
-                         WHERE merchant = '' AND order_id = ?1 AND state = 'pending'",
+                        "UPDATE xorpay_orders SET check_after_unix = NULL, state = 'paid',
+                             revision = 0, data_json = ?3, attention = 0, updated_unix = ?4
+                         WHERE merchant = '' AND order_id = ?1 AND price_fen = 100
+                           AND state = 'pending' AND aoid = ?2",
                     )
                     .unwrap();
                 while Instant::now() < deadline {
-                    let n = next.fetch_add(1, Ordering::Relaxed);
+                    let n = next.fetch_add(1, Ordering::Relaxed) as usize;
                     let changed = statement
-                        .execute(rusqlite::params![format!("{name}-{n}"), 1_800_000_000])
+                        .execute(rusqlite::params![
+                            format!("{name}-{n}"),
+                            aoid(n),
+                            paid_json(n),
+                            1_800_000_000
+                        ])
                         .unwrap();
                     assert_eq!(changed, 1);
                 }
@@ -374,12 +389,19 @@ impl Db {
                     let (next, name) = (Arc::clone(&next), name.to_owned());
                     tasks.push(tokio::spawn(async move {
                         while Instant::now() < deadline {
-                            let n = next.fetch_add(1, Ordering::Relaxed);
+                            let n = next.fetch_add(1, Ordering::Relaxed) as usize;
                             conn.exec_drop(
-                                "UPDATE xorpay_orders SET state = 'paid', revision = revision + 1,
-                                     updated_unix = ?
-                                 WHERE merchant = '' AND order_id = ? AND state = 'pending'",
-                                (1_800_000_000_i64, format!("{name}-{n}")),
+                                "UPDATE xorpay_orders SET check_after_unix = NULL, state = 'paid',
+                                     revision = 0, data_json = ?, attention = FALSE,
+                                     updated_unix = ?, writes = writes + 1
+                                 WHERE merchant = '' AND order_id = ? AND price_fen = 100
+                                   AND state = 'pending' AND aoid = ?",
+                                (
+                                    paid_json(n),
+                                    1_800_000_000_i64,
+                                    format!("{name}-{n}"),
+                                    aoid(n),
+                                ),
                             )
                             .await
                             .unwrap();
@@ -778,7 +800,17 @@ async fn main() {
     let durability = bench.db.durability().await;
     let server = !matches!(bench.db, Db::Sqlite(_));
 
-    let mut rows: Vec<Row> = [1, 16, 64]
+    let levels: Vec<usize> = std::env::var("NOTIFY_BENCH_CONNECTIONS")
+        .unwrap_or_else(|_| "1,16,64".to_owned())
+        .split(',')
+        .map(|level| {
+            level
+                .trim()
+                .parse()
+                .expect("NOTIFY_BENCH_CONNECTIONS: numbers")
+        })
+        .collect();
+    let mut rows: Vec<Row> = levels
         .into_iter()
         .map(|connections| Row {
             label: "one instance".to_owned(),

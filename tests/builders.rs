@@ -82,6 +82,18 @@ fn builds_check_their_settings_and_name_the_one_at_fault() {
         setting(service().notify_path("notify").no_background().build()),
         "notify_path"
     );
+    // Pruning in the background needs the background work, and a hook to close orders.
+    let week = std::time::Duration::from_secs(7 * 24 * 3600);
+    let error = service()
+        .prune_closed_after(week)
+        .no_background()
+        .build()
+        .unwrap_err();
+    assert_eq!(error.setting(), "prune_closed_after");
+    assert!(error.reason().contains("payments.prune"), "{error}");
+    let error = service().prune_closed_after(week).build().unwrap_err();
+    assert_eq!(error.setting(), "prune_closed_after");
+    assert!(error.reason().contains(".hook"), "{error}");
     // The background work needs a tokio runtime, and this test has none: said, not a panic.
     let error = service().build().unwrap_err();
     assert!(error.reason().contains("no_background"), "{error}");

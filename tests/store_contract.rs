@@ -1075,15 +1075,16 @@ fn sqlite_refuses_a_file_of_an_unreleased_version_and_names_the_fix() {
 /// A file whose xorpay tables an unreleased build made before the hook's event table is
 /// refused when opened, with the fix, not at the first refund it would lose an event of.
 #[test]
-fn sqlite_refuses_a_file_made_before_the_event_table_and_names_the_fix() {
+fn sqlite_refuses_a_file_an_unreleased_build_made_and_names_the_fix() {
     let stores = Stores::new();
     drop(stores.open());
     let db = rusqlite::Connection::open(&stores.file).unwrap();
-    db.execute_batch("DROP TABLE xorpay_events").unwrap();
+    db.execute_batch("UPDATE xorpay_store SET schema_version = 1")
+        .unwrap();
     drop(db);
     let message = refusal(SqliteStore::open(&stores.file));
     assert!(
-        message.contains("xorpay_events") && message.contains("drop xorpay's tables"),
+        message.contains("unreleased build") && message.contains("drop xorpay's tables"),
         "{message}"
     );
 }
@@ -1112,7 +1113,7 @@ async fn sqlite_shares_a_file_and_opens_only_its_own_schema() {
         .pragma_query_value(None, "user_version", |row| row.get(0))
         .unwrap();
     assert_eq!(version, 3, "the merchant's own user_version was changed");
-    db.execute_batch("UPDATE xorpay_store SET schema_version = 2;")
+    db.execute_batch("UPDATE xorpay_store SET schema_version = 3;")
         .unwrap();
     drop(db);
     let message = refusal(SqliteStore::open(&stores.file));
@@ -1182,7 +1183,7 @@ async fn mysql_completes_a_schema_a_cut_off_connect_left_half_made() {
             .query("SELECT schema_version FROM xorpay_store")
             .await
             .unwrap();
-        assert_eq!(versions, [1], "after {cut:?}");
+        assert_eq!(versions, [2], "after {cut:?}");
     }
     // A table of the same name that this store did not make is refused, not adopted.
     let other = support::mysql::fresh_database_url().await.unwrap();
@@ -1196,7 +1197,7 @@ async fn mysql_completes_a_schema_a_cut_off_connect_left_half_made() {
     let newer = support::mysql::fresh_database_url().await.unwrap();
     drop(xorpay::store::MySqlStore::connect(&newer).await.unwrap());
     let mut conn = support::mysql::connect(&newer).await;
-    conn.query_drop("UPDATE xorpay_store SET schema_version = 2")
+    conn.query_drop("UPDATE xorpay_store SET schema_version = 3")
         .await
         .unwrap();
     let message = refusal(xorpay::store::MySqlStore::connect(&newer).await);

@@ -283,8 +283,10 @@ impl<O, A, K, U, S> PaymentsBuilder<O, A, K, U, S> {
 
     /// Keeps closed orders for `keep_for`, then the background work prunes them and erases
     /// their payer's data, leaving a tombstone that keeps the number taken (see
-    /// [`Payments::prune`], which says what is closed and what a tombstone keeps). Off by
-    /// default: every order is kept.
+    /// [`Payments::prune`], which says what is closed and what a tombstone keeps), in
+    /// rounds of at most 2,000 orders after reconciliation and the hooks, at most every 10
+    /// minutes. Needs the background work and a [`Hook`] (`build()` says so otherwise). Off
+    /// by default: every order is kept.
     pub fn prune_closed_after(mut self, keep_for: Duration) -> Self {
         self.settings.prune_after = Some(keep_for);
         self
@@ -317,6 +319,24 @@ impl<O, A, K, U, S> PaymentsBuilder<O, A, K, U, S> {
     {
         let settings = self.settings;
         let missing = |setting| ConfigError::new(setting, "it is not set");
+        if settings.prune_after.is_some() {
+            let why = if settings.sweep_every.is_none() {
+                Some(
+                    "the background work prunes, and `.no_background()` turns it off: call \
+                     `payments.prune(keep_for)` yourself instead",
+                )
+            } else if settings.hook.is_none() {
+                Some(
+                    "an order is closed once the hook is told of it, and this service has no \
+                     `.hook(…)`: nothing would ever be pruned",
+                )
+            } else {
+                None
+            };
+            if let Some(why) = why {
+                return Err(ConfigError::new("prune_closed_after", why));
+            }
+        }
         let aid = Aid::new(settings.aid.ok_or_else(|| missing("aid"))?)?;
         let secret = settings.secret.ok_or_else(|| missing("secret"))??;
         let notify_url = settings.notify_url.ok_or_else(|| missing("notify_url"))?;

@@ -28,4 +28,9 @@ impl Throttle {
         *last = Some(Instant::now());
         true
     }
+
+    /// The work is due again at once (it was cut short).
+    pub(super) fn again(&self) {
+        *self.last.lock().unwrap_or_else(PoisonError::into_inner) = None;
+    }
 }

@@ -123,16 +123,17 @@ pub(crate) fn time_of(
 )]
 pub(crate) const PRUNED: &str = "pruned";
 
-/// The error of a database whose xorpay tables an unreleased build made before the hook's
-/// event table (`xorpay_events`) existed, at the same schema version.
+/// The error of a database whose xorpay tables an unreleased build of xorpay made: schema
+/// version 1, without the hook's events or pruned orders. (This release's schema is version
+/// 2; nothing was released with version 1, so there is no step from it.)
 #[cfg_attr(
     not(any(feature = "sqlite", feature = "postgres", feature = "mysql")),
     allow(dead_code)
 )]
-pub(crate) fn made_before_events() -> StoreError {
+pub(crate) fn made_by_an_unreleased_build() -> StoreError {
     StoreError::Database(
-        "the database's xorpay tables were made by an unreleased build of xorpay without the \
-         table `xorpay_events`: drop xorpay's tables (xorpay_orders, xorpay_merchants, \
+        "the database's xorpay tables were made by an unreleased build of xorpay (schema \
+         version 1): drop xorpay's tables (xorpay_orders, xorpay_events, xorpay_merchants, \
          xorpay_store) or use a new database, and connect again"
             .to_owned(),
     )

@@ -47,7 +47,7 @@ use time::OffsetDateTime;
 use self::sql::{DB_NOW_MS, database, millis, placeholders, unix};
 use super::{
     AoidCondition, Change, Claim, EventClaim, EventRecord, OrderStore, PRUNED, Record, RecordState,
-    StoreError, Tally, Transition, count, made_before_events, time_of,
+    StoreError, Tally, Transition, count, made_by_an_unreleased_build, time_of,
 };
 
 /// The steps that create the schema, in order, each harmless to run again: a connect cut off
@@ -111,11 +111,11 @@ const SCHEMA: [&str; 5] = [
     ) ENGINE = InnoDB",
     "CREATE TABLE IF NOT EXISTS xorpay_store (schema_version INT NOT NULL) ENGINE = InnoDB",
     "INSERT INTO xorpay_store (schema_version)
-     SELECT 1 FROM DUAL WHERE NOT EXISTS (SELECT 1 FROM xorpay_store)",
+     SELECT 2 FROM DUAL WHERE NOT EXISTS (SELECT 1 FROM xorpay_store)",
 ];
 
 /// The version [`SCHEMA`] records in `xorpay_store`.
-const SCHEMA_VERSION: i64 = 1;
+const SCHEMA_VERSION: i64 = 2;
 
 /// The columns [`SCHEMA`] gives `xorpay_orders`, to tell a table a cut-off connect left from
 /// one this store did not make.
@@ -298,7 +298,7 @@ async fn create_or_check_schema(conn: &mut Conn) -> Result<(), StoreError> {
         .query(
             "SELECT table_name FROM information_schema.tables
              WHERE table_schema = DATABASE()
-               AND table_name IN ('xorpay_orders', 'xorpay_store', 'xorpay_events')",
+               AND table_name IN ('xorpay_orders', 'xorpay_store')",
         )
         .await
         .map_err(database)?;
@@ -309,7 +309,7 @@ async fn create_or_check_schema(conn: &mut Conn) -> Result<(), StoreError> {
             .await
             .map_err(database)?;
         match version.flatten() {
-            Some(SCHEMA_VERSION) if !has("xorpay_events") => return Err(made_before_events()),
+            Some(1) => return Err(made_by_an_unreleased_build()),
             Some(SCHEMA_VERSION) => return Ok(()),
             // Created, its version not yet recorded: a connect cut off; go on.
             None => {}

@@ -33,7 +33,7 @@ use tokio_postgres::types::ToSql;
 use self::sql::{database, millis, unix};
 use super::{
     AoidCondition, Change, Claim, EventClaim, EventRecord, OrderStore, PRUNED, Record, RecordState,
-    StoreError, Tally, Transition, count, made_before_events, time_of,
+    StoreError, Tally, Transition, count, made_by_an_unreleased_build, time_of,
 };
 
 /// The schema, created when the store first connects to a database. `xorpay_store` numbers
@@ -96,10 +96,10 @@ const SCHEMA: &str = "CREATE TABLE xorpay_orders (
     CREATE INDEX xorpay_events_due ON xorpay_events (merchant, due_unix)
         WHERE done_unix IS NULL;
     CREATE TABLE xorpay_store (schema_version INTEGER NOT NULL);
-    INSERT INTO xorpay_store (schema_version) VALUES (1);";
+    INSERT INTO xorpay_store (schema_version) VALUES (2);";
 
 /// The version [`SCHEMA`] records in `xorpay_store`.
-const SCHEMA_VERSION: i32 = 1;
+const SCHEMA_VERSION: i32 = 2;
 
 /// The key of the advisory lock the schema is created under: any fixed number, the same in
 /// every instance ("xorpay" in ASCII).
@@ -214,14 +214,13 @@ impl PgStore {
             .query_one(
                 "SELECT to_regclass('xorpay_store') IS NOT NULL,
                         to_regclass('xorpay_orders') IS NOT NULL,
-                        to_regclass('xorpay_schema') IS NOT NULL,
-                        to_regclass('xorpay_events') IS NOT NULL",
+                        to_regclass('xorpay_schema') IS NOT NULL",
                 &[],
             )
             .await
             .map_err(database)?;
-        let (store, orders, unreleased, events): (bool, bool, bool, bool) =
-            (found.get(0), found.get(1), found.get(2), found.get(3));
+        let (store, orders, unreleased): (bool, bool, bool) =
+            (found.get(0), found.get(1), found.get(2));
         if store {
             let version: Option<i32> = transaction
                 .query_one("SELECT MAX(schema_version) FROM xorpay_store", &[])
@@ -229,7 +228,7 @@ impl PgStore {
                 .map_err(database)?
                 .get(0);
             return match version {
-                Some(SCHEMA_VERSION) if !events => Err(made_before_events()),
+                Some(1) => Err(made_by_an_unreleased_build()),
                 Some(SCHEMA_VERSION) => Ok(()),
                 _ => Err(StoreError::Database(format!(
                     "the database's schema is version {version:?}, written by a newer release \

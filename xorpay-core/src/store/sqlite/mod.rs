@@ -33,7 +33,7 @@ use self::writer::Writer;
 use self::sql::{DB_NOW_MS, database, unix};
 use super::{
     AoidCondition, Change, Claim, EventClaim, EventRecord, OrderStore, PRUNED, Record, RecordState,
-    StoreError, Tally, Transition, count, made_before_events, time_of,
+    StoreError, Tally, Transition, count, made_by_an_unreleased_build, time_of,
 };
 
 /// The schema, created when the store first opens a file. `xorpay_store` numbers it; a
@@ -91,10 +91,10 @@ const SCHEMA: &str = "CREATE TABLE xorpay_orders (
     CREATE INDEX xorpay_events_due ON xorpay_events (merchant, due_unix)
         WHERE done_unix IS NULL;
     CREATE TABLE xorpay_store (schema_version INTEGER NOT NULL);
-    INSERT INTO xorpay_store (schema_version) VALUES (1);";
+    INSERT INTO xorpay_store (schema_version) VALUES (2);";
 
 /// The version [`SCHEMA`] records in `xorpay_store`.
-const SCHEMA_VERSION: i64 = 1;
+const SCHEMA_VERSION: i64 = 2;
 
 /// The columns of a record, in [`read_record`]'s order.
 const COLUMNS: &str = "order_id, state, aoid, price_fen, revision, order_json, data_json, \
@@ -133,7 +133,7 @@ fn create_or_check_schema(transaction: &rusqlite::Transaction<'_>) -> Result<(),
             })
             .map_err(database)?;
         return match version {
-            Some(SCHEMA_VERSION) if !has_table("xorpay_events")? => Err(made_before_events()),
+            Some(1) => Err(made_by_an_unreleased_build()),
             Some(SCHEMA_VERSION) => Ok(()),
             _ => Err(StoreError::Database(format!(
                 "the file's schema is version {version:?}, written by a newer release of \
