@@ -170,22 +170,25 @@ async fn postgres_a_killed_connection_or_a_restart_refuses_the_payment_and_the_n
     .await
     .unwrap();
     run.sandbox.pay(&aoid).await.unwrap();
-    // The shop's UPDATE waits on the lock: terminated there.
+    // The shop's UPDATE waits on the lock: terminated there. The payment is written with
+    // the others waiting, and after that batch failed, alone: both are terminated.
     let (admin, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
         .await
         .unwrap();
     tokio::spawn(connection);
-    support::eventually("the shop's write waits on the row lock", async || {
-        let killed = admin
+    let mut killed = 0;
+    support::eventually("the shop's writes wait on the row lock", async || {
+        killed += admin
             .query(
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
                  WHERE application_name = $1 AND wait_event_type = 'Lock'
-                   AND query LIKE '%check_after_unix = CASE%'",
+                   AND query LIKE 'UPDATE xorpay_orders%'",
                 &[&name],
             )
             .await
-            .unwrap();
-        !killed.is_empty()
+            .unwrap()
+            .len();
+        killed >= 2
     })
     .await;
     lock.rollback().await.unwrap();
@@ -224,12 +227,14 @@ async fn mysql_a_killed_connection_or_a_restart_refuses_the_payment_and_the_next
     .unwrap();
     run.sandbox.pay(&aoid).await.unwrap();
     let mut admin = support::mysql::connect(&url).await;
-    // The shop's write is the statement on this test's database that changes an order.
-    support::eventually("the shop's write waits on the row lock", async || {
+    // The shop's write is the statement on this test's database that changes an order:
+    // with the other payments waiting, then, after that batch failed, alone. Both killed.
+    let mut killed = 0;
+    support::eventually("the shop's writes wait on the row lock", async || {
         let waiting: Vec<u64> = admin
             .query(
                 "SELECT id FROM information_schema.processlist
-                 WHERE db = DATABASE() AND info LIKE '%check_after_unix = CASE%'
+                 WHERE db = DATABASE() AND info LIKE 'UPDATE xorpay_orders%'
                    AND id <> CONNECTION_ID()",
             )
             .await
@@ -237,7 +242,8 @@ async fn mysql_a_killed_connection_or_a_restart_refuses_the_payment_and_the_next
         for id in &waiting {
             admin.query_drop(format!("KILL {id}")).await.unwrap();
         }
-        !waiting.is_empty()
+        killed += waiting.len();
+        killed >= 2
     })
     .await;
     lock.rollback().await.unwrap();

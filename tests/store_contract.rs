@@ -817,6 +817,84 @@ async fn closed_orders_are_pruned_to_tombstones<S: Scoped>(store: S) {
     assert_eq!(store.load("paid-owed-a-hook").await.unwrap(), None);
 }
 
+/// Payments at once (the stores write those waiting together): each caller hears its own
+/// answer. Of two deliveries of one payment exactly one applies; a payment naming another
+/// aoid or price, or an unknown order, applies to nothing; every order is paid once, with
+/// its own payment's data.
+async fn payments_at_once_each_hear_their_own_answer<S: OrderStore + Clone>(store: S) {
+    const ORDERS: usize = 40;
+    let aoid = |n: usize| format!("{n:032x}");
+    for n in 0..ORDERS {
+        let mut row = record(&format!("p-{n}"), 0);
+        row.state = RecordState::Pending;
+        row.aoid = Some(aoid(n));
+        store.insert(&row).await.unwrap();
+    }
+    // (order, aoid, price, data): twice each right one, then wrong ones.
+    let mut payments = Vec::new();
+    for n in 0..ORDERS {
+        for copy in 0..2 {
+            payments.push((
+                format!("p-{n}"),
+                aoid(n),
+                1250,
+                format!(r#"{{"n":{n},"copy":{copy}}}"#),
+            ));
+        }
+        if n % 4 == 0 {
+            payments.push((format!("p-{n}"), aoid(n + 1), 1250, "{}".to_owned()));
+        }
+        if n % 4 == 1 {
+            payments.push((format!("p-{n}"), aoid(n), 1251, "{}".to_owned()));
+        }
+    }
+    payments.push(("p-unknown".to_owned(), aoid(999), 1250, "{}".to_owned()));
+    let mut tasks = Vec::new();
+    for (order_id, aoid, price, data) in payments.clone() {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            let pending = [RecordState::Pending];
+            let mut pay = change(&order_id, &pending, RecordState::Paid);
+            pay.aoid = AoidCondition::Is(&aoid);
+            pay.price_fen = price;
+            pay.data = &data;
+            store.change(&pay).await.unwrap()
+        }));
+    }
+    let mut answers = Vec::new();
+    for task in tasks {
+        answers.push(task.await.unwrap());
+    }
+    for n in 0..ORDERS {
+        let order_id = format!("p-{n}");
+        let applied: Vec<&String> = payments
+            .iter()
+            .zip(&answers)
+            .filter(|((id, _, _, _), answer)| *id == order_id && **answer == Transition::Applied)
+            .map(|((_, _, _, data), _)| data)
+            .collect();
+        assert_eq!(applied.len(), 1, "{order_id}: {applied:?}");
+        let stored = store.load(&order_id).await.unwrap().unwrap();
+        assert_eq!(stored.state, RecordState::Paid);
+        assert_eq!(
+            &stored.data, applied[0],
+            "{order_id} keeps the payment that applied"
+        );
+    }
+    for ((order_id, payment_aoid, price, _), answer) in payments.iter().zip(&answers) {
+        let right = order_id != "p-unknown"
+            && *price == 1250
+            && *payment_aoid == aoid(order_id[2..].parse().unwrap());
+        if !right {
+            assert_eq!(
+                *answer,
+                Transition::NotApplied,
+                "{order_id} {payment_aoid} {price}"
+            );
+        }
+    }
+}
+
 /// Each generic test, once per store.
 macro_rules! for_every_store {
     ($($test:ident),* $(,)?) => {
@@ -877,6 +955,7 @@ for_every_store!(
     an_aoid_belongs_to_one_order,
     the_merchant_table_keeps_the_secret_a_rotation_replaces,
     closed_orders_are_pruned_to_tombstones,
+    payments_at_once_each_hear_their_own_answer,
 );
 
 /// The merchant table: rows added, read back in name order; a new secret keeps the one it

@@ -22,7 +22,8 @@
 //!
 //! The contract asks for answers, not for a way of getting them: no `RETURNING`, and no
 //! single statement per operation is required (a store may claim rows under a token, then
-//! read them back by that token).
+//! read them back by that token, or write the payments waiting at one moment together, as
+//! every store here does).
 //!
 //! Implement [`OrderStore`] for another database by following this contract;
 //! `tests/store_contract.rs` in the repository runs the same suite against every store. The
@@ -47,6 +48,8 @@ use core::time::Duration;
 use time::OffsetDateTime;
 
 mod any;
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+mod batch;
 mod events;
 pub mod merchant_table;
 #[cfg(feature = "mysql")]

@@ -34,6 +34,7 @@
 
 mod events;
 mod merchants;
+mod pay;
 mod prune;
 mod sql;
 
@@ -45,6 +46,7 @@ use mysql_async::{Conn, Params, Pool, Row, TxOpts, Value};
 use time::OffsetDateTime;
 
 use self::sql::{DB_NOW_MS, database, millis, placeholders, unix};
+use super::batch::{Batcher, Payment};
 use super::{
     AoidCondition, Change, Claim, EventClaim, EventRecord, OrderStore, PRUNED, Record, RecordState,
     StoreError, Tally, Transition, count, made_by_an_unreleased_build, time_of,
@@ -133,6 +135,8 @@ const COLUMNS: &str = "order_id, state, aoid, price_fen, revision, order_json, d
 pub struct MySqlStore {
     pool: Pool,
     merchant: Arc<str>,
+    /// Payments waiting to be written together (see [`batch`](super::batch)).
+    payments: Batcher,
 }
 
 impl std::fmt::Debug for MySqlStore {
@@ -223,6 +227,7 @@ impl MySqlStore {
     /// As [`MySqlStore::connect`].
     pub async fn with_pool(pool: Pool) -> Result<MySqlStore, StoreError> {
         let store = MySqlStore {
+            payments: Batcher::start(pay::apply(pool.clone())),
             pool,
             merchant: Arc::from(""),
         };
@@ -237,6 +242,7 @@ impl MySqlStore {
         MySqlStore {
             pool: self.pool.clone(),
             merchant: Arc::from(merchant),
+            payments: self.payments.clone(),
         }
     }
 
@@ -436,6 +442,12 @@ impl OrderStore for MySqlStore {
     }
 
     async fn change(&self, change: &Change<'_>) -> Result<Transition, StoreError> {
+        // A notification's payment, with the others waiting: one commit for all.
+        if let Some(payment) = Payment::of(change, &self.merchant)
+            && let Some(transition) = self.payments.pay(payment).await
+        {
+            return Ok(transition);
+        }
         if let Some(aoid) = change.new_aoid {
             check_key("the aoid", aoid)?;
         }

@@ -19,6 +19,7 @@
 
 mod events;
 mod merchants;
+mod pay;
 mod prune;
 mod sql;
 
@@ -31,6 +32,7 @@ use tokio_postgres::Row;
 use tokio_postgres::types::ToSql;
 
 use self::sql::{database, millis, unix};
+use super::batch::{Batcher, Payment};
 use super::{
     AoidCondition, Change, Claim, EventClaim, EventRecord, OrderStore, PRUNED, Record, RecordState,
     StoreError, Tally, Transition, count, made_by_an_unreleased_build, time_of,
@@ -120,6 +122,8 @@ const RETURNED: &str = "xorpay_orders.order_id, xorpay_orders.state, xorpay_orde
 pub struct PgStore {
     pool: Pool,
     merchant: Arc<str>,
+    /// Payments waiting to be written together (see [`batch`](super::batch)).
+    payments: Batcher,
 }
 
 impl std::fmt::Debug for PgStore {
@@ -183,6 +187,7 @@ impl PgStore {
             .build()
             .map_err(database)?;
         let store = PgStore {
+            payments: Batcher::start(pay::apply(pool.clone())),
             pool,
             merchant: Arc::from(""),
         };
@@ -197,6 +202,7 @@ impl PgStore {
         PgStore {
             pool: self.pool.clone(),
             merchant: Arc::from(merchant),
+            payments: self.payments.clone(),
         }
     }
 
@@ -421,6 +427,12 @@ impl OrderStore for PgStore {
     }
 
     async fn change(&self, change: &Change<'_>) -> Result<Transition, StoreError> {
+        // A notification's payment, with the others waiting: one commit for all.
+        if let Some(payment) = Payment::of(change, &self.merchant)
+            && let Some(transition) = self.payments.pay(payment).await
+        {
+            return Ok(transition);
+        }
         let (aoid_mode, aoid): (i32, Option<&str>) = match change.aoid {
             AoidCondition::Any => (0, None),
             AoidCondition::Is(aoid) => (1, Some(aoid)),

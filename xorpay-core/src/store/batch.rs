@@ -1,0 +1,199 @@
+//! Group commit for a database server's payments (`PgStore`, `MySqlStore`): payments that
+//! wait at the same moment are written in one transaction, one commit for all.
+//!
+//! A payment is the change a notification makes: a `pending` order at its exact price and
+//! `aoid` becomes `paid` ([`Payment::of`]). The store hands it to a [`Batcher`]; a few
+//! worker tasks each take every payment waiting (up to [`MOST`]), write them with the
+//! store's [`Apply`], and answer each caller only after the commit, with its own
+//! [`Transition`]. Nothing else is batched. A payment the batch could not answer for, the
+//! caller writes alone, as before batching, and gets its own answer or error: when the
+//! batch failed (a lost connection, a deadlock), when its order is already in the batch
+//! (duplicate deliveries at once: the second is written after the first is committed), and
+//! when the workers are gone (their runtime shut down).
+
+use core::future::Future;
+use core::pin::Pin;
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use tokio::sync::{Mutex, mpsc, oneshot};
+
+use super::{AoidCondition, Change, RecordState, StoreError, Transition};
+
+/// The most payments in one transaction.
+pub(super) const MOST: usize = 64;
+
+/// How many batches may be written at once: while one waits for its commit, the next fills.
+const WORKERS: usize = 2;
+
+/// One payment, owned so that it can wait in the queue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Payment {
+    pub(super) merchant: Arc<str>,
+    pub(super) order_id: String,
+    pub(super) price_fen: u64,
+    pub(super) aoid: String,
+    pub(super) new_revision: u32,
+    pub(super) data: String,
+    /// When (the service's clock), Unix seconds.
+    pub(super) at: i64,
+}
+
+impl Payment {
+    /// The payment `change` makes, if it is one: from `pending` only, to `paid`, at an exact
+    /// `aoid`, with no revision to match, nothing else set and no events.
+    pub(super) fn of(change: &Change<'_>, merchant: &Arc<str>) -> Option<Payment> {
+        let AoidCondition::Is(aoid) = change.aoid else {
+            return None;
+        };
+        let payment = change.from == [RecordState::Pending]
+            && change.to == RecordState::Paid
+            && change.revision.is_none()
+            && change.new_aoid.is_none()
+            && change.submitted_at.is_none()
+            && change.expired_at.is_none()
+            && !change.attention
+            && change.events.is_empty();
+        payment.then(|| Payment {
+            merchant: Arc::clone(merchant),
+            order_id: change.order_id.to_owned(),
+            price_fen: change.price_fen,
+            aoid: aoid.to_owned(),
+            new_revision: change.new_revision,
+            data: change.data.to_owned(),
+            at: change.at.unix_timestamp(),
+        })
+    }
+
+    fn key(&self) -> (&str, &str) {
+        (&self.merchant, &self.order_id)
+    }
+}
+
+/// Writes payments of distinct orders, sorted by key (so that two batches lock rows in one
+/// order), in one transaction: whether each applied, in order. An error: none applied.
+pub(super) type Apply = Arc<
+    dyn Fn(
+            Vec<Payment>,
+        ) -> Pin<Box<dyn Future<Output = Result<Vec<Transition>, StoreError>> + Send>>
+        + Send
+        + Sync,
+>;
+
+/// The batch's answer to one caller: `None` when the caller must write its payment alone.
+type Reply = oneshot::Sender<Option<Transition>>;
+
+/// The queue of a store's payments and the workers that write them.
+#[derive(Clone)]
+pub(super) struct Batcher {
+    queue: mpsc::UnboundedSender<(Payment, Reply)>,
+}
+
+impl Batcher {
+    /// Starts the workers on the current tokio runtime. They end when every clone of the
+    /// batcher is dropped.
+    pub(super) fn start(apply: Apply) -> Batcher {
+        let (queue, waiting) = mpsc::unbounded_channel();
+        let waiting = Arc::new(Mutex::new(waiting));
+        for _ in 0..WORKERS {
+            tokio::spawn(work(Arc::clone(&apply), Arc::clone(&waiting)));
+        }
+        Batcher { queue }
+    }
+
+    /// Writes `payment` with the others waiting; `None` when the caller must write it alone.
+    pub(super) async fn pay(&self, payment: Payment) -> Option<Transition> {
+        let (reply, answer) = oneshot::channel();
+        self.queue.send((payment, reply)).ok()?;
+        answer.await.ok().flatten()
+    }
+}
+
+/// A worker: takes every payment waiting, writes them, answers; until the queue closes.
+async fn work(apply: Apply, waiting: Arc<Mutex<mpsc::UnboundedReceiver<(Payment, Reply)>>>) {
+    loop {
+        let mut batch = Vec::new();
+        {
+            let mut waiting = waiting.lock().await;
+            match waiting.recv().await {
+                Some(first) => batch.push(first),
+                None => return,
+            }
+            while batch.len() < MOST {
+                match waiting.try_recv() {
+                    Ok(next) => batch.push(next),
+                    Err(_) => break,
+                }
+            }
+        }
+        // One row per order in a batch: a second payment of an order in it is written by
+        // its caller, alone, once this batch is committed.
+        batch.sort_by(|(one, _), (two, _)| one.key().cmp(&two.key()));
+        let mut seen = HashSet::new();
+        let (batch, again): (Vec<_>, Vec<_>) = batch.into_iter().partition(|(payment, _)| {
+            seen.insert((payment.merchant.clone(), payment.order_id.clone()))
+        });
+        let (payments, replies): (Vec<Payment>, Vec<Reply>) = batch.into_iter().unzip();
+        let count = payments.len();
+        match apply(payments).await {
+            Ok(transitions) if transitions.len() == count => {
+                for (reply, transition) in replies.into_iter().zip(transitions) {
+                    let _ = reply.send(Some(transition));
+                }
+            }
+            Ok(_) | Err(_) => {
+                for reply in replies {
+                    let _ = reply.send(None);
+                }
+            }
+        }
+        for (_, reply) in again {
+            let _ = reply.send(None);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::OffsetDateTime;
+
+    fn change<'a>(from: &'a [RecordState], aoid: AoidCondition<'a>) -> Change<'a> {
+        Change {
+            order_id: "o-1",
+            from,
+            price_fen: 100,
+            aoid,
+            revision: None,
+            to: RecordState::Paid,
+            new_aoid: None,
+            new_revision: 0,
+            data: "{}",
+            submitted_at: None,
+            expired_at: None,
+            attention: false,
+            events: &[],
+            at: OffsetDateTime::UNIX_EPOCH,
+        }
+    }
+
+    #[test]
+    fn only_a_notifications_payment_is_batched() {
+        let merchant: Arc<str> = Arc::from("");
+        let pending = [RecordState::Pending];
+        assert!(Payment::of(&change(&pending, AoidCondition::Is("a")), &merchant).is_some());
+        // From another state, without the aoid to match, or with anything more: alone.
+        let expired = [RecordState::Pending, RecordState::Expired];
+        assert!(Payment::of(&change(&expired, AoidCondition::Is("a")), &merchant).is_none());
+        assert!(Payment::of(&change(&pending, AoidCondition::UnknownOr("a")), &merchant).is_none());
+        let mut flagged = change(&pending, AoidCondition::Is("a"));
+        flagged.attention = true;
+        assert!(Payment::of(&flagged, &merchant).is_none());
+        let mut learning = change(&pending, AoidCondition::Is("a"));
+        learning.new_aoid = Some("a");
+        assert!(Payment::of(&learning, &merchant).is_none());
+        let mut counted = change(&pending, AoidCondition::Is("a"));
+        counted.revision = Some(1);
+        assert!(Payment::of(&counted, &merchant).is_none());
+    }
+}
