@@ -18,7 +18,7 @@ pub use crate::answers::check_answers;
 
 /// A signed text field whose type is known to hold a `str` (`String`, `&str`, `Cow<str>`,
 /// …): hashed without going through `fmt`, because signing is a hot path.
-#[inline]
+#[inline(always)]
 pub fn sign_str<V: Visit, T: AsRef<str> + ?Sized>(
     visitor: &mut V,
     key: &'static str,
@@ -40,7 +40,7 @@ pub fn sign_display<V: Visit, T: Text + ?Sized>(
 }
 
 /// The price field.
-#[inline]
+#[inline(always)]
 pub fn sign_price<V: Visit>(visitor: &mut V, field: &'static str, price: Price) {
     visitor.signed_price(ValueSource::Field(field), price);
 }
@@ -50,13 +50,13 @@ pub fn sign_price<V: Visit>(visitor: &mut V, field: &'static str, price: Price) 
 pub use crate::price::AsPrice;
 
 /// `pay_type`, from the request kind.
-#[inline]
+#[inline(always)]
 pub fn sign_pay_type<V: Visit>(visitor: &mut V, kind: RequestKind) {
     visitor.signed_str("pay_type", ValueSource::Kind, kind.pay_type());
 }
 
 /// A `notify_url` given as a constant on the struct.
-#[inline]
+#[inline(always)]
 pub fn sign_notify_url<V: Visit>(visitor: &mut V, url: &'static str) {
     visitor.signed_str("notify_url", ValueSource::Attribute, url);
 }

@@ -30,7 +30,7 @@ impl<'a> Checks<'a> {
     }
 
     /// Judges one signed value once it has been written in full.
-    #[inline]
+    #[inline(always)]
     pub(super) fn signed(
         &mut self,
         key: &'static str,
@@ -83,10 +83,36 @@ impl<'a> Checks<'a> {
 
 /// Whether a value is a `notify_url` to check here: a constant one was checked when the
 /// derive expanded.
-#[inline]
+#[inline(always)]
 fn is_checked_url(key: &'static str, source: ValueSource) -> bool {
     key == "notify_url" && source != ValueSource::Attribute
 }
+
+/// An ASCII control character (whitespace but the space is among them).
+const CONTROL: u8 = 1;
+/// The space.
+const SPACE: u8 = 2;
+/// 0xC2, the first byte of U+0080 to U+00BF in UTF-8 (the C1 controls among them).
+const C2: u8 = 4;
+
+/// What each byte is, for [`ValueCheck::feed`].
+const BYTE_KINDS: [u8; 256] = {
+    let mut kinds = [0; 256];
+    let mut byte = 0;
+    while byte < 256 {
+        kinds[byte] = if byte < 0x20 || byte == 0x7f {
+            CONTROL
+        } else if byte == 0x20 {
+            SPACE
+        } else if byte == 0xc2 {
+            C2
+        } else {
+            0
+        };
+        byte += 1;
+    }
+    kinds
+};
 
 /// Watches the text of one value as it is written, without keeping it: its length, its first
 /// eight bytes lowercased (enough to see `https://`), whether it holds whitespace, and whether
@@ -102,7 +128,7 @@ pub(super) struct ValueCheck {
 impl ValueCheck {
     /// The check of a whole value given at once. Only a URL and the order number need their
     /// bytes looked at.
-    #[inline]
+    #[inline(always)]
     pub(super) fn of_str(key: &'static str, source: ValueSource, value: &str) -> ValueCheck {
         if is_checked_url(key, source) || key == "order_id" {
             let mut check = ValueCheck::default();
@@ -116,15 +142,27 @@ impl ValueCheck {
         }
     }
 
+    /// Watches the next piece of the value: one table lookup per byte (signing is a hot
+    /// path).
     pub(super) fn feed(&mut self, part: &str) {
-        for &byte in part.as_bytes() {
-            if let Some(slot) = self.head.get_mut(self.len) {
+        let bytes = part.as_bytes();
+        if let Some(head) = self.head.get_mut(self.len..) {
+            for (slot, byte) in head.iter_mut().zip(bytes) {
                 *slot = byte.to_ascii_lowercase();
             }
-            self.len += 1;
-            self.whitespace |= byte.is_ascii_whitespace() || byte.is_ascii_control();
         }
-        self.control |= part.chars().any(char::is_control);
+        self.len += bytes.len();
+        let found = bytes
+            .iter()
+            .fold(0, |found, &byte| found | BYTE_KINDS[usize::from(byte)]);
+        self.whitespace |= found & (CONTROL | SPACE) != 0;
+        // The only control characters beyond ASCII (U+0080 to U+009F) are 0xC2 0x80..=0x9F
+        // in UTF-8 (a piece of a formatted value is whole characters).
+        self.control |= found & CONTROL != 0
+            || (found & C2 != 0
+                && bytes
+                    .windows(2)
+                    .any(|pair| pair[0] == 0xc2 && (0x80..=0x9f).contains(&pair[1])));
     }
 
     fn is_web_url(&self) -> bool {
@@ -152,5 +190,46 @@ impl fmt::Write for Tee<'_> {
             body.write_str(part)?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What `feed` must find, the plain way: whitespace (or any ASCII control character)
+    /// for a URL, a control character (`char::is_control`) for an order number.
+    fn plain(text: &str) -> (bool, bool) {
+        let whitespace = text
+            .bytes()
+            .any(|byte| byte.is_ascii_whitespace() || byte.is_ascii_control());
+        (whitespace, text.chars().any(char::is_control))
+    }
+
+    #[test]
+    fn the_byte_table_finds_what_the_plain_checks_find() {
+        let mut texts: Vec<String> = (0..=0x2ff_u32)
+            .filter_map(char::from_u32)
+            .map(|c| format!("order-{c}-1"))
+            .collect();
+        texts.extend(
+            [
+                "", " ", "a b", "\u{85}", "\u{a0}", "é\u{9f}", "\u{7f}", "中文", "\u{2028}", "😀",
+            ]
+            .map(str::to_owned),
+        );
+        for text in &texts {
+            let mut check = ValueCheck::default();
+            // Fed whole, and in pieces of whole characters.
+            check.feed(text);
+            let mut pieces = ValueCheck::default();
+            for c in text.chars() {
+                pieces.feed(c.encode_utf8(&mut [0; 4]));
+            }
+            for check in [check, pieces] {
+                assert_eq!((check.whitespace, check.control), plain(text), "{text:?}");
+                assert_eq!(check.len, text.len());
+            }
+        }
     }
 }

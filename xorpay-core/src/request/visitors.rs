@@ -94,7 +94,7 @@ struct SignVisitor<'a> {
 }
 
 impl Visit for SignVisitor<'_> {
-    #[inline]
+    #[inline(always)]
     fn signed_str(&mut self, key: &'static str, source: ValueSource, value: &str) {
         let check = ValueCheck::of_str(key, source, value);
         self.checks.signed(key, source, &check, Ok(()));
@@ -116,7 +116,7 @@ impl Visit for SignVisitor<'_> {
         self.checks.signed(key, source, &tee.check, formatted);
     }
 
-    #[inline]
+    #[inline(always)]
     fn signed_price(&mut self, _source: ValueSource, price: Price) {
         self.signer.price(price);
     }
