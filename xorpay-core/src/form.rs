@@ -242,8 +242,9 @@ fn decode_component_into(raw: &[u8], base: usize, out: &mut Vec<u8>) -> Result<(
 }
 
 /// Percent-decodes `raw` onto the end of `out` (not checked to be UTF-8): runs without `%` or
-/// `+` are copied whole.
+/// `+` are copied whole, each escape read through a table.
 fn unescape_into(raw: &[u8], base: usize, out: &mut Vec<u8>) -> Result<(), FormError> {
+    out.reserve(raw.len());
     let mut rest = raw;
     while let Some(special) = rest.iter().position(|&b| b == b'%' || b == b'+') {
         out.extend_from_slice(&rest[..special]);
@@ -252,28 +253,41 @@ fn unescape_into(raw: &[u8], base: usize, out: &mut Vec<u8>) -> Result<(), FormE
             rest = &rest[special + 1..];
             continue;
         }
-        let escape = rest
-            .get(special + 1..special + 3)
-            .and_then(|hex| Some((hex_value(hex[0])? << 4) | hex_value(hex[1])?));
-        let Some(escape) = escape else {
+        let digit = |at: usize| {
+            rest.get(special + at)
+                .map_or(NOT_HEX, |&digit| HEX_VALUES[usize::from(digit)])
+        };
+        let (high, low) = (digit(1), digit(2));
+        if (high | low) & NOT_HEX != 0 {
             let offset = base + (raw.len() - rest.len()) + special;
             return Err(FormError::MalformedEscape { offset });
-        };
-        out.push(escape);
+        }
+        out.push((high << 4) | low);
         rest = &rest[special + 3..];
     }
     out.extend_from_slice(rest);
     Ok(())
 }
 
-fn hex_value(digit: u8) -> Option<u8> {
-    match digit {
-        b'0'..=b'9' => Some(digit - b'0'),
-        b'a'..=b'f' => Some(digit - b'a' + 10),
-        b'A'..=b'F' => Some(digit - b'A' + 10),
-        _ => None,
+/// Not a hex digit, in [`HEX_VALUES`] (a bit no digit's value has).
+pub(crate) const NOT_HEX: u8 = 0x10;
+
+/// Each byte's value as a hex digit, or [`NOT_HEX`].
+pub(crate) const HEX_VALUES: [u8; 256] = {
+    let mut values = [NOT_HEX; 256];
+    let mut digit = 0;
+    while digit < 10 {
+        values[b'0' as usize + digit] = digit as u8;
+        digit += 1;
     }
-}
+    let mut letter = 0;
+    while letter < 6 {
+        values[b'a' as usize + letter] = 10 + letter as u8;
+        values[b'A' as usize + letter] = 10 + letter as u8;
+        letter += 1;
+    }
+    values
+};
 
 #[cfg(test)]
 mod tests {

@@ -189,7 +189,7 @@ impl Notification {
     /// payment must not be refused for it (it stays readable as
     /// [`VerifiedNotification::raw_pay_time`]).
     pub fn verify(self, secret: &AppSecret) -> Result<VerifiedNotification, NotificationError> {
-        let expected = sign::notify(
+        sign::verify_notify(
             &NotifyFields {
                 aoid: self.required(AOID),
                 order_id: self.required(ORDER_ID),
@@ -197,8 +197,8 @@ impl Notification {
                 pay_time: self.required(PAY_TIME),
             },
             secret,
-        );
-        expected.verify(self.required(SIGN))?;
+            self.required(SIGN),
+        )?;
 
         let aoid = Aoid::new(self.required(AOID)).map_err(|_| NotificationError::InvalidAoid)?;
         let pay_price = self

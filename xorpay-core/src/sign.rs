@@ -26,6 +26,7 @@ use md5::{Digest, Md5};
 use subtle::ConstantTimeEq;
 
 use crate::credentials::AppSecret;
+use crate::form::{HEX_VALUES, NOT_HEX};
 use crate::pay_type::{BarcodePayType, PayType};
 use crate::price::{Price, WIRE_CAPACITY};
 
@@ -62,10 +63,14 @@ impl Signer {
     }
 
     /// Feeds the secret last and produces the signature.
-    pub(crate) fn finish(mut self, secret: &AppSecret) -> Signature {
+    pub(crate) fn finish(self, secret: &AppSecret) -> Signature {
+        Signature::from_digest(&self.digest(secret))
+    }
+
+    /// Feeds the secret last and produces the MD5 digest itself.
+    fn digest(mut self, secret: &AppSecret) -> [u8; 16] {
         self.md5.update(secret.expose());
-        let digest: [u8; 16] = self.md5.finalize().into();
-        Signature::from_digest(&digest)
+        self.md5.finalize().into()
     }
 }
 
@@ -140,24 +145,44 @@ impl Signature {
     /// [`SignatureError::WrongLength`] or [`SignatureError::NotHex`] for a malformed value,
     /// [`SignatureError::Mismatch`] for a well-formed one that does not match.
     pub fn verify(&self, received: &str) -> Result<(), SignatureError> {
-        let received = received.as_bytes();
-        let received: &[u8; 32] = received
-            .try_into()
-            .map_err(|_| SignatureError::WrongLength {
-                len: received.len(),
-            })?;
-        let mut lower = [0u8; 32];
-        for (out, &c) in lower.iter_mut().zip(received) {
-            if !c.is_ascii_hexdigit() {
-                return Err(SignatureError::NotHex);
-            }
-            *out = c.to_ascii_lowercase();
+        let received = received_digest(received)?;
+        let mut expected = [0u8; 16];
+        for (byte, pair) in expected.iter_mut().zip(self.hex.chunks_exact(2)) {
+            // Only bytes of HEX_PAIRS are ever stored: two hex digits.
+            *byte = hex_byte(pair[0], pair[1]).unwrap_or_default();
         }
-        if bool::from(self.hex.ct_eq(&lower)) {
-            Ok(())
-        } else {
-            Err(SignatureError::Mismatch)
-        }
+        digests_match(&expected, &received)
+    }
+}
+
+/// A received signature as the digest it spells: exactly 32 hex digits, either case.
+fn received_digest(received: &str) -> Result<[u8; 16], SignatureError> {
+    let received = received.as_bytes();
+    if received.len() != 32 {
+        return Err(SignatureError::WrongLength {
+            len: received.len(),
+        });
+    }
+    let mut digest = [0u8; 16];
+    for (byte, pair) in digest.iter_mut().zip(received.chunks_exact(2)) {
+        *byte = hex_byte(pair[0], pair[1]).ok_or(SignatureError::NotHex)?;
+    }
+    Ok(digest)
+}
+
+/// The byte two hex digits (either case) spell.
+#[inline]
+fn hex_byte(high: u8, low: u8) -> Option<u8> {
+    let (high, low) = (HEX_VALUES[usize::from(high)], HEX_VALUES[usize::from(low)]);
+    ((high | low) & NOT_HEX == 0).then_some((high << 4) | low)
+}
+
+/// Compares two digests in constant time.
+fn digests_match(expected: &[u8; 16], received: &[u8; 16]) -> Result<(), SignatureError> {
+    if bool::from(expected.ct_eq(received)) {
+        Ok(())
+    } else {
+        Err(SignatureError::Mismatch)
     }
 }
 
@@ -299,13 +324,31 @@ pub fn refund(price: Price, secret: &AppSecret) -> Signature {
 /// To verify a notification, prefer [`crate::notify::Notification::verify`], which also
 /// parses the form strictly and hands out a [`crate::VerifiedNotification`].
 pub fn notify(fields: &NotifyFields<'_>, secret: &AppSecret) -> Signature {
+    Signature::from_digest(&notify_digest(fields, secret))
+}
+
+/// Checks `received` against the signature of a payment notification, as
+/// [`Signature::verify`] does, without spelling the expected one in hex.
+///
+/// # Errors
+/// As [`Signature::verify`].
+pub(crate) fn verify_notify(
+    fields: &NotifyFields<'_>,
+    secret: &AppSecret,
+    received: &str,
+) -> Result<(), SignatureError> {
+    let received = received_digest(received)?;
+    digests_match(&notify_digest(fields, secret), &received)
+}
+
+fn notify_digest(fields: &NotifyFields<'_>, secret: &AppSecret) -> [u8; 16] {
     let mut signer = Signer::new();
     signer
         .value(fields.aoid)
         .value(fields.order_id)
         .value(fields.pay_price)
         .value(fields.pay_time);
-    signer.finish(secret)
+    signer.digest(secret)
 }
 
 #[cfg(test)]
