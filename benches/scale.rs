@@ -109,6 +109,46 @@ fn main() {
         );
     }
     println!("(ratios against the book of {} orders)", base.size);
+    let store = match on.as_str() {
+        "postgres" | "postgresql" => "PostgreSQL",
+        "mysql" => "MariaDB",
+        _ => "SQLite",
+    };
+    let last = rows.last().unwrap_or(base);
+    println!("MD: #### {store}");
+    println!("MD:");
+    let sizes: Vec<String> = rows
+        .iter()
+        .map(|book| format!("{} orders", book.size))
+        .collect();
+    println!(
+        "MD: | call | {} | {} / {} |",
+        sizes.join(" | "),
+        last.size,
+        base.size
+    );
+    println!("MD: |---|{}---|", "---|".repeat(rows.len()));
+    for (slot, (name, base_micros)) in base.figures.iter().enumerate() {
+        let cells: Vec<String> = rows
+            .iter()
+            .map(|book| format!("{:.2} ms", book.figures[slot].1 / 1000.0))
+            .collect();
+        println!(
+            "MD: | `{name}` | {} | **{:.2}×** |",
+            cells.join(" | "),
+            last.figures[slot].1 / base_micros
+        );
+    }
+    let cells: Vec<String> = rows
+        .iter()
+        .map(|book| format!("{:.1} MiB", book.peak_kib as f64 / 1024.0))
+        .collect();
+    println!(
+        "MD: | peak memory (VmHWM) | {} | **{:.2}×** |",
+        cells.join(" | "),
+        last.peak_kib as f64 / base.peak_kib as f64
+    );
+    println!("MD:");
 }
 
 /// Builds a book of `size` orders and prints the figures of each call: in a SQLite file, or

@@ -231,5 +231,9 @@ async fn main() {
         println!(
             "{name:34} {min:>10.0} {median:>10.0} {max:>10.0}   {rmin:.2}x / {rmedian:.2}x / {rmax:.2}x"
         );
+        println!(
+            "MD: | the SQLite store's payment write alone: {name} | raw rusqlite, one row per commit ({:.0}/s) | **{rmedian:.2}×** ({rmin:.2}–{rmax:.2}), {median:.0}/s |",
+            floor_median
+        );
     }
 }

@@ -1,24 +1,55 @@
 #!/usr/bin/env bash
-# Every measurement, each as a ratio of its floor measured side by side in the same run:
+# Every measurement, each as a ratio of its floor measured side by side in the same run, and
+# docs/performance.md written from this one run (the README links to it; nothing copies it):
 #   1. signing vs MD5 of the already-concatenated bytes (criterion, then interleaved);
 #   2. notification parse + verify vs MD5 of the same signed bytes (interleaved);
 #   3. the SQLite store's payment write at 1, 16 and 64 callers vs raw rusqlite committing
-#      one row per transaction and 32 rows per transaction (synchronous = FULL, on the file
-#      system of target/, which it names, with the cost of one fsync'd commit).
+#      one row per transaction and 32 rows per transaction (synchronous = FULL);
 #   4. the notify endpoint over HTTP (wrk, a distinct signed body per request) at 1, 16 and
-#      64 connections vs the same server answering a bare `ok` and vs the floor of 3.
-#   5. the derive's compile cost, 100 structs, vs serde's derives (scripts/derive_cost.sh);
-#   6. Payments::checkout (store in memory, and on a file) vs a bare reqwest POST of the same bytes.
-#   7. the background sweep's store work (reconciliation's read, the attention list, the
-#      fulfilment and event claims, the gauges' tally) over 10,000, 100,000 and 1,000,000
-#      stored orders with the same few due, and peak memory: ratios of the smallest book's.
-# Release builds; nothing here runs in CI (CI only compiles the benches).
+#      64 connections on each store, SQLite, PostgreSQL and MariaDB (durable settings,
+#      checked), vs the same server answering a bare `ok` and vs that database's raw floor
+#      (the same conditional UPDATE, one payment per transaction, from as many connections);
+#      on the servers also two instances behind a loopback proxy; on each, a Prometheus
+#      recorder installed; peak RSS of the server beside the bare server's; fsync cost;
+#   5. Payments::checkout (store in memory, and on a file) vs a bare reqwest POST of the same
+#      bytes;
+#   6. the background sweep's store work over 10,000, 100,000 and 1,000,000 stored orders
+#      with the same few due, on each store, and peak memory: ratios of the smallest book's;
+#   7. the derive's compile cost, 100 structs, vs serde's derives (scripts/derive_cost.sh).
+# Release builds; nothing here runs in CI (CI only compiles the benches). It installs what it
+# needs from Debian (wrk, PostgreSQL, MariaDB) when missing, as the test command does.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if ! command -v wrk >/dev/null 2>&1; then
-    apt-get install -y wrk >/dev/null || sudo apt-get install -y wrk >/dev/null
-fi
-cargo bench --bench signing -- --noplot "$@"
+
+install_missing() { # install_missing <command> <debian package>
+    command -v "$1" >/dev/null 2>&1 && return
+    if [ "$(id -u)" = 0 ]; then
+        DEBIAN_FRONTEND=noninteractive apt-get install -y "$2" >/dev/null
+    else
+        sudo DEBIAN_FRONTEND=noninteractive apt-get install -y "$2" >/dev/null
+    fi
+}
+install_missing wrk wrk
+install_missing pg_virtualenv postgresql
+install_missing mariadbd mariadb-server
+install_missing findmnt util-linux
+
+out=$(mktemp -d -t xorpay-bench.XXXXXX)
+trap 'rm -rf "$out"' EXIT
+# run <name> <command>...: the command's output on the terminal and in $out/<name>.
+run() {
+    local name=$1
+    shift
+    "$@" 2>&1 | tee "$out/$name"
+}
+# md <name>...: the rows those outputs give docs/performance.md.
+md() {
+    for name in "$@"; do
+        sed -n 's/^MD: \{0,1\}//p' "$out/$name"
+    done
+}
+
+run criterion cargo bench --bench signing -- --noplot
 python3 - <<'PY'
 import json, pathlib
 base = pathlib.Path("target/criterion/sign_pay")
@@ -30,10 +61,83 @@ for name in ["derived", "naive_format_md5_hex"]:
     t = median(name)
     print(f"{name:34s} {t:8.1f} ns  {t / floor:.2f}x")
 PY
-cargo bench --bench signing_ratio
-cargo bench --bench notify_ratio
-cargo bench --bench store_commit
-cargo bench --bench notify_http
-cargo bench --bench checkout_ratio
-cargo bench --bench scale
-scripts/derive_cost.sh
+run signing cargo bench --bench signing_ratio
+run notify cargo bench --bench notify_ratio
+run store cargo bench --bench store_commit
+run http_sqlite cargo bench --bench notify_http
+run scale_sqlite cargo bench --bench scale
+# The database servers: throwaway, on loopback, durable (pg_virtualenv turns fsync off unless
+# told otherwise; MariaDB's default is innodb_flush_log_at_trx_commit = 1). Each bench
+# checks the settings it measures under.
+export out
+scripts/with_mariadb.sh pg_virtualenv -o fsync=on sh -c '
+    set -e
+    pg="postgres://$PGUSER:$PGPASSWORD@$PGHOST:$PGPORT/$PGDATABASE"
+    NOTIFY_BENCH_URL="$pg" cargo bench --bench notify_http 2>&1 | tee "$out/http_postgres"
+    NOTIFY_BENCH_URL="$XORPAY_MYSQL_URL" cargo bench --bench notify_http 2>&1 \
+        | tee "$out/http_mariadb"
+    SCALE_BENCH_URL="$pg" cargo bench --bench scale 2>&1 | tee "$out/scale_postgres"
+    SCALE_BENCH_URL="$XORPAY_MYSQL_URL" cargo bench --bench scale 2>&1 \
+        | tee "$out/scale_mariadb"
+    psql -XAtc "SELECT current_setting('"'"'data_directory'"'"')" > "$out/pg_data"
+'
+run checkout cargo bench --bench checkout_ratio
+run derive scripts/derive_cost.sh
+
+# The machine, as the figures were taken on it.
+cpu=$(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)
+cores=$(nproc)
+memory=$(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)
+file_systems=$(for dir in target /tmp "$(cat "$out/pg_data" 2>/dev/null || echo /var/lib/postgresql)"; do
+    printf '%s on %s (%s)\n' "$dir" "$(findmnt -n -o SOURCE -T "$dir")" "$(findmnt -n -o FSTYPE -T "$dir")"
+done | paste -sd ';' | sed 's/;/; /g')
+
+{
+    cat <<EOF
+# Performance
+
+Written by \`scripts/bench.sh\` from one run on $(date -u +%Y-%m-%d): every figure is a ratio
+of its floor measured side by side in that run (medians over the runs, min–max where it
+varies). Nothing in CI runs it; CI compiles the benches.
+
+**Machine:** ${cpu}, ${cores} cores, ${memory}, Linux $(uname -r). **Disks:** ${file_systems}.
+The cost of one fsync on each store's disk is named with its table below. Everything runs on
+this one machine: the load generator (wrk), the shop, and the database server share its
+${cores} cores, so a store's figures show its CPU as much as its disk.
+
+## Signing, notifications, checkout, the derive
+
+| figure | floor | result |
+|---|---|---|
+$(md signing notify checkout derive)
+
+## The notify endpoint on each store
+
+axum with \`Payments::router\`, loaded over loopback by wrk with a distinct signed
+notification per request; rates counted on the server (answers 200 within the run), and every
+order checked paid exactly once after each run. *Service / floor* is the endpoint's
+payments per second over the database's own raw floor: the same conditional \`UPDATE\` the
+store makes, one payment per transaction. *Service / bare* is against the same server
+answering \`ok\` to the same requests (the HTTP stack's own cost). PostgreSQL and MariaDB
+write the payments waiting at one moment together (one statement or transaction, one
+commit), as SQLite's writer thread does.
+
+$(md http_sqlite http_postgres http_mariadb)
+
+## The SQLite store's write alone
+
+| figure | floor | result |
+|---|---|---|
+$(md store)
+
+## Scale: store work as the order book grows
+
+The background sweep's store calls over books of 10,000, 100,000 and 1,000,000 closed orders
+(paid and fulfilled, or expired a month ago, each with a done event) with the same 20 of each
+kind due; each book built and measured in a process of its own (so its peak memory is its
+own). Milliseconds per call, and the largest book's over the smallest's.
+
+$(md scale_sqlite scale_postgres scale_mariadb)
+EOF
+} > docs/performance.md
+echo "wrote docs/performance.md"

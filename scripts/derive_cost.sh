@@ -81,4 +81,5 @@ print(f"\nderive compile cost, 100 structs, rebuild of the crate alone ({len(x)}
 print(f"  XorPayOrder            {sorted(x)[len(x)//2] / 1000:.2f} s (median)")
 print(f"  Serialize+Deserialize  {sorted(s)[len(s)//2] / 1000:.2f} s (median)")
 print(f"  ratio                  {r[0]:.2f}x / {r[len(r)//2]:.2f}x / {r[-1]:.2f}x (min / median / max)")
+print(f"MD: | the derive's compile cost, 100 structs (a rebuild of the crate alone) | serde's `Serialize` + `Deserialize` on the same ({sorted(s)[len(s)//2] / 1000:.2f} s) | **{r[len(r)//2]:.2f}×** ({r[0]:.2f}–{r[-1]:.2f}) |")
 PY
