@@ -920,4 +920,5 @@ async fn main() {
             bare_rss / 1024.0
         );
     }
+    println!("MD:");
 }

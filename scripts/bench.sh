@@ -88,8 +88,12 @@ run derive scripts/derive_cost.sh
 cpu=$(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)
 cores=$(nproc)
 memory=$(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)
+# (PostgreSQL's throwaway data directory is gone by now: its nearest directory still there.)
 file_systems=$(for dir in target /tmp "$(cat "$out/pg_data" 2>/dev/null || echo /var/lib/postgresql)"; do
-    printf '%s on %s (%s)\n' "$dir" "$(findmnt -n -o SOURCE -T "$dir")" "$(findmnt -n -o FSTYPE -T "$dir")"
+    there=$dir
+    while [ ! -e "$there" ]; do there=$(dirname "$there"); done
+    printf '%s on %s (%s)\n' "$dir" "$(findmnt -n -o SOURCE -T "$there")" \
+        "$(findmnt -n -o FSTYPE -T "$there")"
 done | paste -sd ';' | sed 's/;/; /g')
 
 {
@@ -120,7 +124,10 @@ payments per second over the database's own raw floor: the same conditional \`UP
 store makes, one payment per transaction. *Service / bare* is against the same server
 answering \`ok\` to the same requests (the HTTP stack's own cost). PostgreSQL and MariaDB
 write the payments waiting at one moment together (one statement or transaction, one
-commit), as SQLite's writer thread does.
+commit), as SQLite's writer thread does. *Peak RSS* is the bench process's largest resident
+set while wrk loads the service, beside the same while it loads the bare route: the process
+also holds the in-process sandbox and every request body, so the difference is what the
+service adds.
 
 $(md http_sqlite http_postgres http_mariadb)
 

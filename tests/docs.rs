@@ -150,3 +150,50 @@ fn docs_metrics_md_lists_every_metric_the_code_reports() {
         ),
     }
 }
+
+/// `docs/performance.md`, which both halves of the README link to, is the page
+/// `scripts/bench.sh` writes: every figure the bench measures is on it (each store's notify
+/// endpoint with two instances and a recorder on the servers, the scale table on each store),
+/// with the machine it was measured on. The page is never edited by hand; this says a run
+/// wrote it whole.
+#[test]
+fn docs_performance_md_holds_every_figure_of_one_bench_run() {
+    let page = std::fs::read_to_string(root().join("docs/performance.md")).unwrap();
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let (english, chinese) = readme.split_once("## 中文").unwrap();
+    for half in [english, chinese] {
+        assert!(
+            half.contains("(docs/performance.md)"),
+            "both halves of the README link to the page"
+        );
+    }
+    for needed in [
+        "Written by `scripts/bench.sh`",
+        "**Machine:**",
+        "fsync'd 4 KiB write",
+        "signing through the derive",
+        "notification parse + verify",
+        "`Payments::checkout`",
+        "the derive's compile cost",
+        "the SQLite store's payment write alone",
+        "### SQLite",
+        "### PostgreSQL",
+        "### MariaDB",
+        "two instances, one database, a loopback proxy",
+        "Prometheus recorder installed",
+        "peak RSS service / bare",
+        "#### SQLite",
+        "#### PostgreSQL",
+        "#### MariaDB",
+        "1000000 orders",
+        "peak memory (VmHWM)",
+    ] {
+        assert!(
+            page.contains(needed),
+            "docs/performance.md lacks {needed:?}"
+        );
+    }
+    // Three stores' notify tables, each at 1, 16 and 64 connections.
+    assert_eq!(page.matches("| one instance | 64 |").count(), 3);
+    assert_eq!(page.matches("| one instance | 1 |").count(), 3);
+}
