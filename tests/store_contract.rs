@@ -819,46 +819,67 @@ async fn closed_orders_are_pruned_to_tombstones<S: Scoped>(store: S) {
 
 /// Payments at once (the stores write those waiting together): each caller hears its own
 /// answer. Of two deliveries of one payment exactly one applies; a payment naming another
-/// aoid or price, or an unknown order, applies to nothing; every order is paid once, with
-/// its own payment's data.
-async fn payments_at_once_each_hear_their_own_answer<S: OrderStore + Clone>(store: S) {
-    const ORDERS: usize = 40;
+/// aoid or price, or an unknown order, applies to nothing and leaves its order pending;
+/// another merchant's order of the same number is paid on its own; every order is paid
+/// once, with its own payment's data, however long.
+async fn payments_at_once_each_hear_their_own_answer<S: Scoped + Clone>(store: S) {
+    const ORDERS: usize = 60;
     let aoid = |n: usize| format!("{n:032x}");
+    let other = store.scoped("another-shop");
     for n in 0..ORDERS {
         let mut row = record(&format!("p-{n}"), 0);
         row.state = RecordState::Pending;
         row.aoid = Some(aoid(n));
         store.insert(&row).await.unwrap();
+        if n < 10 {
+            other.insert(&row).await.unwrap();
+        }
     }
-    // (order, aoid, price, data): twice each right one, then wrong ones.
+    // (merchant's store, order, aoid, price, data): orders 0..40 twice rightly, 40..50 with
+    // another order's aoid, 50..60 at another price; 0..10 also the other merchant's.
     let mut payments = Vec::new();
     for n in 0..ORDERS {
-        for copy in 0..2 {
+        let (id, data) = (format!("p-{n}"), format!(r#"{{"n":{n}}}"#));
+        match n {
+            0..40 => {
+                for copy in 0..2 {
+                    let data = if n == 7 {
+                        format!(r#"{{"n":7,"copy":{copy},"pad":"{}"}}"#, "支".repeat(3000))
+                    } else {
+                        format!(r#"{{"n":{n},"copy":{copy}}}"#)
+                    };
+                    payments.push((store.clone(), id.clone(), aoid(n), 1250, data));
+                }
+            }
+            40..50 => payments.push((store.clone(), id.clone(), aoid(n + 100), 1250, data.clone())),
+            _ => payments.push((store.clone(), id.clone(), aoid(n), 1251, data.clone())),
+        }
+        if n < 10 {
             payments.push((
-                format!("p-{n}"),
+                other.clone(),
+                id,
                 aoid(n),
                 1250,
-                format!(r#"{{"n":{n},"copy":{copy}}}"#),
+                format!(r#"{{"other":{n}}}"#),
             ));
         }
-        if n % 4 == 0 {
-            payments.push((format!("p-{n}"), aoid(n + 1), 1250, "{}".to_owned()));
-        }
-        if n % 4 == 1 {
-            payments.push((format!("p-{n}"), aoid(n), 1251, "{}".to_owned()));
-        }
     }
-    payments.push(("p-unknown".to_owned(), aoid(999), 1250, "{}".to_owned()));
+    payments.push((
+        store.clone(),
+        "p-unknown".to_owned(),
+        aoid(999),
+        1250,
+        "{}".to_owned(),
+    ));
     let mut tasks = Vec::new();
-    for (order_id, aoid, price, data) in payments.clone() {
-        let store = store.clone();
+    for (shop, order_id, aoid, price, data) in payments.clone() {
         tasks.push(tokio::spawn(async move {
             let pending = [RecordState::Pending];
             let mut pay = change(&order_id, &pending, RecordState::Paid);
             pay.aoid = AoidCondition::Is(&aoid);
             pay.price_fen = price;
             pay.data = &data;
-            store.change(&pay).await.unwrap()
+            shop.change(&pay).await.unwrap()
         }));
     }
     let mut answers = Vec::new();
@@ -867,32 +888,46 @@ async fn payments_at_once_each_hear_their_own_answer<S: OrderStore + Clone>(stor
     }
     for n in 0..ORDERS {
         let order_id = format!("p-{n}");
-        let applied: Vec<&String> = payments
+        let answered: Vec<(&String, Transition)> = payments
             .iter()
             .zip(&answers)
-            .filter(|((id, _, _, _), answer)| *id == order_id && **answer == Transition::Applied)
-            .map(|((_, _, _, data), _)| data)
+            .filter(|((_, id, _, _, data), _)| *id == order_id && !data.contains("other"))
+            .map(|((_, _, _, _, data), answer)| (data, *answer))
             .collect();
-        assert_eq!(applied.len(), 1, "{order_id}: {applied:?}");
+        let applied: Vec<&String> = answered
+            .iter()
+            .filter(|(_, answer)| *answer == Transition::Applied)
+            .map(|(data, _)| *data)
+            .collect();
         let stored = store.load(&order_id).await.unwrap().unwrap();
-        assert_eq!(stored.state, RecordState::Paid);
-        assert_eq!(
-            &stored.data, applied[0],
-            "{order_id} keeps the payment that applied"
-        );
-    }
-    for ((order_id, payment_aoid, price, _), answer) in payments.iter().zip(&answers) {
-        let right = order_id != "p-unknown"
-            && *price == 1250
-            && *payment_aoid == aoid(order_id[2..].parse().unwrap());
-        if !right {
+        if n < 40 {
+            assert_eq!(applied.len(), 1, "{order_id}: {answered:?}");
+            assert_eq!(stored.state, RecordState::Paid);
             assert_eq!(
-                *answer,
-                Transition::NotApplied,
-                "{order_id} {payment_aoid} {price}"
+                &stored.data, applied[0],
+                "{order_id} keeps the payment that applied"
             );
+        } else {
+            assert!(applied.is_empty(), "{order_id}: {answered:?}");
+            assert_eq!(stored.state, RecordState::Pending, "{order_id}");
         }
     }
+    for n in 0..10 {
+        let order_id = format!("p-{n}");
+        let answer = payments
+            .iter()
+            .zip(&answers)
+            .find(|((_, id, _, _, data), _)| *id == order_id && data.contains("other"))
+            .map(|(_, answer)| *answer);
+        assert_eq!(answer, Some(Transition::Applied), "another-shop {order_id}");
+        let stored = other.load(&order_id).await.unwrap().unwrap();
+        assert_eq!(stored.data, format!(r#"{{"other":{n}}}"#));
+    }
+    assert_eq!(
+        *answers.last().unwrap(),
+        Transition::NotApplied,
+        "p-unknown"
+    );
 }
 
 /// Each generic test, once per store.

@@ -5,11 +5,13 @@
 //! `aoid` becomes `paid` ([`Payment::of`]). The store hands it to a [`Batcher`]; a few
 //! worker tasks each take every payment waiting (up to [`MOST`]), write them with the
 //! store's [`Apply`], and answer each caller only after the commit, with its own
-//! [`Transition`]. Nothing else is batched. A payment the batch could not answer for, the
-//! caller writes alone, as before batching, and gets its own answer or error: when the
-//! batch failed (a lost connection, a deadlock), when its order is already in the batch
-//! (duplicate deliveries at once: the second is written after the first is committed), and
-//! when the workers are gone (their runtime shut down).
+//! answer. Nothing else is batched. A batch answers only "paid" for certain: every other
+//! payment its caller writes alone, as without batching, and hears its own answer or error
+//! (the order was not pending at that price and `aoid`, or its row was locked by another
+//! writer, or it was a second delivery of an order in the same batch, or the batch was
+//! refused before its commit, or the workers are gone with their runtime). When the
+//! connection is lost while the commit is under way, whether it happened is unknown: every
+//! caller of that batch hears the error, as a write alone would have said.
 
 use core::future::Future;
 use core::pin::Pin;
@@ -18,7 +20,7 @@ use std::sync::Arc;
 
 use tokio::sync::{Mutex, mpsc, oneshot};
 
-use super::{AoidCondition, Change, RecordState, StoreError, Transition};
+use super::{AoidCondition, Change, RecordState, StoreError};
 
 /// The most payments in one transaction.
 pub(super) const MOST: usize = 64;
@@ -70,18 +72,37 @@ impl Payment {
     }
 }
 
-/// Writes payments of distinct orders, sorted by key (so that two batches lock rows in one
-/// order), in one transaction: whether each applied, in order. An error: none applied.
-pub(super) type Apply = Arc<
-    dyn Fn(
-            Vec<Payment>,
-        ) -> Pin<Box<dyn Future<Output = Result<Vec<Transition>, StoreError>> + Send>>
-        + Send
-        + Sync,
->;
+/// What a batch did.
+pub(super) enum Written {
+    /// Committed: for each payment, in order, whether this batch paid its order (`false`:
+    /// its caller writes it alone, which says why not).
+    Committed(Vec<bool>),
+    /// Nothing was committed (the database refused before the commit): every caller writes
+    /// its payment alone.
+    Nothing,
+    /// Whether the commit happened is unknown (the connection was lost while it was under
+    /// way): every caller hears this error, as a write alone would have said.
+    Unknown(StoreError),
+}
 
-/// The batch's answer to one caller: `None` when the caller must write its payment alone.
-type Reply = oneshot::Sender<Option<Transition>>;
+/// Writes payments of distinct orders, sorted by key (so that two batches lock rows in one
+/// order), in one transaction.
+pub(super) type Apply =
+    Arc<dyn Fn(Vec<Payment>) -> Pin<Box<dyn Future<Output = Written> + Send>> + Send + Sync>;
+
+/// The batch's answer to one caller.
+pub(super) enum Answer {
+    /// The batch paid the order, and is committed.
+    Applied,
+    /// The caller writes its payment alone: the batch did not pay it (not `pending` at that
+    /// price and `aoid`, its row locked by another writer, a second delivery in the same
+    /// batch), or wrote nothing, or the workers are gone.
+    Alone,
+    /// Whether the batch was committed is unknown.
+    Failed(StoreError),
+}
+
+type Reply = oneshot::Sender<Answer>;
 
 /// The queue of a store's payments and the workers that write them.
 #[derive(Clone)]
@@ -101,11 +122,13 @@ impl Batcher {
         Batcher { queue }
     }
 
-    /// Writes `payment` with the others waiting; `None` when the caller must write it alone.
-    pub(super) async fn pay(&self, payment: Payment) -> Option<Transition> {
+    /// Writes `payment` with the others waiting.
+    pub(super) async fn pay(&self, payment: Payment) -> Answer {
         let (reply, answer) = oneshot::channel();
-        self.queue.send((payment, reply)).ok()?;
-        answer.await.ok().flatten()
+        if self.queue.send((payment, reply)).is_err() {
+            return Answer::Alone;
+        }
+        answer.await.unwrap_or(Answer::Alone)
     }
 }
 
@@ -136,19 +159,32 @@ async fn work(apply: Apply, waiting: Arc<Mutex<mpsc::UnboundedReceiver<(Payment,
         let (payments, replies): (Vec<Payment>, Vec<Reply>) = batch.into_iter().unzip();
         let count = payments.len();
         match apply(payments).await {
-            Ok(transitions) if transitions.len() == count => {
-                for (reply, transition) in replies.into_iter().zip(transitions) {
-                    let _ = reply.send(Some(transition));
+            Written::Committed(paid) if paid.len() == count => {
+                for (reply, paid) in replies.into_iter().zip(paid) {
+                    let _ = reply.send(if paid { Answer::Applied } else { Answer::Alone });
                 }
             }
-            Ok(_) | Err(_) => {
+            // Committed, but not answered for each: nobody can say which were paid.
+            Written::Committed(_) => {
                 for reply in replies {
-                    let _ = reply.send(None);
+                    let _ = reply.send(Answer::Failed(StoreError::Database(
+                        "a batch of payments answered for the wrong number of payments".to_owned(),
+                    )));
+                }
+            }
+            Written::Nothing => {
+                for reply in replies {
+                    let _ = reply.send(Answer::Alone);
+                }
+            }
+            Written::Unknown(error) => {
+                for reply in replies {
+                    let _ = reply.send(Answer::Failed(StoreError::Database(error.to_string())));
                 }
             }
         }
         for (_, reply) in again {
-            let _ = reply.send(None);
+            let _ = reply.send(Answer::Alone);
         }
     }
 }

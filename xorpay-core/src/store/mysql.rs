@@ -46,7 +46,7 @@ use mysql_async::{Conn, Params, Pool, Row, TxOpts, Value};
 use time::OffsetDateTime;
 
 use self::sql::{DB_NOW_MS, database, millis, placeholders, unix};
-use super::batch::{Batcher, Payment};
+use super::batch::{Answer, Batcher, Payment};
 use super::{
     AoidCondition, Change, Claim, EventClaim, EventRecord, OrderStore, PRUNED, Record, RecordState,
     StoreError, Tally, Transition, count, made_by_an_unreleased_build, time_of,
@@ -443,10 +443,12 @@ impl OrderStore for MySqlStore {
 
     async fn change(&self, change: &Change<'_>) -> Result<Transition, StoreError> {
         // A notification's payment, with the others waiting: one commit for all.
-        if let Some(payment) = Payment::of(change, &self.merchant)
-            && let Some(transition) = self.payments.pay(payment).await
-        {
-            return Ok(transition);
+        if let Some(payment) = Payment::of(change, &self.merchant) {
+            match self.payments.pay(payment).await {
+                Answer::Applied => return Ok(Transition::Applied),
+                Answer::Failed(error) => return Err(error),
+                Answer::Alone => {}
+            }
         }
         if let Some(aoid) = change.new_aoid {
             check_key("the aoid", aoid)?;

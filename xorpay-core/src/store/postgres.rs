@@ -32,7 +32,7 @@ use tokio_postgres::Row;
 use tokio_postgres::types::ToSql;
 
 use self::sql::{database, millis, unix};
-use super::batch::{Batcher, Payment};
+use super::batch::{Answer, Batcher, Payment};
 use super::{
     AoidCondition, Change, Claim, EventClaim, EventRecord, OrderStore, PRUNED, Record, RecordState,
     StoreError, Tally, Transition, count, made_by_an_unreleased_build, time_of,
@@ -428,10 +428,12 @@ impl OrderStore for PgStore {
 
     async fn change(&self, change: &Change<'_>) -> Result<Transition, StoreError> {
         // A notification's payment, with the others waiting: one commit for all.
-        if let Some(payment) = Payment::of(change, &self.merchant)
-            && let Some(transition) = self.payments.pay(payment).await
-        {
-            return Ok(transition);
+        if let Some(payment) = Payment::of(change, &self.merchant) {
+            match self.payments.pay(payment).await {
+                Answer::Applied => return Ok(Transition::Applied),
+                Answer::Failed(error) => return Err(error),
+                Answer::Alone => {}
+            }
         }
         let (aoid_mode, aoid): (i32, Option<&str>) = match change.aoid {
             AoidCondition::Any => (0, None),

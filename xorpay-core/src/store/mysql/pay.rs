@@ -14,8 +14,8 @@ use mysql_async::prelude::Queryable;
 use mysql_async::{Params, Pool, TxOpts, Value};
 
 use super::sql::{database, placeholders};
-use crate::store::batch::{Apply, Payment};
-use crate::store::{StoreError, Transition};
+use crate::store::StoreError;
+use crate::store::batch::{Apply, Payment, Written};
 
 /// A pending order as read: merchant, order number, price, `aoid`.
 type Pending = (Vec<u8>, Vec<u8>, i64, Option<Vec<u8>>);
@@ -28,28 +28,38 @@ pub(super) fn apply(pool: Pool) -> Apply {
     })
 }
 
-async fn pay(pool: &Pool, payments: &[Payment]) -> Result<Vec<Transition>, StoreError> {
-    let mut conn = pool.get_conn().await.map_err(database)?;
+async fn pay(pool: &Pool, payments: &[Payment]) -> Written {
+    let Ok(mut conn) = pool.get_conn().await else {
+        return Written::Nothing;
+    };
     if let [payment] = payments {
-        return Ok(vec![pay_one(&mut conn, payment).await?]);
+        return pay_one(&mut conn, payment).await;
     }
     // The common case: every order still pending at its payment's price and `aoid`. One
-    // `UPDATE` pays them all, and having changed them all is the answer.
-    let mut transaction = conn
-        .start_transaction(TxOpts::default())
-        .await
-        .map_err(database)?;
-    if update(&mut transaction, payments).await? == payments.len() {
-        transaction.commit().await.map_err(database)?;
-        return Ok(vec![Transition::Applied; payments.len()]);
+    // `UPDATE` pays them all, and having changed them all is the answer. (A transaction
+    // dropped unfinished is rolled back.)
+    let Ok(mut transaction) = conn.start_transaction(TxOpts::default()).await else {
+        return Written::Nothing;
+    };
+    match update(&mut transaction, payments).await {
+        Ok(changed) if changed == payments.len() => {
+            return commit(transaction, vec![true; payments.len()]).await;
+        }
+        Ok(_) => {
+            if transaction.rollback().await.is_err() {
+                return Written::Nothing;
+            }
+        }
+        Err(_) => return Written::Nothing,
     }
-    transaction.rollback().await.map_err(database)?;
-    // Some not: which ones is read under lock, then those are paid.
-    let mut transaction = conn
-        .start_transaction(TxOpts::default())
-        .await
-        .map_err(database)?;
-    let pending = locked_pending(&mut transaction, payments).await?;
+    // Some not: those still pending are read and locked (skipping rows another writer holds:
+    // their payments are written alone), then paid.
+    let Ok(mut transaction) = conn.start_transaction(TxOpts::default()).await else {
+        return Written::Nothing;
+    };
+    let Ok(pending) = locked_pending(&mut transaction, payments).await else {
+        return Written::Nothing;
+    };
     let paid: Vec<bool> = payments
         .iter()
         .map(|payment| {
@@ -68,30 +78,25 @@ async fn pay(pool: &Pool, payments: &[Payment]) -> Result<Vec<Transition>, Store
         .map(|(payment, _)| payment.clone())
         .collect();
     if !to_pay.is_empty() {
-        let changed = update(&mut transaction, &to_pay).await?;
-        if changed != to_pay.len() {
-            // Not what the locks promised: write nothing, each caller writes alone.
-            transaction.rollback().await.map_err(database)?;
-            return Err(StoreError::Database(format!(
-                "a batch of payments changed {changed} rows, not {}",
-                to_pay.len()
-            )));
+        match update(&mut transaction, &to_pay).await {
+            Ok(changed) if changed == to_pay.len() => {}
+            // Not what the locks promised: nothing is committed, each caller writes alone.
+            Ok(_) | Err(_) => return Written::Nothing,
         }
     }
-    transaction.commit().await.map_err(database)?;
-    Ok(paid
-        .into_iter()
-        .map(|paid| {
-            if paid {
-                Transition::Applied
-            } else {
-                Transition::NotApplied
-            }
-        })
-        .collect())
+    commit(transaction, paid).await
 }
 
-/// The orders of `payments` still `pending`, read as they are and locked until the commit.
+/// Commits: the batch is written, or, when the commit's answer is lost, nobody knows.
+async fn commit(transaction: mysql_async::Transaction<'_>, paid: Vec<bool>) -> Written {
+    match transaction.commit().await {
+        Ok(()) => Written::Committed(paid),
+        Err(error) => Written::Unknown(database(error)),
+    }
+}
+
+/// The orders of `payments` still `pending`, read as they are and locked until the commit;
+/// rows another writer holds are skipped.
 async fn locked_pending(
     transaction: &mut mysql_async::Transaction<'_>,
     payments: &[Payment],
@@ -114,7 +119,7 @@ async fn locked_pending(
             format!(
                 "SELECT merchant, order_id, price_fen, aoid FROM xorpay_orders
                  WHERE ({keys}) AND state = 'pending'
-                 ORDER BY merchant, order_id FOR UPDATE"
+                 ORDER BY merchant, order_id FOR UPDATE SKIP LOCKED"
             ),
             Params::Positional(parameters),
         )
@@ -132,8 +137,9 @@ async fn update(
     payments: &[Payment],
 ) -> Result<usize, StoreError> {
     let values = vec![
-        "SELECT ? AS merchant, ? AS order_id, ? AS price_fen, ? AS aoid, ? AS revision, \
-         ? AS data, ? AS at";
+        "SELECT CAST(? AS BINARY) AS merchant, CAST(? AS BINARY) AS order_id, ? AS price_fen, \
+         CAST(? AS BINARY) AS aoid, ? AS revision, CAST(? AS CHAR CHARACTER SET utf8mb4) AS data, \
+         ? AS at";
         payments.len()
     ]
     .join(" UNION ALL ");
@@ -167,30 +173,29 @@ async fn update(
 }
 
 /// One payment alone: its conditional `UPDATE`, committed on its own (one round trip).
-async fn pay_one(
-    conn: &mut mysql_async::Conn,
-    payment: &Payment,
-) -> Result<Transition, StoreError> {
-    conn.exec_drop(
-        "UPDATE xorpay_orders SET check_after_unix = NULL, state = 'paid', revision = ?,
-             data_json = ?, attention = FALSE, updated_unix = ?, writes = writes + 1
-         WHERE merchant = ? AND order_id = ? AND price_fen = ? AND state = 'pending'
-           AND aoid = ?",
-        Params::Positional(vec![
-            Value::from(payment.new_revision),
-            Value::from(payment.data.as_str()),
-            Value::Int(payment.at),
-            Value::from(payment.merchant.as_bytes()),
-            Value::from(payment.order_id.as_str()),
-            Value::Int(i64::try_from(payment.price_fen).unwrap_or(i64::MAX)),
-            Value::from(payment.aoid.as_str()),
-        ]),
-    )
-    .await
-    .map_err(database)?;
-    // Each write adds one to `writes`: a matched row is a changed row.
-    Ok(match conn.affected_rows() {
-        0 => Transition::NotApplied,
-        _ => Transition::Applied,
-    })
+async fn pay_one(conn: &mut mysql_async::Conn, payment: &Payment) -> Written {
+    let done = conn
+        .exec_drop(
+            "UPDATE xorpay_orders SET check_after_unix = NULL, state = 'paid', revision = ?,
+                 data_json = ?, attention = FALSE, updated_unix = ?, writes = writes + 1
+             WHERE merchant = ? AND order_id = ? AND price_fen = ? AND state = 'pending'
+               AND aoid = ?",
+            Params::Positional(vec![
+                Value::from(payment.new_revision),
+                Value::from(payment.data.as_str()),
+                Value::Int(payment.at),
+                Value::from(payment.merchant.as_bytes()),
+                Value::from(payment.order_id.as_str()),
+                Value::Int(i64::try_from(payment.price_fen).unwrap_or(i64::MAX)),
+                Value::from(payment.aoid.as_str()),
+            ]),
+        )
+        .await;
+    match done {
+        // Each write adds one to `writes`: a matched row is a changed row.
+        Ok(()) => Written::Committed(vec![conn.affected_rows() > 0]),
+        // The server refused the statement: nothing was written.
+        Err(mysql_async::Error::Server(_)) => Written::Nothing,
+        Err(error) => Written::Unknown(database(error)),
+    }
 }

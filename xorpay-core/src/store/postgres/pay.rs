@@ -1,6 +1,7 @@
 //! Payments in PostgreSQL, several in one statement (see [`batch`](crate::store::batch)):
 //! one `UPDATE … FROM unnest(…)` that pays every order still `pending` at its price and
-//! `aoid`, and returns those it paid. One statement: one transaction, one commit.
+//! `aoid` whose row no other writer holds, and returns those it paid. One statement: one
+//! transaction, one commit.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -8,17 +9,27 @@ use std::sync::Arc;
 use deadpool_postgres::Pool;
 
 use super::sql::database;
-use crate::store::batch::{Apply, Payment};
-use crate::store::{StoreError, Transition};
+use crate::store::batch::{Apply, Payment, Written};
 
 /// The same change [`OrderStore::change`](crate::store::OrderStore::change) makes of one
 /// payment (`check_after_unix` cleared, as a change of state does), for each row of the
-/// arrays.
-const PAY: &str = "UPDATE xorpay_orders AS o SET check_after_unix = NULL, state = 'paid',
+/// arrays. The rows are locked first, skipping those another writer holds (their payments
+/// are written alone, so that one held row never holds up the batch).
+const PAY: &str = "WITH v AS (
+        SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::bigint[],
+                             $6::text[], $7::bigint[])
+            AS v(merchant, order_id, price_fen, aoid, revision, data, at)
+    ), locked AS (
+        SELECT o.merchant, o.order_id FROM xorpay_orders AS o
+        JOIN v ON o.merchant = v.merchant AND o.order_id = v.order_id
+        WHERE o.state = 'pending' AND o.price_fen = v.price_fen AND o.aoid = v.aoid
+        FOR UPDATE OF o SKIP LOCKED
+    )
+    UPDATE xorpay_orders AS o SET check_after_unix = NULL, state = 'paid',
         revision = v.revision, data_json = v.data, attention = false, updated_unix = v.at
-    FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::bigint[], $6::text[],
-                $7::bigint[]) AS v(merchant, order_id, price_fen, aoid, revision, data, at)
-    WHERE o.merchant = v.merchant AND o.order_id = v.order_id AND o.state = 'pending'
+    FROM v, locked
+    WHERE o.merchant = locked.merchant AND o.order_id = locked.order_id
+      AND o.merchant = v.merchant AND o.order_id = v.order_id AND o.state = 'pending'
       AND o.price_fen = v.price_fen AND o.aoid = v.aoid
     RETURNING o.merchant, o.order_id";
 
@@ -30,9 +41,13 @@ pub(super) fn apply(pool: Pool) -> Apply {
     })
 }
 
-async fn pay(pool: &Pool, payments: &[Payment]) -> Result<Vec<Transition>, StoreError> {
-    let client = pool.get().await.map_err(database)?;
-    let statement = client.prepare_cached(PAY).await.map_err(database)?;
+async fn pay(pool: &Pool, payments: &[Payment]) -> Written {
+    let Ok(client) = pool.get().await else {
+        return Written::Nothing;
+    };
+    let Ok(statement) = client.prepare_cached(PAY).await else {
+        return Written::Nothing;
+    };
     let merchants: Vec<&str> = payments.iter().map(|p| &*p.merchant).collect();
     let order_ids: Vec<&str> = payments.iter().map(|p| p.order_id.as_str()).collect();
     let prices: Vec<i64> = payments
@@ -43,7 +58,7 @@ async fn pay(pool: &Pool, payments: &[Payment]) -> Result<Vec<Transition>, Store
     let revisions: Vec<i64> = payments.iter().map(|p| i64::from(p.new_revision)).collect();
     let data: Vec<&str> = payments.iter().map(|p| p.data.as_str()).collect();
     let at: Vec<i64> = payments.iter().map(|p| p.at).collect();
-    let rows = client
+    let rows = match client
         .query(
             &statement,
             &[
@@ -51,21 +66,26 @@ async fn pay(pool: &Pool, payments: &[Payment]) -> Result<Vec<Transition>, Store
             ],
         )
         .await
-        .map_err(database)?;
+    {
+        Ok(rows) => rows,
+        // The server refused the statement: it rolled back.
+        Err(error) if error.as_db_error().is_some() => return Written::Nothing,
+        // The connection failed: the statement may have committed.
+        Err(error) => return Written::Unknown(database(error)),
+    };
     let mut paid = HashSet::new();
     for row in &rows {
-        let merchant: String = row.try_get(0).map_err(database)?;
-        let order_id: String = row.try_get(1).map_err(database)?;
-        paid.insert((merchant, order_id));
-    }
-    Ok(payments
-        .iter()
-        .map(|p| {
-            if paid.contains(&(p.merchant.to_string(), p.order_id.clone())) {
-                Transition::Applied
-            } else {
-                Transition::NotApplied
+        match (row.try_get::<_, String>(0), row.try_get::<_, String>(1)) {
+            (Ok(merchant), Ok(order_id)) => {
+                paid.insert((merchant, order_id));
             }
-        })
-        .collect())
+            (Err(error), _) | (_, Err(error)) => return Written::Unknown(database(error)),
+        }
+    }
+    Written::Committed(
+        payments
+            .iter()
+            .map(|p| paid.contains(&(p.merchant.to_string(), p.order_id.clone())))
+            .collect(),
+    )
 }
