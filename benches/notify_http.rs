@@ -768,6 +768,12 @@ impl Bench {
             .db
             .floor(&floor_name, file.as_deref(), connections, self.seconds)
             .await;
+        // A measurement's files go with it (80,000 orders each, two per measurement).
+        for name in [name, floor_name.as_str()] {
+            for suffix in [".sqlite", ".sqlite-wal", ".sqlite-shm", ".bodies"] {
+                let _ = std::fs::remove_file(self.dir.join(format!("{name}{suffix}")));
+            }
+        }
         (service, bare, floor)
     }
 }
