@@ -276,36 +276,7 @@ async fn a_key_asked_again_after_a_refund_never_sent_is_told_again(db: Db) {
     );
 }
 
-macro_rules! on_every_store {
-    ($($test:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $test() {
-                    super::$test(super::Db::Sqlite).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $test() {
-                    super::$test(super::Db::Postgres).await;
-                }
-            )*
-        }
-        mod mysql {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $test() {
-                    super::$test(super::Db::MySql).await;
-                }
-            )*
-        }
-    };
-}
-
-on_every_store!(
+support::world::on_every_store!(
     every_event_is_told_once_across_instances_and_restarts,
     an_event_that_no_longer_holds_is_not_told,
     a_key_asked_again_after_a_refund_never_sent_is_told_again,

@@ -187,36 +187,7 @@ fn raw_rows(world: &World<Tea>, order_id: &str) -> Option<(String, String)> {
     )
 }
 
-macro_rules! on_every_store {
-    ($($test:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $test() {
-                    super::$test(super::Db::Sqlite).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $test() {
-                    super::$test(super::Db::Postgres).await;
-                }
-            )*
-        }
-        mod mysql {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $test() {
-                    super::$test(super::Db::MySql).await;
-                }
-            )*
-        }
-    };
-}
-
-on_every_store!(closed_orders_are_pruned_and_no_other);
+support::world::on_every_store!(closed_orders_are_pruned_and_no_other);
 
 /// With `prune_closed_after`, the background work prunes by itself.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

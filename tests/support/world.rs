@@ -489,3 +489,37 @@ fn build<O: ServiceOrder>(setup: Setup<'_>) -> Payments<O> {
         None => config.build().unwrap(),
     }
 }
+
+/// Each test, once per database, on a runtime of two threads: modules `sqlite`, `postgres` and
+/// `mysql`, each test calling `super::<test>(super::Db::…)` (the file imports `Db`).
+#[allow(unused_macros)]
+macro_rules! on_every_store {
+    ($($test:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $test() {
+                    super::$test(super::Db::Sqlite).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $test() {
+                    super::$test(super::Db::Postgres).await;
+                }
+            )*
+        }
+        mod mysql {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $test() {
+                    super::$test(super::Db::MySql).await;
+                }
+            )*
+        }
+    };
+}
+#[allow(unused_imports)]
+pub(crate) use on_every_store;
