@@ -99,6 +99,28 @@ fn values_invalid_on_their_own_are_refused_even_when_adjacent_bytes_complete_the
     properties::notification(include_bytes!("../fuzz/seeds/notification/split-utf8"));
 }
 
+/// Every fuzzing seed still keeps its target's property.
+#[test]
+fn every_fuzz_seed_keeps_its_property() {
+    let seeds = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/seeds");
+    let mut count = 0;
+    for (target, property) in [
+        ("form", properties::form as fn(&[u8])),
+        ("notification", properties::notification),
+        ("price", |bytes: &[u8]| {
+            if let Ok(text) = std::str::from_utf8(bytes) {
+                properties::price(text);
+            }
+        }),
+    ] {
+        for seed in std::fs::read_dir(seeds.join(target)).unwrap() {
+            property(&std::fs::read(seed.unwrap().path()).unwrap());
+            count += 1;
+        }
+    }
+    assert!(count >= 30, "only {count} seeds found");
+}
+
 /// Bodies shaped like notifications: XorPay's field names, random values, sometimes a
 /// correct signature, sometimes escapes and separators inside values.
 fn notification_like() -> impl Strategy<Value = Vec<u8>> {

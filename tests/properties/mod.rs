@@ -1,20 +1,29 @@
 //! What every parser of network input must keep, whatever the bytes: no panic, and each
 //! answer checked against an oracle that does not use the code under test (a decimal model
-//! for prices, `md-5` called directly for signatures, re-encoding for the form decoder).
+//! for prices, `md-5` called directly for signatures, a byte-by-byte model and re-encoding
+//! for the form decoder).
 //!
 //! The same functions run under proptest in `tests/hostile_input.rs` and under libFuzzer in
 //! `fuzz/fuzz_targets/`, which include this file by path.
 
-use xorpay::form::{FormBody, FormError, decode};
+use xorpay::form::{FormBody, decode};
 use xorpay::{AppSecret, Notification, NotificationError, Price};
 
 /// The secret every property signs and verifies with.
 pub(crate) const SECRET: &str = "mock_secret";
 
-/// The form decoder: a body it accepts has unique keys, and encoding its pairs again with
-/// `FormBody` decodes to the same pairs (decoding happened once, nothing was lost).
+/// The form decoder agrees with [`model_decode`], accepting and refusing the same bodies; a
+/// body it accepts has unique keys, and encoding its pairs again with `FormBody` decodes to
+/// the same pairs (decoding happened once, nothing was lost).
 pub(crate) fn form(body: &[u8]) {
-    let Ok(pairs) = decode(body) else {
+    let decoded = decode(body);
+    assert_eq!(
+        decoded.as_ref().ok(),
+        model_decode(body).as_ref().ok(),
+        "decode({:?}) = {decoded:?}",
+        String::from_utf8_lossy(body)
+    );
+    let Ok(pairs) = decoded else {
         return;
     };
     for (i, (key, _)) in pairs.iter().enumerate() {
@@ -32,6 +41,57 @@ pub(crate) fn form(body: &[u8]) {
         Ok(pairs),
         "re-encoded form decodes differently"
     );
+}
+
+/// Why [`model_decode`] refused a body.
+#[derive(Debug, PartialEq)]
+pub(crate) enum ModelError {
+    /// Malformed escape, invalid UTF-8 or a segment without `=`.
+    Malformed,
+    /// A key given twice.
+    Duplicate(String),
+}
+
+/// The form rules read one byte at a time, as plainly as they are written: split on `&`,
+/// skip empty segments, split each at its first `=` (none is an error), decode `+` and
+/// `%XX` once (a `%` without two hex digits is an error), each key and value UTF-8 on its
+/// own, no key twice.
+pub(crate) fn model_decode(body: &[u8]) -> Result<Vec<(String, String)>, ModelError> {
+    fn component(raw: &[u8]) -> Result<String, ModelError> {
+        let mut bytes = Vec::new();
+        let mut at = 0;
+        while at < raw.len() {
+            match raw[at] {
+                b'+' => bytes.push(b' '),
+                b'%' => {
+                    let digits = raw.get(at + 1..at + 3).ok_or(ModelError::Malformed)?;
+                    let digits = std::str::from_utf8(digits).map_err(|_| ModelError::Malformed)?;
+                    if !digits.bytes().all(|b| b.is_ascii_hexdigit()) {
+                        return Err(ModelError::Malformed);
+                    }
+                    bytes.push(u8::from_str_radix(digits, 16).map_err(|_| ModelError::Malformed)?);
+                    at += 2;
+                }
+                byte => bytes.push(byte),
+            }
+            at += 1;
+        }
+        String::from_utf8(bytes).map_err(|_| ModelError::Malformed)
+    }
+    let mut pairs: Vec<(String, String)> = Vec::new();
+    for segment in body.split(|&b| b == b'&').filter(|s| !s.is_empty()) {
+        let eq = segment
+            .iter()
+            .position(|&b| b == b'=')
+            .ok_or(ModelError::Malformed)?;
+        let key = component(&segment[..eq])?;
+        let value = component(&segment[eq + 1..])?;
+        if pairs.iter().any(|(seen, _)| *seen == key) {
+            return Err(ModelError::Duplicate(key));
+        }
+        pairs.push((key, value));
+    }
+    Ok(pairs)
 }
 
 /// `Price` parsing agrees with a model of the grammar XorPay uses (`digits`, or `digits.d` /
@@ -73,27 +133,50 @@ fn model_fen(text: &str) -> Option<u64> {
 /// and the same fields re-signed that way are always accepted, unless `aoid` or `pay_price`
 /// is unusable, which is refused by name.
 pub(crate) fn notification(body: &[u8]) {
+    const READ: [&str; 7] = [
+        "aoid",
+        "order_id",
+        "pay_price",
+        "pay_time",
+        "more",
+        "detail",
+        "sign",
+    ];
     let secret = AppSecret::new(SECRET).expect("a valid secret");
-    let Ok(parsed) = Notification::parse(body) else {
+    let parsed = Notification::parse(body);
+    if body.len() > Notification::MAX_BODY {
+        assert!(matches!(parsed, Err(NotificationError::TooLarge { .. })));
         return;
-    };
-    let pairs = match decode(body) {
+    }
+    let pairs = match model_decode(body) {
         Ok(pairs) => pairs,
-        // A notification ignores the keys it does not read, repeated ones too.
-        Err(FormError::DuplicateKey { key }) => {
-            let read = [
-                "aoid",
-                "order_id",
-                "pay_price",
-                "pay_time",
-                "more",
-                "detail",
-                "sign",
-            ];
-            assert!(!read.contains(&key.as_str()), "{key} accepted twice");
+        // A notification ignores the keys it does not read, repeated ones too (and so the
+        // model, which stops at the first repeat, cannot say more about it).
+        Err(ModelError::Duplicate(key)) if !READ.contains(&key.as_str()) => return,
+        Err(error) => {
+            assert!(parsed.is_err(), "parse accepted a body the model refuses: {error:?}");
             return;
         }
-        Err(error) => panic!("a parsed notification is not a valid form: {error}"),
+    };
+    let complete = READ[..4]
+        .iter()
+        .chain(["sign"].iter())
+        .all(|name| pairs.iter().any(|(key, _)| key == name));
+    let parsed = match parsed {
+        Ok(parsed) => {
+            assert!(complete, "parse accepted a body without every signed field");
+            parsed
+        }
+        Err(error) => {
+            assert!(!complete, "parse refused a well-formed, complete body: {error:?}");
+            return;
+        }
+    };
+    let unsigned = |name: &str| {
+        pairs
+            .iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.as_str())
     };
     let field = |name: &str| {
         pairs
@@ -115,6 +198,8 @@ pub(crate) fn notification(body: &[u8]) {
                 field("sign").eq_ignore_ascii_case(&expected),
                 "forged sign accepted"
             );
+            assert_eq!(paid.unverified_more(), unsigned("more"));
+            assert_eq!(paid.unverified_detail(), unsigned("detail"));
             assert_eq!(paid.order_id(), signed[1]);
             assert_eq!(paid.raw_pay_price(), signed[2]);
             assert_eq!(

@@ -74,8 +74,25 @@ impl Aid {
 
 /// Characters that can sit in a URL path segment without escaping and without meaning.
 pub(crate) fn is_path_safe(c: char) -> bool {
-    c.is_ascii_alphanumeric() || c == '-' || c == '_'
+    u8::try_from(c).is_ok_and(is_path_safe_byte)
 }
+
+/// [`is_path_safe`] for one byte, through a table: aoids are checked on every notification.
+pub(crate) fn is_path_safe_byte(byte: u8) -> bool {
+    PATH_SAFE[usize::from(byte)]
+}
+
+/// ASCII letters, digits, `-` and `_`.
+const PATH_SAFE: [bool; 256] = {
+    let mut safe = [false; 256];
+    let mut byte = 0;
+    while byte < 256 {
+        let b = byte as u8;
+        safe[byte] = b.is_ascii_alphanumeric() || b == b'-' || b == b'_';
+        byte += 1;
+    }
+    safe
+};
 
 impl TryFrom<String> for Aid {
     type Error = ConfigError;

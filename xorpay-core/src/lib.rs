@@ -54,6 +54,7 @@ pub mod client;
 pub mod config;
 pub mod credentials;
 pub mod form;
+mod hex;
 pub mod html;
 pub mod jsapi;
 #[cfg(feature = "client")]

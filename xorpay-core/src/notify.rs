@@ -72,8 +72,9 @@ pub enum NotificationError {
 pub struct Notification {
     /// Every decoded value, one after the other.
     text: String,
-    /// Where each of [`FIELDS`] is in `text` (the first five are present).
-    at: [Option<core::ops::Range<usize>>; 7],
+    /// Where each of [`FIELDS`] starts and ends in `text` (the first five are present).
+    /// Positions fit in a `u16`: a body is at most [`Notification::MAX_BODY`] bytes.
+    at: [Option<(u16, u16)>; 7],
 }
 
 /// The fields read, in the order of `Notification::at`: the four signed ones in signature
@@ -87,6 +88,19 @@ const FIELDS: [&str; 7] = [
     "more",
     "detail",
 ];
+/// Which of [`FIELDS`] a decoded key is.
+fn field_of(key: &[u8]) -> Option<usize> {
+    match key {
+        b"aoid" => Some(AOID),
+        b"order_id" => Some(ORDER_ID),
+        b"pay_price" => Some(PAY_PRICE),
+        b"pay_time" => Some(PAY_TIME),
+        b"sign" => Some(SIGN),
+        b"more" => Some(MORE),
+        b"detail" => Some(DETAIL),
+        _ => None,
+    }
+}
 const AOID: usize = 0;
 const ORDER_ID: usize = 1;
 const PAY_PRICE: usize = 2;
@@ -126,19 +140,23 @@ impl Notification {
                 limit: Notification::MAX_BODY,
             });
         }
-        let mut text = Vec::with_capacity(body.len());
-        let mut at: [Option<core::ops::Range<usize>>; 7] = Default::default();
-        form::decode_kept(
-            body,
-            &mut text,
-            |key| FIELDS.iter().position(|field| field.as_bytes() == key),
-            |field, range| match at[field].replace(range) {
-                None => Ok(()),
+        let mut at: [Option<(u16, u16)>; 7] = Default::default();
+        let text = form::decode_kept(body, field_of, |field, range| {
+            let too_large = |_| NotificationError::TooLarge {
+                limit: Notification::MAX_BODY,
+            };
+            let span = (
+                u16::try_from(range.start).map_err(too_large)?,
+                u16::try_from(range.end).map_err(too_large)?,
+            );
+            match at[field].replace(span) {
+                None => Ok::<_, NotificationError>(()),
                 Some(_) => Err(FormError::DuplicateKey {
                     key: FIELDS[field].to_owned(),
-                }),
-            },
-        )?;
+                }
+                .into()),
+            }
+        })?;
         if let Some(missing) = (AOID..=SIGN).find(|&field| at[field].is_none()) {
             return Err(NotificationError::MissingField {
                 field: FIELDS[missing],
@@ -151,9 +169,7 @@ impl Notification {
 
     /// A field's decoded value, if the body had it.
     fn field(&self, field: usize) -> Option<&str> {
-        self.at[field]
-            .clone()
-            .and_then(|range| self.text.get(range))
+        self.at[field].and_then(|(start, end)| self.text.get(usize::from(start)..usize::from(end)))
     }
 
     /// A field `parse` made sure of.
@@ -225,25 +241,38 @@ fn parse_pay_time(text: &str) -> Option<OffsetDateTime> {
             .map(|time| time.to_offset(CHINA_STANDARD_TIME));
     }
     // `YYYY-MM-DD HH:MM:SS`, read by position (every notification has one).
-    let bytes = text.as_bytes();
-    if bytes.len() != 19 || [4, 7, 10, 13, 16].map(|i| bytes[i]) != *b"-- ::" {
+    let [
+        y0,
+        y1,
+        y2,
+        y3,
+        b'-',
+        m0,
+        m1,
+        b'-',
+        d0,
+        d1,
+        b' ',
+        h0,
+        h1,
+        b':',
+        i0,
+        i1,
+        b':',
+        s0,
+        s1,
+    ] = *text.as_bytes()
+    else {
         return None;
-    }
-    let number = |from: usize, to: usize| -> Option<u16> {
-        let digits = &bytes[from..to];
-        digits.iter().all(u8::is_ascii_digit).then(|| {
-            digits
-                .iter()
-                .fold(0u16, |n, &d| n * 10 + u16::from(d - b'0'))
-        })
     };
-    let year = i32::from(number(0, 4)?);
-    let month = time::Month::try_from(u8::try_from(number(5, 7)?).ok()?).ok()?;
-    let [day, hour, minute, second] =
-        [(8, 10), (11, 13), (14, 16), (17, 19)].map(|(from, to)| number(from, to));
-    let small = |n: Option<u16>| n.and_then(|n| u8::try_from(n).ok());
-    let date = time::Date::from_calendar_date(year, month, small(day)?).ok()?;
-    let time = time::Time::from_hms(small(hour)?, small(minute)?, small(second)?).ok()?;
+    let two = |tens: u8, ones: u8| -> Option<u8> {
+        let (tens, ones) = (tens.wrapping_sub(b'0'), ones.wrapping_sub(b'0'));
+        (tens < 10 && ones < 10).then_some(tens * 10 + ones)
+    };
+    let year = i32::from(two(y0, y1)?) * 100 + i32::from(two(y2, y3)?);
+    let month = time::Month::try_from(two(m0, m1)?).ok()?;
+    let date = time::Date::from_calendar_date(year, month, two(d0, d1)?).ok()?;
+    let time = time::Time::from_hms(two(h0, h1)?, two(i0, i1)?, two(s0, s1)?).ok()?;
     Some(PrimitiveDateTime::new(date, time).assume_offset(CHINA_STANDARD_TIME))
 }
 
@@ -442,6 +471,16 @@ mod tests {
         assert_eq!(parse_pay_time(""), None);
         assert_eq!(parse_pay_time("2019-13-01 00:00:00"), None);
         assert_eq!(parse_pay_time("2019-01-01T00:00:00"), None);
+        assert_eq!(parse_pay_time("2019-02-29 00:00:00"), None);
+        assert_eq!(
+            parse_pay_time("2020-02-29 23:59:59").map(|t| t.unix_timestamp()),
+            Some(1_582_991_999)
+        );
+        assert_eq!(parse_pay_time("2019-01-01 24:00:00"), None);
+        assert_eq!(parse_pay_time("2019-01-01 00:60:00"), None);
+        assert_eq!(parse_pay_time("2019-1-01 00:00:00"), None);
+        assert_eq!(parse_pay_time("2019-01-01 0a:00:00"), None);
+        assert_eq!(parse_pay_time("2019-01-01 00:00:0/"), None);
         assert_eq!(parse_pay_time("99999999999999999999"), None);
     }
 }

@@ -270,6 +270,11 @@ impl FromStr for Price {
     /// [`PriceError`]: empty input, surrounding whitespace, signs, exponents, more than two
     /// decimals, missing digits around the point, any other character, overflow and zero.
     fn from_str(text: &str) -> Result<Price, PriceError> {
+        // Every price XorPay sends is well formed: read those in one pass, and leave telling
+        // what is wrong with the rest to the checks below.
+        if let Some(fen) = well_formed_fen(text.as_bytes()) {
+            return Price::from_fen(fen);
+        }
         let Some(first) = text.chars().next() else {
             return Err(PriceError::Empty);
         };
@@ -321,6 +326,30 @@ impl FromStr for Price {
         }
         Price::from_fen(fen)
     }
+}
+
+/// The fen of `digits`, `digits.d` or `digits.dd` when it fits in a `u64`; `None` for
+/// anything else, which [`Price::from_str`] then examines for its error.
+fn well_formed_fen(text: &[u8]) -> Option<u64> {
+    let (whole, fraction): (&[u8], &[u8]) = match text {
+        [whole @ .., b'.', tenths] => (whole, core::slice::from_ref(tenths)),
+        [whole @ .., b'.', tenths, hundredths] => (whole, &[*tenths, *hundredths][..]),
+        _ => (text, b"00"),
+    };
+    if whole.is_empty() {
+        return None;
+    }
+    let mut fen: u64 = 0;
+    for &digit in whole.iter().chain(fraction) {
+        if !digit.is_ascii_digit() {
+            return None;
+        }
+        fen = fen.checked_mul(10)?.checked_add(u64::from(digit - b'0'))?;
+    }
+    if fraction.len() == 1 {
+        fen = fen.checked_mul(10)?;
+    }
+    Some(fen)
 }
 
 impl TryFrom<&str> for Price {

@@ -9,7 +9,7 @@ use core::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::credentials::is_path_safe;
+use crate::credentials::is_path_safe_byte;
 use crate::request::RequestError;
 use crate::status::BarcodeOutcome;
 
@@ -29,8 +29,8 @@ impl Aoid {
     /// than ASCII letters, digits, `-` and `_`.
     pub fn new(aoid: impl Into<String>) -> Result<Aoid, RequestError> {
         let aoid = aoid.into();
-        let path_safe = |byte: &u8| is_path_safe(char::from(*byte));
-        if aoid.is_empty() || aoid.len() > 64 || !aoid.as_bytes().iter().all(path_safe) {
+        let path_safe = aoid.bytes().all(is_path_safe_byte);
+        if aoid.is_empty() || aoid.len() > 64 || !path_safe {
             return Err(RequestError::InvalidValue {
                 field: "aoid",
                 reason: "an aoid is 1 to 64 ASCII letters, digits, '-' or '_' (XorPay's are 32 \
