@@ -154,7 +154,10 @@ pub(crate) fn notification(body: &[u8]) {
         // model, which stops at the first repeat, cannot say more about it).
         Err(ModelError::Duplicate(key)) if !READ.contains(&key.as_str()) => return,
         Err(error) => {
-            assert!(parsed.is_err(), "parse accepted a body the model refuses: {error:?}");
+            assert!(
+                parsed.is_err(),
+                "parse accepted a body the model refuses: {error:?}"
+            );
             return;
         }
     };
@@ -168,7 +171,10 @@ pub(crate) fn notification(body: &[u8]) {
             parsed
         }
         Err(error) => {
-            assert!(!complete, "parse refused a well-formed, complete body: {error:?}");
+            assert!(
+                !complete,
+                "parse refused a well-formed, complete body: {error:?}"
+            );
             return;
         }
     };

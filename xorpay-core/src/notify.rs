@@ -25,7 +25,7 @@ use crate::credentials::AppSecret;
 use crate::form::{self, FormError};
 use crate::price::{Price, PriceError};
 use crate::response::Aoid;
-use crate::sign::{self, NotifyFields, SignatureError};
+use crate::sign::{self, SignatureError};
 
 /// China Standard Time, UTC+8: the zone `pay_time` is presumed to be in (the docs give none;
 /// docs/protocol.md §6.4).
@@ -172,6 +172,23 @@ impl Notification {
         self.at[field].and_then(|(start, end)| self.text.get(usize::from(start)..usize::from(end)))
     }
 
+    /// The values of `fields` as one piece of `text`, when they sit there side by side in
+    /// this order. XorPay posts the four signed fields first and in the signature's order, so
+    /// they can usually be hashed in one piece.
+    fn side_by_side<const N: usize>(&self, fields: [usize; N]) -> Option<&str> {
+        let mut end = None;
+        let mut start = None;
+        for field in fields {
+            let (from, to) = self.at[field]?;
+            if end.is_some_and(|end| end != from) {
+                return None;
+            }
+            start.get_or_insert(from);
+            end = Some(to);
+        }
+        self.text.get(usize::from(start?)..usize::from(end?))
+    }
+
     /// A field `parse` made sure of.
     fn required(&self, field: usize) -> &str {
         self.field(field).unwrap_or_default()
@@ -205,16 +222,15 @@ impl Notification {
     /// payment must not be refused for it (it stays readable as
     /// [`VerifiedNotification::raw_pay_time`]).
     pub fn verify(self, secret: &AppSecret) -> Result<VerifiedNotification, NotificationError> {
-        sign::verify_notify(
-            &NotifyFields {
-                aoid: self.required(AOID),
-                order_id: self.required(ORDER_ID),
-                pay_price: self.required(PAY_PRICE),
-                pay_time: self.required(PAY_TIME),
-            },
-            secret,
-            self.required(SIGN),
-        )?;
+        let fields = [AOID, ORDER_ID, PAY_PRICE, PAY_TIME];
+        match self.side_by_side(fields) {
+            Some(signed) => sign::verify_notify(&[signed], secret, self.required(SIGN))?,
+            None => sign::verify_notify(
+                &fields.map(|f| self.required(f)),
+                secret,
+                self.required(SIGN),
+            )?,
+        }
 
         let aoid = Aoid::new(self.required(AOID)).map_err(|_| NotificationError::InvalidAoid)?;
         let pay_price = self
@@ -459,6 +475,50 @@ pub struct PaymentDetail {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The signed values are hashed in one piece when they sit side by side in formula
+    /// order, and in four otherwise: both give the same answer.
+    #[test]
+    fn signed_fields_in_any_order_verify_alike() {
+        let secret = AppSecret::new("mock_secret").unwrap();
+        let sign = "sign=1697d616f596edc250419d79f754ad16";
+        let [aoid, order_id, pay_price, pay_time] = [
+            "aoid=e19c8c8673ba42419043fc92b99303c1",
+            "order_id=order-1",
+            "pay_price=50.00",
+            "pay_time=2019-01-01+00%3A00%3A00",
+        ];
+        let orders = [
+            [aoid, order_id, pay_price, pay_time, sign],
+            [sign, pay_time, pay_price, order_id, aoid],
+            [order_id, aoid, pay_price, pay_time, sign],
+            [aoid, order_id, sign, pay_price, pay_time],
+        ];
+        for (i, fields) in orders.iter().enumerate() {
+            let parsed = Notification::parse(fields.join("&").as_bytes()).unwrap();
+            let side_by_side = parsed
+                .side_by_side([AOID, ORDER_ID, PAY_PRICE, PAY_TIME])
+                .is_some();
+            assert_eq!(side_by_side, i == 0, "{fields:?}");
+            assert_eq!(parsed.verify(&secret).unwrap().order_id(), "order-1");
+        }
+        // Side by side but one character moved across a boundary: still signed alike
+        // (docs/protocol.md §8), so it verifies; the aoid check catches it later.
+        let moved = "aoid=e19c8c8673ba42419043fc92b99303c1o&order_id=rder-1&pay_price=50.00\
+                     &pay_time=2019-01-01+00%3A00%3A00&sign=1697d616f596edc250419d79f754ad16";
+        let paid = Notification::parse(moved.as_bytes())
+            .unwrap()
+            .verify(&secret)
+            .unwrap();
+        assert_eq!(paid.order_id(), "rder-1");
+        let tampered = moved.replace("50.00", "51.00");
+        assert!(matches!(
+            Notification::parse(tampered.as_bytes())
+                .unwrap()
+                .verify(&secret),
+            Err(NotificationError::Signature(SignatureError::Mismatch))
+        ));
+    }
 
     #[test]
     fn pay_time_is_china_time_in_both_forms() {

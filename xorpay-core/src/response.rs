@@ -16,33 +16,76 @@ use crate::status::BarcodeOutcome;
 /// XorPay's own order id (`aoid`), which goes into the query and refund URLs.
 ///
 /// Every real one is 32 hex characters; this type accepts up to 64 ASCII letters, digits,
-/// `-` or `_`, so it can always sit in a URL path unescaped.
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+/// `-` or `_`, so it can always sit in a URL path unescaped. It is held inline, without an
+/// allocation: one is read from every notification.
+#[derive(Clone, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
-pub struct Aoid(String);
+pub struct Aoid {
+    /// The aoid's bytes, then zeros.
+    bytes: [u8; Aoid::MAX_LEN],
+    /// How many of `bytes` are the aoid's (1 to [`Aoid::MAX_LEN`]).
+    len: u8,
+}
 
 impl Aoid {
+    /// The longest aoid accepted, in bytes.
+    const MAX_LEN: usize = 64;
+
     /// Checks and wraps an aoid (as read on XorPay's dashboard, say).
     ///
     /// # Errors
     /// [`RequestError::InvalidValue`] when it is empty, longer than 64 or has characters other
     /// than ASCII letters, digits, `-` and `_`.
-    pub fn new(aoid: impl Into<String>) -> Result<Aoid, RequestError> {
-        let aoid = aoid.into();
-        let path_safe = aoid.bytes().all(is_path_safe_byte);
-        if aoid.is_empty() || aoid.len() > 64 || !path_safe {
-            return Err(RequestError::InvalidValue {
+    pub fn new(aoid: impl AsRef<str>) -> Result<Aoid, RequestError> {
+        let text = aoid.as_ref().as_bytes();
+        let mut bytes = [0; Aoid::MAX_LEN];
+        match (bytes.get_mut(..text.len()), u8::try_from(text.len())) {
+            (Some(slot), Ok(len)) if len > 0 && text.iter().copied().all(is_path_safe_byte) => {
+                slot.copy_from_slice(text);
+                Ok(Aoid { bytes, len })
+            }
+            _ => Err(RequestError::InvalidValue {
                 field: "aoid",
                 reason: "an aoid is 1 to 64 ASCII letters, digits, '-' or '_' (XorPay's are 32 \
                          hex digits)",
-            });
+            }),
         }
-        Ok(Aoid(aoid))
     }
 
     /// The aoid as text.
     pub fn as_str(&self) -> &str {
-        &self.0
+        // Only path-safe ASCII is ever stored.
+        core::str::from_utf8(self.as_bytes()).unwrap_or_default()
+    }
+
+    fn as_bytes(&self) -> &[u8] {
+        self.bytes.get(..usize::from(self.len)).unwrap_or_default()
+    }
+}
+
+impl PartialEq for Aoid {
+    fn eq(&self, other: &Aoid) -> bool {
+        self.as_bytes() == other.as_bytes()
+    }
+}
+
+impl Eq for Aoid {}
+
+impl core::hash::Hash for Aoid {
+    fn hash<H: core::hash::Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state);
+    }
+}
+
+impl PartialOrd for Aoid {
+    fn partial_cmp(&self, other: &Aoid) -> Option<core::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Aoid {
+    fn cmp(&self, other: &Aoid) -> core::cmp::Ordering {
+        self.as_bytes().cmp(other.as_bytes())
     }
 }
 
@@ -55,19 +98,19 @@ impl TryFrom<String> for Aoid {
 
 impl From<Aoid> for String {
     fn from(aoid: Aoid) -> String {
-        aoid.0
+        aoid.as_str().to_owned()
     }
 }
 
 impl fmt::Display for Aoid {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(self.as_str())
     }
 }
 
 impl fmt::Debug for Aoid {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("Aoid").field(&self.0).finish()
+        f.debug_tuple("Aoid").field(&self.as_str()).finish()
     }
 }
 
