@@ -13,7 +13,7 @@
 //!
 //! Empty segments (`a=1&&b=2`, a trailing `&`) are skipped, as every form decoder does.
 //!
-//! Decoding reads the body eight bytes at a time ([`words`]): notifications are parsed on
+//! Decoding reads the body eight bytes at a time (`form/words.rs`): notifications are parsed on
 //! every payment, and their `detail` is dense with escapes.
 
 mod decode;
