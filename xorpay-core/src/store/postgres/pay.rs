@@ -1,8 +1,8 @@
 //! Payments in PostgreSQL, several in one statement (see [`batch`](crate::store::batch)):
 //! one `UPDATE … FROM unnest(…)` that pays every order still `pending` at its price and
 //! `aoid` whose row no other writer holds, and returns those it paid. One statement: one
-//! transaction, one commit. A payment alone is the plain `UPDATE` of that order, which
-//! PostgreSQL runs faster.
+//! transaction, one commit. A payment alone in its batch is written by the same statement
+//! for one row, without the arrays, which PostgreSQL runs faster.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -34,12 +34,19 @@ const PAY: &str = "WITH v AS (
       AND o.price_fen = v.price_fen AND o.aoid = v.aoid
     RETURNING o.merchant, o.order_id";
 
-/// [`PAY`] for one payment, as [`OrderStore::change`](crate::store::OrderStore::change)
-/// writes it (waiting for the row if another writer holds it, as that write would).
-const PAY_ONE: &str = "UPDATE xorpay_orders SET check_after_unix = NULL, state = 'paid',
+/// [`PAY`] for one payment: the same change of the same row, locked first unless another
+/// writer holds it (then the payment is written alone by its caller, as in a batch).
+const PAY_ONE: &str = "WITH locked AS (
+        SELECT merchant, order_id FROM xorpay_orders
+        WHERE merchant = $1 AND order_id = $2 AND state = 'pending' AND price_fen = $3
+          AND aoid = $4
+        FOR UPDATE SKIP LOCKED
+    )
+    UPDATE xorpay_orders AS o SET check_after_unix = NULL, state = 'paid',
         revision = $5, data_json = $6, attention = false, updated_unix = $7
-    WHERE merchant = $1 AND order_id = $2 AND state = 'pending' AND price_fen = $3
-      AND aoid = $4";
+    FROM locked
+    WHERE o.merchant = locked.merchant AND o.order_id = locked.order_id
+      AND o.state = 'pending' AND o.price_fen = $3 AND o.aoid = $4";
 
 /// The batch's writer on `pool`.
 pub(super) fn apply(pool: Pool) -> Apply {
