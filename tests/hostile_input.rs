@@ -185,7 +185,7 @@ proptest! {
     }
 
     #[test]
-    fn form_decoding_of_form_like_text(body in "([a-z%+=&]|%[0-9A-Fa-f]{2}|%[E-F][0-9A-F]%[89AB][0-9A-F])*") {
+    fn form_decoding_of_form_like_text(body in "([a-z$%+=&]|%[0-9A-Fa-f]{2}|%[E-F][0-9A-F]%[89AB][0-9A-F])*") {
         properties::form(body.as_bytes());
     }
 

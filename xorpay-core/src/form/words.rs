@@ -47,6 +47,15 @@ pub(super) fn equal(word: u64, byte: u8) -> u64 {
     zero_where_equal.wrapping_sub(ONES) & !zero_where_equal & HIGHS
 }
 
+/// As [`equal`], for the three bytes `low`, `low + 1` and `low + 2` at once (`$`, `%`, `&`
+/// for `b'$'`); `low` is a multiple of four, so those three and no other byte are below
+/// three once XOR-ed with it.
+#[inline(always)]
+pub(super) fn one_of_three(word: u64, low: u8) -> u64 {
+    let below_three_where_one = word ^ (ONES * u64::from(low));
+    below_three_where_one.wrapping_sub(ONES * 3) & !below_three_where_one & HIGHS
+}
+
 /// The index of the first marked byte of a non-zero mark from [`equal`].
 #[inline(always)]
 pub(super) fn first(marks: u64) -> usize {
@@ -74,6 +83,11 @@ mod tests {
             let bytes = word.to_le_bytes();
             for (i, &byte) in bytes.iter().enumerate() {
                 assert_eq!(byte, body.get(at + i).copied().unwrap_or(PAD));
+            }
+            let marks = one_of_three(word, b'$');
+            match bytes.iter().position(|byte| b"$%&".contains(byte)) {
+                Some(index) => assert_eq!(first(marks), index, "$%& at {at}"),
+                None => assert_eq!(marks, 0, "$%& at {at}"),
             }
             for needle in [b'%', b'+', b'&', b'='] {
                 let marks = equal(word, needle);
