@@ -213,6 +213,98 @@ mod tests {
         }
     }
 
+    fn payment(order_id: &str) -> Payment {
+        Payment {
+            merchant: Arc::from("m"),
+            order_id: order_id.to_owned(),
+            price_fen: 100,
+            aoid: "a".to_owned(),
+            new_revision: 1,
+            data: "{}".to_owned(),
+            at: 0,
+        }
+    }
+
+    fn said(answer: &Answer) -> &'static str {
+        match answer {
+            Answer::Applied => "applied",
+            Answer::Alone => "alone",
+            Answer::Failed(_) => "failed",
+        }
+    }
+
+    /// Three callers at once (the workers first run once all three wait, on this
+    /// current-thread runtime), against a writer that answers `written` and records the
+    /// order numbers of each batch it was given.
+    async fn three_at_once(
+        written: impl Fn(usize) -> Written + Send + Sync + 'static,
+    ) -> (Vec<&'static str>, Vec<Vec<String>>) {
+        let batches = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let seen = Arc::clone(&batches);
+        let written = Arc::new(written);
+        let apply: Apply = Arc::new(move |payments: Vec<Payment>| {
+            let ids = payments.iter().map(|p| p.order_id.clone()).collect();
+            seen.lock().unwrap().push(ids);
+            let answer = written(payments.len());
+            Box::pin(async move { answer })
+        });
+        let batcher = Batcher::start(apply);
+        let (c, a, b) = tokio::join!(
+            batcher.pay(payment("o-c")),
+            batcher.pay(payment("o-a")),
+            batcher.pay(payment("o-b")),
+        );
+        let batches = batches.lock().unwrap().clone();
+        (vec![said(&c), said(&a), said(&b)], batches)
+    }
+
+    #[tokio::test]
+    async fn each_caller_hears_its_own_answer_from_a_committed_batch() {
+        // The batch is sorted by order number: the answers are for o-a, o-b, o-c.
+        let (answers, batches) =
+            three_at_once(|_| Written::Committed(vec![true, false, true])).await;
+        assert_eq!(batches, [["o-a", "o-b", "o-c"]]);
+        assert_eq!(answers, ["applied", "applied", "alone"]);
+    }
+
+    #[tokio::test]
+    async fn a_commit_whose_answer_was_lost_fails_every_caller_of_the_batch() {
+        let (answers, batches) =
+            three_at_once(|_| Written::Unknown(StoreError::Database("connection lost".to_owned())))
+                .await;
+        assert_eq!(batches.len(), 1);
+        assert_eq!(answers, ["failed", "failed", "failed"]);
+    }
+
+    #[tokio::test]
+    async fn a_batch_refused_before_its_commit_sends_every_caller_alone() {
+        let (answers, _) = three_at_once(|_| Written::Nothing).await;
+        assert_eq!(answers, ["alone", "alone", "alone"]);
+    }
+
+    #[tokio::test]
+    async fn a_batch_answered_for_the_wrong_number_fails_every_caller() {
+        let (answers, _) = three_at_once(|n| Written::Committed(vec![true; n - 1])).await;
+        assert_eq!(answers, ["failed", "failed", "failed"]);
+    }
+
+    #[tokio::test]
+    async fn a_second_payment_of_an_order_in_one_batch_is_written_alone() {
+        let batches = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let seen = Arc::clone(&batches);
+        let apply: Apply = Arc::new(move |payments: Vec<Payment>| {
+            seen.lock().unwrap().push(payments.len());
+            let n = payments.len();
+            Box::pin(async move { Written::Committed(vec![true; n]) })
+        });
+        let batcher = Batcher::start(apply);
+        let (one, two) = tokio::join!(batcher.pay(payment("o-a")), batcher.pay(payment("o-a")));
+        assert_eq!(*batches.lock().unwrap(), [1]);
+        let mut answers = [said(&one), said(&two)];
+        answers.sort_unstable();
+        assert_eq!(answers, ["alone", "applied"]);
+    }
+
     #[test]
     fn only_a_notifications_payment_is_batched() {
         let merchant: Arc<str> = Arc::from("");
