@@ -145,7 +145,7 @@ fn component<const KEY: bool>(
                 loop {
                     let digits = body.get(at + 1..at + 3).unwrap_or_default();
                     let byte = match *digits {
-                        [high, low] => hex::byte(high, low),
+                        [first, second] => hex::byte(first, second),
                         _ => None,
                     };
                     let byte = byte.ok_or(FormError::MalformedEscape { offset: at })?;
