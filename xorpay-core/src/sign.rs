@@ -316,7 +316,13 @@ pub fn refund(price: Price, secret: &AppSecret) -> Signature {
 /// To verify a notification, prefer [`crate::notify::Notification::verify`], which also
 /// parses the form strictly and hands out a [`crate::VerifiedNotification`].
 pub fn notify(fields: &NotifyFields<'_>, secret: &AppSecret) -> Signature {
-    Signature::from_digest(&notify_digest(fields, secret))
+    let signed = [
+        fields.aoid,
+        fields.order_id,
+        fields.pay_price,
+        fields.pay_time,
+    ];
+    Signature::from_digest(&notify_digest(&signed, secret))
 }
 
 /// Checks `received` against the signature of a payment notification, as
@@ -332,20 +338,15 @@ pub(crate) fn verify_notify(
     received: &str,
 ) -> Result<(), SignatureError> {
     let received = received_digest(received)?;
+    digests_match(&notify_digest(signed, secret), &received)
+}
+
+/// The MD5 digest of a notification's signed values, given in pieces in formula order.
+fn notify_digest(signed: &[&str], secret: &AppSecret) -> [u8; 16] {
     let mut signer = Signer::new();
     for piece in signed {
         signer.value(piece);
     }
-    digests_match(&signer.digest(secret), &received)
-}
-
-fn notify_digest(fields: &NotifyFields<'_>, secret: &AppSecret) -> [u8; 16] {
-    let mut signer = Signer::new();
-    signer
-        .value(fields.aoid)
-        .value(fields.order_id)
-        .value(fields.pay_price)
-        .value(fields.pay_time);
     signer.digest(secret)
 }
 
