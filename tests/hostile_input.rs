@@ -209,6 +209,28 @@ proptest! {
         properties::notification(&body);
     }
 
+    /// A correctly signed notification whatever its `pay_time`: read as the model reads it,
+    /// never a panic (Unix seconds past the last China time once panicked in `verify`).
+    #[test]
+    fn notification_pay_time_of_any_text(
+        pay_time in prop_oneof![
+            "[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}",
+            "[0-9]{1,20}",
+            // Unix seconds about the last one China time holds (253402271999).
+            "25340[0-9]{7}",
+            any::<String>(),
+        ],
+    ) {
+        let signed = ["e19c8c8673ba42419043fc92b99303c1", "order-1", "50.00", pay_time.as_str()];
+        let mut body = FormBody::new();
+        body.pair("aoid", signed[0])
+            .pair("order_id", signed[1])
+            .pair("pay_price", signed[2])
+            .pair("pay_time", signed[3])
+            .pair("sign", &properties::md5_hex(&signed));
+        properties::notification(body.as_str().as_bytes());
+    }
+
     #[test]
     fn response_parsing_of_any_bytes(body in proptest::collection::vec(any::<u8>(), 0..128)) {
         properties::response(&body);

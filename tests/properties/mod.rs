@@ -215,6 +215,8 @@ pub(crate) fn notification(body: &[u8]) {
                 field("sign").eq_ignore_ascii_case(&expected),
                 "forged sign accepted"
             );
+            assert_eq!(paid.aoid().as_str(), signed[0]);
+            assert_pay_time(&paid, signed[3]);
             assert_eq!(paid.unverified_more(), unsigned("more"));
             assert_eq!(paid.unverified_detail(), unsigned("detail"));
             assert_eq!(paid.order_id(), signed[1]);
@@ -246,11 +248,112 @@ pub(crate) fn notification(body: &[u8]) {
         .expect("a re-signed notification parses")
         .verify(&secret);
     match verified {
-        Ok(paid) => assert_eq!(paid.order_id(), signed[1]),
+        Ok(paid) => {
+            assert_eq!(paid.order_id(), signed[1]);
+            assert_eq!(paid.aoid().as_str(), signed[0]);
+            assert_pay_time(&paid, signed[3]);
+        }
         Err(NotificationError::InvalidAoid) => assert!(xorpay::Aoid::new(signed[0]).is_err()),
         Err(NotificationError::InvalidPayPrice(_)) => assert!(signed[2].parse::<Price>().is_err()),
         Err(other) => panic!("a correctly signed notification was refused: {other:?}"),
     }
+}
+
+/// A verified notification read its `pay_time` as [`model_pay_time`] does: the same moment,
+/// in China time, or none.
+fn assert_pay_time(paid: &xorpay::VerifiedNotification, raw: &str) {
+    assert_eq!(paid.raw_pay_time(), raw);
+    let read = paid.pay_time();
+    assert_eq!(
+        read.map(|time| time.unix_timestamp()),
+        model_pay_time(raw),
+        "pay_time {raw:?}"
+    );
+    if let Some(time) = read {
+        assert_eq!(time.offset().whole_seconds(), 8 * 3600, "China time");
+    }
+}
+
+/// `pay_time` by a calendar written here: `YYYY-MM-DD HH:MM:SS` in China time (UTC+8), or
+/// Unix seconds up to the last second the `time` crate holds in China time
+/// (9999-12-31 23:59:59 +08:00); the moment as Unix seconds, or `None`.
+pub(crate) fn model_pay_time(raw: &str) -> Option<i64> {
+    let number = |digits: &[u8]| -> Option<i64> {
+        let mut value: i64 = 0;
+        for &digit in digits {
+            if !digit.is_ascii_digit() {
+                return None;
+            }
+            value = value
+                .checked_mul(10)?
+                .checked_add(i64::from(digit - b'0'))?;
+        }
+        (!digits.is_empty()).then_some(value)
+    };
+    let bytes = raw.as_bytes();
+    if let Some(seconds) = number(bytes) {
+        return (seconds <= 253_402_271_999).then_some(seconds);
+    }
+    let [
+        y0,
+        y1,
+        y2,
+        y3,
+        b'-',
+        m0,
+        m1,
+        b'-',
+        d0,
+        d1,
+        b' ',
+        h0,
+        h1,
+        b':',
+        i0,
+        i1,
+        b':',
+        s0,
+        s1,
+    ] = *bytes
+    else {
+        return None;
+    };
+    let year = number(&[y0, y1, y2, y3])?;
+    let month = number(&[m0, m1])?;
+    let day = number(&[d0, d1])?;
+    let (hour, minute, second) = (number(&[h0, h1])?, number(&[i0, i1])?, number(&[s0, s1])?);
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let days_in_month = [
+        31,
+        if leap { 29 } else { 28 },
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ];
+    let last_day = *days_in_month.get(usize::try_from(month).ok()?.checked_sub(1)?)?;
+    if !(1..=last_day).contains(&day) || hour > 23 || minute > 59 || second > 59 {
+        return None;
+    }
+    // Days since 1970-01-01 of a proleptic Gregorian date, counted from March (H. Hinnant's
+    // `days_from_civil`).
+    let (year, month) = if month <= 2 {
+        (year - 1, month + 9)
+    } else {
+        (year, month - 3)
+    };
+    let era = year.div_euclid(400);
+    let year_of_era = year - era * 400;
+    let day_of_year = (153 * month + 2) / 5 + day - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    let days = era * 146_097 + day_of_era - 719_468;
+    Some(days * 86_400 + hour * 3_600 + minute * 60 + second - 8 * 3_600)
 }
 
 /// `md5(concat(values) + SECRET)` in lowercase hex.

@@ -252,9 +252,11 @@ impl Notification {
 fn parse_pay_time(text: &str) -> Option<OffsetDateTime> {
     if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
         let seconds = text.parse::<i64>().ok()?;
+        // `to_offset` would panic on the last hours `time` holds: they are past its range
+        // in China time.
         return OffsetDateTime::from_unix_timestamp(seconds)
-            .ok()
-            .map(|time| time.to_offset(CHINA_STANDARD_TIME));
+            .ok()?
+            .checked_to_offset(CHINA_STANDARD_TIME);
     }
     // `YYYY-MM-DD HH:MM:SS`, read by position (every notification has one).
     let [
@@ -542,5 +544,38 @@ mod tests {
         assert_eq!(parse_pay_time("2019-01-01 0a:00:00"), None);
         assert_eq!(parse_pay_time("2019-01-01 00:00:0/"), None);
         assert_eq!(parse_pay_time("99999999999999999999"), None);
+    }
+
+    /// The last second `time` can hold in UTC is already the next year 10000 in China time:
+    /// such a `pay_time`, signed, leaves the time unread instead of panicking in `verify`.
+    #[test]
+    fn a_unix_pay_time_past_the_last_china_time_is_unread() {
+        let secret = AppSecret::new("mock_secret").unwrap();
+        let signed = [
+            "e19c8c8673ba42419043fc92b99303c1",
+            "order-1",
+            "50.00",
+            "253402300799",
+        ];
+        // Signed with `md-5` itself, not with the code under test.
+        let digest = <md5::Md5 as md5::Digest>::digest(format!("{}mock_secret", signed.concat()));
+        let sign: String = digest.iter().map(|byte| format!("{byte:02x}")).collect();
+        let body = format!(
+            "aoid={}&order_id={}&pay_price={}&pay_time={}&sign={sign}",
+            signed[0], signed[1], signed[2], signed[3]
+        );
+        let paid = Notification::parse(body.as_bytes())
+            .unwrap()
+            .verify(&secret)
+            .unwrap();
+        assert_eq!(paid.pay_time(), None);
+        assert_eq!(paid.raw_pay_time(), "253402300799");
+        // One second earlier is the last one China time can hold; the written form holds
+        // the first and last days whole.
+        assert_eq!(parse_pay_time("253402271999").map(|t| t.year()), Some(9999));
+        let first = parse_pay_time("0000-01-01 00:00:00").unwrap();
+        assert_eq!((first.year(), first.offset()), (0, CHINA_STANDARD_TIME));
+        let last = parse_pay_time("9999-12-31 23:59:59").unwrap();
+        assert_eq!(last.unix_timestamp(), 253_402_271_999);
     }
 }
