@@ -1,7 +1,9 @@
 //! How the store work behind the background sweep grows with the order book: the reads and
 //! claims of a reconciliation pass, the attention list, the fulfilment sweep, the hook's
 //! events and the gauges' tally, over books of 10,000, 100,000 and 1,000,000 closed orders
-//! with the same few orders needing work (20 of each kind). The cost must follow the orders
+//! with the same few orders needing work (20 of each kind), and one closed order in a hundred
+//! with an event whose hook keeps failing (held under a lease of an hour, so not due: a claim
+//! must not look at it). The cost must follow the orders
 //! that need work, not the size of the book: each figure is given as a ratio of the smallest
 //! book's. Each book is measured in a process of its own, so its peak memory (VmHWM) is its
 //! own too.
@@ -22,6 +24,8 @@ use xorpay::time::OffsetDateTime;
 
 /// Orders of each kind that need work, whatever the size of the book.
 const DUE: usize = 20;
+/// One closed order in this many has an event whose hook keeps failing, held under a lease.
+const HELD_EVERY: usize = 100;
 
 /// One book's figures: its size, each call's microseconds, its peak memory in KiB.
 struct Book {
@@ -296,6 +300,13 @@ fn fill(file: &Path, size: usize, now: i64) {
                  VALUES ('', ?1, ?2, '', ?3, ?4)",
             )
             .unwrap();
+        let mut held = tx
+            .prepare(
+                "INSERT INTO xorpay_events (merchant, order_id, kind, subject, due_unix,
+                     claimed_until_ms)
+                 VALUES ('', ?1, 'refund_made', 'k', ?2, ?3)",
+            )
+            .unwrap();
         let month = 30 * 24 * 3600;
         for n in 0..size {
             let id = format!("closed-{n}");
@@ -317,6 +328,10 @@ fn fill(file: &Path, size: usize, now: i64) {
             event
                 .execute(rusqlite::params![id, "expired", now - month, now - month])
                 .unwrap();
+            if n % HELD_EVERY == 0 {
+                held.execute(rusqlite::params![id, now - month, (now + 3600) * 1000])
+                    .unwrap();
+            }
         }
         for row in due_rows(now) {
             order
@@ -429,6 +444,17 @@ mod server {
             )
             .await
             .unwrap();
+        client
+            .execute(
+                "INSERT INTO xorpay_events (merchant, order_id, kind, subject, due_unix,
+                     claimed_until)
+                 SELECT '', 'closed-' || n, 'refund_made', 'k', $1::bigint,
+                     now() + interval '1 hour'
+                 FROM generate_series(0, $2::bigint - 1, $3::bigint) AS n",
+                &[&old, &size, &(super::HELD_EVERY as i64)],
+            )
+            .await
+            .unwrap();
         for row in super::due_rows(now) {
             client
                 .execute(
@@ -498,6 +524,19 @@ mod server {
                  SELECT '', CONCAT('closed-', seq), 'expired', '', ?, ? FROM seq_0_to_{last}"
             ),
             (old, old),
+        )
+        .await
+        .unwrap();
+        conn.exec_drop(
+            format!(
+                "INSERT INTO xorpay_events (merchant, order_id, kind, subject, due_unix,
+                     claimed_until_ms)
+                 SELECT '', CONCAT('closed-', seq), 'refund_made', 'k', ?,
+                     (UNIX_TIMESTAMP() + 3600) * 1000
+                 FROM seq_0_to_{last}_step_{step}",
+                step = super::HELD_EVERY
+            ),
+            (old,),
         )
         .await
         .unwrap();

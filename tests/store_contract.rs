@@ -13,8 +13,8 @@ use std::time::Duration;
 
 use support::TempDir;
 use xorpay::store::{
-    AoidCondition, Change, Claim, OrderStore, Record, RecordState, SqliteStore, StoreError, Tally,
-    Transition,
+    AoidCondition, Change, Claim, EventRecord, OrderStore, Record, RecordState, SqliteStore,
+    StoreError, Tally, Transition,
 };
 use xorpay::time::OffsetDateTime;
 
@@ -520,6 +520,51 @@ async fn events_are_recorded_with_their_change_and_claimed_once<S: Scoped>(store
     );
 }
 
+/// A claim passes over events held under a lease, however many, and takes the earliest due
+/// of the rest, whether never claimed or released before: a held event whose lease has ended
+/// comes back in its place by due time, ahead of later ones never claimed.
+async fn held_events_are_passed_over_and_come_back_in_due_order<S: Scoped>(store: S) {
+    use xorpay::store::{EventClaim, NewEvent};
+    let claim = |token: &'static str, lease_ms: u64| EventClaim {
+        now: at(1_000),
+        token,
+        lease: Duration::from_millis(lease_ms),
+    };
+    for (id, due) in [("h1", 10), ("h2", 20), ("h3", 30), ("h4", 40)] {
+        let events = [NewEvent {
+            kind: "expired",
+            subject: "",
+            due: at(due),
+        }];
+        let mut applied = change(id, &[RecordState::Created], RecordState::Pending);
+        applied.events = &events;
+        store.insert(&record(id, 0)).await.unwrap();
+        assert_eq!(store.change(&applied).await.unwrap(), Transition::Applied);
+    }
+    let order_of = |event: Option<EventRecord>| event.map(|event| event.order_id);
+    // Their hooks fail: h1 is released for a second, h2 for a minute, h3 at once.
+    for (failed, wait) in [("h1", 1_000), ("h2", 60_000), ("h3", 0)] {
+        let event = store.claim_event(&claim("t1", 60_000)).await.unwrap();
+        assert_eq!(order_of(event.clone()).as_deref(), Some(failed));
+        store
+            .release_event(&event.unwrap(), "t1", Duration::from_millis(wait))
+            .await
+            .unwrap();
+    }
+    // h3 again (released, due 30) before h4 (never claimed, due 40); then nothing while h1
+    // and h2 are held.
+    for next in ["h3", "h4"] {
+        let event = store.claim_event(&claim("t2", 60_000)).await.unwrap();
+        assert_eq!(order_of(event).as_deref(), Some(next));
+    }
+    assert_eq!(store.claim_event(&claim("t2", 60_000)).await.unwrap(), None);
+    // h1's wait ends: it is taken again, and h2 is still held.
+    tokio::time::sleep(Duration::from_millis(1_100)).await;
+    let event = store.claim_event(&claim("t3", 60_000)).await.unwrap();
+    assert_eq!(order_of(event).as_deref(), Some("h1"));
+    assert_eq!(store.claim_event(&claim("t3", 60_000)).await.unwrap(), None);
+}
+
 async fn fulfilment_claims_are_exclusive_until_their_lease_ends(store: impl OrderStore) {
     for id in ["p1", "p2"] {
         let mut paid = record(id, 0);
@@ -984,6 +1029,7 @@ for_every_store!(
     recent_and_attention_lists,
     the_tally_counts_pending_and_attention,
     events_are_recorded_with_their_change_and_claimed_once,
+    held_events_are_passed_over_and_come_back_in_due_order,
     a_change_that_leaves_the_row_as_it_was_is_applied,
     fulfilment_claims_are_exclusive_until_their_lease_ends,
     merchants_sharing_a_store_never_see_each_others_orders,

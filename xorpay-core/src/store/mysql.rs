@@ -109,7 +109,10 @@ const SCHEMA: [&str; 5] = [
         claim_token      VARBINARY(255),
         claimed_until_ms BIGINT,
         PRIMARY KEY (merchant, order_id, kind, subject),
-        KEY xorpay_events_due (merchant, done_unix, due_unix)
+        -- A claim looks at two short ranges of it: the events never claimed (no lease), by
+        -- when they are due, and the ones claimed before whose lease has ended. An event held
+        -- under a lease (its hook failing, say) is in neither, however many there are.
+        KEY xorpay_events_due (merchant, done_unix, claimed_until_ms, due_unix)
     ) ENGINE = InnoDB",
     "CREATE TABLE IF NOT EXISTS xorpay_store (schema_version INT NOT NULL) ENGINE = InnoDB",
     "INSERT INTO xorpay_store (schema_version)

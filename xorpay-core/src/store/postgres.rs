@@ -95,8 +95,13 @@ const SCHEMA: &str = "CREATE TABLE xorpay_orders (
         claimed_until TIMESTAMPTZ,
         PRIMARY KEY (merchant, order_id, kind, subject)
     );
+    -- A claim looks at two short ranges: the events never claimed, by when they are due, and
+    -- the ones claimed before whose lease has ended. An event held under a lease (its hook
+    -- failing, say) is in neither, however many there are.
     CREATE INDEX xorpay_events_due ON xorpay_events (merchant, due_unix)
-        WHERE done_unix IS NULL;
+        WHERE done_unix IS NULL AND claimed_until IS NULL;
+    CREATE INDEX xorpay_events_retry ON xorpay_events (merchant, claimed_until)
+        WHERE done_unix IS NULL AND claimed_until IS NOT NULL;
     CREATE TABLE xorpay_store (schema_version INTEGER NOT NULL);
     INSERT INTO xorpay_store (schema_version) VALUES (2);";
 

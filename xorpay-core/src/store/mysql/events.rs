@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use mysql_async::prelude::Queryable;
-use mysql_async::{Params, Pool, TxOpts, Value};
+use mysql_async::{IsolationLevel, Params, Pool, TxOpts, Value};
 
 use super::sql::{DB_NOW_MS, database, millis, unix};
 use crate::store::{EventClaim, EventRecord, NewEvent, StoreError, Transition, time_of};
@@ -55,24 +55,43 @@ pub(super) async fn claim(
     claim: &EventClaim<'_>,
 ) -> Result<Option<EventRecord>, StoreError> {
     let mut conn = pool.get_conn().await.map_err(database)?;
-    let mut transaction = conn
-        .start_transaction(TxOpts::default())
-        .await
-        .map_err(database)?;
-    // Locked as it is picked; an event another claimer holds locked is skipped.
-    let picked: Option<(Vec<u8>, String, Vec<u8>, i64)> = transaction
-        .exec_first(
-            format!(
-                "SELECT order_id, kind, subject, due_unix FROM xorpay_events
-                     WHERE merchant = ? AND done_unix IS NULL AND due_unix <= ?
-                       AND (claimed_until_ms IS NULL OR claimed_until_ms <= {DB_NOW_MS})
-                     ORDER BY due_unix LIMIT 1
-                     FOR UPDATE SKIP LOCKED"
-            ),
-            Params::Positional(vec![Value::from(merchant), unix(claim.now)]),
-        )
-        .await
-        .map_err(database)?;
+    // Read committed: the locking reads below lock the rows they return and no gaps, so a
+    // claim's own UPDATE (which moves its row within `xorpay_events_due`) never deadlocks with
+    // another claimer's range.
+    let mut options = TxOpts::default();
+    options.with_isolation_level(IsolationLevel::ReadCommitted);
+    let mut transaction = conn.start_transaction(options).await.map_err(database)?;
+    // The earlier due of two candidates, each the first of its range of `xorpay_events_due`:
+    // the first event never claimed, and the first whose lease ended. Locked as they are
+    // picked; an event another claimer holds locked is skipped.
+    let mut picked: Option<(Vec<u8>, String, Vec<u8>, i64)> = None;
+    let ranges = [
+        ("claimed_until_ms IS NULL".to_owned(), "due_unix"),
+        (
+            format!("claimed_until_ms IS NOT NULL AND claimed_until_ms <= {DB_NOW_MS}"),
+            "claimed_until_ms",
+        ),
+    ];
+    for (condition, order) in &ranges {
+        let candidate: Option<(Vec<u8>, String, Vec<u8>, i64)> = transaction
+            .exec_first(
+                format!(
+                    "SELECT order_id, kind, subject, due_unix FROM xorpay_events
+                         WHERE merchant = ? AND done_unix IS NULL AND due_unix <= ?
+                           AND {condition}
+                         ORDER BY {order} LIMIT 1
+                         FOR UPDATE SKIP LOCKED"
+                ),
+                Params::Positional(vec![Value::from(merchant), unix(claim.now)]),
+            )
+            .await
+            .map_err(database)?;
+        if let Some(candidate) = candidate
+            && picked.as_ref().is_none_or(|picked| candidate.3 < picked.3)
+        {
+            picked = Some(candidate);
+        }
+    }
     let Some((order_id, kind, subject, due)) = picked else {
         transaction.commit().await.map_err(database)?;
         return Ok(None);

@@ -62,16 +62,28 @@ pub(super) async fn claim(
     merchant: &str,
     claim: &EventClaim<'_>,
 ) -> Result<Option<EventRecord>, StoreError> {
-    // Picked once, in a CTE; an event another claimer holds locked right now is skipped.
+    // Picked once, in CTEs: the earlier due of two candidates, each the first of its index
+    // range (the first event never claimed, and the first whose lease ended; schema:
+    // `xorpay_events_due`, `_retry`). An event another claimer holds locked right now is
+    // skipped.
     let client = pool.get().await.map_err(database)?;
     let statement = client
         .prepare_cached(
-            "WITH picked AS (
-                     SELECT order_id, kind, subject FROM xorpay_events
-                     WHERE merchant = $1 AND done_unix IS NULL AND due_unix <= $2
-                       AND (claimed_until IS NULL OR claimed_until <= now())
+            "WITH fresh AS (
+                     SELECT order_id, kind, subject, due_unix FROM xorpay_events
+                     WHERE merchant = $1 AND done_unix IS NULL AND claimed_until IS NULL
+                       AND due_unix <= $2
                      ORDER BY due_unix LIMIT 1
-                     FOR UPDATE SKIP LOCKED)
+                     FOR UPDATE SKIP LOCKED),
+                 retried AS (
+                     SELECT order_id, kind, subject, due_unix FROM xorpay_events
+                     WHERE merchant = $1 AND done_unix IS NULL AND claimed_until IS NOT NULL
+                       AND claimed_until <= now() AND due_unix <= $2
+                     ORDER BY claimed_until LIMIT 1
+                     FOR UPDATE SKIP LOCKED),
+                 picked AS (
+                     SELECT * FROM fresh UNION ALL SELECT * FROM retried
+                     ORDER BY due_unix LIMIT 1)
                  UPDATE xorpay_events SET claim_token = $3,
                      claimed_until = now() + $4::bigint * interval '1 millisecond'
                  FROM picked

@@ -71,12 +71,24 @@ pub(super) async fn claim(
     merchant: &Arc<str>,
     claim: &EventClaim<'_>,
 ) -> Result<Option<EventRecord>, StoreError> {
+    // The earlier due of two candidates, each the first of its index range: the first event
+    // never claimed, and the first whose lease ended (schema: `xorpay_events_due`, `_retry`).
     let sql = format!(
         "UPDATE xorpay_events SET claim_token = ?1, claimed_until_ms = {DB_NOW_MS} + ?2
              WHERE rowid = (
-                 SELECT rowid FROM xorpay_events
-                 WHERE merchant = ?3 AND done_unix IS NULL AND due_unix <= ?4
-                   AND (claimed_until_ms IS NULL OR claimed_until_ms <= {DB_NOW_MS})
+                 SELECT rowid FROM (
+                     SELECT * FROM (
+                         SELECT rowid, due_unix FROM xorpay_events
+                         WHERE merchant = ?3 AND done_unix IS NULL
+                           AND claimed_until_ms IS NULL AND due_unix <= ?4
+                         ORDER BY due_unix LIMIT 1)
+                     UNION ALL
+                     SELECT * FROM (
+                         SELECT rowid, due_unix FROM xorpay_events
+                         WHERE merchant = ?3 AND done_unix IS NULL
+                           AND claimed_until_ms IS NOT NULL
+                           AND claimed_until_ms <= {DB_NOW_MS} AND due_unix <= ?4
+                         ORDER BY claimed_until_ms LIMIT 1))
                  ORDER BY due_unix LIMIT 1)
              RETURNING order_id, kind, subject, due_unix"
     );
