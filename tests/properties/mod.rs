@@ -290,38 +290,22 @@ pub(crate) fn model_pay_time(raw: &str) -> Option<i64> {
         }
         (!digits.is_empty()).then_some(value)
     };
-    let bytes = raw.as_bytes();
-    if let Some(seconds) = number(bytes) {
+    if let Some(seconds) = number(raw.as_bytes()) {
         return (seconds <= 253_402_271_999).then_some(seconds);
     }
-    let [
-        y0,
-        y1,
-        y2,
-        y3,
-        b'-',
-        m0,
-        m1,
-        b'-',
-        d0,
-        d1,
-        b' ',
-        h0,
-        h1,
-        b':',
-        i0,
-        i1,
-        b':',
-        s0,
-        s1,
-    ] = *bytes
-    else {
-        return None;
+    // Split at the separators; each part has exactly its width of digits.
+    let (date, time) = raw.split_once(' ')?;
+    let part = |text: &str, width: usize| (text.len() == width).then(|| number(text.as_bytes()))?;
+    let parts = |text: &str, separator: char, widths: [usize; 3]| -> Option<[i64; 3]> {
+        let mut pieces = text.split(separator);
+        let read = widths.map(|width| pieces.next().and_then(|piece| part(piece, width)));
+        match (read, pieces.next()) {
+            ([Some(a), Some(b), Some(c)], None) => Some([a, b, c]),
+            _ => None,
+        }
     };
-    let year = number(&[y0, y1, y2, y3])?;
-    let month = number(&[m0, m1])?;
-    let day = number(&[d0, d1])?;
-    let (hour, minute, second) = (number(&[h0, h1])?, number(&[i0, i1])?, number(&[s0, s1])?);
+    let [year, month, day] = parts(date, '-', [4, 2, 2])?;
+    let [hour, minute, second] = parts(time, ':', [2, 2, 2])?;
     let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
     let days_in_month = [
         31,
