@@ -425,6 +425,57 @@ async fn a_repeated_refund_key_returns_the_first_outcome() {
     assert_eq!(history, [("ticket-7".to_owned(), price("2.00"))]);
 }
 
+/// Policies of `Duration::MAX` (forever) mean forever: an order never counted stale is not
+/// asked about, and one asked about forever after its expiry is never told expired nor
+/// pruned. Each once overflowed the clock: a panic in reconciliation and in pruning, and an
+/// expiry told at once.
+#[tokio::test]
+async fn reconcile_policies_of_forever_mean_forever() {
+    let world = World::<Tea>::new().await;
+    let checkout = world
+        .payments()
+        .checkout(tea("forever-1", "3.00"))
+        .await
+        .unwrap();
+    assert!(matches!(checkout, Checkout::Pending(_)));
+    world.restart_with_policy(xorpay::service::ReconcilePolicy {
+        stale_after: Duration::MAX,
+        expired_grace: Duration::MAX,
+        ..Default::default()
+    });
+    world.clock.advance(xorpay::time::Duration::days(30));
+    let report = world.payments().reconcile().await.unwrap();
+    assert_eq!(
+        (report.expired, report.open, report.failed),
+        (0, 0, 0),
+        "{report:?}"
+    );
+    assert_eq!(
+        world.stored("forever-1").await.unwrap().state_name(),
+        "pending"
+    );
+
+    // Expired at XorPay: recorded, and since it is asked about forever after, a late payment
+    // can always still come, so the hook is never told it expired (a wait too long for the
+    // clock once made that "at once").
+    world.sandbox.advance_clock(Duration::from_secs(7300));
+    let report = world.payments().reconcile().await.unwrap();
+    assert_eq!(report.expired, 0, "not stale: not asked about {report:?}");
+    world.restart_with_policy(xorpay::service::ReconcilePolicy {
+        expired_grace: Duration::MAX,
+        ..Default::default()
+    });
+    let report = world.payments().reconcile().await.unwrap();
+    assert_eq!(report.expired, 1, "{report:?}");
+    world.clock.advance(xorpay::time::Duration::days(365));
+    world.run_hooks().await;
+    assert_eq!(world.hook.others(), [], "no expiry told");
+    // Nor is the expired order ever pruned: it may still change.
+    let pruned = world.payments().prune(Duration::from_secs(86_400)).await;
+    assert_eq!(pruned.unwrap().orders, 0);
+    assert!(world.stored("forever-1").await.is_some());
+}
+
 #[tokio::test]
 async fn a_late_payment_after_expiry_is_recorded_with_and_without_an_aoid() {
     // With an aoid: XorPay reported the order expired, then its channel completed the

@@ -72,6 +72,24 @@ async fn until(what: &str, mut check: impl AsyncFnMut() -> bool) {
     }
 }
 
+/// A previous secret retired at the last moment the clock holds builds a service: its retry
+/// span after that reaches no further than the clock (it once overflowed, a panic in `build`).
+#[tokio::test]
+async fn a_previous_secret_retired_at_the_end_of_time_builds() {
+    let sandbox = sandbox().await;
+    let (_, notify_url) = address();
+    let end_of_time = xorpay::time::PrimitiveDateTime::MAX.assume_utc();
+    let payments = Payments::<Tea>::builder()
+        .aid(sandbox.aid())
+        .secret(SECRET)
+        .previous_secret("an-older-secret", end_of_time)
+        .notify_url(notify_url)
+        .base_url(sandbox.base_url())
+        .store(SqliteStore::in_memory().unwrap())
+        .build();
+    assert!(payments.is_ok());
+}
+
 /// The background work belongs to the service: no handle to keep, so neither `let _ = …`
 /// nor a statement that drops a value can stop it. The merchant builds the service with its
 /// hook, serves its router, checks out, and the paid order is shipped.

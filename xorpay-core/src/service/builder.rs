@@ -372,7 +372,7 @@ impl<O, A, K, U, S> PaymentsBuilder<O, A, K, U, S> {
         let retired = match settings.previous_secret {
             Some((secret, retired_at)) => {
                 let span = time::Duration::try_from(NOTIFY_RETRY_SPAN).unwrap_or_default();
-                Some((secret?, retired_at + span))
+                Some((secret?, retired_at.saturating_add(span)))
             }
             None => None,
         };

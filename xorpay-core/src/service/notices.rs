@@ -71,16 +71,19 @@ pub(super) fn in_doubt_of(subject: &str) -> Option<(i64, &str)> {
     Some((at.parse().ok()?, key))
 }
 
+/// `wait` after `at`, or the last time the clock holds when that is later (a wait of
+/// `Duration::MAX` is forever, not now).
 fn after(at: OffsetDateTime, wait: Duration) -> OffsetDateTime {
-    at.checked_add(time::Duration::try_from(wait).unwrap_or(time::Duration::MAX))
-        .unwrap_or(at)
+    at.saturating_add(time::Duration::try_from(wait).unwrap_or(time::Duration::MAX))
 }
 
 impl Tell {
     /// How long after it closed (paid, or expired) the service may still change an order: a
     /// late notification or reconciliation's last query, and the expiry told after them.
     pub(super) fn may_change_for(&self) -> Duration {
-        self.expired_grace.max(NOTIFY_RETRY_SPAN) + EXPIRY_MARGIN
+        self.expired_grace
+            .max(NOTIFY_RETRY_SPAN)
+            .saturating_add(EXPIRY_MARGIN)
     }
 
     /// The store's rows for `notices`.

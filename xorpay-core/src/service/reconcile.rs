@@ -152,8 +152,12 @@ impl<O: ServiceOrder> Payments<O> {
             failed: 0,
         };
         let grace = policy.expired_grace.max(NOTIFY_RETRY_SPAN);
+        // A span longer than the clock holds (`Duration::MAX`: never) reaches back to its start.
+        let before = |span: Duration| {
+            now.saturating_sub(time::Duration::try_from(span).unwrap_or(time::Duration::MAX))
+        };
         let candidates = store
-            .due_for_check(now, now - policy.stale_after, now - grace, policy.batch)
+            .due_for_check(now, before(policy.stale_after), before(grace), policy.batch)
             .await?;
         let due = candidates.len();
         for (done, candidate) in candidates.into_iter().enumerate() {
