@@ -425,6 +425,29 @@ async fn a_repeated_refund_key_returns_the_first_outcome() {
     assert_eq!(history, [("ticket-7".to_owned(), price("2.00"))]);
 }
 
+/// A refund in doubt resolvable only after `Duration::MAX` (never) is refused as too early,
+/// even years later (it once overflowed the clock: a panic in `resolve_refund`).
+#[tokio::test]
+async fn a_refund_wait_of_forever_keeps_refusing_to_resolve() {
+    let world = World::<Tea>::new().await;
+    paid_tea(&world, "wait-1", "5.00").await;
+    world
+        .sandbox
+        .inject_route_fault(Route::Refund, RouteFault::AnswerLost, FaultTimes::Once);
+    let outcome = world.refund("wait-1", price("1.00"), "k").await;
+    assert!(
+        matches!(outcome, Err(RefundError::InDoubt { .. })),
+        "{outcome:?}"
+    );
+    world.restart_with_refund_wait(Duration::MAX);
+    world.clock.advance(xorpay::time::Duration::days(3650));
+    let early = world.resolve_refund("wait-1", "k", true).await;
+    assert!(
+        matches!(early, Err(RefundError::TooEarly { .. })),
+        "{early:?}"
+    );
+}
+
 /// Policies of `Duration::MAX` (forever) mean forever: an order never counted stale is not
 /// asked about, and one asked about forever after its expiry is never told expired nor
 /// pruned. Each once overflowed the clock: a panic in reconciliation and in pruning, and an

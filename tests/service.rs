@@ -72,6 +72,23 @@ async fn until(what: &str, mut check: impl AsyncFnMut() -> bool) {
     }
 }
 
+/// A client timeout of `Duration::MAX` (no timeout) builds a service (adding the margin for
+/// recording an answer once overflowed: a panic in `build`).
+#[tokio::test]
+async fn a_timeout_of_forever_builds() {
+    let sandbox = sandbox().await;
+    let (_, notify_url) = address();
+    let payments = Payments::<Tea>::builder()
+        .aid(sandbox.aid())
+        .secret(SECRET)
+        .notify_url(notify_url)
+        .base_url(sandbox.base_url())
+        .timeout(Duration::MAX)
+        .store(SqliteStore::in_memory().unwrap())
+        .build();
+    assert!(payments.is_ok());
+}
+
 /// A previous secret retired at the last moment the clock holds builds a service: its retry
 /// span after that reaches no further than the clock (it once overflowed, a panic in `build`).
 #[tokio::test]

@@ -247,6 +247,13 @@ impl<O: ServiceOrder> World<O> {
     }
 
     /// Restarts with this reconciliation policy.
+    /// Restarts with refunds in doubt resolvable only `wait` after they were asked.
+    pub(crate) fn restart_with_refund_wait(&self, wait: Duration) {
+        let mut setup = self.setup();
+        setup.refund_wait = Some(wait);
+        *self.current.write().unwrap() = build(setup);
+    }
+
     pub(crate) fn restart_with_policy(&self, policy: xorpay::service::ReconcilePolicy) {
         let mut setup = self.setup();
         setup.reconcile = policy;
@@ -436,6 +443,7 @@ struct Setup<'a> {
     secret: &'a str,
     retired: Option<Retired>,
     reconcile: xorpay::service::ReconcilePolicy,
+    refund_wait: Option<Duration>,
 }
 
 impl<'a> Setup<'a> {
@@ -460,6 +468,7 @@ impl<'a> Setup<'a> {
             secret: SECRET,
             retired: None,
             reconcile: xorpay::service::ReconcilePolicy::default(),
+            refund_wait: None,
         }
     }
 }
@@ -484,6 +493,10 @@ fn build<O: ServiceOrder>(setup: Setup<'_>) -> Payments<O> {
         .hook(setup.hook.clone())
         .hook_lease(Duration::from_secs(2))
         .no_background();
+    let config = match setup.refund_wait {
+        Some(wait) => config.refund_resolve_after(wait),
+        None => config,
+    };
     match setup.retired {
         Some((secret, retired_at)) => config.previous_secret(secret, retired_at).build().unwrap(),
         None => config.build().unwrap(),

@@ -22,6 +22,7 @@
 use std::collections::BTreeMap;
 use std::error::Error as _;
 use std::sync::Arc;
+use std::time::Duration;
 
 use reqwest::header::CONTENT_TYPE;
 use tokio::task::JoinSet;
@@ -217,7 +218,7 @@ async fn post(
         .finish();
     // The status alone decides acknowledgement (§7: any HTTP 200, the body is not required);
     // the body is read only for the log, with what is left of the same timeout.
-    let deadline = Instant::now() + shared.config.notify_timeout;
+    let deadline = deadline(shared.config.notify_timeout);
     let no_answer = || {
         format!(
             "no answer within {} ms",
@@ -286,6 +287,14 @@ fn describe(error: &reqwest::Error) -> String {
 }
 
 /// How long the whole schedule waits between attempts, for documentation and tests.
+/// `timeout` from now; a timeout too long for the clock (`Duration::MAX`: no timeout) ends
+/// thirty years from now.
+pub(crate) fn deadline(timeout: Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_add(timeout)
+        .unwrap_or_else(|| now + Duration::from_secs(30 * 365 * 86_400))
+}
+
 #[cfg(test)]
 fn total_wait(unit: std::time::Duration) -> std::time::Duration {
     RETRY_GAPS.iter().map(|gap| unit.saturating_mul(*gap)).sum()
@@ -295,6 +304,15 @@ fn total_wait(unit: std::time::Duration) -> std::time::Duration {
 mod tests {
     use super::*;
     use std::time::Duration;
+
+    /// No timeout (`Duration::MAX`) is a deadline decades away, not a panic.
+    #[test]
+    fn a_timeout_of_forever_is_a_deadline_far_away() {
+        let years = Duration::from_secs(365 * 86_400);
+        assert!(deadline(Duration::MAX) > Instant::now() + 20 * years);
+        let soon = deadline(Duration::from_secs(5));
+        assert!(soon <= Instant::now() + Duration::from_secs(5));
+    }
 
     fn genuine() -> Vec<(String, String)> {
         [

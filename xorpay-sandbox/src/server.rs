@@ -318,7 +318,7 @@ impl Sandbox {
         timeout: Duration,
         done: impl Fn(&OrderView) -> bool,
     ) -> Option<OrderView> {
-        let deadline = tokio::time::Instant::now() + timeout;
+        let deadline = crate::delivery::deadline(timeout);
         loop {
             let order = self.order(aoid)?;
             if done(&order) || tokio::time::Instant::now() >= deadline {

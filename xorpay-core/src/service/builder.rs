@@ -377,7 +377,7 @@ impl<O, A, K, U, S> PaymentsBuilder<O, A, K, U, S> {
             None => None,
         };
         // Longer than any request to XorPay takes, with the time to record its answer.
-        let in_flight = settings.timeout + IN_FLIGHT_MARGIN;
+        let in_flight = settings.timeout.saturating_add(IN_FLIGHT_MARGIN);
         let mut reconcile = settings.reconcile;
         reconcile.stale_after = reconcile.stale_after.max(in_flight);
         let runtime = match settings.sweep_every {

@@ -351,7 +351,8 @@ impl<O: ServiceOrder> Payments<O> {
         };
         let wait =
             time::Duration::try_from(self.inner.resolve_after).unwrap_or(time::Duration::MAX);
-        let after = refund.requested_at() + wait;
+        // A wait too long for the clock (`Duration::MAX`: never) ends at its last time.
+        let after = refund.requested_at().saturating_add(wait);
         let now = self.now();
         if now < after {
             return Err(RefundError::TooEarly { after });
