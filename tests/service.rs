@@ -72,27 +72,12 @@ async fn until(what: &str, mut check: impl AsyncFnMut() -> bool) {
     }
 }
 
-/// A client timeout of `Duration::MAX` (no timeout) builds a service (adding the margin for
-/// recording an answer once overflowed: a panic in `build`).
+/// Settings at the ends of time build a service: a client timeout of `Duration::MAX` (no
+/// timeout), and a previous secret retired at the last moment the clock holds. Each once
+/// overflowed in `build` (the timeout plus the margin to record an answer; the retirement
+/// plus the notify retry span) and panicked.
 #[tokio::test]
-async fn a_timeout_of_forever_builds() {
-    let sandbox = sandbox().await;
-    let (_, notify_url) = address();
-    let payments = Payments::<Tea>::builder()
-        .aid(sandbox.aid())
-        .secret(SECRET)
-        .notify_url(notify_url)
-        .base_url(sandbox.base_url())
-        .timeout(Duration::MAX)
-        .store(SqliteStore::in_memory().unwrap())
-        .build();
-    assert!(payments.is_ok());
-}
-
-/// A previous secret retired at the last moment the clock holds builds a service: its retry
-/// span after that reaches no further than the clock (it once overflowed, a panic in `build`).
-#[tokio::test]
-async fn a_previous_secret_retired_at_the_end_of_time_builds() {
+async fn settings_at_the_ends_of_time_build() {
     let sandbox = sandbox().await;
     let (_, notify_url) = address();
     let end_of_time = xorpay::time::PrimitiveDateTime::MAX.assume_utc();
@@ -102,6 +87,7 @@ async fn a_previous_secret_retired_at_the_end_of_time_builds() {
         .previous_secret("an-older-secret", end_of_time)
         .notify_url(notify_url)
         .base_url(sandbox.base_url())
+        .timeout(Duration::MAX)
         .store(SqliteStore::in_memory().unwrap())
         .build();
     assert!(payments.is_ok());
