@@ -87,6 +87,22 @@ struct Counter {
 }
 
 /// A paid Tea order, checked out, paid and confirmed through the notify endpoint.
+/// A reconciliation pass asks XorPay about nothing: no order is expired, open or failed, and
+/// `order_id` stays `state`.
+async fn nothing_asked<O: xorpay::service::ServiceOrder>(
+    world: &World<O>,
+    order_id: &str,
+    state: &str,
+) {
+    let report = world.payments().reconcile().await.unwrap();
+    assert_eq!(
+        (report.expired, report.open, report.failed),
+        (0, 0, 0),
+        "{report:?}"
+    );
+    assert_eq!(world.stored(order_id).await.unwrap().state_name(), state);
+}
+
 async fn paid_tea(world: &World<Tea>, id: &str, total: &str) {
     let checkout = world.payments().checkout(tea(id, total)).await.unwrap();
     assert!(matches!(checkout, Checkout::Pending(_)), "{checkout:?}");
@@ -248,16 +264,7 @@ async fn a_barcode_whose_request_reaches_xorpay_late_is_kept_in_doubt_then_paid(
     world
         .clock
         .advance(xorpay::time::Duration::milliseconds(900));
-    let report = world.payments().reconcile().await.unwrap();
-    assert_eq!(
-        (report.expired, report.open, report.failed),
-        (0, 0, 0),
-        "{report:?}"
-    );
-    assert_eq!(
-        world.stored("till-3").await.unwrap().state_name(),
-        "created"
-    );
+    nothing_asked(&world, "till-3", "created").await;
     // XorPay charges the code after all; the notification pays the order once.
     world.wait_stored("till-3", "paid").await;
     world.agree("till-3").await;
@@ -467,16 +474,7 @@ async fn reconcile_policies_of_forever_mean_forever() {
         ..Default::default()
     });
     world.clock.advance(xorpay::time::Duration::days(30));
-    let report = world.payments().reconcile().await.unwrap();
-    assert_eq!(
-        (report.expired, report.open, report.failed),
-        (0, 0, 0),
-        "{report:?}"
-    );
-    assert_eq!(
-        world.stored("forever-1").await.unwrap().state_name(),
-        "pending"
-    );
+    nothing_asked(&world, "forever-1", "pending").await;
 
     // Expired at XorPay: recorded, and since it is asked about forever after, a late payment
     // can always still come, so the hook is never told it expired (a wait too long for the
