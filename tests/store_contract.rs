@@ -565,6 +565,41 @@ async fn held_events_are_passed_over_and_come_back_in_due_order<S: Scoped>(store
     assert_eq!(store.claim_event(&claim("t3", 60_000)).await.unwrap(), None);
 }
 
+/// A lease too long for the database's date arithmetic (`Duration::MAX`) still claims, and
+/// holds: an event and an order claimed for it are not claimed again.
+async fn a_lease_of_forever_claims_and_holds<S: Scoped>(store: S) {
+    use xorpay::store::{EventClaim, NewEvent};
+    let events = [NewEvent {
+        kind: "expired",
+        subject: "",
+        due: at(10),
+    }];
+    let mut applied = change("f1", &[RecordState::Created], RecordState::Pending);
+    applied.events = &events;
+    store.insert(&record("f1", 0)).await.unwrap();
+    assert_eq!(store.change(&applied).await.unwrap(), Transition::Applied);
+    let claim = |token| EventClaim {
+        now: at(1_000),
+        token,
+        lease: Duration::MAX,
+    };
+    let event = store.claim_event(&claim("t1")).await.unwrap();
+    assert_eq!(event.map(|event| event.order_id).as_deref(), Some("f1"));
+    assert_eq!(store.claim_event(&claim("t2")).await.unwrap(), None);
+
+    let mut paid = record("f2", 0);
+    paid.state = RecordState::Paid;
+    store.insert(&paid).await.unwrap();
+    let claim = |token| Claim {
+        order_id: None,
+        token,
+        lease: Duration::MAX,
+        limit: 10,
+    };
+    assert_eq!(store.claim(&claim("t1")).await.unwrap().len(), 1);
+    assert!(store.claim(&claim("t2")).await.unwrap().is_empty());
+}
+
 async fn fulfilment_claims_are_exclusive_until_their_lease_ends(store: impl OrderStore) {
     for id in ["p1", "p2"] {
         let mut paid = record(id, 0);
@@ -1030,6 +1065,7 @@ for_every_store!(
     the_tally_counts_pending_and_attention,
     events_are_recorded_with_their_change_and_claimed_once,
     held_events_are_passed_over_and_come_back_in_due_order,
+    a_lease_of_forever_claims_and_holds,
     a_change_that_leaves_the_row_as_it_was_is_applied,
     fulfilment_claims_are_exclusive_until_their_lease_ends,
     merchants_sharing_a_store_never_see_each_others_orders,

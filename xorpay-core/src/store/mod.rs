@@ -142,6 +142,18 @@ pub(crate) fn made_by_an_unreleased_build() -> StoreError {
     )
 }
 
+/// A lease or wait in milliseconds, as the stores add it to the database's clock: at most a
+/// century. A longer one (`Duration::MAX`, say) would overflow the databases' date
+/// arithmetic, and every claim made with it would fail.
+#[cfg_attr(
+    not(any(feature = "sqlite", feature = "postgres", feature = "mysql")),
+    allow(dead_code)
+)]
+pub(crate) fn lease_millis(lease: Duration) -> i64 {
+    const CENTURY_MS: u128 = 100 * 365 * 86_400 * 1_000;
+    i64::try_from(lease.as_millis().min(CENTURY_MS)).unwrap_or(i64::MAX)
+}
+
 /// A `COUNT(*)` as read from a database (never negative).
 #[cfg_attr(
     not(any(feature = "sqlite", feature = "postgres", feature = "mysql")),

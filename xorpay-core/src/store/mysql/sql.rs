@@ -23,9 +23,9 @@ pub(super) fn unix(time: OffsetDateTime) -> Value {
     Value::Int(time.unix_timestamp())
 }
 
-/// A duration as stored: milliseconds.
+/// A duration as stored: milliseconds, at most a century (`store::lease_millis`).
 pub(super) fn millis(duration: Duration) -> Value {
-    Value::Int(i64::try_from(duration.as_millis()).unwrap_or(i64::MAX))
+    Value::Int(crate::store::lease_millis(duration))
 }
 
 /// `?, ?, …`: `count` placeholders.

@@ -29,7 +29,7 @@ pub(super) fn unix(time: OffsetDateTime) -> i64 {
     time.unix_timestamp()
 }
 
-/// A duration as stored: milliseconds.
+/// A duration as stored: milliseconds, at most a century (`store::lease_millis`).
 pub(super) fn millis(duration: Duration) -> i64 {
-    i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
+    crate::store::lease_millis(duration)
 }

@@ -62,7 +62,7 @@ pub(super) fn record(
 }
 
 fn millis(duration: Duration) -> i64 {
-    i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
+    crate::store::lease_millis(duration)
 }
 
 /// Claims the next event due of `merchant` (see [`EventClaim`]).

@@ -653,7 +653,7 @@ impl OrderStore for SqliteStore {
                  ORDER BY updated_unix, order_id LIMIT ?4)
              RETURNING {COLUMNS}"
         );
-        let lease = i64::try_from(claim.lease.as_millis()).unwrap_or(i64::MAX);
+        let lease = crate::store::lease_millis(claim.lease);
         let order_id: rusqlite::types::Value = claim.order_id.map(str::to_owned).into();
         let parameters = vec![
             claim.token.to_owned().into(),
@@ -726,7 +726,7 @@ impl OrderStore for SqliteStore {
         retry_after: Duration,
     ) -> Result<(), StoreError> {
         let (key, token) = (order_id.to_owned(), token.to_owned());
-        let retry = i64::try_from(retry_after.as_millis()).unwrap_or(i64::MAX);
+        let retry = crate::store::lease_millis(retry_after);
         let merchant = Arc::clone(&self.merchant);
         let sql = format!(
             "UPDATE xorpay_orders SET claim_token = NULL, claimed_until_ms = {DB_NOW_MS} + ?3
