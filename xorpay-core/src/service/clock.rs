@@ -52,3 +52,14 @@ impl Clock {
         }
     }
 }
+
+/// `wait` after `at`, or the last time the clock holds when that is later: a wait of
+/// `Duration::MAX` is forever, not an overflow.
+pub(super) fn after(at: OffsetDateTime, wait: core::time::Duration) -> OffsetDateTime {
+    at.saturating_add(time::Duration::try_from(wait).unwrap_or(time::Duration::MAX))
+}
+
+/// `span` before `at`, or the first time the clock holds when that is earlier.
+pub(super) fn before(at: OffsetDateTime, span: core::time::Duration) -> OffsetDateTime {
+    at.saturating_sub(time::Duration::try_from(span).unwrap_or(time::Duration::MAX))
+}

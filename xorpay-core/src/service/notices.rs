@@ -9,6 +9,7 @@ use core::time::Duration;
 
 use time::OffsetDateTime;
 
+use super::clock::after;
 use super::reconcile_policy::NOTIFY_RETRY_SPAN;
 use crate::store::NewEvent;
 
@@ -69,12 +70,6 @@ pub(super) fn in_doubt_subject(key: &str, asked_at: OffsetDateTime) -> String {
 pub(super) fn in_doubt_of(subject: &str) -> Option<(i64, &str)> {
     let (at, key) = subject.split_once(':')?;
     Some((at.parse().ok()?, key))
-}
-
-/// `wait` after `at`, or the last time the clock holds when that is later (a wait of
-/// `Duration::MAX` is forever, not now).
-fn after(at: OffsetDateTime, wait: Duration) -> OffsetDateTime {
-    at.saturating_add(time::Duration::try_from(wait).unwrap_or(time::Duration::MAX))
 }
 
 impl Tell {

@@ -23,6 +23,7 @@ use core::time::Duration;
 
 use time::OffsetDateTime;
 
+use super::clock::before;
 use super::reconcile_policy::NOTIFY_RETRY_SPAN;
 use super::record::{self, Ledger, mark_expired, mark_paid, mark_pending, recorded};
 use super::{Payments, ServiceOrder};
@@ -152,12 +153,13 @@ impl<O: ServiceOrder> Payments<O> {
             failed: 0,
         };
         let grace = policy.expired_grace.max(NOTIFY_RETRY_SPAN);
-        // A span longer than the clock holds (`Duration::MAX`: never) reaches back to its start.
-        let before = |span: Duration| {
-            now.saturating_sub(time::Duration::try_from(span).unwrap_or(time::Duration::MAX))
-        };
         let candidates = store
-            .due_for_check(now, before(policy.stale_after), before(grace), policy.batch)
+            .due_for_check(
+                now,
+                before(now, policy.stale_after),
+                before(now, grace),
+                policy.batch,
+            )
             .await?;
         let due = candidates.len();
         for (done, candidate) in candidates.into_iter().enumerate() {

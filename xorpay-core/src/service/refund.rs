@@ -8,6 +8,7 @@
 
 use time::OffsetDateTime;
 
+use super::clock;
 use super::load::{LoadError, OrderError};
 use super::notices::Notice;
 use super::record::update_paid;
@@ -349,10 +350,7 @@ impl<O: ServiceOrder> Payments<O> {
                 key: key.to_owned(),
             });
         };
-        let wait =
-            time::Duration::try_from(self.inner.resolve_after).unwrap_or(time::Duration::MAX);
-        // A wait too long for the clock (`Duration::MAX`: never) ends at its last time.
-        let after = refund.requested_at().saturating_add(wait);
+        let after = clock::after(refund.requested_at(), self.inner.resolve_after);
         let now = self.now();
         if now < after {
             return Err(RefundError::TooEarly { after });

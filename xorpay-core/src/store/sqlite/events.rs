@@ -8,7 +8,9 @@ use rusqlite::{Connection, params};
 
 use super::sql::{DB_NOW_MS, database, unix};
 use super::writer::Writer;
-use crate::store::{EventClaim, EventRecord, NewEvent, StoreError, Transition, time_of};
+use crate::store::{
+    EventClaim, EventRecord, NewEvent, StoreError, Transition, lease_millis, time_of,
+};
 
 /// An event to record, owned so that it can cross to the writer thread.
 pub(super) struct Owned {
@@ -61,10 +63,6 @@ pub(super) fn record(
     Ok(())
 }
 
-fn millis(duration: Duration) -> i64 {
-    crate::store::lease_millis(duration)
-}
-
 /// Claims the next event due of `merchant` (see [`EventClaim`]).
 pub(super) async fn claim(
     writer: &Writer,
@@ -92,7 +90,11 @@ pub(super) async fn claim(
                  ORDER BY due_unix LIMIT 1)
              RETURNING order_id, kind, subject, due_unix"
     );
-    let (token, lease, now) = (claim.token.to_owned(), millis(claim.lease), unix(claim.now));
+    let (token, lease, now) = (
+        claim.token.to_owned(),
+        lease_millis(claim.lease),
+        unix(claim.now),
+    );
     let merchant = Arc::clone(merchant);
     let row: Option<(String, String, String, i64)> = writer
         .write(move |connection| {
@@ -164,7 +166,7 @@ pub(super) async fn release(
 ) -> Result<(), StoreError> {
     let (order_id, kind, subject) = key(event);
     let (token, merchant) = (token.to_owned(), Arc::clone(merchant));
-    let retry = millis(retry_after);
+    let retry = lease_millis(retry_after);
     let sql = format!(
         "UPDATE xorpay_events SET claim_token = NULL, claimed_until_ms = {DB_NOW_MS} + ?5
              WHERE merchant = ?1 AND order_id = ?2 AND kind = ?3 AND subject = ?4
