@@ -2,8 +2,9 @@
 //! claims of a reconciliation pass, the attention list, the fulfilment sweep, the hook's
 //! events and the gauges' tally, over books of 10,000, 100,000 and 1,000,000 closed orders
 //! with the same few orders needing work (20 of each kind), and one closed order in a hundred
-//! with an event whose hook keeps failing (held under a lease of an hour, so not due: a claim
-//! must not look at it). The cost must follow the orders
+//! whose hook keeps failing: paid but not fulfilled, with an event not told either, both held
+//! under a lease of an hour (so not due: a claim must not look at them). The cost must follow
+//! the orders
 //! that need work, not the size of the book: each figure is given as a ratio of the smallest
 //! book's. Each book is measured in a process of its own, so its peak memory (VmHWM) is its
 //! own too.
@@ -25,7 +26,8 @@ use xorpay::time::OffsetDateTime;
 
 /// Orders of each kind that need work, whatever the size of the book.
 const DUE: usize = 20;
-/// One closed order in this many has an event whose hook keeps failing, held under a lease.
+/// One closed order in this many is paid and not fulfilled, with an event not told: its hook
+/// keeps failing, and both are held under a lease.
 const HELD_EVERY: usize = 100;
 
 /// One book's figures: its size, each call's microseconds, its peak memory in KiB.
@@ -291,8 +293,8 @@ fn fill(file: &Path, size: usize, now: i64) {
             .prepare(
                 "INSERT INTO xorpay_orders (merchant, order_id, state, aoid, price_fen, revision,
                      order_json, data_json, created_unix, submitted_unix, expired_unix,
-                     fulfilled_unix, attention, updated_unix)
-                 VALUES ('', ?1, ?2, ?3, 1250, 0, '{}', '{}', ?4, ?4, ?5, ?6, ?7, ?4)",
+                     fulfilled_unix, attention, updated_unix, claimed_until_ms)
+                 VALUES ('', ?1, ?2, ?3, 1250, 0, '{}', '{}', ?4, ?4, ?5, ?6, ?7, ?4, ?8)",
             )
             .unwrap();
         let mut event = tx
@@ -311,7 +313,9 @@ fn fill(file: &Path, size: usize, now: i64) {
         let month = 30 * 24 * 3600;
         for n in 0..size {
             let id = format!("closed-{n}");
+            let held_until = (n % HELD_EVERY == 0).then_some((now + 3600) * 1000);
             let (state, expired, fulfilled) = match n % 2 {
+                0 if held_until.is_some() => ("paid", None, None),
                 0 => ("paid", None, Some(now - month)),
                 _ => ("expired", Some(now - month), None),
             };
@@ -323,14 +327,15 @@ fn fill(file: &Path, size: usize, now: i64) {
                     now - month,
                     expired,
                     fulfilled,
-                    false
+                    false,
+                    held_until
                 ])
                 .unwrap();
             event
                 .execute(rusqlite::params![id, "expired", now - month, now - month])
                 .unwrap();
-            if n % HELD_EVERY == 0 {
-                held.execute(rusqlite::params![id, now - month, (now + 3600) * 1000])
+            if let Some(until) = held_until {
+                held.execute(rusqlite::params![id, now - month, until])
                     .unwrap();
             }
         }
@@ -343,7 +348,8 @@ fn fill(file: &Path, size: usize, now: i64) {
                     now - 3 * 3600,
                     row.expired,
                     row.fulfilled,
-                    row.attention
+                    row.attention,
+                    None::<i64>
                 ])
                 .unwrap();
         }
@@ -425,14 +431,16 @@ mod server {
             .execute(
                 "INSERT INTO xorpay_orders (merchant, order_id, state, aoid, price_fen, revision,
                      order_json, data_json, created_unix, submitted_unix, expired_unix,
-                     fulfilled_unix, attention, updated_unix)
+                     fulfilled_unix, attention, updated_unix, claimed_until)
                  SELECT '', 'closed-' || n,
                      CASE WHEN n % 2 = 0 THEN 'paid' ELSE 'expired' END,
                      lpad(to_hex(n), 32, '0'), 1250, 0, '{}', '{}', $1::bigint, $1::bigint,
                      CASE WHEN n % 2 = 1 THEN $1::bigint END,
-                     CASE WHEN n % 2 = 0 THEN $1::bigint END, false, $1::bigint
+                     CASE WHEN n % 2 = 0 AND n % $3::bigint <> 0 THEN $1::bigint END, false,
+                     $1::bigint,
+                     CASE WHEN n % $3::bigint = 0 THEN now() + interval '1 hour' END
                  FROM generate_series(0, $2::bigint - 1) AS n",
-                &[&old, &size],
+                &[&old, &size, &(super::HELD_EVERY as i64)],
             )
             .await
             .unwrap();
@@ -508,12 +516,14 @@ mod server {
             format!(
                 "INSERT INTO xorpay_orders (merchant, order_id, state, aoid, price_fen, revision,
                      order_json, data_json, created_unix, submitted_unix, expired_unix,
-                     fulfilled_unix, attention, updated_unix)
+                     fulfilled_unix, attention, updated_unix, claimed_until_ms)
                  SELECT '', CONCAT('closed-', seq),
                      IF(seq % 2 = 0, 'paid', 'expired'), LPAD(HEX(seq), 32, '0'), 1250, 0,
-                     '{{}}', '{{}}', ?, ?, IF(seq % 2 = 1, ?, NULL), IF(seq % 2 = 0, ?, NULL),
-                     FALSE, ?
-                 FROM seq_0_to_{last}"
+                     '{{}}', '{{}}', ?, ?, IF(seq % 2 = 1, ?, NULL),
+                     IF(seq % 2 = 0 AND seq % {step} <> 0, ?, NULL), FALSE, ?,
+                     IF(seq % {step} = 0, (UNIX_TIMESTAMP() + 3600) * 1000, NULL)
+                 FROM seq_0_to_{last}",
+                step = super::HELD_EVERY
             ),
             (old, old, old, old, old),
         )

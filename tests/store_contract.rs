@@ -681,6 +681,78 @@ async fn fulfilment_claims_are_exclusive_until_their_lease_ends(store: impl Orde
     assert!(store.claim(&claim("t5", None)).await.unwrap().is_empty());
 }
 
+/// An order whose fulfilment keeps failing is held under its lease and passed over: the
+/// others are claimed, oldest change first, and one released at once comes back before a
+/// younger order never claimed. (A claim reads two short index ranges, never the held orders.)
+async fn held_orders_are_passed_over_and_come_back_oldest_first(store: impl OrderStore) {
+    for (id, changed) in [("q1", 10), ("q2", 20), ("q3", 30), ("q4", 40)] {
+        let mut paid = record(id, changed);
+        paid.state = RecordState::Paid;
+        store.insert(&paid).await.unwrap();
+    }
+    let claim = |token, order_id, limit| Claim {
+        order_id,
+        token,
+        lease: Duration::from_secs(60),
+        limit,
+    };
+    let ids = |claimed: Vec<Record>| -> Vec<String> {
+        claimed.into_iter().map(|record| record.order_id).collect()
+    };
+    // Their hooks fail: q1 is released for a second, q2 for a minute, q3 at once.
+    for (failed, wait) in [("q1", 1_000), ("q2", 60_000), ("q3", 0)] {
+        let claimed = store.claim(&claim("t1", None, 1)).await.unwrap();
+        assert_eq!(ids(claimed), [failed]);
+        store
+            .release_claim(failed, "t1", Duration::from_millis(wait))
+            .await
+            .unwrap();
+    }
+    // q3 again (released, changed at 30) before q4 (never claimed, changed at 40); then
+    // nothing while q1 and q2 are held, not even by number.
+    for next in ["q3", "q4"] {
+        assert_eq!(
+            ids(store.claim(&claim("t2", None, 1)).await.unwrap()),
+            [next]
+        );
+    }
+    assert!(
+        store
+            .claim(&claim("t2", None, 10))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        store
+            .claim(&claim("t2", Some("q2"), 10))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // A claim of nothing claims nothing, even by number.
+    tokio::time::sleep(Duration::from_millis(1_100)).await;
+    assert!(
+        store
+            .claim(&claim("t3", Some("q1"), 0))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // q1's wait ends: it is taken again, and q2 is still held.
+    assert_eq!(
+        ids(store.claim(&claim("t3", None, 10)).await.unwrap()),
+        ["q1"]
+    );
+    assert!(
+        store
+            .claim(&claim("t3", None, 10))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
 /// Retention: every closed order before the cutoff (paid and fulfilled, or expired; unchanged
 /// since; nobody to act; every event done) becomes a tombstone, at most `limit` per call, its
 /// events deleted; nothing else is touched. A tombstone is found by no read, takes no
@@ -1068,6 +1140,7 @@ for_every_store!(
     a_lease_of_forever_claims_and_holds,
     a_change_that_leaves_the_row_as_it_was_is_applied,
     fulfilment_claims_are_exclusive_until_their_lease_ends,
+    held_orders_are_passed_over_and_come_back_oldest_first,
     merchants_sharing_a_store_never_see_each_others_orders,
     an_aoid_belongs_to_one_order,
     the_merchant_table_keeps_the_secret_a_rotation_replaces,

@@ -294,6 +294,11 @@ pub struct Change<'a> {
 
 /// A request for fulfilment claims: paid, unfulfilled orders (`order_id` only, if given)
 /// whose claim is free or whose lease has ended, claimed for `lease` under `token`.
+///
+/// The orders never claimed are taken oldest change first, and those whose lease has ended
+/// (a hook that failed, say) in the order their leases ended; a claim of several takes the
+/// oldest changes among the first of each. An order held under a lease costs a claim
+/// nothing, however many there are.
 #[derive(Debug, Clone, Copy)]
 pub struct Claim<'a> {
     /// Only this order, or any.

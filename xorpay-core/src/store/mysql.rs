@@ -42,7 +42,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use mysql_async::prelude::Queryable;
-use mysql_async::{Conn, Params, Pool, Row, TxOpts, Value};
+use mysql_async::{Conn, IsolationLevel, Params, Pool, Row, TxOpts, Value};
 use time::OffsetDateTime;
 
 use self::sql::{DB_NOW_MS, database, millis, placeholders, unix};
@@ -85,7 +85,12 @@ const SCHEMA: [&str; 5] = [
         KEY xorpay_orders_pending (merchant, state, submitted_unix),
         KEY xorpay_orders_recent (merchant, created_unix),
         KEY xorpay_orders_expired (merchant, state, expired_unix),
-        KEY xorpay_orders_unfulfilled (merchant, state, fulfilled_unix, updated_unix),
+        -- Paid orders by when they were fulfilled (for pruning); and, those not fulfilled,
+        -- the two short ranges a fulfilment claim looks at, as an event claim does: the
+        -- orders never claimed (no lease), oldest change first, and the ones whose lease has
+        -- ended. An order held under a lease (its hook failing, say) is in neither.
+        KEY xorpay_orders_fulfilment (merchant, state, fulfilled_unix, claimed_until_ms,
+                                      updated_unix),
         KEY xorpay_orders_attention (merchant, attention)
     ) ENGINE = InnoDB",
     // The merchant table (store::merchant_table): a platform's merchants and their secrets.
@@ -643,34 +648,70 @@ impl OrderStore for MySqlStore {
     }
 
     async fn claim(&self, claim: &Claim<'_>) -> Result<Vec<Record>, StoreError> {
+        if claim.limit == 0 {
+            return Ok(Vec::new());
+        }
         let mut conn = self.conn().await?;
-        let mut transaction = conn
-            .start_transaction(TxOpts::default())
-            .await
-            .map_err(database)?;
+        // Read committed: the locking reads below lock the rows they return and no gaps, so a
+        // claim's own UPDATE (which moves its rows within `xorpay_orders_fulfilment`) never
+        // deadlocks with another claimer's range.
+        let mut options = TxOpts::default();
+        options.with_isolation_level(IsolationLevel::ReadCommitted);
+        let mut transaction = conn.start_transaction(options).await.map_err(database)?;
         // The rows are locked as they are picked; rows another claimer holds locked right now
-        // are skipped, not waited for.
-        let only = match claim.order_id {
-            Some(_) => "AND order_id = ?",
-            None => "",
-        };
-        let mut parameters = vec![self.merchant_value()];
-        parameters.extend(claim.order_id.map(Value::from));
-        parameters.push(Value::from(claim.limit));
-        let picked: Vec<Vec<u8>> = transaction
-            .exec(
+        // are skipped, not waited for. Any order: the oldest changes among the first of two
+        // ranges of `xorpay_orders_fulfilment`, the orders never claimed and those whose
+        // lease ended. One order: by its key.
+        let unfulfilled = "merchant = ? AND state = 'paid' AND fulfilled_unix IS NULL";
+        let lease_ended =
+            format!("claimed_until_ms IS NOT NULL AND claimed_until_ms <= {DB_NOW_MS}");
+        let (merchant, limit) = (self.merchant_value(), Value::from(claim.limit));
+        let reads: Vec<(String, &str, Vec<Value>)> = match claim.order_id {
+            Some(order_id) => vec![(
                 format!(
-                    "SELECT order_id FROM xorpay_orders
-                     WHERE merchant = ? AND state = 'paid' AND fulfilled_unix IS NULL
-                       AND (claimed_until_ms IS NULL OR claimed_until_ms <= {DB_NOW_MS})
-                       {only}
-                     ORDER BY updated_unix, order_id LIMIT ?
-                     FOR UPDATE SKIP LOCKED"
+                    "{unfulfilled} AND order_id = ? AND (claimed_until_ms IS NULL OR {lease_ended})"
                 ),
-                Params::Positional(parameters),
-            )
-            .await
-            .map_err(database)?;
+                "order_id",
+                vec![merchant, Value::from(order_id), limit],
+            )],
+            None => vec![
+                (
+                    format!("{unfulfilled} AND claimed_until_ms IS NULL"),
+                    "updated_unix, order_id",
+                    vec![merchant.clone(), limit.clone()],
+                ),
+                (
+                    format!("{unfulfilled} AND {lease_ended}"),
+                    "claimed_until_ms",
+                    vec![merchant, limit],
+                ),
+            ],
+        };
+        let mut candidates: Vec<(i64, Vec<u8>)> = Vec::new();
+        for (condition, order, parameters) in reads {
+            let rows: Vec<(Vec<u8>, i64)> = transaction
+                .exec(
+                    format!(
+                        "SELECT order_id, updated_unix FROM xorpay_orders
+                         WHERE {condition}
+                         ORDER BY {order} LIMIT ?
+                         FOR UPDATE SKIP LOCKED"
+                    ),
+                    Params::Positional(parameters),
+                )
+                .await
+                .map_err(database)?;
+            candidates.extend(
+                rows.into_iter()
+                    .map(|(order_id, updated)| (updated, order_id)),
+            );
+        }
+        candidates.sort();
+        candidates.truncate(claim.limit);
+        let picked: Vec<Vec<u8>> = candidates
+            .into_iter()
+            .map(|(_, order_id)| order_id)
+            .collect();
         if picked.is_empty() {
             transaction.commit().await.map_err(database)?;
             return Ok(Vec::new());

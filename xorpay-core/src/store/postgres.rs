@@ -64,8 +64,13 @@ const SCHEMA: &str = "CREATE TABLE xorpay_orders (
     CREATE INDEX xorpay_orders_pending ON xorpay_orders (merchant, state, submitted_unix);
     CREATE INDEX xorpay_orders_recent ON xorpay_orders (merchant, created_unix);
     CREATE INDEX xorpay_orders_expired ON xorpay_orders (merchant, state, expired_unix);
-    CREATE INDEX xorpay_orders_unfulfilled ON xorpay_orders (merchant, updated_unix)
-        WHERE state = 'paid' AND fulfilled_unix IS NULL;
+    -- A fulfilment claim looks at two short ranges, as an event claim does: the paid orders
+    -- never claimed, oldest change first, and the ones whose lease has ended. An order held
+    -- under a lease (its hook failing, say) is in neither, however many there are.
+    CREATE INDEX xorpay_orders_unfulfilled ON xorpay_orders (merchant, updated_unix, order_id)
+        WHERE state = 'paid' AND fulfilled_unix IS NULL AND claimed_until IS NULL;
+    CREATE INDEX xorpay_orders_refulfil ON xorpay_orders (merchant, claimed_until)
+        WHERE state = 'paid' AND fulfilled_unix IS NULL AND claimed_until IS NOT NULL;
     -- Paid orders by when they were fulfilled, for pruning (a payment never touches it).
     CREATE INDEX xorpay_orders_fulfilled ON xorpay_orders (merchant, fulfilled_unix)
         WHERE state = 'paid' AND fulfilled_unix IS NOT NULL;
@@ -609,32 +614,57 @@ impl OrderStore for PgStore {
     }
 
     async fn claim(&self, claim: &Claim<'_>) -> Result<Vec<Record>, StoreError> {
-        // The rows are picked once, in a CTE (a subquery under `IN` can be run again for
-        // every row the update scans, each run taking its own `LIMIT`). Rows another claimer
-        // holds locked right now are skipped, not waited for.
+        if claim.limit == 0 {
+            return Ok(Vec::new());
+        }
+        // The rows are picked once, in CTEs (a subquery under `IN` can be run again for every
+        // row the update scans, each run taking its own `LIMIT`). Rows another claimer holds
+        // locked right now are skipped, not waited for. Any order: the oldest changes among
+        // the first of two index ranges, the orders never claimed and those whose lease ended
+        // (schema: `xorpay_orders_unfulfilled`, `_refulfil`). One order: by its key.
+        let picked = match claim.order_id {
+            Some(_) => {
+                "picked AS (
+                     SELECT order_id FROM xorpay_orders
+                     WHERE merchant = $4 AND order_id = $3 AND state = 'paid'
+                       AND fulfilled_unix IS NULL
+                       AND (claimed_until IS NULL OR claimed_until <= now())
+                     FOR UPDATE SKIP LOCKED)"
+            }
+            None => {
+                "fresh AS (
+                     SELECT order_id, updated_unix FROM xorpay_orders
+                     WHERE merchant = $4 AND state = 'paid' AND fulfilled_unix IS NULL
+                       AND claimed_until IS NULL
+                     ORDER BY updated_unix, order_id LIMIT $3::bigint
+                     FOR UPDATE SKIP LOCKED),
+                 retried AS (
+                     SELECT order_id, updated_unix FROM xorpay_orders
+                     WHERE merchant = $4 AND state = 'paid' AND fulfilled_unix IS NULL
+                       AND claimed_until IS NOT NULL AND claimed_until <= now()
+                     ORDER BY claimed_until LIMIT $3::bigint
+                     FOR UPDATE SKIP LOCKED),
+                 picked AS (
+                     SELECT order_id FROM (
+                         SELECT * FROM fresh UNION ALL SELECT * FROM retried) AS candidates
+                     ORDER BY updated_unix, order_id LIMIT $3::bigint)"
+            }
+        };
         let sql = format!(
-            "WITH picked AS (
-                 SELECT order_id FROM xorpay_orders
-                 WHERE merchant = $5 AND state = 'paid' AND fulfilled_unix IS NULL
-                   AND (claimed_until IS NULL OR claimed_until <= now())
-                   AND ($3::text IS NULL OR order_id = $3)
-                 ORDER BY updated_unix, order_id LIMIT $4
-                 FOR UPDATE SKIP LOCKED)
+            "WITH {picked}
              UPDATE xorpay_orders SET claim_token = $1,
                  claimed_until = now() + $2::bigint * interval '1 millisecond'
              FROM picked
-             WHERE xorpay_orders.merchant = $5 AND xorpay_orders.order_id = picked.order_id
+             WHERE xorpay_orders.merchant = $4 AND xorpay_orders.order_id = picked.order_id
              RETURNING {RETURNED}"
         );
+        let which: &(dyn tokio_postgres::types::ToSql + Sync) = match &claim.order_id {
+            Some(order_id) => order_id,
+            None => &limit(claim.limit),
+        };
         self.select(
             &sql,
-            &[
-                &claim.token,
-                &millis(claim.lease),
-                &claim.order_id,
-                &limit(claim.limit),
-                &&*self.merchant,
-            ],
+            &[&claim.token, &millis(claim.lease), which, &&*self.merchant],
         )
         .await
     }

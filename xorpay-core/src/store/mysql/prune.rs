@@ -10,7 +10,7 @@ use crate::store::{PRUNED, StoreError, count};
 /// The closed orders of one state, read as they are and locked (`FOR UPDATE`: the latest
 /// row, whatever the transaction's snapshot; a row another transaction holds is skipped).
 /// A change that commits before the lock has moved the row's `updated_unix`, and one after
-/// it finds the tombstone. Each reads its own index (`expired`, `unfulfilled`).
+/// it finds the tombstone. Each reads its own index (`expired`, `fulfilment`).
 const CLOSED: [&str; 2] = [
     "SELECT order_id FROM xorpay_orders AS o
      WHERE merchant = ? AND state = 'paid' AND fulfilled_unix IS NOT NULL

@@ -61,7 +61,15 @@ const SCHEMA: &str = "CREATE TABLE xorpay_orders (
     CREATE INDEX xorpay_orders_pending ON xorpay_orders (merchant, state, submitted_unix);
     CREATE INDEX xorpay_orders_recent ON xorpay_orders (merchant, created_unix);
     CREATE INDEX xorpay_orders_expired ON xorpay_orders (merchant, state, expired_unix);
-    CREATE INDEX xorpay_orders_unfulfilled ON xorpay_orders (merchant, state, fulfilled_unix);
+    -- Paid orders by when they were fulfilled, for pruning.
+    CREATE INDEX xorpay_orders_fulfilled ON xorpay_orders (merchant, state, fulfilled_unix);
+    -- A fulfilment claim looks at two short ranges, as an event claim does: the paid orders
+    -- never claimed, oldest change first, and the ones whose lease has ended. An order held
+    -- under a lease (its hook failing, say) is in neither, however many there are.
+    CREATE INDEX xorpay_orders_unfulfilled ON xorpay_orders (merchant, updated_unix, order_id)
+        WHERE state = 'paid' AND fulfilled_unix IS NULL AND claimed_until_ms IS NULL;
+    CREATE INDEX xorpay_orders_refulfil ON xorpay_orders (merchant, claimed_until_ms)
+        WHERE state = 'paid' AND fulfilled_unix IS NULL AND claimed_until_ms IS NOT NULL;
     CREATE INDEX xorpay_orders_attention ON xorpay_orders (merchant, attention) WHERE attention;
     -- An aoid belongs to one order: a re-cut notification cannot give it to another.
     CREATE UNIQUE INDEX xorpay_orders_aoid ON xorpay_orders (merchant, aoid)
@@ -642,24 +650,51 @@ impl OrderStore for SqliteStore {
     }
 
     async fn claim(&self, claim: &Claim<'_>) -> Result<Vec<Record>, StoreError> {
+        if claim.limit == 0 {
+            return Ok(Vec::new());
+        }
+        let free = format!(
+            "state = 'paid' AND fulfilled_unix IS NULL
+             AND (claimed_until_ms IS NULL OR claimed_until_ms <= {DB_NOW_MS})"
+        );
+        // Any order: the oldest changes among the first of two index ranges, the orders never
+        // claimed and those whose lease ended (schema: `xorpay_orders_unfulfilled`,
+        // `_refulfil`). One order: by its key.
+        let picked = match claim.order_id {
+            Some(_) => format!("order_id = ?3 AND {free}"),
+            None => format!(
+                "order_id IN (
+                     SELECT order_id FROM (
+                         SELECT * FROM (
+                             SELECT order_id, updated_unix FROM xorpay_orders
+                             WHERE merchant = ?4 AND state = 'paid' AND fulfilled_unix IS NULL
+                               AND claimed_until_ms IS NULL
+                             ORDER BY updated_unix, order_id LIMIT ?3)
+                         UNION ALL
+                         SELECT * FROM (
+                             SELECT order_id, updated_unix FROM xorpay_orders
+                             WHERE merchant = ?4 AND state = 'paid' AND fulfilled_unix IS NULL
+                               AND claimed_until_ms IS NOT NULL
+                               AND claimed_until_ms <= {DB_NOW_MS}
+                             ORDER BY claimed_until_ms LIMIT ?3))
+                     ORDER BY updated_unix, order_id LIMIT ?3)"
+            ),
+        };
         let sql = format!(
             "UPDATE xorpay_orders SET claim_token = ?1,
                  claimed_until_ms = {DB_NOW_MS} + ?2
-             WHERE merchant = ?5 AND order_id IN (
-                 SELECT order_id FROM xorpay_orders
-                 WHERE merchant = ?5 AND state = 'paid' AND fulfilled_unix IS NULL
-                   AND (claimed_until_ms IS NULL OR claimed_until_ms <= {DB_NOW_MS})
-                   AND (?3 IS NULL OR order_id = ?3)
-                 ORDER BY updated_unix, order_id LIMIT ?4)
+             WHERE merchant = ?4 AND {picked}
              RETURNING {COLUMNS}"
         );
         let lease = crate::store::lease_millis(claim.lease);
-        let order_id: rusqlite::types::Value = claim.order_id.map(str::to_owned).into();
+        let which: rusqlite::types::Value = match claim.order_id {
+            Some(order_id) => order_id.to_owned().into(),
+            None => limit(claim.limit).into(),
+        };
         let parameters = vec![
             claim.token.to_owned().into(),
             lease.into(),
-            order_id,
-            limit(claim.limit).into(),
+            which,
             self.merchant_value(),
         ];
         self.write(move |connection| records(connection, &sql, parameters))

@@ -19,7 +19,7 @@ pub(super) async fn prune(
     let merchant = Arc::clone(merchant);
     writer
         .write(move |connection| {
-            // One indexed read per closed state (the `expired` and `unfulfilled` indexes), so
+            // One indexed read per closed state (the `expired` and `fulfilled` indexes), so
             // that a pass costs the orders it prunes, not the size of the book.
             let keys: Vec<String> = connection
                 .prepare_cached(
