@@ -283,8 +283,9 @@ async fn time(rounds: usize, mut call: impl AsyncFnMut()) -> f64 {
 }
 
 /// Writes the book: `size` closed orders (paid and fulfilled, or expired a month ago, with a
-/// done event each), and `DUE` of each kind that needs work: stale pending, expired within
-/// the grace window, paid and not fulfilled, flagged for a person, and an event due.
+/// done event each; one in `HELD_EVERY` paid, not fulfilled and held, with an event held),
+/// and `DUE` of each kind that needs work: stale pending, expired within the grace window,
+/// paid and not fulfilled, flagged for a person, and an event due.
 fn fill(file: &Path, size: usize, now: i64) {
     let mut db = rusqlite::Connection::open(file).unwrap();
     let tx = db.transaction().unwrap();

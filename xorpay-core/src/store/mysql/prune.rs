@@ -2,7 +2,7 @@
 //! closed orders turned into tombstones, their events deleted, in one transaction.
 
 use mysql_async::prelude::Queryable;
-use mysql_async::{Params, Pool, TxOpts, Value};
+use mysql_async::{IsolationLevel, Params, Pool, TxOpts, Value};
 
 use super::sql::{database, placeholders};
 use crate::store::{PRUNED, StoreError, count};
@@ -36,10 +36,12 @@ pub(super) async fn prune(
     limit: usize,
 ) -> Result<u64, StoreError> {
     let mut conn = pool.get_conn().await.map_err(database)?;
-    let mut transaction = conn
-        .start_transaction(TxOpts::default())
-        .await
-        .map_err(database)?;
+    // Read committed, as the claims: the locking reads lock the rows they return and no gaps,
+    // so a claim or release (which moves its row within `xorpay_orders_fulfilment`) never
+    // waits for a prune to end.
+    let mut options = TxOpts::default();
+    options.with_isolation_level(IsolationLevel::ReadCommitted);
+    let mut transaction = conn.start_transaction(options).await.map_err(database)?;
     let mut keys: Vec<Vec<u8>> = Vec::new();
     for sql in CLOSED {
         let left = limit.saturating_sub(keys.len());

@@ -63,15 +63,12 @@ pub(super) fn record(
     Ok(())
 }
 
-/// Claims the next event due of `merchant` (see [`EventClaim`]).
-pub(super) async fn claim(
-    writer: &Writer,
-    merchant: &Arc<str>,
-    claim: &EventClaim<'_>,
-) -> Result<Option<EventRecord>, StoreError> {
-    // The earlier due of two candidates, each the first of its index range: the first event
-    // never claimed, and the first whose lease ended (schema: `xorpay_events_due`, `_retry`).
-    let sql = format!(
+/// The event claim (see [`EventClaim`]): `?1` token, `?2` lease in milliseconds, `?3`
+/// merchant, `?4` now. The earlier due of two candidates, each the first of its index range:
+/// the first event never claimed, and the first whose lease ended (schema:
+/// `xorpay_events_due`, `_retry`).
+pub(super) fn claim_sql() -> String {
+    format!(
         "UPDATE xorpay_events SET claim_token = ?1, claimed_until_ms = {DB_NOW_MS} + ?2
              WHERE rowid = (
                  SELECT rowid FROM (
@@ -89,7 +86,16 @@ pub(super) async fn claim(
                          ORDER BY claimed_until_ms LIMIT 1))
                  ORDER BY due_unix LIMIT 1)
              RETURNING order_id, kind, subject, due_unix"
-    );
+    )
+}
+
+/// Claims the next event due of `merchant` (see [`EventClaim`]).
+pub(super) async fn claim(
+    writer: &Writer,
+    merchant: &Arc<str>,
+    claim: &EventClaim<'_>,
+) -> Result<Option<EventRecord>, StoreError> {
+    let sql = claim_sql();
     let (token, lease, now) = (
         claim.token.to_owned(),
         lease_millis(claim.lease),

@@ -61,7 +61,7 @@ const SCHEMA: &str = "CREATE TABLE xorpay_orders (
     CREATE INDEX xorpay_orders_pending ON xorpay_orders (merchant, state, submitted_unix);
     CREATE INDEX xorpay_orders_recent ON xorpay_orders (merchant, created_unix);
     CREATE INDEX xorpay_orders_expired ON xorpay_orders (merchant, state, expired_unix);
-    -- Paid orders by when they were fulfilled, for pruning.
+    -- Orders by state and when they were fulfilled: pruning reads the paid ones.
     CREATE INDEX xorpay_orders_fulfilled ON xorpay_orders (merchant, state, fulfilled_unix);
     -- A fulfilment claim looks at two short ranges, as an event claim does: the paid orders
     -- never claimed, oldest change first, and the ones whose lease has ended. An order held
@@ -112,6 +112,42 @@ const SCHEMA_VERSION: i64 = 2;
 /// The columns of a record, in [`read_record`]'s order.
 const COLUMNS: &str = "order_id, state, aoid, price_fen, revision, order_json, data_json, \
                        created_unix, submitted_unix, expired_unix, fulfilled_unix, attention";
+
+/// The fulfilment claim (see [`Claim`]): `?1` token, `?2` lease in milliseconds, `?3` the
+/// order's number (`by_number`) or the limit, `?4` merchant. Any order: the oldest changes
+/// among the first of two index ranges, the orders never claimed and those whose lease ended
+/// (schema: `xorpay_orders_unfulfilled`, `_refulfil`). One order: by its key.
+fn claim_sql(by_number: bool) -> String {
+    let picked = if by_number {
+        format!(
+            "order_id = ?3 AND state = 'paid' AND fulfilled_unix IS NULL
+             AND (claimed_until_ms IS NULL OR claimed_until_ms <= {DB_NOW_MS})"
+        )
+    } else {
+        format!(
+            "order_id IN (
+                 SELECT order_id FROM (
+                     SELECT * FROM (
+                         SELECT order_id, updated_unix FROM xorpay_orders
+                         WHERE merchant = ?4 AND state = 'paid' AND fulfilled_unix IS NULL
+                           AND claimed_until_ms IS NULL
+                         ORDER BY updated_unix, order_id LIMIT ?3)
+                     UNION ALL
+                     SELECT * FROM (
+                         SELECT order_id, updated_unix FROM xorpay_orders
+                         WHERE merchant = ?4 AND state = 'paid' AND fulfilled_unix IS NULL
+                           AND claimed_until_ms IS NOT NULL
+                           AND claimed_until_ms <= {DB_NOW_MS}
+                         ORDER BY claimed_until_ms LIMIT ?3))
+                 ORDER BY updated_unix, order_id LIMIT ?3)"
+        )
+    };
+    format!(
+        "UPDATE xorpay_orders SET claim_token = ?1, claimed_until_ms = {DB_NOW_MS} + ?2
+         WHERE merchant = ?4 AND {picked}
+         RETURNING {COLUMNS}"
+    )
+}
 
 /// How many read connections a store on a file keeps.
 const READERS: usize = 4;
@@ -653,39 +689,7 @@ impl OrderStore for SqliteStore {
         if claim.limit == 0 {
             return Ok(Vec::new());
         }
-        let free = format!(
-            "state = 'paid' AND fulfilled_unix IS NULL
-             AND (claimed_until_ms IS NULL OR claimed_until_ms <= {DB_NOW_MS})"
-        );
-        // Any order: the oldest changes among the first of two index ranges, the orders never
-        // claimed and those whose lease ended (schema: `xorpay_orders_unfulfilled`,
-        // `_refulfil`). One order: by its key.
-        let picked = match claim.order_id {
-            Some(_) => format!("order_id = ?3 AND {free}"),
-            None => format!(
-                "order_id IN (
-                     SELECT order_id FROM (
-                         SELECT * FROM (
-                             SELECT order_id, updated_unix FROM xorpay_orders
-                             WHERE merchant = ?4 AND state = 'paid' AND fulfilled_unix IS NULL
-                               AND claimed_until_ms IS NULL
-                             ORDER BY updated_unix, order_id LIMIT ?3)
-                         UNION ALL
-                         SELECT * FROM (
-                             SELECT order_id, updated_unix FROM xorpay_orders
-                             WHERE merchant = ?4 AND state = 'paid' AND fulfilled_unix IS NULL
-                               AND claimed_until_ms IS NOT NULL
-                               AND claimed_until_ms <= {DB_NOW_MS}
-                             ORDER BY claimed_until_ms LIMIT ?3))
-                     ORDER BY updated_unix, order_id LIMIT ?3)"
-            ),
-        };
-        let sql = format!(
-            "UPDATE xorpay_orders SET claim_token = ?1,
-                 claimed_until_ms = {DB_NOW_MS} + ?2
-             WHERE merchant = ?4 AND {picked}
-             RETURNING {COLUMNS}"
-        );
+        let sql = claim_sql(claim.order_id.is_some());
         let lease = crate::store::lease_millis(claim.lease);
         let which: rusqlite::types::Value = match claim.order_id {
             Some(order_id) => order_id.to_owned().into(),
@@ -775,5 +779,66 @@ impl OrderStore for SqliteStore {
                 .map_err(database)
         })
         .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The lines of SQLite's plan for `sql` on a new database (no `ANALYZE` yet, as in
+    /// production), its `n` parameters bound to NULL.
+    fn plan(sql: &str, n: usize) -> Vec<String> {
+        let connection = Connection::open_in_memory().unwrap();
+        connection.execute_batch(SCHEMA).unwrap();
+        let mut statement = connection
+            .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+            .unwrap();
+        let nulls = vec![rusqlite::types::Value::Null; n];
+        statement
+            .query_map(rusqlite::params_from_iter(nulls), |row| row.get(3))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    }
+
+    /// Claims read their own short index ranges: no scan of the table, and no sort of every
+    /// row waiting (an order or event held under a lease is in neither range).
+    #[test]
+    fn claims_read_their_partial_indexes() {
+        let claims = [
+            (
+                claim_sql(false),
+                4,
+                ["xorpay_orders_unfulfilled", "xorpay_orders_refulfil"],
+            ),
+            (
+                events::claim_sql(),
+                4,
+                ["xorpay_events_due", "xorpay_events_retry"],
+            ),
+        ];
+        for (sql, n, indexes) in claims {
+            let plan = plan(&sql, n);
+            for index in indexes {
+                assert!(
+                    plan.iter()
+                        .any(|line| line.contains(&format!("USING INDEX {index}"))),
+                    "{index} unused: {plan:#?}"
+                );
+            }
+            assert!(
+                !plan
+                    .iter()
+                    .any(|line| line.starts_with("SCAN xorpay_") && !line.contains("INDEX")),
+                "a table scan: {plan:#?}"
+            );
+        }
+        let by_number = plan(&claim_sql(true), 4);
+        assert!(
+            by_number.iter().any(|line| line.contains("PRIMARY KEY")
+                || line.contains("sqlite_autoindex_xorpay_orders")),
+            "{by_number:#?}"
+        );
     }
 }
