@@ -18,6 +18,7 @@
 //! idempotency): that is the order and store's job. It also does not answer XorPay.
 
 use core::fmt;
+use core::ops::Range;
 
 use time::{OffsetDateTime, PrimitiveDateTime, UtcOffset};
 
@@ -88,17 +89,62 @@ const FIELDS: [&str; 7] = [
     "more",
     "detail",
 ];
-/// Which of [`FIELDS`] a decoded key is.
-fn field_of(key: &[u8]) -> Option<usize> {
-    match key {
-        b"aoid" => Some(AOID),
-        b"order_id" => Some(ORDER_ID),
-        b"pay_price" => Some(PAY_PRICE),
-        b"pay_time" => Some(PAY_TIME),
-        b"sign" => Some(SIGN),
-        b"more" => Some(MORE),
-        b"detail" => Some(DETAIL),
-        _ => None,
+/// [`FIELDS`] in the order XorPay posts them (docs/protocol.md §7).
+const POSTED: [usize; 7] = [AOID, ORDER_ID, PAY_PRICE, PAY_TIME, MORE, DETAIL, SIGN];
+/// Before any field.
+const START: usize = FIELDS.len();
+/// The field XorPay posts after each of [`FIELDS`], and at [`START`] the first; past the end
+/// of [`FIELDS`] after the last.
+const AFTER: [usize; FIELDS.len() + 1] = {
+    let mut after = [FIELDS.len(); FIELDS.len() + 1];
+    after[START] = POSTED[0];
+    let mut place = 1;
+    while place < POSTED.len() {
+        after[POSTED[place - 1]] = POSTED[place];
+        place += 1;
+    }
+    after
+};
+
+/// Where each of [`FIELDS`] is in the decoded text, as the form is read.
+struct Found {
+    at: [Option<(u16, u16)>; 7],
+    /// The field kept last, or [`START`]: the one [`AFTER`] it is expected next, and its key
+    /// taken without decoding when it comes.
+    last: usize,
+}
+
+impl form::Keep for Found {
+    type Key = usize;
+    type Error = NotificationError;
+
+    #[inline(always)]
+    fn expected(&self) -> Option<(&'static str, usize)> {
+        let field = *AFTER.get(self.last)?;
+        Some((*FIELDS.get(field)?, field))
+    }
+
+    fn key(&self, key: &[u8]) -> Option<usize> {
+        FIELDS.iter().position(|name| name.as_bytes() == key)
+    }
+
+    #[inline(always)]
+    fn value(&mut self, field: usize, value: Range<usize>) -> Result<(), NotificationError> {
+        let too_large = |_| NotificationError::TooLarge {
+            limit: Notification::MAX_BODY,
+        };
+        let span = (
+            u16::try_from(value.start).map_err(too_large)?,
+            u16::try_from(value.end).map_err(too_large)?,
+        );
+        if self.at[field].replace(span).is_some() {
+            return Err(FormError::DuplicateKey {
+                key: FIELDS[field].to_owned(),
+            }
+            .into());
+        }
+        self.last = field;
+        Ok(())
     }
 }
 const AOID: usize = 0;
@@ -140,23 +186,12 @@ impl Notification {
                 limit: Notification::MAX_BODY,
             });
         }
-        let mut at: [Option<(u16, u16)>; 7] = Default::default();
-        let text = form::decode_kept(body, field_of, |field, range| {
-            let too_large = |_| NotificationError::TooLarge {
-                limit: Notification::MAX_BODY,
-            };
-            let span = (
-                u16::try_from(range.start).map_err(too_large)?,
-                u16::try_from(range.end).map_err(too_large)?,
-            );
-            match at[field].replace(span) {
-                None => Ok::<_, NotificationError>(()),
-                Some(_) => Err(FormError::DuplicateKey {
-                    key: FIELDS[field].to_owned(),
-                }
-                .into()),
-            }
-        })?;
+        let mut found = Found {
+            at: Default::default(),
+            last: START,
+        };
+        let text = form::decode_kept(body, &mut found)?;
+        let at = found.at;
         if let Some(missing) = (AOID..=SIGN).find(|&field| at[field].is_none()) {
             return Err(NotificationError::MissingField {
                 field: FIELDS[missing],

@@ -5,7 +5,8 @@
 //! that ends it, and for a key the `=`). Each word is stored whole and the write position
 //! moves past the plain bytes only, so plain runs cost one load and one store per eight
 //! bytes. A component is checked to be UTF-8 only when a byte of it has its high bit set:
-//! ASCII is UTF-8.
+//! ASCII is UTF-8. A key the reader expects next (a notification's fields come in one order)
+//! is recognised by its bytes, when the body spells it plainly, instead of being decoded.
 
 use core::ops::Range;
 
@@ -30,21 +31,10 @@ use crate::hex;
 /// A [`FormError`] for a malformed escape, invalid UTF-8, a segment without `=` or a repeated
 /// key.
 pub fn decode(body: &[u8]) -> Result<Vec<(String, String)>, FormError> {
-    let mut ranges: Vec<(String, Range<usize>)> = Vec::new();
-    let text = decode_kept(
-        body,
-        |key| Some(String::from_utf8_lossy(key).into_owned()),
-        |key, value| {
-            if ranges.iter().any(|(seen, _)| *seen == key) {
-                return Err(FormError::DuplicateKey {
-                    key: key.chars().take(64).collect(),
-                });
-            }
-            ranges.push((key, value));
-            Ok(())
-        },
-    )?;
-    ranges
+    let mut every = Every(Vec::new());
+    let text = decode_kept(body, &mut every)?;
+    every
+        .0
         .into_iter()
         .map(|(key, value)| {
             let value = text.get(value).unwrap_or_default();
@@ -54,16 +44,55 @@ pub fn decode(body: &[u8]) -> Result<Vec<(String, String)>, FormError> {
         .collect()
 }
 
+/// What a reader keeps of a form body, as [`decode_kept`] reads it pair by pair.
+pub(crate) trait Keep {
+    /// What a kept key is called.
+    type Key;
+    /// What stops the reading.
+    type Error: From<FormError>;
+
+    /// The key likely to come next, spelled plainly, and what [`Keep::key`] calls it: when
+    /// the body has exactly that key and its `=` there, the key is taken without decoding.
+    fn expected(&self) -> Option<(&'static str, Self::Key)>;
+
+    /// What the pair with this decoded key (UTF-8 by then) is kept as, or `None` to drop it.
+    fn key(&self, key: &[u8]) -> Option<Self::Key>;
+
+    /// Keeps a pair whose decoded value is at `value` in the buffer. Repeated keys are for it
+    /// to notice.
+    fn value(&mut self, key: Self::Key, value: Range<usize>) -> Result<(), Self::Error>;
+}
+
+/// Every pair, under its decoded key: what [`decode`] keeps.
+struct Every(Vec<(String, Range<usize>)>);
+
+impl Keep for Every {
+    type Key = String;
+    type Error = FormError;
+
+    fn expected(&self) -> Option<(&'static str, String)> {
+        None
+    }
+
+    fn key(&self, key: &[u8]) -> Option<String> {
+        Some(String::from_utf8_lossy(key).into_owned())
+    }
+
+    fn value(&mut self, key: String, value: Range<usize>) -> Result<(), FormError> {
+        if self.0.iter().any(|(seen, _)| *seen == key) {
+            return Err(FormError::DuplicateKey {
+                key: key.chars().take(64).collect(),
+            });
+        }
+        self.0.push((key, value));
+        Ok(())
+    }
+}
+
 /// Decodes `body` pair by pair onto one buffer, which it returns, under the rules of
-/// [`decode`] but for repeated keys, which are `keep`'s to notice. `keep` sees each decoded
-/// key (UTF-8 by then); for a key it answers `Some` for, the decoded value stays in the buffer
-/// and `kept` receives the answer and the value's range in it; any other pair is checked,
-/// then dropped.
-pub(crate) fn decode_kept<K, E: From<FormError>>(
-    body: &[u8],
-    keep: impl Fn(&[u8]) -> Option<K>,
-    mut kept: impl FnMut(K, Range<usize>) -> Result<(), E>,
-) -> Result<Vec<u8>, E> {
+/// [`decode`] but for repeated keys, which are `keeper`'s to notice. For a pair `keeper`
+/// keeps, the decoded value stays in the buffer; any other pair is checked, then dropped.
+pub(crate) fn decode_kept<K: Keep>(body: &[u8], keeper: &mut K) -> Result<Vec<u8>, K::Error> {
     // Decoding never lengthens, and a word is stored whole: room for the body and one word.
     // Made as a copy of the body (reads are from `body`, never from it): cheaper than
     // asking the allocator for zeroed memory.
@@ -77,22 +106,38 @@ pub(crate) fn decode_kept<K, E: From<FormError>>(
             at += 1;
             continue;
         }
-        let segment = at;
+        if let Some((key, answer)) = keeper.expected()
+            && is_plain_key(body, at, key)
+        {
+            let value = component::<false>(body, at + key.len() + 1, &mut out, written)?;
+            at = value.read + 1;
+            keeper.value(answer, written..value.written)?;
+            written = value.written;
+            continue;
+        }
         let key = component::<true>(body, at, &mut out, written)?;
         if body.get(key.read) != Some(&b'=') {
-            return Err(FormError::MissingEquals { offset: segment }.into());
+            return Err(FormError::MissingEquals { offset: at }.into());
         }
-        let answer = keep(out.get(written..key.written).unwrap_or_default());
-        // The value is decoded over the key, which `keep` has read.
+        let answer = keeper.key(out.get(written..key.written).unwrap_or_default());
+        // The value is decoded over the key, which `keeper` has read.
         let value = component::<false>(body, key.read + 1, &mut out, written)?;
         at = value.read + 1;
         if let Some(answer) = answer {
-            kept(answer, written..value.written)?;
+            keeper.value(answer, written..value.written)?;
             written = value.written;
         }
     }
     out.truncate(written);
     Ok(out)
+}
+
+/// Whether the body has `key` and its `=` from byte `at`, byte for byte: then it decodes to
+/// `key` (a plain key has no `%` or `+`), and ends there.
+#[inline(always)]
+fn is_plain_key(body: &[u8], at: usize, key: &str) -> bool {
+    let key = key.as_bytes();
+    body.get(at..at + key.len()) == Some(key) && body.get(at + key.len()) == Some(&b'=')
 }
 
 /// Where a component ended: at this byte of the body (its `&` or `=`, or the end), and after

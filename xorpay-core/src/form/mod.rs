@@ -21,7 +21,7 @@ mod encode;
 mod words;
 
 pub use decode::decode;
-pub(crate) use decode::decode_kept;
+pub(crate) use decode::{Keep, decode_kept};
 pub use encode::{FormBody, ValueWriter};
 
 /// Why a form body was refused.
