@@ -144,17 +144,14 @@ impl Signature {
 
 /// A received signature as the digest it spells: exactly 32 hex digits, either case.
 fn received_digest(received: &str) -> Result<[u8; 16], SignatureError> {
-    let received = received.as_bytes();
-    if received.len() != 32 {
-        return Err(SignatureError::WrongLength {
-            len: received.len(),
-        });
-    }
-    let mut digest = [0u8; 16];
-    for (byte, pair) in digest.iter_mut().zip(received.chunks_exact(2)) {
-        *byte = hex::byte(pair[0], pair[1]).ok_or(SignatureError::NotHex)?;
-    }
-    Ok(digest)
+    let digits: &[u8; 32] =
+        received
+            .as_bytes()
+            .try_into()
+            .map_err(|_| SignatureError::WrongLength {
+                len: received.len(),
+            })?;
+    hex::sixteen_bytes(digits).ok_or(SignatureError::NotHex)
 }
 
 /// Compares two digests in constant time.
