@@ -140,16 +140,18 @@ fn model_fen(text: &str) -> Option<u64> {
 /// MD5 of its four decoded signed values and the secret (computed here with `md-5` directly);
 /// and the same fields re-signed that way are always accepted, unless `aoid` or `pay_price`
 /// is unusable, which is refused by name.
+/// The fields a notification reads, in the order XorPay posts them (docs/protocol.md §7).
+pub(crate) const READ: [&str; 7] = [
+    "aoid",
+    "order_id",
+    "pay_price",
+    "pay_time",
+    "more",
+    "detail",
+    "sign",
+];
+
 pub(crate) fn notification(body: &[u8]) {
-    const READ: [&str; 7] = [
-        "aoid",
-        "order_id",
-        "pay_price",
-        "pay_time",
-        "more",
-        "detail",
-        "sign",
-    ];
     let secret = AppSecret::new(SECRET).expect("a valid secret");
     let parsed = Notification::parse(body);
     if body.len() > Notification::MAX_BODY {
