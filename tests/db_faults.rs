@@ -5,11 +5,15 @@
 //! next delivery after the database recovers pays the order once. Then the database server
 //! restarts under the running shop (`XORPAY_POSTGRES_RESTART`, `XORPAY_MYSQL_RESTART`), and the
 //! same process takes and records the next payment: its pools recover without a restart.
+//! Last, on PostgreSQL and MySQL, the answer to the statement that records a payment is lost
+//! after the server committed it (a proxy drops it, and the connection): the order is still
+//! paid, told to the hook and acknowledged once.
 
 mod support;
 
 use std::time::Duration;
 
+use support::lost_answer::LostAnswer;
 use support::shop_process::{free_port, start_shop, start_shop_with_file_limits, stored};
 use support::{SECRET, TempDir};
 use tokio::process::Child;
@@ -259,4 +263,81 @@ async fn mysql_a_killed_connection_or_a_restart_refuses_the_payment_and_the_next
         run.sandbox.pay(&next_aoid).await.unwrap();
         run.paid_once(&next, &next_aoid).await;
     }
+}
+
+/// The text of the statement that records a payment, on PostgreSQL and MySQL alike.
+const PAYMENT_WRITE: &[u8] = b"check_after_unix = NULL, state = 'paid'";
+
+/// `url` with its `host:port` replaced by `address`.
+fn through(url: &str, address: &str) -> String {
+    let (head, rest) = url.split_once('@').unwrap();
+    let (_, path) = rest.split_once('/').unwrap();
+    format!("{head}@{address}/{path}")
+}
+
+/// The `host:port` of `url`.
+fn server_of(url: &str) -> String {
+    let (_, rest) = url.split_once('@').unwrap();
+    rest.split_once('/').unwrap().0.to_owned()
+}
+
+impl Run {
+    /// A shop on `url` through a proxy that loses the answer to its first payment's write
+    /// after the server has committed it.
+    async fn losing_the_payments_answer(
+        url: &str,
+        shop_url: impl Fn(String) -> String,
+    ) -> (Run, LostAnswer) {
+        // A statement that is its own transaction: the answer to its execution is lost.
+        let proxy = LostAnswer::start(&server_of(url), PAYMENT_WRITE, b"").await;
+        let mut run = Run::start(&shop_url(through(url, &proxy.address)), false).await;
+        run.database = url.to_owned();
+        (run, proxy)
+    }
+
+    /// After a lost answer: the order is acknowledged only once it is recorded paid, and it is
+    /// paid and told to the hook once; the answer was really lost.
+    async fn recovers_from(&self, proxy: &LostAnswer, id: &str, aoid: &str) {
+        self.paid_once(id, aoid).await;
+        assert!(proxy.fired(), "no answer was lost: this proves nothing");
+        let order = self.sandbox.order_by_order_id(id).unwrap();
+        let statuses: Vec<_> = order.deliveries.iter().map(|d| d.status).collect();
+        assert_eq!(
+            statuses
+                .iter()
+                .filter(|status| **status == Some(200))
+                .count(),
+            1,
+            "{statuses:?}"
+        );
+    }
+}
+
+/// PostgreSQL: the answer to the statement that records a payment (its own transaction) is
+/// lost after the server committed it, as when the network drops then. The shop cannot know
+/// whether it wrote; the order must still be paid and told to the hook exactly once, and
+/// XorPay acknowledged.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_a_payment_whose_commit_answer_is_lost_is_paid_once() {
+    let Some(url) = support::postgres::fresh_schema_url().await else {
+        return;
+    };
+    // In the clear, so that the proxy sees the statement.
+    let (run, proxy) =
+        Run::losing_the_payments_answer(&url, |shop| format!("{shop}&sslmode=disable")).await;
+    let (id, aoid) = run.buy().await;
+    run.sandbox.pay(&aoid).await.unwrap();
+    run.recovers_from(&proxy, &id, &aoid).await;
+}
+
+/// MySQL: as for PostgreSQL.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mysql_a_payment_whose_commit_answer_is_lost_is_paid_once() {
+    let Some(url) = support::mysql::fresh_database_url().await else {
+        return;
+    };
+    let (run, proxy) = Run::losing_the_payments_answer(&url, |shop| shop).await;
+    let (id, aoid) = run.buy().await;
+    run.sandbox.pay(&aoid).await.unwrap();
+    run.recovers_from(&proxy, &id, &aoid).await;
 }

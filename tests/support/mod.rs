@@ -7,6 +7,7 @@
 
 use std::time::Duration;
 
+pub(crate) mod lost_answer;
 pub(crate) mod mysql;
 pub(crate) mod postgres;
 pub(crate) mod scripted;
