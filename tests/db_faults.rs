@@ -5,9 +5,9 @@
 //! next delivery after the database recovers pays the order once. Then the database server
 //! restarts under the running shop (`XORPAY_POSTGRES_RESTART`, `XORPAY_MYSQL_RESTART`), and the
 //! same process takes and records the next payment: its pools recover without a restart.
-//! Last, on PostgreSQL and MySQL, the answer to the statement that records a payment is lost
-//! after the server committed it (a proxy drops it, and the connection): the order is still
-//! paid, told to the hook and acknowledged once.
+//! Last, on PostgreSQL and MySQL, the answer to the write that records a payment, alone or
+//! several in one batch, is lost after the server committed it (a proxy drops it, and the
+//! connection): each order is still paid, told to the hook and acknowledged once.
 
 mod support;
 
@@ -289,10 +289,47 @@ impl Run {
         shop_url: impl Fn(String) -> String,
     ) -> (Run, LostAnswer) {
         // A statement that is its own transaction: the answer to its execution is lost.
-        let proxy = LostAnswer::start(&server_of(url), PAYMENT_WRITE, b"").await;
+        Run::losing_an_answer(url, shop_url, PAYMENT_WRITE, b"").await
+    }
+
+    /// A shop on `url` through a proxy that loses the answer to the first message holding
+    /// `cut_at` after a statement holding `armed_by`, on one connection.
+    async fn losing_an_answer(
+        url: &str,
+        shop_url: impl Fn(String) -> String,
+        armed_by: &'static [u8],
+        cut_at: &'static [u8],
+    ) -> (Run, LostAnswer) {
+        let proxy = LostAnswer::start(&server_of(url), armed_by, cut_at).await;
         let mut run = Run::start(&shop_url(through(url, &proxy.address)), false).await;
         run.database = url.to_owned();
         (run, proxy)
+    }
+
+    /// Orders paid eight at a time, until the shop has written several in one batch and
+    /// that batch's answer was lost: then every one of them is paid and acknowledged once.
+    async fn recovers_from_a_lost_batch(&self, proxy: &LostAnswer) {
+        let mut bought = Vec::new();
+        for _ in 0..10 {
+            let mut round = Vec::new();
+            for _ in 0..8 {
+                round.push(self.buy().await);
+            }
+            for (_, aoid) in &round {
+                self.sandbox.pay(aoid).await.unwrap();
+            }
+            bought.extend(round);
+            // The round's payments are written (a batch forms only when several wait).
+            for (id, aoid) in &bought {
+                self.paid_once(id, aoid).await;
+            }
+            if proxy.fired() {
+                break;
+            }
+        }
+        for (id, aoid) in &bought {
+            self.recovers_from(proxy, id, aoid).await;
+        }
     }
 
     /// After a lost answer: the order is acknowledged only once it is recorded paid, and it is
@@ -340,4 +377,38 @@ async fn mysql_a_payment_whose_commit_answer_is_lost_is_paid_once() {
     let (id, aoid) = run.buy().await;
     run.sandbox.pay(&aoid).await.unwrap();
     run.recovers_from(&proxy, &id, &aoid).await;
+}
+
+/// MySQL: several payments written in one transaction, and the answer to its `COMMIT` lost
+/// after the server committed: each order is paid, told and acknowledged once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mysql_a_batch_whose_commit_answer_is_lost_pays_each_once() {
+    let Some(url) = support::mysql::fresh_database_url().await else {
+        return;
+    };
+    let (run, proxy) = Run::losing_an_answer(
+        &url,
+        |shop| shop,
+        b"o.check_after_unix = NULL, o.state = 'paid'",
+        b"COMMIT",
+    )
+    .await;
+    run.recovers_from_a_lost_batch(&proxy).await;
+}
+
+/// PostgreSQL: several payments written in one statement (its own transaction), and its
+/// answer lost after the server committed: each order is paid, told and acknowledged once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_a_batch_whose_commit_answer_is_lost_pays_each_once() {
+    let Some(url) = support::postgres::fresh_schema_url().await else {
+        return;
+    };
+    let (run, proxy) = Run::losing_an_answer(
+        &url,
+        |shop| format!("{shop}&sslmode=disable"),
+        b"FROM unnest(",
+        b"",
+    )
+    .await;
+    run.recovers_from_a_lost_batch(&proxy).await;
 }
