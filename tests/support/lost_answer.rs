@@ -1,9 +1,9 @@
 //! A loopback proxy in front of a database server that loses one answer after the server has
-//! committed: the first connection whose client sends `armed_by` (the text of the statement
-//! that records a payment) has the next message it sends that holds `cut_at` (the commit, or
-//! for a statement that is its own transaction, any message) relayed to the server; the
-//! server's answer to it is read, dropped, and the connection closed both ways. The client
-//! cannot know whether its write committed; it did.
+//! committed. A connection whose client sends `armed_by` (the text of the statement that
+//! records a payment) is armed; the first armed connection to send a message that holds
+//! `cut_at` (the commit, or for a statement that is its own transaction, any message) has it
+//! relayed to the server, the server's answer read and dropped, and the connection closed
+//! both ways. The client cannot know whether its write committed; it did.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
