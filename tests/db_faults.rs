@@ -289,16 +289,6 @@ fn server_of(url: &str) -> String {
 }
 
 impl Run {
-    /// A shop on `url` through a proxy that loses the answer to its first payment's write
-    /// after the server has committed it.
-    async fn losing_the_payments_answer(
-        url: &str,
-        shop_url: impl Fn(String) -> String,
-    ) -> (Run, LostAnswer) {
-        // A statement that is its own transaction: the answer to its execution is lost.
-        Run::losing_an_answer(url, shop_url, PAYMENT_WRITE, b"").await
-    }
-
     /// A shop on `url` through a proxy that loses the answer to the first message holding
     /// `cut_at` after a statement holding `armed_by`, on one connection.
     async fn losing_an_answer(
@@ -356,6 +346,20 @@ impl Run {
     }
 }
 
+/// One payment whose write (a statement that is its own transaction) has its answer lost:
+/// the shop could not know it had written, so XorPay is told 5xx first, then acknowledged.
+async fn a_lost_payment_answer(url: &str, shop_url: impl Fn(String) -> String) {
+    let (run, proxy) = Run::losing_an_answer(url, shop_url, PAYMENT_WRITE, b"").await;
+    let (id, aoid) = run.buy().await;
+    run.sandbox.pay(&aoid).await.unwrap();
+    assert!(run.recovers_from(&proxy, &id, &aoid).await);
+}
+
+/// A PostgreSQL URL for the shop in the clear, so that the proxy sees the statements.
+fn in_the_clear(url: String) -> String {
+    format!("{url}&sslmode=disable")
+}
+
 /// PostgreSQL: the answer to the statement that records a payment (its own transaction) is
 /// lost after the server committed it, as when the network drops then. The shop cannot know
 /// whether it wrote; the order must still be paid and told to the hook exactly once, and
@@ -366,13 +370,7 @@ async fn postgres_a_payment_whose_commit_answer_is_lost_is_paid_once() {
     let Some(url) = support::postgres::fresh_schema_url().await else {
         return;
     };
-    // In the clear, so that the proxy sees the statement.
-    let (run, proxy) =
-        Run::losing_the_payments_answer(&url, |shop| format!("{shop}&sslmode=disable")).await;
-    let (id, aoid) = run.buy().await;
-    run.sandbox.pay(&aoid).await.unwrap();
-    // The shop could not know it had written: XorPay is told 5xx first.
-    assert!(run.recovers_from(&proxy, &id, &aoid).await);
+    a_lost_payment_answer(&url, in_the_clear).await;
 }
 
 /// MySQL: as for PostgreSQL.
@@ -382,11 +380,7 @@ async fn mysql_a_payment_whose_commit_answer_is_lost_is_paid_once() {
     let Some(url) = support::mysql::fresh_database_url().await else {
         return;
     };
-    let (run, proxy) = Run::losing_the_payments_answer(&url, |shop| shop).await;
-    let (id, aoid) = run.buy().await;
-    run.sandbox.pay(&aoid).await.unwrap();
-    // The shop could not know it had written: XorPay is told 5xx first.
-    assert!(run.recovers_from(&proxy, &id, &aoid).await);
+    a_lost_payment_answer(&url, |shop| shop).await;
 }
 
 /// MySQL: several payments written in one transaction, and the answer to its `COMMIT` lost
@@ -415,12 +409,6 @@ async fn postgres_a_batch_whose_commit_answer_is_lost_pays_each_once() {
     let Some(url) = support::postgres::fresh_schema_url().await else {
         return;
     };
-    let (run, proxy) = Run::losing_an_answer(
-        &url,
-        |shop| format!("{shop}&sslmode=disable"),
-        b"FROM unnest(",
-        b"",
-    )
-    .await;
+    let (run, proxy) = Run::losing_an_answer(&url, in_the_clear, b"FROM unnest(", b"").await;
     run.recovers_from_a_lost_batch(&proxy).await;
 }
