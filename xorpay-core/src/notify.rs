@@ -513,6 +513,88 @@ pub struct PaymentDetail {
 mod tests {
     use super::*;
 
+    /// Every key decoded, none taken by its bytes: [`Found`] without the expected key.
+    struct Decoding(Found);
+
+    impl form::Keep for Decoding {
+        type Key = usize;
+        type Error = NotificationError;
+
+        fn expected(&self) -> Option<(&'static str, usize)> {
+            None
+        }
+
+        fn key(&self, key: &[u8]) -> Option<usize> {
+            self.0.key(key)
+        }
+
+        fn value(&mut self, field: usize, value: Range<usize>) -> Result<(), NotificationError> {
+            self.0.value(field, value)
+        }
+    }
+
+    /// Taking the expected key by its bytes reads every body as decoding every key does:
+    /// the same values where they are, the same error and offset otherwise. Every body of up
+    /// to four pieces among keys (plain, escaped, cut short, one letter longer), values,
+    /// separators, escapes (well-formed, malformed, invalid UTF-8) and `$`.
+    #[test]
+    fn expected_keys_read_bodies_as_decoding_every_key_does() {
+        const PIECES: [&str; 24] = [
+            "aoid=",
+            "order_id=",
+            "pay_price=",
+            "pay_time=",
+            "more=",
+            "detail=",
+            "sign=",
+            "%61oid=",
+            "aoid",
+            "aoidx=",
+            "sig",
+            "x=",
+            "&",
+            "&&",
+            "=",
+            "a",
+            "$",
+            "+",
+            "%",
+            "%2",
+            "%41",
+            "%E6%B5%8B",
+            "%FF",
+            "%24%26",
+        ];
+        let read = |body: &[u8], expected: bool| {
+            let found = Found {
+                at: Default::default(),
+                last: START,
+            };
+            if expected {
+                let mut found = found;
+                form::decode_kept(body, &mut found).map(|text| (text, found.at))
+            } else {
+                let mut decoding = Decoding(found);
+                form::decode_kept(body, &mut decoding).map(|text| (text, decoding.0.at))
+            }
+        };
+        let mut bodies = vec![String::new()];
+        for _ in 0..4 {
+            let longer: Vec<String> = bodies
+                .iter()
+                .flat_map(|body| PIECES.iter().map(move |piece| format!("{body}{piece}")))
+                .collect();
+            bodies.extend(longer);
+        }
+        let mut taken = 0;
+        for body in &bodies {
+            let fast = read(body.as_bytes(), true);
+            assert_eq!(fast, read(body.as_bytes(), false), "{body:?}");
+            taken += usize::from(fast.is_ok());
+        }
+        assert!(taken > 10_000, "only {taken} bodies were read");
+    }
+
     /// The signed values are hashed in one piece when they sit side by side in formula
     /// order, and in four otherwise: both give the same answer.
     #[test]

@@ -53,6 +53,8 @@ pub(crate) trait Keep {
 
     /// The key likely to come next, spelled plainly, and what [`Keep::key`] calls it: when
     /// the body has exactly that key and its `=` there, the key is taken without decoding.
+    /// That key must hold none of `%`, `+`, `&` and `=` (it then decodes to itself), and
+    /// `key` must call it the same: the pair is then read as decoding its key would.
     fn expected(&self) -> Option<(&'static str, Self::Key)>;
 
     /// What the pair with this decoded key (UTF-8 by then) is kept as, or `None` to drop it.
