@@ -24,7 +24,9 @@ pub mod acknowledgement {
     //! Implemented by `Payments::confirm` (`service/confirm.rs`) and the store's conditional
     //! write (`store`); the axum router answers what `confirm` decided. `tests/db_faults.rs`
     //! shows it on each store when the database refuses the write (a full file, a connection
-    //! killed mid-statement, a restarted server).
+    //! killed mid-statement, a restarted server), and on PostgreSQL and MySQL when the answer
+    //! to a committed write is lost, alone or in a batch: XorPay hears a 5xx, then `ok` once
+    //! the retry reads the order back as paid.
 }
 
 pub mod one_live_order {
