@@ -42,10 +42,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use mysql_async::prelude::Queryable;
-use mysql_async::{Conn, IsolationLevel, Params, Pool, Row, TxOpts, Value};
+use mysql_async::{Conn, Params, Pool, Row, TxOpts, Value};
 use time::OffsetDateTime;
 
-use self::sql::{DB_NOW_MS, database, millis, placeholders, unix};
+use self::sql::{DB_NOW_MS, database, millis, placeholders, read_committed, unix};
 use super::batch::{Answer, Batcher, Payment};
 use super::{
     AoidCondition, Change, Claim, EventClaim, EventRecord, OrderStore, PRUNED, Record, RecordState,
@@ -652,12 +652,7 @@ impl OrderStore for MySqlStore {
             return Ok(Vec::new());
         }
         let mut conn = self.conn().await?;
-        // Read committed: the locking reads below lock the rows they return and no gaps, so a
-        // claim's own UPDATE (which moves its rows within `xorpay_orders_fulfilment`) never
-        // deadlocks with another claimer's range.
-        let mut options = TxOpts::default();
-        options.with_isolation_level(IsolationLevel::ReadCommitted);
-        let mut transaction = conn.start_transaction(options).await.map_err(database)?;
+        let mut transaction = read_committed(&mut conn).await?;
         // The rows are locked as they are picked; rows another claimer holds locked right now
         // are skipped, not waited for. Any order: the oldest changes among the first of two
         // ranges of `xorpay_orders_fulfilment`, the orders never claimed and those whose

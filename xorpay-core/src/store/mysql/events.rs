@@ -7,9 +7,9 @@
 use std::time::Duration;
 
 use mysql_async::prelude::Queryable;
-use mysql_async::{IsolationLevel, Params, Pool, TxOpts, Value};
+use mysql_async::{Params, Pool, Value};
 
-use super::sql::{DB_NOW_MS, database, millis, unix};
+use super::sql::{DB_NOW_MS, database, millis, read_committed, unix};
 use crate::store::{EventClaim, EventRecord, NewEvent, StoreError, Transition, time_of};
 
 /// Records `events` of the order in `transaction`; one already recorded is kept as it is.
@@ -55,12 +55,7 @@ pub(super) async fn claim(
     claim: &EventClaim<'_>,
 ) -> Result<Option<EventRecord>, StoreError> {
     let mut conn = pool.get_conn().await.map_err(database)?;
-    // Read committed: the locking reads below lock the rows they return and no gaps, so a
-    // claim's own UPDATE (which moves its row within `xorpay_events_due`) never deadlocks with
-    // another claimer's range.
-    let mut options = TxOpts::default();
-    options.with_isolation_level(IsolationLevel::ReadCommitted);
-    let mut transaction = conn.start_transaction(options).await.map_err(database)?;
+    let mut transaction = read_committed(&mut conn).await?;
     // The earlier due of two candidates, each the first of its range of `xorpay_events_due`:
     // the first event never claimed, and the first whose lease ended. Locked as they are
     // picked; an event another claimer holds locked is skipped.

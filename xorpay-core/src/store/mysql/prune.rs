@@ -2,9 +2,9 @@
 //! closed orders turned into tombstones, their events deleted, in one transaction.
 
 use mysql_async::prelude::Queryable;
-use mysql_async::{IsolationLevel, Params, Pool, TxOpts, Value};
+use mysql_async::{Params, Pool, Value};
 
-use super::sql::{database, placeholders};
+use super::sql::{database, placeholders, read_committed};
 use crate::store::{PRUNED, StoreError, count};
 
 /// The closed orders of one state, read as they are and locked (`FOR UPDATE`: the latest
@@ -36,12 +36,7 @@ pub(super) async fn prune(
     limit: usize,
 ) -> Result<u64, StoreError> {
     let mut conn = pool.get_conn().await.map_err(database)?;
-    // Read committed, as the claims: the locking reads lock the rows they return and no gaps,
-    // so a claim or release (which moves its row within `xorpay_orders_fulfilment`) never
-    // waits for a prune to end.
-    let mut options = TxOpts::default();
-    options.with_isolation_level(IsolationLevel::ReadCommitted);
-    let mut transaction = conn.start_transaction(options).await.map_err(database)?;
+    let mut transaction = read_committed(&mut conn).await?;
     let mut keys: Vec<Vec<u8>> = Vec::new();
     for sql in CLOSED {
         let left = limit.saturating_sub(keys.len());

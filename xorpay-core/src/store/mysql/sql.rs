@@ -1,9 +1,10 @@
 //! What every part of the MySQL store writes the same way: the database's clock in SQL
-//! (leases are counted on it), times and durations as stored, and errors as a [`StoreError`].
+//! (leases are counted on it), times and durations as stored, errors as a [`StoreError`],
+//! and the transactions of claims and pruning.
 
 use std::time::Duration;
 
-use mysql_async::Value;
+use mysql_async::{Conn, IsolationLevel, Transaction, TxOpts, Value};
 use time::OffsetDateTime;
 
 use crate::store::StoreError;
@@ -31,4 +32,13 @@ pub(super) fn millis(duration: Duration) -> Value {
 /// `?, ?, …`: `count` placeholders.
 pub(super) fn placeholders(count: usize) -> String {
     vec!["?"; count].join(", ")
+}
+
+/// A transaction in READ COMMITTED, for claims and pruning: its locking reads lock the rows
+/// they return and no gaps, so a claim's own UPDATE (which moves its row within the index it
+/// read) never deadlocks with another claimer's range, nor waits for a prune to end.
+pub(super) async fn read_committed(conn: &mut Conn) -> Result<Transaction<'_>, StoreError> {
+    let mut options = TxOpts::default();
+    options.with_isolation_level(IsolationLevel::ReadCommitted);
+    conn.start_transaction(options).await.map_err(database)
 }
