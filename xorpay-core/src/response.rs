@@ -9,7 +9,7 @@ use core::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::credentials::is_path_safe_byte;
+use crate::credentials::all_path_safe;
 use crate::request::RequestError;
 use crate::status::BarcodeOutcome;
 
@@ -40,7 +40,7 @@ impl Aoid {
         let text = aoid.as_ref().as_bytes();
         let mut bytes = [0; Aoid::MAX_LEN];
         match (bytes.get_mut(..text.len()), u8::try_from(text.len())) {
-            (Some(slot), Ok(len)) if len > 0 && text.iter().copied().all(is_path_safe_byte) => {
+            (Some(slot), Ok(len)) if len > 0 && all_path_safe(text) => {
                 slot.copy_from_slice(text);
                 Ok(Aoid { bytes, len })
             }
