@@ -236,7 +236,7 @@ impl Notification {
     }
 
     /// Verifies the signature `md5(aoid + order_id + pay_price + pay_time + secret)` over the
-    /// values as received, then reads `aoid`, `pay_price` and `pay_time`.
+    /// values as received, then reads `aoid` and `pay_price`.
     ///
     /// ```
     /// use xorpay::{AppSecret, Notification};
@@ -272,11 +272,9 @@ impl Notification {
             .required(PAY_PRICE)
             .parse::<Price>()
             .map_err(NotificationError::InvalidPayPrice)?;
-        let pay_time = parse_pay_time(self.required(PAY_TIME));
         Ok(VerifiedNotification {
             aoid,
             pay_price,
-            pay_time,
             raw: self,
         })
     }
@@ -345,7 +343,6 @@ fn parse_pay_time(text: &str) -> Option<OffsetDateTime> {
 pub struct VerifiedNotification {
     aoid: Aoid,
     pay_price: Price,
-    pay_time: Option<OffsetDateTime>,
     raw: Notification,
 }
 
@@ -388,9 +385,10 @@ impl VerifiedNotification {
 
     /// The payment time, in China Standard Time (UTC+8); `None` when XorPay wrote it in
     /// neither documented form (`YYYY-MM-DD HH:MM:SS`, Unix seconds; see
-    /// [`VerifiedNotification::raw_pay_time`]).
+    /// [`VerifiedNotification::raw_pay_time`]). Read from the signed text when asked: it
+    /// never decides whether a notification is accepted.
     pub fn pay_time(&self) -> Option<OffsetDateTime> {
-        self.pay_time
+        parse_pay_time(self.raw_pay_time())
     }
 
     /// `pay_price` exactly as signed (e.g. `"50.00"`).
@@ -431,7 +429,7 @@ impl fmt::Debug for VerifiedNotification {
             .field("aoid", &self.aoid)
             .field("order_id", &self.order_id())
             .field("pay_price", &self.pay_price)
-            .field("pay_time", &self.pay_time)
+            .field("pay_time", &self.pay_time())
             .finish_non_exhaustive()
     }
 }
