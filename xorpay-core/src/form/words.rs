@@ -20,15 +20,20 @@ const PAD: u8 = b'&';
 pub(super) fn load(bytes: &[u8], at: usize) -> u64 {
     match bytes.get(at..at + WORD) {
         Some(word) => u64::from_le_bytes(word.try_into().unwrap_or([PAD; WORD])),
-        None => {
-            let rest = bytes.get(at..).unwrap_or_default();
-            let mut padded = [PAD; WORD];
-            for (slot, &byte) in padded.iter_mut().zip(rest) {
-                *slot = byte;
-            }
-            u64::from_le_bytes(padded)
-        }
+        None => load_last(bytes, at),
     }
+}
+
+/// [`load`] of the body's last few bytes, padded: once per body, kept out of the loops.
+#[cold]
+#[inline(never)]
+fn load_last(bytes: &[u8], at: usize) -> u64 {
+    let rest = bytes.get(at..).unwrap_or_default();
+    let mut padded = [PAD; WORD];
+    for (slot, &byte) in padded.iter_mut().zip(rest) {
+        *slot = byte;
+    }
+    u64::from_le_bytes(padded)
 }
 
 /// Writes the eight bytes of `word` to `out` from `at`; `out` has room by construction.
