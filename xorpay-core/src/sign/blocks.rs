@@ -2,18 +2,19 @@
 //! md-5's compression function.
 //!
 //! `md5::Md5` does the same job; this one is kept because it costs less around the short
-//! messages XorPay signs: blocks are handed to the compression function where they lie
-//! (never copied into a temporary first, which makes the processor wait for the copy's
-//! stores), the last block is assembled in an array of its own, and the wiping is done in
-//! whole-block stores. Measured with `benches/notify_ratio.rs`: parse + verify 2.12× → 2.04×
-//! of the MD5 floor; signing (`benches/signing_ratio.rs`) is unchanged by it.
+//! messages XorPay signs: blocks are handed to the compression function where they lie (not
+//! first copied into a temporary, which makes the processor wait for the copy), the last
+//! block is assembled in an array of its own, and the wiping is done in whole-block stores.
+//! Measured with `benches/notify_ratio.rs`: parse + verify 2.12× → 2.04× of the MD5 floor;
+//! signing (`benches/signing_ratio.rs`) is unchanged by it.
 //!
 //! The padding is RFC 1321's (§3.1, §3.2): a `0x80` byte, zeros up to 56 bytes into a block,
 //! then the message length in bits as a little-endian `u64`. The unit tests compare every
 //! length and many ways of cutting the message with `md5::Md5`.
 //!
 //! The secret is the last piece of every formula, so the buffer holds its tail once it has
-//! been fed: both blocks are wiped once the digest is out, and on drop.
+//! been fed, and the state what was derived from it: once the digest is out (and on drop)
+//! the hasher is reset, and the last block, a local of [`Md5Blocks::finish`], wiped too.
 
 use md5::block_api::compress;
 
@@ -82,8 +83,8 @@ impl Md5Blocks {
         self.filled = rest.len();
     }
 
-    /// Pads the message, hashes its last block or two, and returns the digest. The blocks
-    /// that held the message's tail are wiped; the state is the digest by then.
+    /// Pads the message, hashes its last block or two, and returns the digest. The hasher is
+    /// then reset, and the block that held the padded tail wiped.
     pub(super) fn finish(&mut self) -> [u8; 16] {
         let bits = (self.blocks.wrapping_mul(BLOCK as u64))
             .wrapping_add(self.filled as u64)
@@ -107,25 +108,33 @@ impl Md5Blocks {
         compress(&mut self.state, core::slice::from_ref(&last));
         last = [0; BLOCK];
         zeroize::optimization_barrier(&last);
-        self.wipe();
         let mut digest = [0u8; 16];
         for (bytes, word) in digest.as_chunks_mut::<4>().0.iter_mut().zip(self.state) {
             *bytes = word.to_le_bytes();
         }
+        self.reset();
         digest
     }
 
-    /// Zeroes the block, in whole-block stores the compiler may not drop.
-    fn wipe(&mut self) {
+    /// Back to a hasher that has seen nothing: the block zeroed and the state the initial
+    /// one, in stores the compiler may not drop (zeroize's `optimization_barrier`, after the
+    /// stores, on the values stored).
+    fn reset(&mut self) {
+        self.state = INITIAL;
         self.block = [0; BLOCK];
         self.filled = 0;
+        self.blocks = 0;
         zeroize::optimization_barrier(&self.block);
+        zeroize::optimization_barrier(&self.state);
     }
 }
 
 impl Drop for Md5Blocks {
     fn drop(&mut self) {
-        self.wipe();
+        // Unless nothing was fed since the last reset (a finished hasher, most often).
+        if self.filled != 0 || self.blocks != 0 {
+            self.reset();
+        }
     }
 }
 
@@ -193,16 +202,47 @@ mod tests {
         }
     }
 
-    /// Once the digest is out, the buffer holds none of the message's tail (the secret's, in
-    /// every formula).
+    /// A message cut in three at every pair of places (so that a piece may fill a partly
+    /// filled block and still hold whole blocks), and one long piece after a short one.
     #[test]
-    fn the_buffer_is_wiped_once_the_digest_is_out() {
+    fn every_three_way_cut_gives_md5s_digest() {
+        let message: Vec<u8> = (0..200u32).map(|i| (i * 13 + 5) as u8).collect();
+        let expected: [u8; 16] = Md5::digest(&message).into();
+        for first in 0..=message.len() {
+            for second in first..=message.len() {
+                let mut hasher = Md5Blocks::new();
+                hasher.update(&message[..first]);
+                hasher.update(&message[first..second]);
+                hasher.update(&message[second..]);
+                assert_eq!(hasher.finish(), expected, "cut at {first} and {second}");
+            }
+        }
+        let long = vec![0x5a; 1000];
+        let mut hasher = Md5Blocks::new();
+        hasher.update(b"short");
+        hasher.update(&long);
+        assert_eq!(
+            hasher.finish(),
+            <[u8; 16]>::from(Md5::digest([&b"short"[..], &long].concat()))
+        );
+    }
+
+    /// Once the digest is out, the hasher holds nothing of the message (the secret's tail,
+    /// in every formula, or what was derived from it): it is a new hasher again.
+    #[test]
+    fn the_hasher_is_reset_once_the_digest_is_out() {
         for len in [1, 11, 55, 56, 63, 64, 100] {
             let mut hasher = Md5Blocks::new();
             hasher.update(&vec![0xa5; len]);
             hasher.finish();
             assert_eq!(hasher.block, [0; BLOCK], "{len}");
-            assert_eq!(hasher.filled, 0);
+            assert_eq!(
+                (hasher.state, hasher.filled, hasher.blocks),
+                (INITIAL, 0, 0)
+            );
+            // And hashes the next message as a new one would.
+            hasher.update(b"abc");
+            assert_eq!(hasher.finish(), <[u8; 16]>::from(Md5::digest(b"abc")));
         }
     }
 }
