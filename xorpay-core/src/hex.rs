@@ -1,17 +1,25 @@
-//! Hex digits both ways, through tables built at compile time: signatures are spelled in
-//! lowercase hex, and received signatures and `%XX` escapes are read in either case.
+//! Hex digits both ways: signatures are spelled in lowercase hex, and received signatures and
+//! `%XX` escapes are read in either case.
 
-/// The two lowercase hex digits of every byte.
-pub(crate) const HEX_PAIRS: [[u8; 2]; 256] = {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut pairs = [[0u8; 2]; 256];
-    let mut byte = 0;
-    while byte < 256 {
-        pairs[byte] = [DIGITS[byte >> 4], DIGITS[byte & 0x0f]];
-        byte += 1;
-    }
-    pairs
-};
+/// The eight lowercase hex digits of `word`'s four little-endian bytes, first byte first
+/// (how an MD5 state word is spelled in a digest), as integer arithmetic on a `u64`: the
+/// words come straight from the hash's registers, and reading them back as bytes would make
+/// the processor wait for the hash's stores to reach the cache.
+#[inline(always)]
+pub(crate) fn eight_digits(word: u32) -> [u8; 8] {
+    const ONES: u64 = u64::from_le_bytes([0x01; 8]);
+    const NIBBLES: u64 = 0x000f_000f_000f_000f;
+    // Byte `i` of the word into byte `2i`.
+    let spread = u64::from(word);
+    let spread = (spread | (spread << 16)) & 0x0000_ffff_0000_ffff;
+    let spread = (spread | (spread << 8)) & 0x00ff_00ff_00ff_00ff;
+    // Its high nibble stays in byte `2i`, its low nibble goes to byte `2i + 1`.
+    let nibbles = ((spread >> 4) & NIBBLES) | ((spread & NIBBLES) << 8);
+    // `'0' + n`, and `'a' - '0' - 10` more where `n > 9`: bit 4 of `n + 6` says so. No byte
+    // carries into the next (each stays below 0x67).
+    let letters = ((nibbles + ONES * 6) >> 4) & ONES;
+    (nibbles + ONES * u64::from(b'0') + letters * u64::from(b'a' - b'0' - 10)).to_le_bytes()
+}
 
 /// Not a hex digit, in [`HEX_VALUES`] (a bit no digit's value has).
 const NOT_HEX: u8 = 0x10;
@@ -91,8 +99,8 @@ mod tests {
     #[test]
     fn both_ways_agree_with_the_standard_library() {
         for value in 0..=255u8 {
-            let [high, low] = HEX_PAIRS[usize::from(value)];
-            assert_eq!([high, low], *format!("{value:02x}").as_bytes());
+            let lower = format!("{value:02x}");
+            let [high, low] = lower.as_bytes().try_into().unwrap();
             assert_eq!(byte(high, low), Some(value));
             let upper = format!("{value:02X}");
             assert_eq!(byte(upper.as_bytes()[0], upper.as_bytes()[1]), Some(value));
@@ -101,6 +109,30 @@ mod tests {
             let is_hex = digit.is_ascii_hexdigit();
             assert_eq!(byte(digit, b'0').is_some(), is_hex, "{digit}");
             assert_eq!(byte(b'0', digit).is_some(), is_hex, "{digit}");
+        }
+    }
+
+    /// Eight digits at once spell what the standard library spells: every byte value at
+    /// every place of the word, among neighbours of every kind.
+    #[test]
+    fn eight_digits_agree_with_the_standard_library() {
+        let plain = |word: u32| -> String {
+            word.to_le_bytes()
+                .iter()
+                .map(|byte| format!("{byte:02x}"))
+                .collect()
+        };
+        for value in 0..=255u32 {
+            for place in 0..4 {
+                for background in [0, u32::MAX, 0x0a09_f0a9, 0x9fa0_0f90] {
+                    let word = (background & !(0xff << (8 * place))) | (value << (8 * place));
+                    assert_eq!(
+                        eight_digits(word),
+                        plain(word).as_bytes(),
+                        "{word:#010x}"
+                    );
+                }
+            }
         }
     }
 

@@ -69,11 +69,12 @@ impl Signer {
 
     /// Feeds the secret last and produces the signature.
     pub(crate) fn finish(self, secret: &AppSecret) -> Signature {
-        Signature::from_digest(&self.digest(secret))
+        Signature::from_digest(self.digest(secret))
     }
 
-    /// Feeds the secret last and produces the MD5 digest itself.
-    fn digest(mut self, secret: &AppSecret) -> [u8; 16] {
+    /// Feeds the secret last and produces the MD5 digest itself, as MD5's four state words
+    /// (the digest is their little-endian bytes).
+    fn digest(mut self, secret: &AppSecret) -> [u32; 4] {
         self.md5.update(secret.expose());
         self.md5.finish()
     }
@@ -114,17 +115,17 @@ pub enum SignatureError {
 }
 
 impl Signature {
-    fn from_digest(digest: &[u8; 16]) -> Signature {
+    fn from_digest(digest: [u32; 4]) -> Signature {
         let mut digits = [0u8; 32];
-        for (pair, &byte) in digits.chunks_exact_mut(2).zip(digest) {
-            pair.copy_from_slice(&hex::HEX_PAIRS[usize::from(byte)]);
+        for (eight, word) in digits.as_chunks_mut::<8>().0.iter_mut().zip(digest) {
+            *eight = hex::eight_digits(word);
         }
         Signature { hex: digits }
     }
 
     /// The signature as 32 lowercase hex characters, as XorPay expects in `sign`.
     pub fn as_str(&self) -> &str {
-        // Only bytes of HEX_PAIRS are ever stored.
+        // Only lowercase hex digits are ever stored.
         core::str::from_utf8(&self.hex).unwrap_or_default()
     }
 
@@ -138,17 +139,14 @@ impl Signature {
     /// [`SignatureError::Mismatch`] for a well-formed one that does not match.
     pub fn verify(&self, received: &str) -> Result<(), SignatureError> {
         let received = received_digest(received)?;
-        let mut expected = [0u8; 16];
-        for (byte, pair) in expected.iter_mut().zip(self.hex.chunks_exact(2)) {
-            // Only bytes of HEX_PAIRS are ever stored: two hex digits.
-            *byte = hex::byte(pair[0], pair[1]).unwrap_or_default();
-        }
-        digests_match(&expected, &received)
+        // Only lowercase hex digits are ever stored.
+        let expected = hex::sixteen_bytes(&self.hex).map_or([0; 4], words);
+        digests_match(expected, received)
     }
 }
 
-/// A received signature as the digest it spells: exactly 32 hex digits, either case.
-fn received_digest(received: &str) -> Result<[u8; 16], SignatureError> {
+/// A received signature as the digest it spells, in words: exactly 32 hex digits, either case.
+fn received_digest(received: &str) -> Result<[u32; 4], SignatureError> {
     let digits: &[u8; 32] =
         received
             .as_bytes()
@@ -156,23 +154,29 @@ fn received_digest(received: &str) -> Result<[u8; 16], SignatureError> {
             .map_err(|_| SignatureError::WrongLength {
                 len: received.len(),
             })?;
-    hex::sixteen_bytes(digits).ok_or(SignatureError::NotHex)
+    hex::sixteen_bytes(digits)
+        .map(words)
+        .ok_or(SignatureError::NotHex)
 }
 
-/// Compares two digests in constant time.
-fn digests_match(expected: &[u8; 16], received: &[u8; 16]) -> Result<(), SignatureError> {
-    // As two 64-bit halves whose differences are gathered without a branch, then one
-    // constant-time comparison instead of sixteen.
-    let halves = |digest: &[u8; 16]| {
-        let (low, high) = (digest.first_chunk::<8>(), digest.last_chunk::<8>());
-        (
-            low.map_or(0, |low| u64::from_le_bytes(*low)),
-            high.map_or(0, |high| u64::from_le_bytes(*high)),
-        )
-    };
-    let ((expected_low, expected_high), (received_low, received_high)) =
-        (halves(expected), halves(received));
-    let difference = (expected_low ^ received_low) | (expected_high ^ received_high);
+/// A digest's bytes as MD5's four state words, the form [`Signer`] produces.
+fn words(bytes: [u8; 16]) -> [u32; 4] {
+    let mut words = [0; 4];
+    for (word, four) in words.iter_mut().zip(bytes.as_chunks::<4>().0) {
+        *word = u32::from_le_bytes(*four);
+    }
+    words
+}
+
+/// Compares two digests in constant time: the differences of their words gathered without
+/// a branch, then one constant-time comparison instead of sixteen.
+fn digests_match(expected: [u32; 4], received: [u32; 4]) -> Result<(), SignatureError> {
+    let difference = expected
+        .iter()
+        .zip(received)
+        .fold(0, |difference, (expected, received)| {
+            difference | (expected ^ received)
+        });
     if bool::from(difference.ct_eq(&0)) {
         Ok(())
     } else {
@@ -324,7 +328,7 @@ pub fn notify(fields: &NotifyFields<'_>, secret: &AppSecret) -> Signature {
         fields.pay_price,
         fields.pay_time,
     ];
-    Signature::from_digest(&notify_digest(&signed, secret))
+    Signature::from_digest(notify_digest(&signed, secret))
 }
 
 /// Checks `received` against the signature of a payment notification, as
@@ -340,11 +344,11 @@ pub(crate) fn verify_notify(
     received: &str,
 ) -> Result<(), SignatureError> {
     let received = received_digest(received)?;
-    digests_match(&notify_digest(signed, secret), &received)
+    digests_match(notify_digest(signed, secret), received)
 }
 
 /// The MD5 digest of a notification's signed values, given in pieces in formula order.
-fn notify_digest(signed: &[&str], secret: &AppSecret) -> [u8; 16] {
+fn notify_digest(signed: &[&str], secret: &AppSecret) -> [u32; 4] {
     let mut signer = Signer::new();
     for piece in signed {
         signer.value(piece);

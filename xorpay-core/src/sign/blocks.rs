@@ -83,9 +83,12 @@ impl Md5Blocks {
         self.filled = rest.len();
     }
 
-    /// Pads the message, hashes its last block or two, and returns the digest. The hasher is
-    /// then reset, and the block that held the padded tail wiped.
-    pub(super) fn finish(&mut self) -> [u8; 16] {
+    /// Pads the message, hashes its last block or two, and returns the digest as MD5's four
+    /// state words: the digest is their little-endian bytes, in order (RFC 1321 §3.5). They
+    /// are handed out as words because that is how the compression function stores them:
+    /// reading them back as one 16-byte value would wait for those four stores to reach the
+    /// cache. The hasher is then reset, and the block that held the padded tail wiped.
+    pub(super) fn finish(&mut self) -> [u32; 4] {
         let bits = (self.blocks.wrapping_mul(BLOCK as u64))
             .wrapping_add(self.filled as u64)
             .wrapping_mul(8);
@@ -108,10 +111,7 @@ impl Md5Blocks {
         compress(&mut self.state, core::slice::from_ref(&last));
         last = [0; BLOCK];
         zeroize::optimization_barrier(&last);
-        let mut digest = [0u8; 16];
-        for (bytes, word) in digest.as_chunks_mut::<4>().0.iter_mut().zip(self.state) {
-            *bytes = word.to_le_bytes();
-        }
+        let digest = self.state;
         self.reset();
         digest
     }
@@ -144,6 +144,15 @@ mod tests {
 
     use super::*;
 
+    /// The digest's bytes, from its words.
+    fn bytes(words: [u32; 4]) -> [u8; 16] {
+        let mut bytes = [0u8; 16];
+        for (four, word) in bytes.as_chunks_mut::<4>().0.iter_mut().zip(words) {
+            *four = word.to_le_bytes();
+        }
+        bytes
+    }
+
     /// A message of every length up to four blocks and more, fed whole, byte by byte and in
     /// pieces of every size up to a block and more, gives md-5's own digest.
     #[test]
@@ -158,7 +167,7 @@ mod tests {
                     hasher.update(chunk);
                 }
                 assert_eq!(
-                    hasher.finish(),
+                    bytes(hasher.finish()),
                     expected,
                     "{len} bytes in pieces of {piece}"
                 );
@@ -168,7 +177,11 @@ mod tests {
             hasher.update(&[]);
             hasher.update(message);
             hasher.update(&[]);
-            assert_eq!(hasher.finish(), expected, "{len} bytes with empty pieces");
+            assert_eq!(
+                bytes(hasher.finish()),
+                expected,
+                "{len} bytes with empty pieces"
+            );
         }
     }
 
@@ -196,7 +209,7 @@ mod tests {
         for (message, expected) in suite {
             let mut hasher = Md5Blocks::new();
             hasher.update(message.as_bytes());
-            let digest = hasher.finish();
+            let digest = bytes(hasher.finish());
             let hex: String = digest.iter().map(|byte| format!("{byte:02x}")).collect();
             assert_eq!(hex, expected, "{message:?}");
         }
@@ -214,7 +227,11 @@ mod tests {
                 hasher.update(&message[..first]);
                 hasher.update(&message[first..second]);
                 hasher.update(&message[second..]);
-                assert_eq!(hasher.finish(), expected, "cut at {first} and {second}");
+                assert_eq!(
+                    bytes(hasher.finish()),
+                    expected,
+                    "cut at {first} and {second}"
+                );
             }
         }
         let long = vec![0x5a; 1000];
@@ -222,7 +239,7 @@ mod tests {
         hasher.update(b"short");
         hasher.update(&long);
         assert_eq!(
-            hasher.finish(),
+            bytes(hasher.finish()),
             <[u8; 16]>::from(Md5::digest([&b"short"[..], &long].concat()))
         );
     }
@@ -242,7 +259,10 @@ mod tests {
             );
             // And hashes the next message as a new one would.
             hasher.update(b"abc");
-            assert_eq!(hasher.finish(), <[u8; 16]>::from(Md5::digest(b"abc")));
+            assert_eq!(
+                bytes(hasher.finish()),
+                <[u8; 16]>::from(Md5::digest(b"abc"))
+            );
         }
     }
 }
