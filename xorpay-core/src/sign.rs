@@ -67,14 +67,15 @@ impl Signer {
         self
     }
 
-    /// Feeds the secret last and produces the signature.
-    pub(crate) fn finish(self, secret: &AppSecret) -> Signature {
+    /// Feeds the secret last and produces the signature. The signer is then a new one (it
+    /// is borrowed, not consumed, so that its buffer is not copied to a new place first).
+    pub(crate) fn finish(&mut self, secret: &AppSecret) -> Signature {
         Signature::from_digest(self.digest(secret))
     }
 
     /// Feeds the secret last and produces the MD5 digest itself, as MD5's four state words
     /// (the digest is their little-endian bytes).
-    fn digest(mut self, secret: &AppSecret) -> [u32; 4] {
+    fn digest(&mut self, secret: &AppSecret) -> [u32; 4] {
         self.md5.update(secret.expose());
         self.md5.finish()
     }
