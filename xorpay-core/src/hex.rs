@@ -126,11 +126,7 @@ mod tests {
             for place in 0..4 {
                 for background in [0, u32::MAX, 0x0a09_f0a9, 0x9fa0_0f90] {
                     let word = (background & !(0xff << (8 * place))) | (value << (8 * place));
-                    assert_eq!(
-                        eight_digits(word),
-                        plain(word).as_bytes(),
-                        "{word:#010x}"
-                    );
+                    assert_eq!(eight_digits(word), plain(word).as_bytes(), "{word:#010x}");
                 }
             }
         }
