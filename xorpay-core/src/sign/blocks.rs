@@ -64,8 +64,8 @@ impl Md5Blocks {
         }
     }
 
-    /// Feeds a piece that fills the block: the block, then the piece's whole blocks straight
-    /// from it, then the rest into the block, zeroed first.
+    /// Feeds a piece that fills the block: the block (then cleared), then the piece's whole
+    /// blocks straight from it, then the rest into the block.
     fn update_across(&mut self, mut bytes: &[u8]) {
         if self.filled > 0 {
             let (head, rest) = bytes.split_at(BLOCK - self.filled);
@@ -74,12 +74,13 @@ impl Md5Blocks {
             }
             compress(&mut self.state, core::slice::from_ref(&self.block));
             self.blocks = self.blocks.wrapping_add(1);
+            self.block = [0; BLOCK];
             bytes = rest;
         }
+        // The block is empty, so all zero, here.
         let (whole, rest) = bytes.as_chunks::<BLOCK>();
         compress(&mut self.state, whole);
         self.blocks = self.blocks.wrapping_add(whole.len() as u64);
-        self.block = [0; BLOCK];
         if let Some(room) = self.block.get_mut(..rest.len()) {
             room.copy_from_slice(rest);
         }
