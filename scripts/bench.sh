@@ -143,7 +143,9 @@ The background sweep's store calls over books of 10,000, 100,000 and 1,000,000 c
 (paid and fulfilled, or expired a month ago, each with a done event) with the same 20 of each
 kind due, and one closed order in a hundred whose hook keeps failing: paid and not fulfilled,
 with an event not told either, both held under a lease, which a claim must pass over. Each
-book is built and measured in a process of its own (so its peak memory is its own).
+book is built and measured in a process of its own (so its peak memory is its own), after
+the database has settled (analysed; PostgreSQL also vacuumed and checkpointed, so that
+writing back the bulk load does not land in the timing).
 Milliseconds per call (the mean of 200), and the largest book's over the smallest's.
 
 $(md scale_sqlite scale_postgres scale_mariadb)
