@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Every measurement, each as a ratio of its floor measured side by side in the same run, and
 # docs/performance.md written from this one run (the README links to it; nothing copies it):
-#   1. signing vs MD5 of the already-concatenated bytes (criterion, then interleaved);
-#   2. notification parse + verify vs MD5 of the same signed bytes (interleaved);
+#   1. signing vs MD5 of the already-concatenated bytes (criterion, then interleaved, in
+#      three passes over the run);
+#   2. notification parse + verify vs MD5 of the same signed bytes (interleaved, three
+#      passes);
 #   3. the SQLite store's payment write at 1, 16 and 64 callers vs raw rusqlite committing
 #      one row per transaction and 32 rows per transaction (synchronous = FULL);
 #   4. the notify endpoint over HTTP (wrk, a distinct signed body per request) at 1, 16 and
@@ -61,8 +63,30 @@ for name in ["derived", "naive_format_md5_hex"]:
     t = median(name)
     print(f"{name:34s} {t:8.1f} ns  {t / floor:.2f}x")
 PY
-run signing cargo bench --bench signing_ratio
-run notify cargo bench --bench notify_ratio
+# The two nanosecond ratios, in three passes spread over the run (here, after the servers,
+# and at the end); see `calmest`.
+ratio_pass() { # ratio_pass <n>
+    run "signing_$1" cargo bench --bench signing_ratio
+    run "notify_$1" cargo bench --bench notify_ratio
+}
+# calmest <name>: the row of the pass of <name> whose floor was fastest, with every pass's
+# ratio and floor added (why: the paragraph under the table it goes in).
+calmest() {
+    python3 - "$out" "$1" <<'PY'
+import pathlib, re, sys
+out, name = pathlib.Path(sys.argv[1]), sys.argv[2]
+passes = []
+for path in sorted(out.glob(name + "_*")):
+    row = next(line[3:].strip() for line in path.read_text().splitlines() if line.startswith("MD:"))
+    floor = float(re.search(r"\((\d+) ns\)", row).group(1))
+    ratio = re.search(r"\*\*([0-9.]+)×\*\*", row).group(1)
+    passes.append((floor, ratio, row))
+shown = min(passes, key=lambda p: p[0])[2]
+every = ", ".join(f"{ratio}× at {floor:.0f} ns" for floor, ratio, _ in passes)
+print(shown.rstrip("|").rstrip() + f"; every pass: {every} |")
+PY
+}
+ratio_pass 1
 run store cargo bench --bench store_commit
 run http_sqlite cargo bench --bench notify_http
 run scale_sqlite cargo bench --bench scale
@@ -81,8 +105,10 @@ scripts/with_mariadb.sh pg_virtualenv -o fsync=on sh -c '
         | tee "$out/scale_mariadb"
     psql -XAtc "SELECT current_setting('"'"'data_directory'"'"')" > "$out/pg_data"
 '
+ratio_pass 2
 run checkout cargo bench --bench checkout_ratio
 run derive scripts/derive_cost.sh
+ratio_pass 3
 
 # The machine, as the figures were taken on it.
 cpu=$(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)
@@ -113,7 +139,17 @@ ${cores} cores, so a store's figures show its CPU as much as its disk.
 
 | figure | floor | result |
 |---|---|---|
-$(md signing notify checkout derive)
+$(calmest signing)
+$(calmest notify)
+$(md checkout derive)
+
+The signing and notification ratios are measured in three passes, at the start, the middle
+and the end of the run; the row shows the pass whose floor was fastest, and every pass's
+ratio and floor beside it. The machine's cores are shared with other guests: while a
+neighbour is busy the MD5 floor slows by about a tenth and the parser slows by more, since
+it keeps more of a core busy than MD5's chain of dependent steps does. The figures of a
+quiet core are the ones the targets are about; the others are there to see (in one earlier
+run, parse + verify read 2.26× at a 237 ns floor, against 1.98× at 218 ns in another).
 
 ## The notify endpoint on each store
 
