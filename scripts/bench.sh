@@ -2,8 +2,8 @@
 # Every measurement, each as a ratio of its floor measured side by side in the same run, and
 # docs/performance.md written from this one run (the README links to it; nothing copies it):
 #   1. signing vs MD5 of the already-concatenated bytes (criterion, then interleaved, in
-#      three passes over the run);
-#   2. notification parse + verify vs MD5 of the same signed bytes (interleaved, three
+#      five passes over the run);
+#   2. notification parse + verify vs MD5 of the same signed bytes (interleaved, five
 #      passes);
 #   3. the SQLite store's payment write at 1, 16 and 64 callers vs raw rusqlite committing
 #      one row per transaction and 32 rows per transaction (synchronous = FULL);
@@ -63,8 +63,8 @@ for name in ["derived", "naive_format_md5_hex"]:
     t = median(name)
     print(f"{name:34s} {t:8.1f} ns  {t / floor:.2f}x")
 PY
-# The two nanosecond ratios, in three passes spread over the run (here, after the servers,
-# and at the end); see `calmest`.
+# The two nanosecond ratios, in five passes spread over the run (here, between the SQLite
+# benches, after the servers, and at the end); see `calmest`.
 ratio_pass() { # ratio_pass <n>
     run "signing_$1" cargo bench --bench signing_ratio
     run "notify_$1" cargo bench --bench notify_ratio
@@ -88,7 +88,9 @@ PY
 }
 ratio_pass 1
 run store cargo bench --bench store_commit
+ratio_pass 2
 run http_sqlite cargo bench --bench notify_http
+ratio_pass 3
 run scale_sqlite cargo bench --bench scale
 # The database servers: throwaway, on loopback, durable (pg_virtualenv turns fsync off unless
 # told otherwise; MariaDB's default is innodb_flush_log_at_trx_commit = 1). Each bench
@@ -105,10 +107,10 @@ scripts/with_mariadb.sh pg_virtualenv -o fsync=on sh -c '
         | tee "$out/scale_mariadb"
     psql -XAtc "SELECT current_setting('"'"'data_directory'"'"')" > "$out/pg_data"
 '
-ratio_pass 2
+ratio_pass 4
 run checkout cargo bench --bench checkout_ratio
 run derive scripts/derive_cost.sh
-ratio_pass 3
+ratio_pass 5
 
 # The machine, as the figures were taken on it.
 cpu=$(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)
@@ -143,8 +145,8 @@ $(calmest signing)
 $(calmest notify)
 $(md checkout derive)
 
-The signing and notification ratios are measured in three passes, at the start, the middle
-and the end of the run; the row shows the pass whose floor was fastest, and every pass's
+The signing and notification ratios are measured in five passes spread from the start to
+the end of the run; the row shows the pass whose floor was fastest, and every pass's
 ratio and floor beside it. The machine's cores are shared with other guests: while a
 neighbour is busy the MD5 floor slows by about a tenth and the parser slows by more, since
 it keeps more of a core busy than MD5's chain of dependent steps does. The figures of a
