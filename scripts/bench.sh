@@ -70,19 +70,24 @@ ratio_pass() { # ratio_pass <n>
     run "notify_$1" cargo bench --bench notify_ratio
 }
 # calmest <name>: the row of the pass of <name> whose floor was fastest, with every pass's
-# ratio and floor added (why: the paragraph under the table it goes in).
+# ratio and floor added (why: the paragraph under the table it goes in). It fails unless
+# every pass printed its floor and its row.
 calmest() {
     python3 - "$out" "$1" <<'PY'
 import pathlib, re, sys
 out, name = pathlib.Path(sys.argv[1]), sys.argv[2]
 passes = []
-for path in sorted(out.glob(name + "_*")):
-    row = next(line[3:].strip() for line in path.read_text().splitlines() if line.startswith("MD:"))
-    floor = float(re.search(r"\((\d+) ns\)", row).group(1))
-    ratio = re.search(r"\*\*([0-9.]+)×\*\*", row).group(1)
-    passes.append((floor, ratio, row))
+for path in sorted(out.glob(name + "_[0-9]*"), key=lambda p: int(p.name.rsplit("_", 1)[1])):
+    text = path.read_text()
+    floor = re.search(r"^\s*floor\s.*?([0-9.]+) ns", text, re.M)
+    row = re.search(r"^MD: ?(\|.*\*\*([0-9.]+)×\*\*.*\|)\s*$", text, re.M)
+    if not floor or not row:
+        sys.exit(f"{path.name}: no floor or no row")
+    passes.append((float(floor.group(1)), row.group(2), row.group(1)))
+if len(passes) != 5:
+    sys.exit(f"{name}: {len(passes)} passes, not 5")
 shown = min(passes, key=lambda p: p[0])[2]
-every = ", ".join(f"{ratio}× at {floor:.0f} ns" for floor, ratio, _ in passes)
+every = ", ".join(f"{ratio}× at {floor:.1f} ns" for floor, ratio, _ in passes)
 print(shown.rstrip("|").rstrip() + f"; every pass: {every} |")
 PY
 }
@@ -124,6 +129,10 @@ file_systems=$(for dir in target /tmp "$(cat "$out/pg_data" 2>/dev/null || echo 
         "$(findmnt -n -o FSTYPE -T "$there")"
 done | paste -sd ';' | sed 's/;/; /g')
 
+# Outside the here-document, so that a failure stops the script.
+signing_row=$(calmest signing)
+notify_row=$(calmest notify)
+
 {
     cat <<EOF
 # Performance
@@ -141,8 +150,8 @@ ${cores} cores, so a store's figures show its CPU as much as its disk.
 
 | figure | floor | result |
 |---|---|---|
-$(calmest signing)
-$(calmest notify)
+${signing_row}
+${notify_row}
 $(md checkout derive)
 
 The signing and notification ratios are measured in five passes spread from the start to

@@ -140,8 +140,10 @@ impl Signature {
     /// [`SignatureError::Mismatch`] for a well-formed one that does not match.
     pub fn verify(&self, received: &str) -> Result<(), SignatureError> {
         let received = received_digest(received)?;
-        // Only lowercase hex digits are ever stored.
-        let expected = hex::sixteen_bytes(&self.hex).map_or([0; 4], words);
+        // Only lowercase hex digits are ever stored, so this always reads.
+        let expected = hex::sixteen_bytes(&self.hex)
+            .map(words)
+            .ok_or(SignatureError::Mismatch)?;
         digests_match(expected, received)
     }
 }
